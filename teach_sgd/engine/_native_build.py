@@ -1,0 +1,35 @@
+"""cffi builder for teach_sgd.engine._native (run by setup.py at install time).
+
+The C source is native.c beside this file; the declarations below are what Python (and, through
+teach_sgd.engine.native, the numba kernels) may call.
+"""
+from pathlib import Path
+
+from cffi import FFI
+
+ffibuilder = FFI()
+ffibuilder.cdef(
+    """
+    int64_t ts_now_ns(void);
+    void ts_sleep_ns(int64_t ns);
+    void ts_yield(void);
+    int64_t ts_mutex_size(void);
+    int32_t ts_mutex_init(void *m);
+    int32_t ts_mutex_destroy(void *m);
+    int32_t ts_mutex_lock(void *m);
+    int32_t ts_mutex_unlock(void *m);
+    int64_t ts_atomic_fetch_add(int64_t *p, int64_t v);
+    int64_t ts_atomic_cas(int64_t *p, int64_t expected, int64_t desired);
+    int64_t ts_atomic_load(int64_t *p);
+    int64_t ts_cas_increment_loop(int64_t *p, int64_t n);
+    """
+)
+ffibuilder.set_source(
+    "teach_sgd.engine._native",
+    (Path(__file__).with_name("native.c")).read_text(),
+    extra_compile_args=["-std=gnu11", "-O2"],
+    libraries=["pthread"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)
