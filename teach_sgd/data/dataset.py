@@ -1,0 +1,42 @@
+"""The Dataset record every run trains on, and the one error type the data layer raises."""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class DataError(Exception):
+    """A dataset could not be loaded; the message says what to do about it."""
+
+
+@dataclass
+class Dataset:
+    """Images as float32 rows in [0, 1] (C-contiguous, one flattened image per row) and int64 labels.
+
+    The arrays have exactly the dtypes and layout the numba kernels are compiled for, so no copy or
+    conversion happens once a run starts.
+    """
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int] = (28, 28)
+    n_classes: int = 10
+    source: str = ""
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+
+def from_uint8(name, images_train, labels_train, images_test, labels_test, image_shape, source) -> Dataset:
+    """Build a Dataset from uint8 pixels and labels, scaling pixels by 1/255."""
+    def rows(images):
+        return np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.float32) / np.float32(255.0)
+
+    def labels(y):
+        return np.ascontiguousarray(y, dtype=np.int64)
+
+    return Dataset(name=name, X_train=rows(images_train), y_train=labels(labels_train),
+                   X_test=rows(images_test), y_test=labels(labels_test),
+                   image_shape=tuple(image_shape), n_classes=10, source=source)

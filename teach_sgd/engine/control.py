@@ -1,0 +1,79 @@
+"""Stop, pause, budgets and the shared batch counter: what every kernel loop checks.
+
+All reads of shared words are atomic loads: a plain load of a flag inside a loop may be hoisted out of it
+by LLVM, and the loop would never see the flag change (ENGINEERING-NOTES, "traps").
+"""
+from numba import njit
+
+from teach_sgd.engine import atomics, native
+from teach_sgd.engine.layout import (
+    BATCH, C_STATE, CLOCK, P_BATCH, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES, P_N_TRAIN, PAUSE,
+    S_PAUSED, STOP,
+)
+
+PAUSE_POLL_NS = 1_000_000  # a parked thread looks at the flags every millisecond
+
+
+@njit(nogil=True, cache=True)
+def stopped(control):
+    return atomics.load(control, STOP) != 0
+
+
+@njit(nogil=True, cache=True)
+def request_stop(control):
+    atomics.store(control, STOP, 1)
+
+
+@njit(nogil=True, cache=True)
+def wait_while_paused(control, counters_row):
+    """Park between iterations while PAUSE is set; returns False if the run was stopped meanwhile."""
+    if atomics.load(control, PAUSE) == 0:
+        return not stopped(control)
+    previous = atomics.load(counters_row, C_STATE)
+    atomics.store(counters_row, C_STATE, S_PAUSED)
+    while atomics.load(control, PAUSE) != 0 and not stopped(control):
+        native.sleep_ns(PAUSE_POLL_NS)
+    atomics.store(counters_row, C_STATE, previous)
+    return not stopped(control)
+
+
+@njit(nogil=True, cache=True)
+def past_deadline(ip):
+    deadline = ip[P_DEADLINE_NS]
+    return deadline >= 0 and native.now_ns() >= deadline
+
+
+@njit(nogil=True, cache=True)
+def next_batch(control, ip, perm):
+    """Take the next unused mini-batch from the shared atomic counter, as the paper's threads do.
+
+    `perm` is a fixed permutation of the training rows with its first `batch` entries appended, so every
+    batch is one contiguous slice. Returns that slice, or an empty slice when the epoch budget is spent.
+    """
+    ticket = atomics.fetch_add(control, BATCH, 1)
+    max_batches = ip[P_MAX_BATCHES]
+    b = ip[P_BATCH]
+    if max_batches >= 0 and ticket >= max_batches:
+        return perm[0:0]
+    start = (ticket * b) % ip[P_N_TRAIN]
+    return perm[start:start + b]
+
+
+@njit(nogil=True, cache=True)
+def may_start_iteration(control, ip, counters_row, published):
+    """The check at the top of every worker iteration: stop flag, pause, time and update budgets."""
+    if not wait_while_paused(control, counters_row):
+        return False
+    if past_deadline(ip):
+        request_stop(control)
+        return False
+    max_updates = ip[P_MAX_UPDATES]
+    if max_updates >= 0 and published >= max_updates:
+        return False
+    return True
+
+
+@njit(nogil=True, cache=True)
+def clock(control):
+    """Updates published so far (lock, hogwild)."""
+    return atomics.load(control, CLOCK)

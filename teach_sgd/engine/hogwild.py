@@ -1,0 +1,103 @@
+"""HOGWILD! (Niu, Recht, Ré, Wright, NIPS 2011): no locks at all (PAPERS.md §A and §C).
+
+Each worker thread:
+  1. copies θ into its private buffer component by component, with no lock: if another thread is writing
+     meanwhile, the copy is *torn* (part old, part new);
+  2. computes the gradient on that copy;
+  3. applies θ[i] −= η·g[i] with plain, racy read-modify-writes: when two threads write one coordinate at
+     once, one write overwrites the other and that update is *lost*.
+
+Making the races visible, without changing them:
+- torn reads: t is read before and after the copy; if an update was applied in between, the view may be
+  torn (counted per thread);
+- lost updates: every k-th coordinate (k = P_SAMPLE_STRIDE) is written with an atomic exchange instead of a
+  plain store. The value written is the same racy `old − η·g` a plain store would write, but the exchange
+  returns what it replaced: if that differs from the `old` this thread read, another thread's write landed
+  in between and has just been overwritten — a lost update, counted exactly on the sampled coordinates.
+- with audit on, each thread also sums what it applied in float64: θ0 + Σ applied − θ_final is the mass
+  of all lost updates, on every coordinate.
+Staleness τ = t1 − t0: updates applied between the start of this thread's read and the start of its write.
+Memory: one shared θ plus one private copy per thread, m + 1 vectors.
+"""
+from numba import njit
+
+from teach_sgd.engine import atomics
+from teach_sgd.engine import control as ctl
+from teach_sgd.engine import telemetry as tel
+from teach_sgd.engine.layout import (
+    C_COPY_NS, C_GRAD_NS, C_GRADS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, CLOCK, F_LR,
+    OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_TELEMETRY, S_COPY, S_DONE, S_GRADIENT, S_PUBLISH,
+)
+from teach_sgd.models import loss_and_grad
+
+
+@njit(nogil=True, cache=True)
+def racy_apply(theta, g, lr):
+    for i in range(theta.shape[0]):
+        theta[i] -= lr * g[i]
+
+
+@njit(nogil=True, cache=True)
+def racy_apply_observed(theta, g, lr, stride):
+    """The same racy update, with every `stride`-th write observed. Returns (lost, sampled)."""
+    lost = 0
+    sampled = 0
+    n = theta.shape[0]
+    for start in range(0, n, stride):
+        old = theta[start]
+        new = old - lr * g[start]
+        if atomics.exchange(theta, start, new) != old:
+            lost += 1
+        sampled += 1
+        racy_apply(theta[start + 1:min(start + stride, n)], g[start + 1:min(start + stride, n)], lr)
+    return lost, sampled
+
+
+@njit(nogil=True, cache=True)
+def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
+           theta, local, grad, work, counters, staleness, retries, events, losslog, audit):
+    lr = fp[F_LR]
+    mine = counters[tid]
+    copy = local[tid]
+    g = grad[tid]
+    while ctl.may_start_iteration(control, ip, mine, ctl.clock(control)):
+        rows = ctl.next_batch(control, ip, perm)
+        if rows.shape[0] == 0:
+            break
+
+        # 1. an unsynchronised copy
+        t_copy = tel.now(ip)
+        tel.set_state(mine, C_STATE, S_COPY)
+        t0 = atomics.load(control, CLOCK)
+        copy[:] = theta
+        if atomics.load(control, CLOCK) != t0:
+            tel.bump(mine, C_TORN, 1)
+
+        # 2. the gradient on whatever was read
+        t_grad = tel.now(ip)
+        tel.bump(mine, C_COPY_NS, t_grad - t_copy)
+        tel.set_state(mine, C_STATE, S_GRADIENT)
+        loss = loss_and_grad(kind, dims, copy, X, y, rows, g, work[tid])
+        tel.bump(mine, C_GRADS, 1)
+        tel.maybe_evaluate(control, ip, fp, kind, dims, copy, X, y, eval_rows, work[tid], losslog, mine)
+        t_apply = tel.now(ip)
+        tel.bump(mine, C_GRAD_NS, t_apply - t_grad)
+        if not tel.note_gradient_loss(control, loss):
+            break
+
+        # 3. racy in-place writes, then count the update as applied
+        tel.set_state(mine, C_STATE, S_PUBLISH)
+        t1 = atomics.load(control, CLOCK)
+        if ip[P_TELEMETRY] != 0:
+            lost, sampled = racy_apply_observed(theta, g, lr, ip[P_SAMPLE_STRIDE])
+            tel.bump(mine, C_LOST, lost)
+            tel.bump(mine, C_SAMPLED, sampled)
+        else:
+            racy_apply(theta, g, lr)
+        atomics.fetch_add(control, CLOCK, 1)
+        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
+
+        tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, 0)
+        tel.record_event(control, ip, events, tid, t0, t1, 1, OUTCOME_PUBLISHED)
+        tel.audit_applied(ip, audit[tid], g, lr)
+    tel.set_state(mine, C_STATE, S_DONE)

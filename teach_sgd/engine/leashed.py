@@ -1,0 +1,126 @@
+"""Leashed-SGD (Bäckström, Walulya, Papatriantafilou, Tsigas, IPDPS 2021): lock-free *and* consistent.
+
+Every update publishes a new, immutable parameter version by compare-and-swap on one shared pointer P.
+Each worker thread runs `worker` (PAPERS.md §A, "Leashed-SGD in detail"):
+
+  1. acquire the latest version p, remember t0 = p.t, compute the gradient g on p.θ in place
+     (published versions are immutable, so no copy is needed), release p;
+  2. acquire the latest version p again (t1 = p.t), claim a free slot q, q.θ = p.θ − η·g, q.t = t1 + 1,
+     release p;
+  3. CAS(P, p, q). Success: p is replaced (P's reference to it is dropped, which frees it once its last
+     reader leaves); record staleness τ = t1 − t0 and the number of failed attempts. Failure: free q,
+     count a failed CAS, and retry step 2 with the *same* g on the newer version;
+  4. after Tp failed retries, drop g (Tp = 0: one attempt only; Tp = ∞: retry until success).
+
+Every computed gradient ends either published or dropped (a run stopped mid-retry drops it), so
+published + dropped = gradients computed. Memory reclamation and the ABA argument: engine/versions.py.
+"""
+from numba import njit
+
+from teach_sgd.engine import atomics
+from teach_sgd.engine import control as ctl
+from teach_sgd.engine import telemetry as tel
+from teach_sgd.engine.layout import (
+    C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_GRAD_NS, C_GRADS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR,
+    OUTCOME_DROPPED, OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_GRADIENT, S_PUBLISH,
+)
+from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
+from teach_sgd.models import loss_and_grad
+
+PUBLISHED = 0
+CAS_FAILED = 1
+STOPPED = 2
+
+
+@njit(nogil=True, cache=True)
+def compute_gradient(tid, control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, grad, work,
+                     mine, losslog):
+    """Step 1. Returns (t0, loss): the version the gradient was computed on, or (NONE, 0) if stopped."""
+    t_start = tel.now(ip)
+    tel.set_state(mine, C_STATE, S_GRADIENT)
+    word = acquire(control, rc)
+    if word == NONE:
+        return NONE, 0.0
+    p = slot_of(word)
+    loss = loss_and_grad(kind, dims, slab[p], X, y, rows, grad, work)
+    tel.bump(mine, C_GRADS, 1)
+    tel.maybe_evaluate(control, ip, fp, kind, dims, slab[p], X, y, eval_rows, work, losslog, mine)
+    release(control, rc, p)
+    tel.bump(mine, C_GRAD_NS, tel.now(ip) - t_start)
+    return seq_of(word), loss
+
+
+@njit(nogil=True, cache=True)
+def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
+    """Steps 2–3, one attempt. Returns (outcome, t1): t1 is the version the update was applied to."""
+    t_copy = tel.now(ip)
+    tel.set_state(mine, C_STATE, S_COPY)
+    word = acquire(control, rc)
+    if word == NONE:
+        return STOPPED, 0
+    p = slot_of(word)
+    t1 = seq_of(word)
+    q = claim(control, rc, 2 * tid)
+    if q == NONE:
+        release(control, rc, p)
+        return STOPPED, t1
+    new = slab[q]
+    old = slab[p]
+    for i in range(new.shape[0]):
+        new[i] = old[i] - lr * g[i]
+    atomics.store(seqs, q, t1 + 1)
+    release(control, rc, p)
+    t_publish = tel.now(ip)
+    tel.bump(mine, C_COPY_NS, t_publish - t_copy)
+    tel.set_state(mine, C_STATE, S_PUBLISH)
+    # The CAS is sequentially consistent, so every write to q's parameters above is visible to any
+    # thread that later reads P and finds q.
+    if publish(control, word, t1 + 1, q):
+        release(control, rc, p)  # P's own reference to the version it no longer points to
+        outcome = PUBLISHED
+    else:
+        release(control, rc, q)  # never published: free the candidate
+        outcome = CAS_FAILED
+    tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_publish)
+    return outcome, t1
+
+
+@njit(nogil=True, cache=True)
+def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
+           slab, rc, seqs, grad, work, counters, staleness, retries, events, losslog, audit):
+    lr = fp[F_LR]
+    persistence = ip[P_PERSISTENCE]  # -1 = ∞
+    mine = counters[tid]
+    g = grad[tid]
+    while ctl.may_start_iteration(control, ip, mine, seq_of(atomics.load(control, CLOCK))):
+        rows = ctl.next_batch(control, ip, perm)
+        if rows.shape[0] == 0:
+            break
+        t0, loss = compute_gradient(tid, control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g,
+                                    work[tid], mine, losslog)
+        if t0 == NONE:
+            break
+        failures = 0
+        published = False
+        t1 = t0
+        if tel.note_gradient_loss(control, loss):
+            while True:
+                outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine)
+                if outcome == PUBLISHED:
+                    published = True
+                    break
+                if outcome == STOPPED:
+                    break
+                failures += 1
+                tel.bump(mine, C_CAS_FAIL, 1)
+                if persistence >= 0 and failures > persistence:
+                    break
+        if published:
+            tel.bump(mine, C_CAS_OK, 1)
+            tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, failures)
+            tel.record_event(control, ip, events, tid, t0, t1, failures + 1, OUTCOME_PUBLISHED)
+            tel.audit_applied(ip, audit[tid], g, lr)
+        else:
+            tel.bump(mine, C_DROPPED, 1)
+            tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_DROPPED)
+    tel.set_state(mine, C_STATE, S_DONE)

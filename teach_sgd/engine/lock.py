@@ -1,0 +1,79 @@
+"""Lock-based AsyncSGD: consistency through one global lock (PAPERS.md §A, "LOCK").
+
+Each worker thread:
+  1. takes the lock, copies θ into its private buffer and notes t0 = t, releases the lock;
+  2. computes the gradient on the private copy, outside the lock;
+  3. takes the lock again, applies θ ← θ − η·g, notes t1 = t (the version it lands on), bumps t, releases.
+
+Every read and every write sees a whole model, and no update is lost; the price is that threads queue for
+the lock (lock wait is measured per thread). The lock is a real pthread mutex from the cffi C module.
+Staleness τ = t1 − t0: the updates other threads published while this one computed.
+Memory: one shared θ plus one private copy per thread, m + 1 vectors.
+"""
+from numba import njit
+
+from teach_sgd.engine import atomics, native
+from teach_sgd.engine import control as ctl
+from teach_sgd.engine import telemetry as tel
+from teach_sgd.engine.layout import (
+    C_COPY_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED,
+    S_COPY, S_DONE, S_GRADIENT, S_LOCK_WAIT, S_PUBLISH,
+)
+from teach_sgd.models import loss_and_grad
+
+
+@njit(nogil=True, cache=True)
+def take_lock(mutex, ip, mine):
+    """Lock the global mutex and account the time spent waiting for it."""
+    tel.set_state(mine, C_STATE, S_LOCK_WAIT)
+    waited_from = native.now_ns()
+    native.mutex_lock(atomics.voidptr(mutex))
+    tel.bump(mine, C_LOCK_WAIT_NS, native.now_ns() - waited_from)
+
+
+@njit(nogil=True, cache=True)
+def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
+           theta, mutex, local, grad, work, counters, staleness, retries, events, losslog, audit):
+    lr = fp[F_LR]
+    mine = counters[tid]
+    copy = local[tid]
+    g = grad[tid]
+    while ctl.may_start_iteration(control, ip, mine, ctl.clock(control)):
+        rows = ctl.next_batch(control, ip, perm)
+        if rows.shape[0] == 0:
+            break
+
+        # 1. a consistent private copy, taken under the lock
+        take_lock(mutex, ip, mine)
+        t_copy = tel.now(ip)
+        tel.set_state(mine, C_STATE, S_COPY)
+        t0 = atomics.load(control, CLOCK)
+        copy[:] = theta
+        native.mutex_unlock(atomics.voidptr(mutex))
+
+        # 2. the gradient, outside the lock
+        t_grad = tel.now(ip)
+        tel.bump(mine, C_COPY_NS, t_grad - t_copy)
+        tel.set_state(mine, C_STATE, S_GRADIENT)
+        loss = loss_and_grad(kind, dims, copy, X, y, rows, g, work[tid])
+        tel.bump(mine, C_GRADS, 1)
+        tel.maybe_evaluate(control, ip, fp, kind, dims, copy, X, y, eval_rows, work[tid], losslog, mine)
+        tel.bump(mine, C_GRAD_NS, tel.now(ip) - t_grad)
+        if not tel.note_gradient_loss(control, loss):
+            break
+
+        # 3. apply under the lock; the release store of t happens before the unlock
+        take_lock(mutex, ip, mine)
+        t_apply = tel.now(ip)
+        tel.set_state(mine, C_STATE, S_PUBLISH)
+        t1 = atomics.load(control, CLOCK)
+        for i in range(theta.shape[0]):
+            theta[i] -= lr * g[i]
+        atomics.store(control, CLOCK, t1 + 1)
+        native.mutex_unlock(atomics.voidptr(mutex))
+        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
+
+        tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, 0)
+        tel.record_event(control, ip, events, tid, t0, t1, 1, OUTCOME_PUBLISHED)
+        tel.audit_applied(ip, audit[tid], g, lr)
+    tel.set_state(mine, C_STATE, S_DONE)

@@ -1,0 +1,233 @@
+"""The Runner: one RunConfig in, m native threads, RunSnapshots while it runs, one RunResult out.
+
+    runner = Runner(config)        # loads data and model, preallocates RunState, computes the initial loss
+    runner.start()                 # m threading.Threads, each inside a nogil numba kernel
+    runner.snapshot()              # copies, safe from any thread at 20 Hz
+    runner.pause() / resume() / stop()
+    result = runner.wait()         # joins the threads, evaluates the final model
+
+The Python threads only call the kernel: once inside, they hold no GIL and touch no Python object, so m
+threads really run in parallel. Stop and pause go through the control array, which every kernel loop
+reads with atomic loads, so they take effect within one iteration.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from teach_sgd.data import Dataset, load_dataset
+from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.native import lib
+from teach_sgd.engine.result import RunResult, RunSnapshot
+from teach_sgd.engine.state import RunState
+from teach_sgd.models import make_model
+
+KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker}
+
+_datasets: dict[tuple, Dataset] = {}
+
+
+def dataset_for(config: RunConfig) -> Dataset:
+    """Datasets are read once per process: compare and sweeps run many configs on the same data."""
+    key = (config.dataset, config.data_dir, config.seed if config.dataset == "synthetic" else 0)
+    if key not in _datasets:
+        _datasets[key] = load_dataset(config.dataset, data_dir=config.data_dir, seed=key[2])
+    return _datasets[key]
+
+
+class Runner:
+    def __init__(self, config: RunConfig):
+        self.config = config.budget().validate()
+        self.model = make_model(self.config.model, self.config.hidden)
+        self.state = RunState(self.config, self.model, dataset_for(self.config))
+        self._threads: list[threading.Thread] = []
+        self._errors: list[BaseException] = []
+        self._t0 = 0.0
+        self._t_end: float | None = None
+        self._curve: list[tuple[float, float, float]] = [(0.0, self.state.loss_initial, float("nan"))]
+        self._curve_read = 0
+        self._lock = threading.Lock()  # snapshot() may be called from several reader threads
+        self._stop_requested = False
+        self._result: RunResult | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "Runner":
+        kernel = KERNELS[self.config.algo]
+        self.state.control[L.ACTIVE] = self.config.threads
+        self._t0 = time.perf_counter()
+        self.state.start_clock(int(lib.ts_now_ns()))
+        for tid in range(self.config.threads):
+            t = threading.Thread(target=self._work, args=(kernel, self.state.kernel_args(tid)),
+                                 name=f"sgd-{self.config.algo}-{tid}", daemon=True)
+            self._threads.append(t)
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _work(self, kernel, args) -> None:
+        try:
+            kernel(*args)
+        except BaseException as e:  # a kernel error must not leave the other threads running forever
+            self._errors.append(e)
+            self.state.control[L.STOP] = 1
+        finally:
+            with self._lock:
+                self.state.control[L.ACTIVE] -= 1
+                if self.state.control[L.ACTIVE] == 0:
+                    self._t_end = time.perf_counter()
+
+    def pause(self) -> None:
+        self.state.control[L.PAUSE] = 1
+
+    def resume(self) -> None:
+        self.state.control[L.PAUSE] = 0
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        self.state.control[L.STOP] = 1
+
+    @property
+    def started(self) -> bool:
+        return bool(self._threads)
+
+    @property
+    def done(self) -> bool:
+        return self.started and all(not t.is_alive() for t in self._threads)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.state.control[L.PAUSE])
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the threads; True if all have ended."""
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        for t in self._threads:
+            t.join(None if deadline is None else max(0.0, deadline - time.perf_counter()))
+        return self.done
+
+    def wait(self) -> RunResult:
+        """Join the threads (Ctrl-C stops them first) and return the result."""
+        try:
+            while not self.join(0.1):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
+            self.join()
+            raise
+        return self.result()
+
+    # ---- reading --------------------------------------------------------------------------------
+    def elapsed_s(self) -> float:
+        if not self.started:
+            return 0.0
+        end = self._t_end if self._t_end is not None else time.perf_counter()
+        return end - self._t0
+
+    def status(self) -> str:
+        s = self.state
+        if not self.started:
+            return "ready"
+        if self.done:
+            if s.diverged:
+                return "diverged"
+            return "stopped" if self._stop_requested else "finished"
+        if s.control[L.STOP]:
+            return "stopping"
+        return "paused" if self.paused else "running"
+
+    def _loss_curve(self) -> tuple[tuple[float, float, float], ...]:
+        with self._lock:
+            new = self.state.loss_rows(self._curve_read)
+            self._curve_read += len(new)
+            self._curve.extend(new)
+            self._curve.sort(key=lambda r: r[0])  # rows are taken in time order but may finish out of order
+            return tuple(self._curve)
+
+    def snapshot(self) -> RunSnapshot:
+        s = self.state
+        threads = s.thread_stats()
+        return RunSnapshot(
+            config=self.config,
+            status=self.status(),
+            elapsed_s=self.elapsed_s(),
+            updates=s.published(),
+            gradients=sum(t.gradients for t in threads),
+            threads=threads,
+            versions=s.versions(),
+            staleness_hist=tuple(int(v) for v in s.staleness.sum(axis=0)),
+            loss_curve=self._loss_curve(),
+            loss_initial=s.loss_initial,
+            time_to_target_s=s.time_to_target_s(),
+            diverged=s.diverged,
+        )
+
+    def result(self) -> RunResult:
+        """The RunResult of a run whose threads have ended (computed once)."""
+        if self._result is not None:
+            return self._result
+        if not self.done:
+            raise RuntimeError("result() needs the run to have ended: call wait() or stop() and join() first")
+        if self._errors:
+            raise self._errors[0]
+        s = self.state
+        theta = s.current_theta()
+        wall = self.elapsed_s()
+        loss_final, _ = s.evaluate(theta)
+        _, accuracy_final = s.evaluate(theta, test=True)
+        diverged = s.diverged or not np.isfinite(loss_final) or \
+            loss_final > self.config.diverge_factor * s.loss_initial
+        curve = list(self._loss_curve())
+        curve.append((wall, loss_final, float("nan")))
+        ttt = s.time_to_target_s()
+        if ttt is None and self.config.target_loss and loss_final <= self.config.target_loss * s.loss_initial:
+            ttt = wall  # reached between the last in-run evaluation and the end
+        mass = None
+        if self.config.audit:
+            expected = s.theta0.astype(np.float64) + s.audit.sum(axis=0)
+            mass = float(np.abs(expected - theta).sum())
+        threads = s.thread_stats()
+        self._result = RunResult(
+            config=self.config,
+            params=self.model.n_params,
+            status="diverged" if diverged else self.status(),
+            updates=s.published(),
+            gradients=sum(t.gradients for t in threads),
+            wall_s=wall,
+            loss_initial=s.loss_initial,
+            loss_final=loss_final,
+            accuracy_final=accuracy_final,
+            diverged=bool(diverged),
+            time_to_target_s=ttt,
+            threads=threads,
+            versions=replace(s.versions(), live=s.live_slots()) if self.config.algo == "leashed" else s.versions(),
+            staleness_hist=tuple(int(v) for v in s.staleness.sum(axis=0)),
+            staleness_max=max((t.staleness_max for t in threads), default=0),
+            loss_curve=tuple(curve),
+            theta_final=theta,
+            lost_update_mass=mass,
+        )
+        return self._result
+
+
+def run(config: RunConfig) -> RunResult:
+    """Run to the end in the calling thread's process and return the result."""
+    return Runner(config).start().wait()
+
+
+def warm_up(algos=tuple(KERNELS)) -> float:
+    """Compile (or load from numba's cache) every kernel before a run starts; returns the seconds spent.
+
+    Each kernel is called once with the stop flag already set: it returns at once, but numba must compile
+    its whole call graph (models included) first. Compiling holds the GIL, so the UI does this up front,
+    behind a visible "compiling kernels" status, never in the middle of a run.
+    """
+    t = time.perf_counter()
+    for algo in algos:
+        warm = Runner(RunConfig(algo=algo, threads=1, dataset="synthetic", updates=1, eval_samples=8))
+        warm.state.control[L.STOP] = 1
+        KERNELS[algo](*warm.state.kernel_args(0))
+    return time.perf_counter() - t

@@ -1,0 +1,47 @@
+"""SEQ: plain sequential SGD on one thread, θ ← θ − η·g (PAPERS.md §A).
+
+The baseline every parallel algorithm is measured against. The gradient is computed on θ itself, so one
+vector exists; staleness is 0 by definition. With a fixed seed a run is bit-for-bit reproducible: the batch
+order comes from the seeded permutation and nothing else varies.
+"""
+from numba import njit
+
+from teach_sgd.engine import atomics
+from teach_sgd.engine import control as ctl
+from teach_sgd.engine import telemetry as tel
+from teach_sgd.engine.layout import (
+    C_GRAD_NS, C_GRADS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, S_DONE, S_GRADIENT,
+    S_PUBLISH,
+)
+from teach_sgd.models import loss_and_grad
+
+
+@njit(nogil=True, cache=True)
+def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
+           theta, grad, work, counters, staleness, retries, events, losslog, audit):
+    lr = fp[F_LR]
+    mine = counters[tid]
+    g = grad[tid]
+    while ctl.may_start_iteration(control, ip, mine, ctl.clock(control)):
+        rows = ctl.next_batch(control, ip, perm)
+        if rows.shape[0] == 0:
+            break
+        t_grad = tel.now(ip)
+        tel.set_state(mine, C_STATE, S_GRADIENT)
+        loss = loss_and_grad(kind, dims, theta, X, y, rows, g, work[tid])
+        tel.bump(mine, C_GRADS, 1)
+        tel.maybe_evaluate(control, ip, fp, kind, dims, theta, X, y, eval_rows, work[tid], losslog, mine)
+        t_apply = tel.now(ip)
+        tel.bump(mine, C_GRAD_NS, t_apply - t_grad)
+        if not tel.note_gradient_loss(control, loss):
+            break
+        tel.set_state(mine, C_STATE, S_PUBLISH)
+        t = atomics.load(control, CLOCK)
+        for i in range(theta.shape[0]):
+            theta[i] -= lr * g[i]
+        atomics.store(control, CLOCK, t + 1)
+        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
+        tel.record_update(ip, mine, staleness[tid], retries[tid], 0, 0)
+        tel.record_event(control, ip, events, tid, t, t, 1, OUTCOME_PUBLISHED)
+        tel.audit_applied(ip, audit[tid], g, lr)
+    tel.set_state(mine, C_STATE, S_DONE)

@@ -1,0 +1,175 @@
+"""RunState: every array a run shares between its worker threads and its readers, preallocated.
+
+Built once from a RunConfig before any thread starts; kernels receive the arrays, readers copy them.
+Nothing here is resized or replaced while threads run.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from teach_sgd.data import Dataset
+from teach_sgd.engine import layout as L
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.native import new_mutex
+from teach_sgd.engine.result import ThreadStats, Versions
+from teach_sgd.engine.versions import pack
+from teach_sgd.models import ModelSpec, loss_and_accuracy
+
+LOSS_CAP = 20_000     # loss samples kept (at 20 Hz: over 16 minutes)
+EVENT_RING = 4096     # most recent update events kept
+SAMPLE_STRIDE = 251   # hogwild: observe every 251st coordinate (prime: no alignment with layer sizes)
+
+
+class RunState:
+    def __init__(self, config: RunConfig, model: ModelSpec, data: Dataset):
+        self.config = config
+        self.model = model
+        self.data = data
+        m = config.threads
+        d = model.n_params
+        rng = np.random.default_rng(config.seed)
+        n = data.X_train.shape[0]
+
+        self.theta0 = model.init(config.seed, config.init) if config.init else model.init(config.seed)
+        order = rng.permutation(n).astype(np.int64)
+        self.perm = np.concatenate([order, order[: config.batch]])
+        self.eval_rows = np.sort(rng.choice(n, size=min(config.eval_samples, n), replace=False)).astype(np.int64)
+        self.test_rows = np.arange(data.X_test.shape[0], dtype=np.int64)
+
+        self.control = np.zeros(L.CONTROL_WORDS, np.int64)
+        self.ip = np.zeros(L.INT_PARAMS, np.int64)
+        self.fp = np.zeros(L.FLOAT_PARAMS, np.float64)
+        self.counters = np.zeros((m, L.COUNTERS), np.int64)
+        self.staleness = np.zeros((m, L.STALENESS_BINS), np.int64)
+        self.retries = np.zeros((m, L.RETRY_BINS), np.int64)
+        self.events = np.zeros(EVENT_RING * L.EVENT_FIELDS, np.int64)
+        self.losslog = np.zeros(LOSS_CAP * L.LOSS_FIELDS, np.float64)
+        self.audit = np.zeros((m, d if config.audit else 0), np.float64)
+        self.grad = np.zeros((m, d), np.float32)
+        self.work = np.zeros((m, model.workspace_size(config.batch)), np.float32)
+
+        if config.algo == "leashed":
+            # K = 2m + 1 slots: the bound on live versions (engine/versions.py), so a claim always succeeds
+            k = 2 * m + 1
+            self.slab = np.zeros((k, d), np.float32)
+            self.rc = np.zeros(k, np.int64)
+            self.seqs = np.zeros(k, np.int64)
+            self.slab[0] = self.theta0
+            self.rc[0] = 1  # P's reference
+            self.control[L.CLOCK] = pack(0, 0)
+            self.control[L.LIVE] = 1
+            self.control[L.PEAK] = 1
+        else:
+            self.theta = self.theta0.copy()
+            self.local = np.zeros((m if config.algo != "seq" else 0, d), np.float32)
+            self.mutex = new_mutex() if config.algo == "lock" else None
+
+        ip, fp = self.ip, self.fp
+        ip[L.P_BATCH] = config.batch
+        ip[L.P_PERSISTENCE] = -1 if config.persistence is None else config.persistence
+        ip[L.P_MAX_UPDATES] = config.updates if config.updates is not None else -1
+        ip[L.P_MAX_BATCHES] = math.ceil(config.epochs * n / config.batch) if config.epochs else -1
+        ip[L.P_DEADLINE_NS] = -1
+        ip[L.P_EVAL_NS] = int(config.eval_every_s * 1e9)
+        ip[L.P_TELEMETRY] = int(config.telemetry)
+        ip[L.P_AUDIT] = int(config.audit)
+        ip[L.P_N_TRAIN] = n
+        ip[L.P_LOSS_CAP] = LOSS_CAP
+        ip[L.P_RING] = EVENT_RING
+        ip[L.P_SAMPLE_STRIDE] = SAMPLE_STRIDE
+        ip[L.P_STOP_AT_TARGET] = int(config.target_loss is not None)
+        fp[L.F_LR] = config.lr
+        fp[L.F_DIVERGE] = config.diverge_factor
+
+        self.loss_initial, _ = self.evaluate(self.theta0)
+        fp[L.F_LOSS0] = self.loss_initial
+        fp[L.F_TARGET] = config.target_loss * self.loss_initial if config.target_loss else 0.0
+
+    # ---- what the kernels get -------------------------------------------------------------------
+    def kernel_args(self, tid: int) -> tuple:
+        common = (tid, self.control, self.ip, self.fp, self.model.kind, self.model.dims,
+                  self.data.X_train, self.data.y_train, self.perm, self.eval_rows)
+        tail = (self.counters, self.staleness, self.retries, self.events, self.losslog, self.audit)
+        algo = self.config.algo
+        if algo == "leashed":
+            return common + (self.slab, self.rc, self.seqs, self.grad, self.work) + tail
+        if algo == "lock":
+            return common + (self.theta, self.mutex, self.local, self.grad, self.work) + tail
+        if algo == "hogwild":
+            return common + (self.theta, self.local, self.grad, self.work) + tail
+        return common + (self.theta, self.grad, self.work) + tail
+
+    def start_clock(self, t0_ns: int) -> None:
+        self.ip[L.P_T0_NS] = t0_ns
+        self.control[L.NEXT_EVAL] = t0_ns + self.ip[L.P_EVAL_NS]
+        if self.config.seconds:
+            self.ip[L.P_DEADLINE_NS] = t0_ns + int(self.config.seconds * 1e9)
+
+    # ---- reading --------------------------------------------------------------------------------
+    def evaluate(self, theta: np.ndarray, test: bool = False) -> tuple[float, float]:
+        X, y, rows = (self.data.X_test, self.data.y_test, self.test_rows) if test else \
+            (self.data.X_train, self.data.y_train, self.eval_rows)
+        work = np.zeros(self.model.workspace_size(self.config.batch), np.float32)
+        loss, acc = loss_and_accuracy(self.model.kind, self.model.dims, theta, X, y, rows, work)
+        return float(loss), float(acc)
+
+    def current_theta(self) -> np.ndarray:
+        """The model as it stands (leashed: the latest published version). Call once threads are done."""
+        if self.config.algo == "leashed":
+            return self.slab[int(self.control[L.CLOCK]) & L.SLOT_MASK].copy()
+        return self.theta.copy()
+
+    def published(self) -> int:
+        word = int(self.control[L.CLOCK])
+        return word >> L.SLOT_BITS if self.config.algo == "leashed" else word
+
+    def versions(self) -> Versions:
+        m = self.config.threads
+        if self.config.algo == "leashed":
+            live = int(self.control[L.LIVE])
+            return Versions(live=live, peak=int(self.control[L.PEAK]), bound=2 * m + 1,
+                            allocated_total=int(self.control[L.ALLOCATED]) + 1)
+        held = 1 if self.config.algo == "seq" else m + 1
+        return Versions(live=held, peak=held, bound=held, allocated_total=held)
+
+    def live_slots(self) -> int:
+        """Slots with a reference right now, counted directly in the slab (leashed only)."""
+        return int(np.count_nonzero(self.rc > 0)) if self.config.algo == "leashed" else self.versions().live
+
+    def thread_stats(self) -> tuple[ThreadStats, ...]:
+        counters = self.counters.copy()
+        staleness = self.staleness.copy()
+        retries = self.retries.copy()
+        return tuple(ThreadStats.from_rows(i, counters[i], staleness[i], retries[i])
+                     for i in range(self.config.threads))
+
+    def loss_rows(self, start: int) -> list[tuple[float, float, float]]:
+        """Loss samples from index `start` on that are completely written, in log order."""
+        count = min(int(self.control[L.LOSS_COUNT]), LOSS_CAP)
+        rows = self.losslog[start * L.LOSS_FIELDS: count * L.LOSS_FIELDS].reshape(-1, L.LOSS_FIELDS)
+        ready = rows[:, 3] == 1.0
+        if not ready.all():  # stop at the first row still being written; it is read next time
+            rows = rows[: int(np.argmin(ready))]
+        return [(float(t), float(loss), float(acc)) for t, loss, acc, _ in rows]
+
+    def events_since(self, after: int) -> np.ndarray:
+        """Completely written events with index > `after` still in the ring, as rows of EVENT_FIELDS."""
+        head = int(self.control[L.EVENT_HEAD])
+        first = max(after + 1, head - EVENT_RING + 1, 1)
+        out = []
+        for k in range(first - 1, head):
+            base = (k % EVENT_RING) * L.EVENT_FIELDS
+            row = self.events[base: base + L.EVENT_FIELDS].copy()
+            if row[L.E_READY] == k + 1:
+                out.append(row)
+        return np.array(out, dtype=np.int64).reshape(-1, L.EVENT_FIELDS)
+
+    def time_to_target_s(self) -> float | None:
+        ns = int(self.control[L.TARGET_NS])
+        return ns * 1e-9 if ns > 0 else None
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.control[L.DIVERGED])

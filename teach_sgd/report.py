@@ -1,0 +1,74 @@
+"""Plain-text tables of run results, for the CLI's stdout (and anyone who wants them in a terminal)."""
+from __future__ import annotations
+
+from teach_sgd.engine.result import RunResult
+
+
+def _persistence(r: RunResult) -> str:
+    return f" (Tp={r.config.persistence_label})" if r.config.algo == "leashed" else ""
+
+
+def _loss_change(r: RunResult) -> str:
+    if r.diverged:
+        return f"loss {r.loss_initial:.4f} → diverged"
+    return f"loss {r.loss_initial:.4f} → {r.loss_final:.4f} ({100 * r.loss_final / r.loss_initial:.0f}% of initial)"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines.append("  ".join("─" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def run_summary(r: RunResult) -> str:
+    c = r.config
+    arch = "-".join(str(d) for d in (784, *c.hidden, 10)) if c.model == "mlp" else "cnn"
+    lines = [
+        f"{c.algo}{_persistence(r)} · {c.threads} thread{'s' * (c.threads != 1)} · {c.model} {arch} "
+        f"({r.params:,} params) · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}",
+        f"{r.status}: {r.updates:,} updates in {r.wall_s:.2f} s = {r.updates_per_s:,.0f} updates/s · "
+        f"{_loss_change(r)} · test accuracy {100 * r.accuracy_final:.1f}%",
+        f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · parameter versions: peak {r.versions.peak}"
+        f" (bound {r.versions.bound}), live at end {r.versions.live}, allocated {r.versions.allocated_total:,}",
+    ]
+    if c.target_loss is not None:
+        ttt = f"{r.time_to_target_s:.2f} s" if r.time_to_target_s is not None else "not reached"
+        lines.append(f"time to {c.target_loss:g} × initial loss: {ttt}")
+    if c.algo == "hogwild" and r.lost_fraction_sampled is not None:
+        lost = sum(t.lost_updates_sampled for t in r.threads)
+        sampled = sum(t.sampled_writes for t in r.threads)
+        lines.append(f"lost updates: {lost:,} of {sampled:,} observed writes were overwritten "
+                     f"({100 * r.lost_fraction_sampled:.3f}%) · torn reads: {sum(t.torn_reads for t in r.threads):,}")
+    header = ["thread", "updates", "grads", "cas ok", "cas fail", "dropped", "τ mean", "τ max", "lock wait",
+              "torn", "lost"]
+    rows = [[str(t.thread), f"{t.updates:,}", f"{t.gradients:,}", f"{t.cas_success:,}", f"{t.cas_fail:,}",
+             f"{t.dropped:,}", f"{t.staleness_mean:.2f}", str(t.staleness_max), f"{t.lock_wait_s:.3f}s",
+             f"{t.torn_reads:,}", f"{t.lost_updates_sampled:,}"] for t in r.threads]
+    tot = r.threads
+    rows.append(["total", f"{sum(t.updates for t in tot):,}", f"{sum(t.gradients for t in tot):,}",
+                 f"{sum(t.cas_success for t in tot):,}", f"{sum(t.cas_fail for t in tot):,}",
+                 f"{sum(t.dropped for t in tot):,}", f"{r.staleness_mean:.2f}", str(r.staleness_max),
+                 f"{sum(t.lock_wait_s for t in tot):.3f}s", f"{sum(t.torn_reads for t in tot):,}",
+                 f"{sum(t.lost_updates_sampled for t in tot):,}"])
+    return "\n".join(lines) + "\n\n" + _table(header, rows)
+
+
+def compare_table(results: list[RunResult]) -> str:
+    c = results[0].config
+    head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"
+            + (f" · target {c.target_loss:g} × initial loss" if c.target_loss else ""))
+    header = ["algo", "threads", "updates", "updates/s", "loss final", "accuracy", "τ mean", "τ max",
+              "cas fail", "dropped", "versions peak/bound", "time to target", "status"]
+    rows = []
+    for r in results:
+        ttt = "—" if r.config.target_loss is None else (
+            f"{r.time_to_target_s:.2f}s" if r.time_to_target_s is not None else "not reached")
+        rows.append([
+            r.config.algo + _persistence(r), str(r.config.threads), f"{r.updates:,}", f"{r.updates_per_s:,.0f}",
+            "diverged" if r.diverged else f"{r.loss_final:.4f}", f"{100 * r.accuracy_final:.1f}%",
+            f"{r.staleness_mean:.2f}", str(r.staleness_max), f"{sum(t.cas_fail for t in r.threads):,}",
+            f"{sum(t.dropped for t in r.threads):,}", f"{r.versions.peak}/{r.versions.bound}", ttt, r.status,
+        ])
+    return head + "\n\n" + _table(header, rows)
