@@ -1,13 +1,26 @@
 """teach_sgd: watch real threads race through asynchronous SGD.
 
-numba caches compiled kernels next to their source by default; an installed package may live in a
-read-only site-packages, and then `cache=True` fails at import. Point the cache at the user's cache
-directory unless the user chose one.
+numba caches compiled kernels, by default next to their source. Two problems with that here:
+an installed package may live in a read-only site-packages (then `cache=True` fails at import), and
+numba checks only a kernel's own file for changes, not the modules it calls (a changed model would run
+with a stale kernel). So, unless the user chose NUMBA_CACHE_DIR, the cache lives in the user's cache
+directory, in a folder named after a fingerprint of this package's sources.
 """
+import hashlib
 import os
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+
+def _source_fingerprint() -> str:
+    h = hashlib.sha1(__version__.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(Path(__file__).parent)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:12]
+
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     _base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba")
-
-__version__ = "0.1.0"
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba", _source_fingerprint())

@@ -181,7 +181,7 @@ def _progress_line(snap) -> str:
 def _watch(runner) -> bool:
     """Show live progress until the run ends; returns False if Ctrl-C stopped it."""
     tty = sys.stderr.isatty()
-    last_line = 0.0
+    last_line = -math.inf  # without a terminal: a line at once, then one every 5 s
     try:
         while not runner.join(0.2):
             now = time.perf_counter()

@@ -115,8 +115,13 @@ class RunSnapshot:
 
     @property
     def staleness_mean(self) -> float:
-        n = sum(self.staleness_hist)
-        return sum(i * v for i, v in enumerate(self.staleness_hist)) / n if n else 0.0
+        return staleness_mean(self.threads)
+
+
+def staleness_mean(threads: tuple[ThreadStats, ...]) -> float:
+    """Mean τ over all published updates, from the exact per-thread sums (the histogram caps τ at 64)."""
+    updates = sum(t.updates for t in threads)
+    return sum(t.staleness_mean * t.updates for t in threads) / updates if updates else 0.0
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -152,8 +157,7 @@ class RunResult:
 
     @property
     def staleness_mean(self) -> float:
-        n = sum(self.staleness_hist)
-        return sum(i * v for i, v in enumerate(self.staleness_hist)) / n if n else 0.0
+        return staleness_mean(self.threads)
 
     @property
     def lost_fraction_sampled(self) -> float | None:

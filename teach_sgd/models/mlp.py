@@ -213,6 +213,8 @@ def softmax_xent(Z, y, rows, grad_scale):
 def forward(dims, theta, X, rows, work):
     """Run the block X[rows] through the network; returns the logits [n, dL], a view into work."""
     n = len(rows)
+    if X.shape[1] != dims[0]:
+        raise ValueError("X has a different number of features than the model's input")
     starts, nz_b, nz_x, outputs = split_workspace(dims, n, work)
     batch_nonzeros(X, rows, starts, nz_b, nz_x)
     L = len(dims) - 1
@@ -238,6 +240,8 @@ def forward(dims, theta, X, rows, work):
 @njit(nogil=True, cache=True)
 def loss_and_grad(dims, theta, X, y, rows, grad, work):
     n = len(rows)
+    if n == 0:
+        raise ValueError("empty mini-batch")
     if len(work) < workspace_floats(dims, n):
         raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
     if len(grad) != len(theta):

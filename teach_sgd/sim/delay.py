@@ -20,7 +20,8 @@ for the other k. Only two kinds of step change the budgets or the set they belon
     - starting an iteration adds a budget τ_max (the largest possible, so it sorts last);
     - completing one removes it and takes 1 from each other.
 (A dropped Leashed gradient only removes a budget, which never breaks the invariant.)
-`keeps_bound` is the invariant; a machine with a leash allows exactly the steps that preserve it. Some step is
+`keeps_bound` is the invariant; a machine with a leash allows exactly the steps that preserve it. For a start
+that is simply "at most τ_max + 1 iterations in flight afterwards", as the new budget sorts last. Some step is
 always allowed: a step that neither starts nor completes, else a start if fewer than τ_max + 1 are in flight,
 else (everyone in flight is about to complete) the least-budget completion, which preserves the invariant by
 the argument above. So a leashed machine never deadlocks and never lets a delay exceed τ_max.
@@ -33,3 +34,8 @@ from collections.abc import Iterable
 def keeps_bound(budgets: Iterable[int]) -> bool:
     """True iff in-flight iterations with these remaining budgets can all complete within them."""
     return all(b >= k for k, b in enumerate(sorted(budgets)))
+
+
+DEFINITION = ("An iteration is in flight from its thread's first instruction to the one that makes its whole update "
+              "visible (last FAA or STORE, or successful CAS); its delay is the number of other iterations that "
+              "completed while it was in flight. A schedule respects tau_max iff every delay is <= tau_max.")

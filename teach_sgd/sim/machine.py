@@ -116,6 +116,9 @@ class Machine:
         self.events: list[Event] = []
         self.delays: list[int] = []
         self.completed = 0
+        self._in_flight = 0
+        self._budget_epoch = 0
+        self._leash_cache: dict[int, tuple[int, bool]] = {}
         self.lost_updates = 0
         self.cas_failures = 0
         self.dropped = 0
@@ -201,6 +204,8 @@ class Machine:
         return self._threads[tid]
 
     def _start(self, th: _Thread, at: int) -> None:
+        self._in_flight += 1
+        self._budget_epoch += 1
         th.delay, th.started_at, th.failures = 0, at, 0
         th.grad = th.base = th.candidate = th.t0 = th.t1 = None
         if self.mode != "leashed":
@@ -214,6 +219,8 @@ class Machine:
             self.dropped += 1
             events.append(Dropped(at, tid, th.failures))
             th.pc = 0
+            self._in_flight -= 1
+            self._budget_epoch += 1
         else:
             th.pc = self._retry_pc
 
@@ -222,6 +229,8 @@ class Machine:
             if other is not th and other.pc != 0:
                 other.delay += 1
         self.completed += 1
+        self._in_flight -= 1
+        self._budget_epoch += 1
         th.completed += 1
         th.pc = 0
         self.delays.append(th.delay)
@@ -233,13 +242,17 @@ class Machine:
         return self.program[th.pc].op is not Op.CAS or self.completed == th.t1
 
     def _within_leash(self, th: _Thread) -> bool:
-        starts = th.pc == 0
-        if not starts and not self._would_complete(th):
+        # A start adds the largest budget, τ_max, which sorts last: given the invariant (which every step
+        # preserves), it holds afterwards iff at most τ_max + 1 iterations are then in flight.
+        if th.pc == 0:
+            return self._in_flight <= self.tau_max
+        if not self._would_complete(th):
             return True
-        budgets = [self.tau_max - o.delay for o in self._threads if o is not th and o.pc != 0]
-        if starts:
-            return keeps_bound(budgets + [self.tau_max])
-        return keeps_bound(b - 1 for b in budgets)
+        # Budgets only change when an iteration starts, completes or is dropped; cache per such event.
+        if self._leash_cache.get(id(th), (None,))[0] != self._budget_epoch:
+            ok = keeps_bound(self.tau_max - o.delay - 1 for o in self._threads if o is not th and o.pc != 0)
+            self._leash_cache[id(th)] = (self._budget_epoch, ok)
+        return self._leash_cache[id(th)][1]
 
     # ---- what a UI shows -----------------------------------------------------------------------------
 

@@ -1,0 +1,150 @@
+"""Invariants of the four algorithms, on real threads, over seeds and thread counts 1–16 on 2 cores.
+
+Thread interleavings are not reproducible, so nothing here depends on one: each test asserts something
+that must hold for *every* interleaving (no update lost, the memory bound, conservation of gradients).
+"""
+import threading
+
+import numpy as np
+import pytest
+
+from teach_sgd.engine import layout as L
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.runner import Runner, run
+
+THREADS = [1, 2, 3, 8, 16]
+
+
+def cfg(**kw):
+    base = dict(dataset="synthetic", updates=300, batch=8, lr=0.05, eval_every_s=0.01)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lock_loses_no_update(threads, seed):
+    r = run(cfg(algo="lock", threads=threads, seed=seed, audit=True))
+    assert r.updates == sum(t.updates for t in r.threads) >= 300
+    # θ_final = θ0 − Σ of every applied update, up to the float32 rounding of ~300 sequential steps
+    assert r.lost_update_mass is not None
+    assert r.lost_update_mass / r.params < 1e-5
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("persistence", [0, 1, None])
+def test_leashed_publishes_every_version_once(threads, persistence):
+    r = run(cfg(algo="leashed", threads=threads, persistence=persistence, seed=threads, audit=True))
+    published = sum(t.updates for t in r.threads)
+    # the version number of the final model counts every successful CAS exactly once
+    assert r.updates == published == sum(t.cas_success for t in r.threads)
+    # every computed gradient was either published or dropped
+    assert published + sum(t.dropped for t in r.threads) == r.gradients
+    # consistent: θ_final is θ0 plus exactly the updates that were published (none lost, none doubled)
+    assert r.lost_update_mass / r.params < 1e-5
+    # exactly one version (the latest) is left once the threads are done
+    assert r.versions.live == 1
+    assert r.versions.peak <= r.versions.bound == 2 * threads + 1
+
+
+@pytest.mark.parametrize("threads", [2, 8, 16])
+def test_leashed_tp0_never_retries(threads):
+    r = run(cfg(algo="leashed", threads=threads, persistence=0, seed=3))
+    for t in r.threads:
+        assert t.cas_fail == t.dropped  # each failed CAS is the gradient's only attempt
+        assert sum(t.retry_hist[1:]) == 0  # no update landed after a retry
+
+
+@pytest.mark.parametrize("threads", [1, 4, 16])
+def test_leashed_live_versions_never_exceed_the_bound(threads):
+    runner = Runner(cfg(algo="leashed", threads=threads, updates=None, seconds=0.5, seed=5))
+    bound = 2 * threads + 1
+    seen = {"live": 0, "scan": 0, "peak": 0, "samples": 0}
+    state = runner.state
+
+    def watch():
+        while not runner.done:
+            seen["live"] = max(seen["live"], int(state.control[L.LIVE]))
+            seen["scan"] = max(seen["scan"], int(np.count_nonzero(state.rc > 0)))
+            seen["samples"] += 1
+            if seen["samples"] % 50 == 0:  # the full snapshot, as the UI takes it
+                seen["peak"] = max(seen["peak"], runner.snapshot().versions.peak)
+
+    runner.start()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    result = runner.wait()
+    watcher.join()
+    assert seen["samples"] > 100
+    assert seen["live"] <= bound and seen["scan"] <= bound and seen["peak"] <= bound
+    assert result.versions.live == 1 and int(state.control[L.LIVE]) == 1
+
+
+def test_seq_is_bit_for_bit_reproducible():
+    a = run(RunConfig(algo="seq", threads=1, updates=400, seed=11))
+    b = run(RunConfig(algo="seq", threads=1, updates=400, seed=11))
+    c = run(RunConfig(algo="seq", threads=1, updates=400, seed=12))
+    assert a.updates == b.updates == 400
+    assert np.array_equal(a.theta_final, b.theta_final)
+    assert not np.array_equal(a.theta_final, c.theta_final)
+
+
+@pytest.mark.parametrize("algo,threads", [("seq", 1), ("lock", 2), ("hogwild", 2), ("leashed", 2)])
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_every_algorithm_lowers_the_loss_on_mnist(algo, threads, model):
+    r = run(RunConfig(algo=algo, threads=threads, model=model, updates=600, seed=0))
+    assert not r.diverged
+    assert r.loss_final < 0.6 * r.loss_initial
+    assert r.accuracy_final > 0.5
+
+
+@pytest.mark.parametrize("threads", [2, 8])
+def test_hogwild_lost_updates_are_measured(threads):
+    r = run(cfg(algo="hogwild", threads=threads, updates=600, audit=True, seed=4))
+    assert r.updates == sum(t.updates for t in r.threads)
+    sampled = sum(t.sampled_writes for t in r.threads)
+    lost = sum(t.lost_updates_sampled for t in r.threads)
+    # every applied update writes each sampled coordinate once (D / 251 of them, rounded up)
+    assert sampled == r.updates * -(-r.params // 251)
+    assert 0 <= lost <= sampled
+    # lost updates leave θ short of θ0 + Σ applied; without any, the audit closes (as for lock)
+    if lost:
+        assert r.lost_update_mass > 0
+
+
+def test_stop_ends_every_thread_quickly():
+    runner = Runner(cfg(algo="leashed", threads=32, updates=None, seconds=60)).start()
+    threading.Event().wait(0.2)
+    runner.stop()
+    assert runner.join(timeout=2.0)
+    assert runner.result().status == "stopped"
+
+
+def test_pause_holds_the_update_count():
+    runner = Runner(cfg(algo="leashed", threads=4, updates=None, seconds=30)).start()
+    threading.Event().wait(0.2)
+    runner.pause()
+    threading.Event().wait(0.1)  # threads finish the iteration they are in
+    before = runner.snapshot().updates
+    threading.Event().wait(0.3)
+    assert runner.snapshot().updates == before
+    assert runner.snapshot().status == "paused"
+    runner.resume()
+    threading.Event().wait(0.3)
+    assert runner.snapshot().updates > before
+    runner.stop()
+    runner.join()
+
+
+def test_divergence_is_detected_and_reported():
+    r = run(RunConfig(algo="hogwild", threads=2, lr=50.0, updates=3000, seed=0))
+    assert r.diverged and r.status == "diverged"
+    assert r.updates < 3000  # the run stopped early
+    assert r.to_json()["diverged"] is True
+
+
+def test_target_loss_records_time_and_stops():
+    r = run(RunConfig(algo="leashed", threads=2, updates=20000, target_loss=0.5, seed=0))
+    assert r.time_to_target_s is not None and 0 < r.time_to_target_s <= r.wall_s
+    assert r.updates < 20000
+    assert r.loss_final <= 0.6 * r.loss_initial
