@@ -12,6 +12,10 @@ Prints:
 from __future__ import annotations
 
 import os
+
+# The reference step is single-threaded like the kernel it is compared with: one BLAS thread.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 import statistics
 import subprocess
 import sys

