@@ -103,8 +103,7 @@ def test_round_robin_skips_threads_the_leash_refuses():
 def test_random_scheduler_is_seeded():
     def picks(seed):
         m = Machine(Quadratic(), threads=4, alpha=0.05)
-        sched = Random(seed)
-        return [m.step(t) and t or t for t in (sched.choose(m) for _ in range(200))]
+        return drive(m, Random(seed), 200).schedule
 
     assert picks(3) == picks(3) and picks(3) != picks(4)
 

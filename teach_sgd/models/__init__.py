@@ -57,7 +57,7 @@ class ModelSpec:
         else:
             C1, C2, F, K = d[2:6]
             *_, P2h, P2w = cnn.shapes(self.dims)
-            blocks = [("K1", (C1, 3, 3)), ("c1", (C1,)), ("K2", (C2, C1, 3, 3)), ("c2", (C2,)),
+            blocks = [("K1", (C1, 1, 3, 3)), ("c1", (C1,)), ("K2", (C2, C1, 3, 3)), ("c2", (C2,)),
                       ("W3", (C2 * P2h * P2w, F)), ("b3", (F,)), ("W4", (F, K)), ("b4", (K,))]
         out, offset = [], 0
         for name, shape in blocks:

@@ -9,7 +9,7 @@ the usual frameworks.
 
 Parameter layout in the flat float32 vector theta:
 
-    K1 [C1, 3, 3], c1 [C1], K2 [C2, C1, 3, 3], c2 [C2], W3 [flat, F], b3 [F], W4 [F, K], b4 [K]
+    K1 [C1, 1, 3, 3], c1 [C1], K2 [C2, C1, 3, 3], c2 [C2], W3 [flat, F], b3 [F], W4 [F, K], b4 [K]
 
 with flat = C2 * P2h * P2w in (channel, row, column) order, and W3, W4 input-major as in mlp.py, whose dense
 layers and softmax the head reuses.

@@ -74,7 +74,9 @@ def run(args) -> int:
     json_path = Path(args.json) if args.json else None
     if json_path is not None and not json_path.parent.is_dir():
         raise UsageError(f"--json: the folder {json_path.parent} does not exist.")
-    result = sweep(cfg)
+    result = sweep(cfg, progress=_progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
     print(format_table(result))
     if not args.no_plot:
         print()
@@ -82,6 +84,10 @@ def run(args) -> int:
     if json_path is not None:
         json_path.write_text(json.dumps(to_json(result), indent=1) + "\n")
     return 0
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rsimulating: {done}/{total} runs", end="", file=sys.stderr, flush=True)
 
 
 def to_json(result) -> dict:

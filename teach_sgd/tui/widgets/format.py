@@ -1,0 +1,34 @@
+"""Small text helpers: unicode bars and number formats shared by the dashboard widgets."""
+from __future__ import annotations
+
+import math
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(value: float, maximum: float, width: int) -> str:
+    """A left-aligned bar of `width` cells, 1/8-cell resolution, scaled so that `maximum` fills it."""
+    if maximum <= 0 or value <= 0 or not math.isfinite(value):
+        return " " * width
+    eighths = max(1, round(min(value / maximum, 1.0) * width * 8))
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_EIGHTHS[part] if part else "")
+    return text.ljust(width)
+
+
+def fmt_count(n: int) -> str:
+    return f"{n:d}"
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def fmt_loss(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "∞" if x is not None and math.isinf(x) else "nan"
+    return f"{x:.4g}"
+
+
+def fmt_seconds(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f} s"
