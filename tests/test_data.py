@@ -67,11 +67,14 @@ def test_synthetic_is_deterministic_per_seed():
     assert "synthetic" in a.source and a.name == "synthetic"
 
 
-def test_synthetic_is_learnable_by_nearest_class_mean():
+def test_synthetic_has_signal_but_is_not_a_lookup():
+    """Nearest class mean gets well above chance (0.1) but far from perfect: the shifts make a template
+    insufficient, so there is something left for a network to learn."""
     ds = load_dataset("synthetic", seed=0)
     means = np.stack([ds.X_train[ds.y_train == c].mean(axis=0) for c in range(10)])
     pred = ((ds.X_test[:, None, :] - means[None]) ** 2).sum(axis=2).argmin(axis=1)
-    assert (pred == ds.y_test).mean() > 0.8
+    assert 0.3 < (pred == ds.y_test).mean() < 0.9
+    assert 0.6 < (ds.X_train == 0).mean() < 0.9
 
 
 def test_unknown_dataset_name():

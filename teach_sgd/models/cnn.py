@@ -33,21 +33,6 @@ from numba import njit
 from .mlp import FAST, dense_backward, dense_forward, softmax_xent
 
 
-def shapes(dims):
-    """(H1, W1, P1h, P1w, H2, W2, P2h, P2w): sizes after conv1, pool1, conv2, pool2."""
-    H, W = int(dims[0]), int(dims[1])
-    H1, W1 = H - 2, W - 2
-    P1h, P1w = H1 // 2, W1 // 2
-    H2, W2 = P1h - 2, P1w - 2
-    return H1, W1, P1h, P1w, H2, W2, H2 // 2, W2 // 2
-
-
-def n_params(dims) -> int:
-    C1, C2, F, K = (int(d) for d in dims[2:6])
-    *_, P2h, P2w = shapes(dims)
-    return C1 * 9 + C1 + C2 * C1 * 9 + C2 + C2 * P2h * P2w * F + F + F * K + K
-
-
 @njit(nogil=True, cache=True)
 def _sizes(dims):
     H, W, C1, C2, F, K = dims[0], dims[1], dims[2], dims[3], dims[4], dims[5]
@@ -56,6 +41,17 @@ def _sizes(dims):
     H2, W2 = P1h - 2, P1w - 2
     P2h, P2w = H2 // 2, W2 // 2
     return H, W, C1, C2, F, K, H1, W1, P1h, P1w, H2, W2, P2h, P2w
+
+
+def shapes(dims):
+    """(H1, W1, P1h, P1w, H2, W2, P2h, P2w): sizes after conv1, pool1, conv2, pool2."""
+    return tuple(int(v) for v in _sizes(np.asarray(dims, dtype=np.int64))[6:])
+
+
+def n_params(dims) -> int:
+    C1, C2, F, K = (int(d) for d in dims[2:6])
+    *_, P2h, P2w = shapes(dims)
+    return C1 * 9 + C1 + C2 * C1 * 9 + C2 + C2 * P2h * P2w * F + F + F * K + K
 
 
 @njit(nogil=True, cache=True)

@@ -11,7 +11,10 @@ by layer:
 
 W is stored input-major (row k holds all weights leaving input k) so that the hot loops run over contiguous
 memory: the forward pass adds x[k] * W[k, :] to a row of outputs, and the weight gradient is a sum of
-x[k] * delta[:] rows. About 80% of MNIST pixels are exactly 0, and both passes of the first layer skip zero pixels, which skips the work and the memory traffic of that row.
+x[k] * delta[:] rows. About 80% of MNIST pixels are exactly 0, and both passes of the first layer skip
+zero pixels, which skips the work and the memory traffic of their W1 rows. (So a NaN in a W1 row whose
+pixel is 0 throughout the batch does not reach the loss, exactly as it has no effect on the output;
+SGD itself never changes such a row, since its gradient is 0.)
 
 Workspace (see workspace_floats): an index of the batch's nonzero pixels, then every layer's outputs. The
 backward pass overwrites each layer's outputs with their gradients in place, so no second buffer is needed.

@@ -18,7 +18,7 @@ from pathlib import Path
 import teach_sgd  # sets NUMBA_CACHE_DIR
 
 ALGOS = ("seq", "lock", "hogwild", "leashed")
-_PKG = Path(teach_sgd.__file__).parent
+_PKG = Path(__file__).resolve().parent.parent
 
 
 def _fingerprint() -> str:

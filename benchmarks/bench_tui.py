@@ -1,0 +1,127 @@
+"""TUI benchmarks: what the live dashboard costs a run, and how fast the app paints its first screen.
+
+    python benchmarks/bench_tui.py            # about a minute on 2 cores (kernels already cached)
+
+Prints:
+  1. updates/s of the same run headless and inside the Playground with the dashboard sampling at 15 Hz
+     (Textual's headless driver: every frame is composed and rendered, only the terminal write is skipped),
+     alternated, and the ratio TUI / headless (target ≥ 0.90);
+  2. seconds from launching `teach-sgd` (python -m teach_sgd.cli, in a pseudo-terminal) to its first
+     painted screen (target ≤ 1.5 s once kernels are cached).
+Targets are printed, never asserted: machines are noisy.
+"""
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import pty
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+SECONDS = float(os.environ.get("BENCH_TUI_SECONDS", "6"))
+REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "3"))
+
+
+def headless(config) -> float:
+    from teach_sgd.engine.runner import run
+
+    return run(config).updates_per_s
+
+
+def in_tui(config) -> tuple[float, float]:
+    """(updates/s, dashboard ticks per second) of the same run started from the Playground."""
+    from teach_sgd.tui.app import TeachSGDApp
+    from teach_sgd.tui.widgets.config_form import budget_text
+
+    async def main():
+        app = TeachSGDApp(lessons=[], export_dir=tempfile.mkdtemp())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("p")
+            screen = app.screen
+            for wid, value in {"algo": config.algo, "threads": str(config.threads), "dataset": config.dataset,
+                               "lr": f"{config.lr:g}", "batch": str(config.batch),
+                               "budget": budget_text(config)}.items():
+                screen.query_one(f"#{wid}").value = value
+            await pilot.pause()
+            assert screen.dash.hz == 15
+            screen.action_start()
+            while screen.dash.result is None:
+                await asyncio.sleep(0.05)
+            r = screen.dash.result
+            return r.updates_per_s, screen.dash.ticks / r.wall_s
+
+    return asyncio.run(main())
+
+
+def first_paint() -> float:
+    """Seconds from spawning `python -m teach_sgd.cli` in a 120×40 pty to the app's first painted frame."""
+    probe = Path(tempfile.mkdtemp()) / "paint"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = dict(os.environ, TEACH_SGD_PAINT_PROBE=str(probe), TERM="xterm-256color")
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "teach_sgd.cli"], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True, start_new_session=True)
+    os.close(slave)
+    stop = threading.Event()
+
+    def drain():  # keep the pty from filling up
+        while not stop.is_set():
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        while not probe.exists() or not probe.read_text().strip():
+            if time.time() - t0 > 30:
+                raise RuntimeError("no first paint within 30 s")
+            time.sleep(0.005)
+        return float(probe.read_text()) - t0
+    finally:
+        os.write(master, b"\x11")  # ctrl+q
+        try:
+            proc.wait(3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        stop.set()
+        os.close(master)
+
+
+def main() -> int:
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import warm_up
+    from teach_sgd.tui.warm import mark_cached
+
+    warm_up()
+    mark_cached()
+    config = RunConfig(algo="leashed", threads=2, model="mlp", dataset="mnist", seconds=SECONDS, seed=0)
+    print(f"1. {config.algo}, m={config.threads}, {config.model}, {config.dataset}, {SECONDS:g} s per run, "
+          f"alternated {REPEATS}×")
+    ratios = []
+    for i in range(REPEATS):
+        h = headless(config)
+        t, hz = in_tui(config)
+        ratios.append(t / h)
+        print(f"   headless {h:9,.0f} upd/s   TUI {t:9,.0f} upd/s   dashboard {hz:4.1f} Hz   ratio {t / h:.3f}")
+    print(f"   ratio TUI/headless (median): {statistics.median(ratios):.3f}   (target ≥ 0.90)")
+
+    paints = [first_paint() for _ in range(3)]
+    print(f"2. teach-sgd → first painted screen: median {statistics.median(paints):.2f} s "
+          f"({', '.join(f'{p:.2f}' for p in paints)})   (target ≤ 1.5 s, kernels cached)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

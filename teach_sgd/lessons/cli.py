@@ -1,0 +1,96 @@
+"""`teach-sgd lessons` (list) and a plain-text walk through one lesson (no TUI).
+
+    list_lessons(args) -> int     args.lessons: an extra lesson folder or None
+    resolve(args_lessons, wanted) -> Lesson          for `teach-sgd lesson ID` (raises LessonNotFound)
+    walk(lesson, ask=input, out=print, budget=None)  narrative, predictions, headless runs, verdicts
+
+Errors in lesson files go to stderr as `file:line: message`; the other lessons are still listed, and the exit
+status is 1 when any file had errors (0 otherwise; 2 when the --lessons folder does not exist).
+"""
+from __future__ import annotations
+
+import sys
+
+from teach_sgd.lessons.loader import find_lesson, load_lessons
+from teach_sgd.lessons.progress import Progress
+
+
+class LessonNotFound(LookupError):
+    pass
+
+
+def list_lessons(args) -> int:
+    extra = getattr(args, "lessons", None)
+    lessons, errors = load_lessons(extra)
+    for e in errors:
+        print(f"teach-sgd: {e}", file=sys.stderr)
+    if extra is not None and any(e.line == 0 and e.message == "lesson folder not found" for e in errors):
+        return 2
+    progress = Progress.load()
+    width = max([len(l.id) for l in lessons] + [2])
+    print(f"{'ID':<{width}}  {'MIN':>3}  {'':4}  TITLE")
+    for l in lessons:
+        mark = {"new": "", "started": "…", "done": "✓"}[progress.status(l.id)]
+        print(f"{l.id:<{width}}  {l.minutes:>3}  {mark:4}  {l.title}")
+    total = sum(l.minutes for l in lessons)
+    print(f"\n{len(lessons)} lessons, about {total} minutes. Open one with `teach-sgd lesson ID` "
+          f"(ID or its number, e.g. `teach-sgd lesson 1`).")
+    return 1 if errors else 0
+
+
+def resolve(extra_dir, wanted: str):
+    """The lesson `teach-sgd lesson ID` means (by id, number or unique prefix)."""
+    lessons, errors = load_lessons(extra_dir)
+    lesson = find_lesson(lessons, wanted)
+    if lesson is None:
+        bad = [e for e in errors if wanted in e.file]
+        if bad:
+            raise LessonNotFound(f"lesson {wanted!r} has errors: {bad[0]}")
+        raise LessonNotFound(f"no lesson {wanted!r}; the lessons are {', '.join(l.id for l in lessons)} "
+                             "(see `teach-sgd lessons`)")
+    return lesson
+
+
+def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = None) -> list:
+    """Walk a lesson in plain text: the same steps and verdicts as the lesson screen. Returns the verdicts."""
+    from teach_sgd.lessons.session import LessonSession
+
+    session = LessonSession(lesson, progress, resume=False, budget=budget)
+    verdicts = []
+    out(f"# {lesson.title}  ({lesson.minutes} min)\n")
+    while True:
+        step = session.step
+        if step.kind == "narrative":
+            out(step.text + "\n")
+        elif step.kind == "predict":
+            cp = step.checkpoint
+            out(f"\n? {cp.question}")
+            for k, text in cp.choices:
+                out(f"   [{k}] {text}")
+            while True:
+                key = ask("your prediction: ").strip()
+                if key in cp.keys:
+                    break
+                out(f"   choose one of: {', '.join(cp.keys)}")
+            session.answer(key)
+        elif step.kind == "run":
+            e = step.experiment
+            out(f"\n▶ {e.title}")
+            if e.kind == "simulate":
+                session.simulate()
+            else:
+                session.run_headless(progress=lambda name, k, n: out(f"   run {k + 1}/{n}: {name}"))
+            for paths in session.exported.get(e.id, []):
+                out(f"   wrote {paths}")
+        elif step.kind == "verdict":
+            v = session.verdict()
+            verdicts.append(v)
+            if v.decided:
+                head = ("✓ your prediction matches the measurement" if v.user_correct else
+                        f"✗ this run says: {v.correct_text}") if v.chosen else f"this run says: {v.correct_text}"
+            else:
+                head = "this run cannot settle the question"
+            out(f"\n{head}\n{v.explanation}\n")
+        if session.next() is None:
+            break
+    return verdicts

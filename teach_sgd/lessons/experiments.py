@@ -1,0 +1,156 @@
+"""From an Experiment to results: build the configs, run them (headless here, live in the TUI), collect.
+
+Two halves, kept apart on purpose:
+
+    plan = build_runs(experiment, budget)            # [(name, RunConfig), …] — what the dashboard runs live
+    results = ExperimentResults.from_runs(experiment, {name: RunResult, …})   # what the TUI hands back
+    results = run_experiment(experiment, budget)     # or: run everything headless (CLI, tests)
+
+A "simulate" experiment has no RunConfigs: `simulate(experiment, budget)` runs the simulator's τ_max × α
+sweep (teach_sgd.sim.sweep) and `ExperimentResults.from_sim(experiment, sweep_result)` wraps it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from teach_sgd.lessons.schema import Experiment, sweep_run_name
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Override the lesson's budgets, for tests and quick previews.
+
+    updates: every run gets exactly this many updates (seconds/epochs budgets are replaced);
+    scale:   multiply each run's own budget (updates, seconds or epochs) by this factor;
+    max_iters: cap the simulator's iterations per cell.
+    """
+
+    updates: int | None = None
+    scale: float | None = None
+    max_iters: int | None = None
+
+    def apply(self, config):
+        if self.updates is not None:
+            return replace(config, updates=int(self.updates), seconds=None, epochs=None)
+        if self.scale is not None:
+            c = config.budget()
+            if c.updates is not None:
+                return replace(c, updates=max(1, int(round(c.updates * self.scale))))
+            if c.seconds is not None:
+                return replace(c, seconds=max(0.05, c.seconds * self.scale))
+            if c.epochs is not None:
+                return replace(c, epochs=max(1e-4, c.epochs * self.scale))
+        return config
+
+
+TINY = Budget(updates=60, max_iters=300)  # what the tests use
+
+
+def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tuple[str, object]]:
+    """The named RunConfigs of a run or sweep experiment, in the order they should run (validated).
+
+    Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none."""
+    out = []
+    if experiment.kind == "run":
+        for spec in experiment.runs:
+            out.append((spec.name, spec.config))
+    elif experiment.kind == "sweep":
+        for v in experiment.values:
+            for g in experiment.runs:
+                out.append((sweep_run_name(g.name, v), replace(g.config, **{experiment.over: v})))
+    if budget is not None:
+        out = [(n, budget.apply(c)) for n, c in out]
+    return [(n, c.budget().validate()) for n, c in out]
+
+
+def algos_of(experiment: Experiment) -> tuple[str, ...]:
+    return tuple(sorted({c.algo for _, c in build_runs(experiment)})) if experiment.kind != "simulate" else ()
+
+
+def sim_config(experiment: Experiment, budget: Budget | None = None):
+    cfg = experiment.sim
+    if budget is not None and budget.max_iters is not None:
+        cfg = replace(cfg, max_iters=min(cfg.max_iters, budget.max_iters))
+    return cfg
+
+
+def simulate(experiment: Experiment, budget: Budget | None = None, progress: Callable | None = None):
+    """Run a simulate experiment's sweep (teach_sgd.sim.sweep.sweep) → SweepResult."""
+    from teach_sgd.sim.sweep import sweep
+
+    return sweep(sim_config(experiment, budget), progress=progress)
+
+
+@dataclass
+class ExperimentResults:
+    """What one experiment measured: RunResults by run name, or the simulator's SweepResult."""
+
+    experiment: Experiment
+    runs: dict = field(default_factory=dict)   # name → RunResult
+    sim: object = None                         # kind simulate: teach_sgd.sim.sweep.SweepResult
+    finished_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def from_runs(cls, experiment: Experiment, runs: dict) -> "ExperimentResults":
+        expected = set(experiment.run_names())
+        unknown = set(runs) - expected
+        if unknown:
+            raise KeyError(f"results for runs this experiment does not have: {', '.join(sorted(unknown))}")
+        return cls(experiment, dict(runs))
+
+    @classmethod
+    def from_sim(cls, experiment: Experiment, sweep_result) -> "ExperimentResults":
+        return cls(experiment, sim=sweep_result)
+
+    @property
+    def complete(self) -> bool:
+        if self.experiment.kind == "simulate":
+            return self.sim is not None
+        return set(self.runs) == set(self.experiment.run_names())
+
+    def to_json(self) -> dict:
+        e = self.experiment
+        if e.kind == "simulate":
+            from teach_sgd.sim.cli import to_json as sim_json
+            return {"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}
+        return {"experiment": e.id, "kind": e.kind, "over": e.over,
+                "runs": {name: r.to_json() for name, r in self.runs.items()}}
+
+
+def run_experiment(experiment: Experiment, budget: Budget | None = None,
+                   progress: Callable[[str, int, int], None] | None = None) -> ExperimentResults:
+    """Run every config of the experiment headless, one after another (same process, kernels warmed first).
+
+    progress(name, done, total) is called before each run."""
+    if experiment.kind == "simulate":
+        return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
+    from teach_sgd.engine.runner import run, warm_up
+
+    plan = build_runs(experiment, budget)
+    warm_up(tuple(sorted({c.algo for _, c in plan})))
+    runs = {}
+    for k, (name, config) in enumerate(plan):
+        if progress is not None:
+            progress(name, k, len(plan))
+        runs[name] = run(config)
+    return ExperimentResults.from_runs(experiment, runs)
+
+
+def export_results(results: ExperimentResults, folder: str | Path, stem: str) -> list[Path]:
+    """Write `stem.json` (every run's RunResult JSON, or the simulator's) and, for engine runs,
+    `stem.csv` (loss curves in long format). Returns the paths written."""
+    from teach_sgd.engine.result import write_curves_csv
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{stem}.json"]
+    paths[0].write_text(json.dumps(results.to_json(), indent=2) + "\n")
+    if results.runs:
+        csv_path = folder / f"{stem}.csv"
+        write_curves_csv(list(results.runs.values()), csv_path)
+        paths.append(csv_path)
+    return paths

@@ -1,0 +1,679 @@
+"""Read lesson files: Markdown with TOML front matter between `+++` lines → Lesson objects.
+
+    lessons, errors = load_lessons(extra_dir=None)     # the shipped lessons (+ an instructor's folder)
+    lesson = load_lesson(path)                         # one file; raises LessonLoadError (with .errors)
+
+Loading never raises for a bad file: every problem becomes a LessonError(file, line, message), and the
+other lessons still load. Line numbers are lines of the lesson file (1-based): TOML syntax errors carry
+tomllib's line, shifted past the opening `+++`; semantic errors point at the line of the offending key.
+"""
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import sys
+from pathlib import Path
+
+from teach_sgd.lessons import rules
+from teach_sgd.lessons.schema import (
+    ASK_WHEN, EXPERIMENT_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec, Step,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10: the tomli backport, if installed
+    try:
+        import tomli as tomllib
+    except ImportError:
+        tomllib = None
+
+FENCE = "+++"
+MARKER = re.compile(r"^\s*<!--\s*experiment\s*:\s*(?P<id>[^\s>]*)\s*-->\s*$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = set(rules.FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
+
+LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "experiments", "checkpoints"}
+EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "export"}
+CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
+                   "ask"}
+RUN_KEYS = {"algo", "threads", "model", "hidden", "dataset", "data_dir", "lr", "batch", "persistence",
+            "updates", "seconds", "epochs", "target_loss", "seed", "init", "audit", "eval_every_s",
+            "eval_samples", "diverge_factor", "telemetry"}
+SIM_KEYS = {"taus", "alphas", "scheduler", "mode", "objective", "dim", "c", "noise", "eps", "max_iters", "seed",
+            "threads", "persistence"}
+
+
+class LessonLoadError(Exception):
+    def __init__(self, errors: list[LessonError]):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+# ---- where lessons live -----------------------------------------------------------------------------------
+def builtin_dirs() -> list[Path]:
+    """The shipped lessons: `lessons/` beside the package (a source checkout or editable install), or the
+    copy packaged inside it (`teach_sgd/lessons_builtin/`, for wheels)."""
+    import teach_sgd
+
+    pkg = Path(teach_sgd.__file__).resolve().parent
+    out = []
+    for d in (pkg.parent / "lessons", pkg / "lessons_builtin"):
+        if d.is_dir() and any(d.glob("*.md")):
+            out.append(d)
+            break
+    return out
+
+
+def lesson_files(folder: Path) -> list[Path]:
+    """Every `*.md` in the folder except README.md (documentation, not a lesson)."""
+    return sorted(p for p in Path(folder).glob("*.md") if p.name.lower() != "readme.md")
+
+
+def load_lessons(extra_dir: str | Path | None = None, include_builtin: bool = True
+                 ) -> tuple[list[Lesson], list[LessonError]]:
+    """All lessons, sorted by (order, id), and every error found. A lesson in `extra_dir` replaces a shipped
+    lesson with the same id (an instructor's edited copy). A missing `extra_dir` is one error."""
+    found: dict[str, Lesson] = {}
+    errors: list[LessonError] = []
+    dirs = list(builtin_dirs()) if include_builtin else []
+    if extra_dir is not None:
+        d = Path(extra_dir).expanduser()
+        if not d.is_dir():
+            errors.append(LessonError(str(d), 0, "lesson folder not found"))
+        else:
+            dirs.append(d)
+    for d in dirs:
+        seen_here: dict[str, Path] = {}
+        for path in lesson_files(d):
+            try:
+                lesson = load_lesson(path)
+            except LessonLoadError as e:
+                errors.extend(e.errors)
+                continue
+            except Exception as e:  # a loader bug must not hide the other lessons
+                errors.append(LessonError(str(path), 0, f"could not be read ({type(e).__name__}: {e})"))
+                continue
+            if lesson.id in seen_here:
+                errors.append(LessonError(str(path), 1, f"lesson id {lesson.id!r} is already used by "
+                                                        f"{seen_here[lesson.id].name}"))
+                continue
+            seen_here[lesson.id] = path
+            found[lesson.id] = lesson
+    return sorted(found.values(), key=lambda l: (l.order, l.id)), errors
+
+
+def find_lesson(lessons: list[Lesson], wanted: str) -> Lesson | None:
+    """By id ('03-hogwild'), by number ('3'), or by a unique id prefix ('03', 'hog…' after the number)."""
+    wanted = str(wanted).strip()
+    for l in lessons:
+        if l.id == wanted:
+            return l
+    if wanted.isdigit():
+        hits = [l for l in lessons if l.number == int(wanted)]
+        if len(hits) == 1:
+            return hits[0]
+    hits = [l for l in lessons if l.id.startswith(wanted) or l.id.split("-", 1)[-1].startswith(wanted)]
+    return hits[0] if len(hits) == 1 else None
+
+
+# ---- one file ---------------------------------------------------------------------------------------------
+class _Ctx:
+    """Collects errors for one file and maps TOML key paths to file lines."""
+
+    def __init__(self, path: Path, fm_first_line: int, fm_text: str):
+        self.path, self.offset = path, fm_first_line - 1
+        self.errors: list[LessonError] = []
+        self.lines = _KeyLines(fm_text)
+
+    def line(self, *keypath) -> int:
+        return self.offset + self.lines.find(keypath)
+
+    def err(self, keypath: tuple, message: str) -> None:
+        self.errors.append(LessonError(str(self.path), self.line(*keypath), message))
+
+
+def load_lesson(path: str | Path) -> Lesson:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise LessonLoadError([LessonError(str(path), 0, f"cannot read the file: {e}")]) from None
+    return parse_lesson(text, path)
+
+
+def parse_lesson(text: str, path: Path) -> Lesson:
+    """Parse one lesson's text; raises LessonLoadError listing every problem found."""
+    path = Path(path)
+    if tomllib is None:  # pragma: no cover
+        raise LessonLoadError([LessonError(str(path), 1, "reading lessons needs Python ≥ 3.11 (tomllib) or the "
+                                                         "'tomli' package on Python 3.10")])
+    lines = text.lstrip("\ufeff").split("\n")
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None or lines[first].strip() != FENCE:
+        raise LessonLoadError([LessonError(str(path), (first or 0) + 1,
+                                           "a lesson starts with TOML front matter: a line '+++', the TOML, "
+                                           "then a closing '+++' (see lessons/README.md)")])
+    close = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == FENCE), None)
+    if close is None:
+        raise LessonLoadError([LessonError(str(path), first + 1, "the front matter opened here is never closed: "
+                                                                 "add a line '+++' after the TOML")])
+    fm_text = "\n".join(lines[first + 1:close])
+    try:
+        data = tomllib.loads(fm_text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        if m:
+            line = first + 1 + int(m.group(1))
+            msg = msg[:m.start()].strip() + f" (column {m.group(2)})"
+        else:
+            m = re.search(r"\(at end of document\)", msg)
+            line = close + 1
+            msg = msg.replace("(at end of document)", "(at the end of the front matter)").strip()
+        raise LessonLoadError([LessonError(str(path), line, f"TOML: {msg}")]) from None
+    ctx = _Ctx(path, first + 2, fm_text)
+    lesson = _build_lesson(ctx, data, lines, close, path)
+    if ctx.errors or lesson is None:
+        raise LessonLoadError(sorted(dict.fromkeys(ctx.errors), key=lambda e: e.line))
+    return lesson
+
+
+def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Path) -> Lesson | None:
+    for k in data:
+        if k not in LESSON_KEYS:
+            ctx.err((k,), f"unknown key {k!r}{rules._suggest(k, LESSON_KEYS)}; a lesson has "
+                          f"{', '.join(sorted(LESSON_KEYS))}")
+    lesson_id = data.get("id", path.stem)
+    if not isinstance(lesson_id, str) or not ID_RE.match(lesson_id):
+        ctx.err(("id",), f"id must be lower-case letters, digits, '-' or '_' (e.g. '03-hogwild'), got {lesson_id!r}")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        ctx.err(("title",) if "title" in data else (), "missing title: add title = \"…\" to the front matter")
+    minutes = data.get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 240:
+        ctx.err(("minutes",) if "minutes" in data else (),
+                "minutes (the time the lesson takes) must be a whole number from 1 to 240"
+                + ("" if "minutes" in data else ": add minutes = 10 to the front matter"))
+    summary = data.get("summary", "")
+    if not isinstance(summary, str):
+        ctx.err(("summary",), "summary must be a string")
+        summary = ""
+    order = data.get("order", 1000)
+    if isinstance(order, bool) or not isinstance(order, (int, float)):
+        ctx.err(("order",), "order must be a number")
+        order = 1000
+    papers = data.get("papers", [])
+    if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
+        ctx.err(("papers",), "papers must be a list of strings, e.g. [\"A\", \"B\"]")
+        papers = []
+
+    experiments = []
+    raw_exps = data.get("experiments", [])
+    if not isinstance(raw_exps, list) or not all(isinstance(e, dict) for e in raw_exps):
+        ctx.err(("experiments",), "experiments must be declared as [[experiments]] tables")
+        raw_exps = []
+    for i, raw in enumerate(raw_exps):
+        exp = _build_experiment(ctx, i, raw)
+        if exp is not None:
+            if any(e.id == exp.id for e in experiments):
+                ctx.err(("experiments", i, "id"), f"experiment id {exp.id!r} is used twice")
+            else:
+                experiments.append(exp)
+
+    checkpoints = []
+    raw_cps = data.get("checkpoints", [])
+    if not isinstance(raw_cps, list) or not all(isinstance(c, dict) for c in raw_cps):
+        ctx.err(("checkpoints",), "checkpoints must be declared as [[checkpoints]] tables")
+        raw_cps = []
+    n_exp_declared = len(raw_exps)
+    for i, raw in enumerate(raw_cps):
+        cp = _build_checkpoint(ctx, i, raw, experiments, n_exp_declared)
+        if cp is not None:
+            if any(c.id == cp.id for c in checkpoints):
+                ctx.err(("checkpoints", i, "id"), f"checkpoint id {cp.id!r} is used twice")
+            else:
+                checkpoints.append(cp)
+
+    body_lines = lines[close + 1:]
+    steps, body = _build_steps(ctx, body_lines, close + 2, experiments, checkpoints)
+    if ctx.errors:
+        return None
+    return Lesson(id=lesson_id, title=title.strip(), minutes=minutes, summary=summary.strip(), path=path,
+                  order=float(order), body=body, experiments=tuple(experiments), checkpoints=tuple(checkpoints),
+                  steps=tuple(steps), papers=tuple(papers))
+
+
+# ---- experiments --------------------------------------------------------------------------------------------
+def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
+    here = ("experiments", i)
+    n_before = len(ctx.errors)
+    for k in raw:
+        if k not in EXPERIMENT_KEYS:
+            ctx.err(here + (k,), f"unknown key {k!r} in an experiment{rules._suggest(k, EXPERIMENT_KEYS)}; "
+                                 f"an experiment has {', '.join(sorted(EXPERIMENT_KEYS))}")
+    eid = raw.get("id")
+    if not isinstance(eid, str) or not NAME_RE.match(eid):
+        ctx.err(here + (("id",) if "id" in raw else ()),
+                f"experiment {i + 1} needs an id: a name like 'race' (letters, digits, _), got {eid!r}")
+        eid = f"experiment{i + 1}"
+    kind = raw.get("kind", "run")
+    if kind not in EXPERIMENT_KINDS:
+        ctx.err(here + ("kind",), f"experiment kind must be one of {', '.join(EXPERIMENT_KINDS)}, got {kind!r}")
+        return None
+    title = raw.get("title", eid)
+    note = raw.get("note", "")
+    if not isinstance(title, str) or not isinstance(note, str):
+        ctx.err(here + ("title" if not isinstance(title, str) else "note",), "title and note must be strings")
+        title, note = str(title), str(note)
+    export = raw.get("export", False)
+    if not isinstance(export, bool):
+        ctx.err(here + ("export",), "export must be true or false")
+        export = False
+
+    if kind == "simulate":
+        for k in ("base", "runs", "over", "values"):
+            if k in raw:
+                ctx.err(here + (k,), f"{k!r} belongs to run and sweep experiments; a simulate experiment has a "
+                                     "[experiments.sim] table")
+        sim = _build_sim(ctx, here, raw.get("sim"))
+        if len(ctx.errors) > n_before or sim is None:
+            return None
+        return Experiment(id=eid, kind=kind, title=title, note=note, sim=sim, export=export,
+                          line=ctx.line(*here))
+
+    if "sim" in raw:
+        ctx.err(here + ("sim",), "a [experiments.sim] table belongs to kind = \"simulate\" experiments")
+    base = raw.get("base", {})
+    if not isinstance(base, dict):
+        ctx.err(here + ("base",), "base must be a table of RunConfig settings, e.g. base = { updates = 2000 }")
+        base = {}
+    runs_raw = raw.get("runs")
+    if not isinstance(runs_raw, dict) or not runs_raw:
+        ctx.err(here + (("runs",) if "runs" in raw else ()),
+                "an experiment needs runs: a table of named runs, e.g. runs.leashed = { algo = \"leashed\" }")
+        return None
+    over, values = None, ()
+    if kind == "sweep":
+        over = raw.get("over")
+        if over not in SWEEP_OVER:
+            ctx.err(here + (("over",) if "over" in raw else ()),
+                    f"a sweep needs over = one of {', '.join(repr(o) for o in SWEEP_OVER)}, got {over!r}")
+            return None
+        values = raw.get("values")
+        if not isinstance(values, list) or not values:
+            ctx.err(here + (("values",) if "values" in raw else ()),
+                    f"a sweep needs values = [ … ], the {over} values to run")
+            return None
+        values = tuple(_sweep_value(ctx, here, over, v) for v in values)
+        if len(set(values)) != len(values):
+            ctx.err(here + ("values",), "values must not repeat")
+    else:
+        for k in ("over", "values"):
+            if k in raw:
+                ctx.err(here + (k,), f"{k!r} belongs to kind = \"sweep\" experiments")
+
+    specs = []
+    for name, settings in runs_raw.items():
+        where = here + ("runs", name)
+        if not NAME_RE.match(name) or keyword.iskeyword(name) or name in RESERVED or name.startswith("tau"):
+            ctx.err(where, f"run name {name!r} cannot be used in rules: use letters, digits and _, not a keyword "
+                           "or a rule function, and not starting with 'tau'")
+            continue
+        if not isinstance(settings, dict):
+            ctx.err(where, f"runs.{name} must be a table of RunConfig settings, e.g. {{ algo = \"lock\" }}")
+            continue
+        merged = {**base, **settings}
+        if kind == "sweep" and over in merged:
+            ctx.err(where, f"runs.{name} sets {over}, which this experiment sweeps over: remove it")
+            continue
+        probe = dict(merged)
+        if kind == "sweep":
+            probe[over] = values[0]
+        config = _run_config(ctx, where, probe, own=set(settings), base_where=here + ("base",))
+        if config is not None:
+            if kind == "sweep":
+                from dataclasses import replace
+                for v in values[1:]:
+                    try:
+                        replace(config, **{over: v}).validate()
+                    except Exception as e:  # ConfigError
+                        ctx.err(here + ("values",), f"runs.{name} at {over} = {v}: {e}")
+            specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
+    if len(ctx.errors) > n_before:
+        return None
+    return Experiment(id=eid, kind=kind, title=title, note=note, runs=tuple(specs), over=over, values=values,
+                      export=export, line=ctx.line(*here))
+
+
+def _sweep_value(ctx, here, over, v):
+    if over == "persistence":
+        if isinstance(v, str) and v.lower() in ("inf", "∞"):
+            return None
+    if over == "lr":
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            ctx.err(here + ("values",), f"lr values must be numbers, got {v!r}")
+            return 0.0
+        return float(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        ctx.err(here + ("values",), f"{over} values must be whole numbers"
+                + (" or \"inf\"" if over == "persistence" else "") + f", got {v!r}")
+        return 0
+    return v
+
+
+def _run_config(ctx: _Ctx, where: tuple, settings: dict, own: set, base_where: tuple):
+    from teach_sgd.engine.config import ConfigError, RunConfig
+
+    kw = {}
+    ok = True
+    for k, v in settings.items():
+        at = where + (k,) if k in own else base_where + (k,)
+        if k not in RUN_KEYS:
+            ctx.err(at,
+                    f"unknown run setting {k!r}{rules._suggest(k, RUN_KEYS)}; the settings are "
+                    f"{', '.join(sorted(RUN_KEYS))}")
+            ok = False
+            continue
+        if k == "persistence" and isinstance(v, str):
+            if v.lower() in ("inf", "∞"):
+                v = None
+            else:
+                ctx.err(at, f"persistence must be 0, 1, 2, … or \"inf\", got {v!r}")
+                ok = False
+                continue
+        if k == "hidden":
+            if isinstance(v, int) and not isinstance(v, bool):
+                v = (v,)
+            elif isinstance(v, list):
+                v = tuple(v)
+        if k in ("lr", "seconds", "epochs", "target_loss", "eval_every_s", "diverge_factor") and \
+                isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        kw[k] = v
+    if not ok:
+        return None
+    try:
+        return RunConfig(**kw).budget().validate()
+    except ConfigError as e:
+        ctx.err(where, f"{e}")
+    except TypeError as e:
+        ctx.err(where, f"bad run settings: {e}")
+    return None
+
+
+def _build_sim(ctx: _Ctx, here: tuple, raw):
+    where = here + ("sim",)
+    if not isinstance(raw, dict):
+        ctx.err(where if raw is not None else here, "a simulate experiment needs an [experiments.sim] table, "
+                                                   "e.g. taus = [0, 1, 3], alphas = [0.25, 0.5, 1.0]")
+        return None
+    try:
+        from teach_sgd.sim.objectives import OBJECTIVES
+        from teach_sgd.sim.program import MODES
+        from teach_sgd.sim.schedulers import SCHEDULERS
+        from teach_sgd.sim.sweep import SweepConfig
+    except Exception as e:  # pragma: no cover - the simulator is part of the package
+        ctx.err(where, f"the simulator is not available: {e}")
+        return None
+    kw = {}
+    n_before = len(ctx.errors)
+    for k, v in raw.items():
+        at = where + (k,)
+        if k not in SIM_KEYS:
+            ctx.err(at, f"unknown simulator setting {k!r}{rules._suggest(k, SIM_KEYS)}; the settings are "
+                        f"{', '.join(sorted(SIM_KEYS))}")
+            continue
+        if k == "taus":
+            if not isinstance(v, list) or not v or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0
+                                                          for t in v) or len(set(v)) != len(v):
+                ctx.err(at, "taus must be a list of distinct whole numbers ≥ 0, e.g. [0, 1, 3]")
+                continue
+            v = tuple(v)
+        elif k == "alphas":
+            if not isinstance(v, list) or not v or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                          and math.isfinite(a) and a > 0 for a in v) \
+                    or len(set(v)) != len(v):
+                ctx.err(at, "alphas must be a list of distinct positive step sizes, e.g. [0.25, 0.5, 1.0]")
+                continue
+            v = tuple(float(a) for a in v)
+        elif k in ("scheduler", "mode", "objective"):
+            choices = {"scheduler": SCHEDULERS, "mode": MODES, "objective": OBJECTIVES}[k]
+            if v not in choices:
+                ctx.err(at, f"{k} must be one of {', '.join(choices)}, got {v!r}")
+                continue
+        elif k in ("dim", "max_iters", "seed", "threads"):
+            low = 0 if k == "seed" else 1
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                ctx.err(at, f"{k} must be a whole number ≥ {low}, got {v!r}")
+                continue
+        elif k == "persistence":
+            if isinstance(v, str) and v.lower() in ("inf", "∞"):
+                v = None
+            elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                ctx.err(at, f"persistence must be 0, 1, 2, … or \"inf\", got {v!r}")
+                continue
+        else:  # c, noise, eps
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or \
+                    (v == 0 and k != "noise"):
+                ctx.err(at, f"{k} must be a {'non-negative' if k == 'noise' else 'positive'} number, got {v!r}")
+                continue
+            v = float(v)
+        kw[k] = v
+    if len(ctx.errors) > n_before:
+        return None
+    cfg = SweepConfig(**kw)
+    if cfg.scheduler == "stale-read" and cfg.threads is not None and cfg.threads < max(cfg.taus) + 1:
+        ctx.err(where + ("threads",), f"the stale-read adversary at τ_max = {max(cfg.taus)} needs at least "
+                                      f"{max(cfg.taus) + 1} threads")
+        return None
+    if cfg.objective == "logistic" and cfg.noise:
+        ctx.err(where + ("noise",), "noise applies to the quadratic objective only")
+        return None
+    return cfg
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------
+def _build_checkpoint(ctx: _Ctx, i: int, raw: dict, experiments: list[Experiment], n_declared: int):
+    from teach_sgd.lessons.checkpoints import check
+
+    here = ("checkpoints", i)
+    n_before = len(ctx.errors)
+    for k in raw:
+        if k not in CHECKPOINT_KEYS:
+            ctx.err(here + (k,), f"unknown key {k!r} in a checkpoint{rules._suggest(k, CHECKPOINT_KEYS)}; "
+                                 f"a checkpoint has {', '.join(sorted(CHECKPOINT_KEYS))}")
+    cid = raw.get("id", f"checkpoint{i + 1}")
+    if not isinstance(cid, str) or not NAME_RE.match(cid):
+        ctx.err(here + ("id",), f"checkpoint id must be a name like 'cas' (letters, digits, _), got {cid!r}")
+    exp_id = raw.get("experiment")
+    if exp_id is None:
+        if n_declared == 1 and experiments:
+            exp_id = experiments[0].id
+        else:
+            ctx.err(here, "a checkpoint needs experiment = \"ID\": the experiment whose results answer it")
+            return None
+    exp = next((e for e in experiments if e.id == exp_id), None)
+    if exp is None:
+        if n_declared > len(experiments) and isinstance(exp_id, str):
+            return None  # its experiment has errors of its own, reported above
+        ctx.err(here + ("experiment",), f"unknown experiment {exp_id!r}"
+                f"{rules._suggest(str(exp_id), [e.id for e in experiments])}; this lesson declares "
+                f"{', '.join(e.id for e in experiments) or 'no experiments'}")
+        return None
+    question = raw.get("question")
+    if not isinstance(question, str) or not question.strip():
+        ctx.err(here + (("question",) if "question" in raw else ()), "a checkpoint needs question = \"…\"")
+    choices = raw.get("choices")
+    if not isinstance(choices, dict) or len(choices) < 2 or not all(isinstance(v, str) for v in choices.values()):
+        ctx.err(here + (("choices",) if "choices" in raw else ()),
+                "choices must be a table of at least two key = \"text\" pairs, e.g. "
+                "choices = { lock = \"LOCK\", leashed = \"Leashed-SGD\" }")
+        choices = None
+    ask = raw.get("ask", "before")
+    if ask not in ASK_WHEN:
+        ctx.err(here + ("ask",), f"ask must be \"before\" (a prediction) or \"after\" the run, got {ask!r}")
+    texts = {}
+    for k in ("answer", "explain", "undecided"):
+        v = raw.get(k, "" if k == "undecided" else None)
+        if not isinstance(v, str) or (k != "undecided" and not v.strip()):
+            ctx.err(here + ((k,) if k in raw else ()),
+                    {"answer": "a checkpoint needs answer = \"RULE\": an expression over the measured results "
+                               "that gives the correct choice, e.g. argmax(lock.lock_wait_s, leashed.cas_fail)",
+                     "explain": "a checkpoint needs explain = \"…\": the explanation, quoting measured numbers "
+                                "like {leashed.cas_fail}",
+                     "undecided": "undecided must be a string"}[k])
+        texts[k] = v if isinstance(v, str) else ""
+    explain_when = raw.get("explain_when", {})
+    if not isinstance(explain_when, dict) or not all(isinstance(v, str) for v in explain_when.values()):
+        ctx.err(here + ("explain_when",), "explain_when must be a table: choice key = \"text\"")
+        explain_when = {}
+    if choices:
+        for k in explain_when:
+            if k not in choices:
+                ctx.err(here + ("explain_when", k), f"explain_when.{k}: {k!r} is not a choice key "
+                                                    f"({', '.join(choices)})")
+    if len(ctx.errors) > n_before:
+        return None
+    cp = Checkpoint(id=cid, experiment=exp.id, question=question.strip(), choices=tuple(choices.items()),
+                    answer=texts["answer"].strip(), explain=texts["explain"], explain_when=dict(explain_when),
+                    undecided=texts["undecided"], ask=ask, line=ctx.line(*here))
+    try:
+        rules.parse(cp.answer)
+    except rules.RuleError as e:
+        ctx.err(here + ("answer",), f"answer: {e}")
+        return None
+    try:
+        check(cp, exp)
+    except rules.RuleError as e:
+        msg = str(e)
+        key = "answer" if not msg.startswith("in ") else msg[3:].split(":", 1)[0].split(",", 1)[0]
+        keypath = here + tuple(key.split(".")) if key != "answer" else here + ("answer",)
+        ctx.err(keypath, msg if msg.startswith("in ") else f"answer: {msg}")
+        return None
+    return cp
+
+
+# ---- the narrative and its steps ---------------------------------------------------------------------------
+def _build_steps(ctx: _Ctx, body_lines: list[str], first_line: int, experiments, checkpoints):
+    """Split the Markdown at `<!-- experiment: ID -->` markers; experiments without a marker go last."""
+    by_id = {e.id: e for e in experiments}
+    placed: list[str] = []
+    steps: list[Step] = []
+    buf: list[str] = []
+    kept: list[str] = []
+
+    def flush():
+        text = "\n".join(buf).strip("\n")
+        if text.strip():
+            steps.append(Step("narrative", text=text))
+        buf.clear()
+
+    for n, ln in enumerate(body_lines):
+        m = MARKER.match(ln)
+        if not m:
+            buf.append(ln)
+            kept.append(ln)
+            continue
+        eid = m.group("id")
+        line_no = first_line + n
+        if eid not in by_id:
+            ctx.errors.append(LessonError(str(ctx.path), line_no, f"the marker names experiment {eid!r}, which the "
+                                          f"front matter does not declare"
+                                          f"{rules._suggest(eid, list(by_id))}"))
+            continue
+        if eid in placed:
+            ctx.errors.append(LessonError(str(ctx.path), line_no, f"experiment {eid!r} is placed twice"))
+            continue
+        flush()
+        placed.append(eid)
+        steps.extend(_experiment_steps(by_id[eid], checkpoints))
+    flush()
+    for e in experiments:
+        if e.id not in placed:
+            steps.extend(_experiment_steps(e, checkpoints))
+    return steps, "\n".join(kept).strip("\n") + "\n"
+
+
+def _experiment_steps(e: Experiment, checkpoints) -> list[Step]:
+    mine = [c for c in checkpoints if c.experiment == e.id]
+    out = [Step("predict", checkpoint=c) for c in mine if c.ask == "before"]
+    out.append(Step("run", experiment=e))
+    for c in mine:
+        if c.ask == "after":
+            out.append(Step("predict", checkpoint=c))
+        out.append(Step("verdict", checkpoint=c))
+    return out
+
+
+# ---- mapping key paths to lines ------------------------------------------------------------------------------
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _split_key(k: str) -> tuple[str, ...]:
+    return tuple(p.strip().strip("\"'") for p in k.split("."))
+
+
+class _KeyLines:
+    """Line (1-based, within the front matter) of every table header and key, by key path.
+
+    Array-of-tables elements get an index: the third `[[checkpoints]]` is ("checkpoints", 2). Lines inside
+    multi-line strings are skipped. Good enough for error messages; never used to read values.
+    """
+
+    def __init__(self, text: str):
+        self.at: dict[tuple, int] = {}
+        counts: dict[tuple, int] = {}
+        current: tuple = ()
+        in_str = None
+        for n, ln in enumerate(text.split("\n"), start=1):
+            if in_str:
+                if ln.count(in_str) % 2 == 1:
+                    in_str = None
+                continue
+            h = _HEADER.match(ln)
+            if h and not ln.lstrip().startswith("#") and "=" not in ln.split("]")[0]:
+                parts = _split_key(h.group(2))
+                if h.group(1) == "[[":
+                    counts[parts] = counts.get(parts, -1) + 1
+                    current = self._resolve(parts[:-1], counts) + (parts[-1], counts[parts])
+                else:
+                    current = self._resolve(parts, counts)
+                self.at.setdefault(current, n)
+                continue
+            k = _KEY.match(ln)
+            if k and not ln.lstrip().startswith("#"):
+                path = current + _split_key(k.group(1))
+                self.at.setdefault(path, n)
+                for j in range(len(current) + 1, len(path)):
+                    self.at.setdefault(path[:j], n)
+                rest = ln[k.end():]
+                for q in ('"""', "'''"):
+                    if rest.count(q) % 2 == 1:
+                        in_str = q
+                        break
+
+    @staticmethod
+    def _resolve(parts: tuple, counts: dict) -> tuple:
+        """[experiments.base] inside the second [[experiments]] → ("experiments", 1, "base")."""
+        out: tuple = ()
+        for j, p in enumerate(parts):
+            out += (p,)
+            key = parts[:j + 1]
+            if key in counts:
+                out += (counts[key],)
+        return out
+
+    def find(self, keypath: tuple) -> int:
+        path = tuple(keypath)
+        while path:
+            if path in self.at:
+                return self.at[path]
+            path = path[:-1]
+        return 0
+
+
+__all__ = ["load_lessons", "load_lesson", "parse_lesson", "find_lesson", "builtin_dirs", "LessonLoadError",
+           "LessonError", "Lesson"]

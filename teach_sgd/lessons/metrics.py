@@ -1,0 +1,155 @@
+"""The named numbers a checkpoint rule can use: `run.metric`, `group.metric` (sweeps), `tauN.metric` (simulator).
+
+Every metric is computed from the run's own RunResult (or the simulator's SweepResult) and nothing else.
+A metric that does not apply to a run (a lost fraction on a Leashed run, a time to target never reached)
+is None, which the rule language calls `none`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+# A run counts as *stable* when it did not diverge and ended with loss ≤ STABLE_FRACTION × initial loss.
+STABLE_FRACTION = 0.5
+
+
+def _sum(r, field: str):
+    return sum(getattr(t, field) for t in r.threads)
+
+
+def _per(a, b):
+    return a / b if b else None
+
+
+def time_to_fraction(r, fraction: float) -> float | None:
+    """Seconds until the measured loss first fell to ≤ fraction × initial loss (None if it never did)."""
+    target = fraction * r.loss_initial
+    for t, loss, _ in r.loss_curve:
+        if loss is not None and math.isfinite(loss) and loss <= target:
+            return float(t)
+    return None
+
+
+def _quantile(hist, q: float):
+    total = sum(hist)
+    if not total:
+        return None
+    need, acc = q * total, 0
+    for tau, n in enumerate(hist):
+        acc += n
+        if acc >= need:
+            return tau
+    return len(hist) - 1
+
+
+def _stable(r) -> bool:
+    return (not r.diverged) and math.isfinite(r.loss_final) and r.loss_final <= STABLE_FRACTION * r.loss_initial
+
+
+def _lost_fraction(r):
+    return r.lost_fraction_sampled if r.config.algo == "hogwild" else None
+
+
+def _finite(x):
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+RUN_METRICS: dict[str, tuple[str, Callable]] = {
+    # what the run was
+    "threads": ("worker threads m", lambda r: r.config.threads),
+    "lr": ("step size η", lambda r: r.config.lr),
+    "batch": ("mini-batch size", lambda r: r.config.batch),
+    "persistence": ("Leashed-SGD persistence bound Tp (∞ = inf)",
+                    lambda r: math.inf if r.config.persistence is None else r.config.persistence),
+    "params": ("number of model parameters", lambda r: r.params),
+    # progress
+    "updates": ("published updates", lambda r: r.updates),
+    "gradients": ("gradients computed (published + dropped + unfinished)", lambda r: r.gradients),
+    "wall_s": ("wall-clock seconds of the run", lambda r: r.wall_s),
+    "updates_per_s": ("throughput: published updates per second", lambda r: r.updates_per_s),
+    "loss_initial": ("training loss before the first update", lambda r: _finite(r.loss_initial)),
+    "loss_final": ("training loss at the end (inf if it blew up)",
+                   lambda r: r.loss_final if not math.isnan(r.loss_final) else math.inf),
+    "loss_ratio": ("loss_final / loss_initial",
+                   lambda r: (r.loss_final / r.loss_initial) if math.isfinite(r.loss_final) else math.inf),
+    "accuracy": ("test accuracy at the end, 0–1", lambda r: _finite(r.accuracy_final)),
+    "diverged": ("whether the engine flagged divergence (loss > 20 × initial, or not finite)",
+                 lambda r: bool(r.diverged)),
+    "stable": (f"not diverged and loss_final ≤ {STABLE_FRACTION:g} × loss_initial", _stable),
+    "time_to_target_s": ("seconds until loss ≤ target_loss × initial (none if not reached)",
+                         lambda r: r.time_to_target_s),
+    "time_to_50": ("seconds until loss ≤ 50% of the initial loss (none if not reached)",
+                   lambda r: time_to_fraction(r, 0.50)),
+    "time_to_25": ("seconds until loss ≤ 25% of the initial loss (none if not reached)",
+                   lambda r: time_to_fraction(r, 0.25)),
+    "time_to_10": ("seconds until loss ≤ 10% of the initial loss (none if not reached)",
+                   lambda r: time_to_fraction(r, 0.10)),
+    # staleness
+    "staleness_mean": ("mean τ over published updates", lambda r: r.staleness_mean),
+    "staleness_max": ("largest τ seen", lambda r: r.staleness_max),
+    "staleness_p50": ("median τ (from the histogram, capped at its last bin)",
+                      lambda r: _quantile(r.staleness_hist, 0.5)),
+    "staleness_p90": ("90th percentile of τ", lambda r: _quantile(r.staleness_hist, 0.9)),
+    "staleness_zero_fraction": ("fraction of updates with τ = 0",
+                                lambda r: _per(r.staleness_hist[0] if r.staleness_hist else 0, sum(r.staleness_hist))),
+    # Leashed-SGD
+    "cas_success": ("successful CAS on the version pointer", lambda r: _sum(r, "cas_success")),
+    "cas_fail": ("failed CAS on the version pointer", lambda r: _sum(r, "cas_fail")),
+    "cas_fail_per_update": ("failed CAS per published update",
+                            lambda r: _per(_sum(r, "cas_fail"), r.updates) if r.config.algo == "leashed" else None),
+    "retried_updates": ("updates that landed only after ≥ 1 failed CAS",
+                        lambda r: sum(sum(t.retry_hist[1:]) for t in r.threads)),
+    "dropped": ("gradients dropped after Tp failed retries", lambda r: _sum(r, "dropped")),
+    "dropped_fraction": ("dropped / gradients computed", lambda r: _per(_sum(r, "dropped"), r.gradients) or 0.0),
+    # LOCK
+    "lock_wait_s": ("seconds spent waiting for the lock, summed over threads", lambda r: _sum(r, "lock_wait_s")),
+    "lock_wait_ms_per_update": ("lock wait per published update, in milliseconds",
+                                lambda r: 1e3 * _sum(r, "lock_wait_s") / r.updates if r.updates else 0.0),
+    "lock_wait_fraction": ("share of the threads' time spent waiting for the lock",
+                           lambda r: _sum(r, "lock_wait_s") / (r.config.threads * r.wall_s) if r.wall_s else 0.0),
+    # HOGWILD!
+    "torn_reads": ("reads during which another update was applied (possibly torn views)",
+                   lambda r: _sum(r, "torn_reads")),
+    "torn_fraction": ("torn_reads / gradients", lambda r: _per(_sum(r, "torn_reads"), r.gradients) or 0.0),
+    "lost_sampled": ("sampled writes that overwrote another thread's write", lambda r: _sum(r, "lost_updates_sampled")),
+    "sampled_writes": ("writes sampled for the lost-update count", lambda r: _sum(r, "sampled_writes")),
+    "lost_fraction": ("fraction of sampled HOGWILD! writes that were lost (none for other algorithms)",
+                      _lost_fraction),
+    "lost_update_mass": ("Σ|θ0 + Σ applied − θ_final| (runs with audit = true)", lambda r: r.lost_update_mass),
+    # memory
+    "versions_peak": ("peak parameter vectors in memory (Leashed: live versions; others: m + 1)",
+                      lambda r: r.versions.peak),
+    "versions_bound": ("the bound on vectors (Leashed: 2m + 1; others: m + 1)", lambda r: r.versions.bound),
+    "versions_live": ("vectors live at the end", lambda r: r.versions.live),
+    "versions_allocated": ("versions ever allocated (Leashed: one per publish attempt)",
+                           lambda r: r.versions.allocated_total),
+    "memory_mb": ("peak parameter memory in MB (float32)", lambda r: r.versions.peak * r.params * 4 / 1e6),
+}
+
+GROUP_METRICS: dict[str, str] = {
+    "first_unstable": "the smallest swept value whose run was not stable (none if all were)",
+    "first_diverged": "the smallest swept value whose run diverged (none if none did)",
+    "last_stable": "the largest swept value whose run was stable (none if none was)",
+    "stable_count": "how many of the group's runs were stable",
+    "unstable_count": "how many of the group's runs were not stable",
+    "runs": "how many runs the group has",
+    "best_loss": "the lowest loss_final in the group",
+    "best_value": "the swept value with the lowest loss_final",
+}
+
+TAU_METRICS: dict[str, str] = {
+    "tau_max": "the delay bound τ_max of this row",
+    "threads": "simulated threads",
+    "c": "strong convexity c of the objective",
+    "max_delay": "the largest delay the schedule actually produced",
+    "best_alpha": "the step size on the grid that reached ε in the fewest iterations (none if none did)",
+    "best_iterations": "iterations to ε at best_alpha",
+    "threshold_low": "the largest α on the grid below the divergence threshold that converged",
+    "threshold_high": "the smallest α on the grid that diverged (none if none did)",
+    "predicted": "the derived threshold 2/((τ+1)c) (stale-read adversary on the quadratic; none otherwise)",
+    "matches": "whether the predicted threshold lies in (threshold_low, threshold_high]",
+}
+
+
+def run_metric(result, name: str):
+    return RUN_METRICS[name][1](result)

@@ -1,0 +1,157 @@
+"""What a loaded lesson is: plain, immutable dataclasses (the loader builds them; nothing here parses).
+
+    Lesson ── narrative (Markdown) + experiments + checkpoints, and `steps`: the order a learner meets them
+    Experiment ── kind "run" (named RunConfigs, compared side by side), "sweep" (the same runs over a list of
+                  lr / threads / persistence / batch values), or "simulate" (the asynchrony simulator's τ_max × α
+                  sweep, teach_sgd.sim)
+    Checkpoint ── a predict-then-observe question: choices, a *rule* that computes the correct choice from the
+                  run's measured numbers, and an explanation template that quotes those numbers
+
+See lessons/README.md for the file format.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT_KINDS = ("run", "sweep", "simulate")
+SWEEP_OVER = ("lr", "threads", "persistence", "batch", "seed")
+ASK_WHEN = ("before", "after")
+
+
+@dataclass(frozen=True)
+class LessonError:
+    """One problem in one lesson file. `str()` gives `file:line: message`."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One named run of an experiment (for a sweep: one group, run once per swept value)."""
+
+    name: str
+    config: Any  # teach_sgd.engine.config.RunConfig (validated)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    kind: str                       # "run" | "sweep" | "simulate"
+    title: str
+    note: str                       # shown beside the live run (Markdown, may be empty)
+    runs: tuple[RunSpec, ...] = ()  # kind run: the runs; kind sweep: the groups
+    over: str | None = None         # kind sweep: the RunConfig field swept
+    values: tuple = ()              # kind sweep: the values, in order (persistence: None = ∞)
+    sim: Any = None                 # kind simulate: teach_sgd.sim.sweep.SweepConfig
+    export: bool = False            # write the results (JSON + CSV) after the run
+    line: int = 0
+
+    def names(self) -> tuple[str, ...]:
+        """The names a checkpoint rule can use for this experiment's results."""
+        if self.kind == "simulate":
+            return tuple(f"tau{t}" for t in self.sim.taus)
+        return tuple(r.name for r in self.runs)
+
+    def run_names(self) -> tuple[str, ...]:
+        """The keys of the results dict: run names; for a sweep `group@value` (see sweep_run_name)."""
+        if self.kind == "run":
+            return tuple(r.name for r in self.runs)
+        if self.kind == "sweep":
+            return tuple(sweep_run_name(g.name, v) for g in self.runs for v in self.values)
+        return ()
+
+
+def value_label(v) -> str:
+    if v is None:
+        return "inf"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def sweep_run_name(group: str, value) -> str:
+    return f"{group}@{value_label(value)}"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: str
+    experiment: str
+    question: str
+    choices: tuple[tuple[str, str], ...]   # (key, text), in the order shown
+    answer: str                            # the rule (see rules.py)
+    explain: str                           # template: {metric expressions} are filled from the run
+    explain_when: dict = field(default_factory=dict)  # choice key → extra template shown when it is correct
+    undecided: str = ""                    # template shown when the run did not measure what the rule needs
+    ask: str = "before"                    # "before" the run (a prediction) or "after" (reading the dashboard)
+    line: int = 0
+
+    def choice_text(self, key: str | None) -> str | None:
+        return dict(self.choices).get(key) if key is not None else None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.choices)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One screen of a lesson, in order.
+
+    kind "narrative": show `text` (Markdown).
+    kind "predict":   ask `checkpoint.question` with `checkpoint.choices`; record the learner's key.
+    kind "run":       run `experiment` (live in the dashboard, or headless), then hand over its results.
+    kind "verdict":   evaluate `checkpoint` on the results and show the Verdict.
+    """
+
+    kind: str
+    text: str = ""
+    experiment: Experiment | None = None
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "narrative":
+            first = next((ln.strip("# ").strip() for ln in self.text.splitlines() if ln.strip()), "")
+            return first[:60]
+        if self.kind == "run":
+            return f"Experiment: {self.experiment.title}"
+        return f"{'Predict' if self.kind == 'predict' else 'Check'}: {self.checkpoint.question[:50]}"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    minutes: int
+    summary: str
+    path: Path
+    order: float
+    body: str                               # the Markdown narrative, experiment markers removed
+    experiments: tuple[Experiment, ...]
+    checkpoints: tuple[Checkpoint, ...]
+    steps: tuple[Step, ...]
+    papers: tuple[str, ...] = ()            # which PAPERS.md sections it draws on, e.g. ("A", "C")
+
+    def experiment(self, experiment_id: str) -> Experiment:
+        return next(e for e in self.experiments if e.id == experiment_id)
+
+    def checkpoint(self, checkpoint_id: str) -> Checkpoint:
+        return next(c for c in self.checkpoints if c.id == checkpoint_id)
+
+    def checkpoints_for(self, experiment_id: str) -> tuple[Checkpoint, ...]:
+        return tuple(c for c in self.checkpoints if c.experiment == experiment_id)
+
+    @property
+    def number(self) -> int | None:
+        """The leading number of the id ('03-hogwild' → 3), used by `teach-sgd lesson 3`."""
+        head = self.id.split("-", 1)[0]
+        return int(head) if head.isdigit() else None

@@ -1,0 +1,238 @@
+"""The Textual app: `teach-sgd` opens it, `teach-sgd serve` serves it to a browser.
+
+    TeachSGDApp                    modes: home (default) · playground · compare; help is a modal
+      ├ screens/home.py            menu + lessons; posts LessonChosen(id)
+      ├ screens/playground.py      ConfigForm + Dashboard (one run)
+      ├ screens/compare.py         ConfigForm + two compact Dashboards + overlaid loss + results table
+      └ screens/help.py            every panel and key explained
+
+Kernels: at start the app checks numba's cache; if the kernels may be uncached they are compiled in a
+subprocess (the compile holds the GIL, which would freeze this UI) behind a "compiling kernels (first run
+only)" status, then loaded in-process from a thread. Start is disabled until then.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from teach_sgd.tui import warm
+from teach_sgd.tui.export import default_export_dir
+from teach_sgd.tui.messages import KernelsReady, LessonChosen
+from teach_sgd.tui.screens.compare import CompareScreen
+from teach_sgd.tui.screens.help import HelpScreen
+from teach_sgd.tui.screens.home import HomeScreen
+from teach_sgd.tui.screens.playground import PlaygroundScreen
+from teach_sgd.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
+
+LessonRow = tuple[str, str, "int | None"]
+
+
+def discover_lessons(lessons_dir: str | None = None) -> list[LessonRow]:
+    """(id, title, minutes) for every lesson the lessons package can load; [] if it has no loader yet.
+
+    Hook for teach_sgd.lessons: expose `load_lessons(extra_dir=None)` (or `loader.load_lessons`) returning
+    objects with `id`, `title`, `minutes` (or such tuples). Malformed lessons are the loader's business.
+    """
+    loader = None
+    for modname in ("teach_sgd.lessons", "teach_sgd.lessons.loader"):
+        try:
+            mod = __import__(modname, fromlist=["load_lessons"])
+            loader = getattr(mod, "load_lessons", None)
+        except Exception:
+            loader = None
+        if loader is not None:
+            break
+    if loader is None:
+        return []
+    try:
+        try:
+            items = loader(lessons_dir)
+        except TypeError:
+            items = loader()
+        if isinstance(items, tuple) and len(items) == 2 and isinstance(items[0], (list, tuple)):
+            items = items[0]  # (lessons, errors)
+        rows = []
+        for it in items:
+            if isinstance(it, (tuple, list)):
+                rows.append((str(it[0]), str(it[1]), it[2] if len(it) > 2 else None))
+            else:
+                rows.append((str(it.id), str(getattr(it, "title", it.id)), getattr(it, "minutes", None)))
+        return rows
+    except Exception:
+        return []
+
+
+class TeachSGDApp(App):
+    """Watch real threads race through asynchronous SGD."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "teach-sgd"
+    SUB_TITLE = "asynchronous SGD, live"
+    BINDINGS = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+    ]
+
+    kernel_state: reactive[str] = reactive("checking")
+    kernel_detail: reactive[str] = reactive("")
+
+    def __init__(self, lessons_dir: str | None = None, lesson_id: str | None = None,
+                 lessons: list[LessonRow] | None = None, export_dir=None, warm_kernels: bool = True) -> None:
+        super().__init__()
+        self.lessons_dir = lessons_dir
+        self.lesson_id = lesson_id
+        self.lessons = discover_lessons(lessons_dir) if lessons is None else list(lessons)
+        self.export_dir = export_dir or default_export_dir()
+        self.warm_kernels = warm_kernels
+        self._runners: list = []
+        self._warm_proc = None
+        if warm.kernels_loaded():
+            self.set_reactive(TeachSGDApp.kernel_state, "ready")
+        self.add_mode("playground", PlaygroundScreen)
+        self.add_mode("compare", CompareScreen)
+
+    def get_default_screen(self) -> Screen:
+        return HomeScreen(self.lessons)
+
+    def on_mount(self) -> None:
+        self._check_size()
+        probe = os.environ.get("TEACH_SGD_PAINT_PROBE")
+        if probe:  # benchmarks/bench_tui.py: time to the first painted screen
+            self.call_after_refresh(lambda: open(probe, "w").write(f"{time.time():.6f}\n"))
+        if self.kernel_state != "ready" and self.warm_kernels:
+            self.call_after_refresh(self.prepare_kernels)
+        if self.lesson_id:
+            self.post_message(LessonChosen(self.lesson_id))
+
+    # ---- kernels --------------------------------------------------------------------------------------
+    @work(exclusive=True, group="kernels")
+    async def prepare_kernels(self) -> None:
+        if warm.kernels_loaded():
+            self._kernels_ready()
+            return
+        if not await asyncio.to_thread(warm.kernels_cached):
+            self.kernel_state = "compiling"
+            self.kernel_detail = "— about a minute, once"
+            self._warm_proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "teach_sgd.tui.warm",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            assert self._warm_proc.stdout is not None
+            while line := (await self._warm_proc.stdout.readline()).decode().strip():
+                done, algo = line.split()[:2]
+                self.kernel_detail = f"— {done} done ({algo})"
+            rc = await self._warm_proc.wait()
+            err = (await self._warm_proc.stderr.read()).decode().strip().splitlines() if rc else []
+            self._warm_proc = None
+            if rc != 0:
+                self.kernel_state = "failed"
+                self.kernel_detail = err[-1] if err else f"exit status {rc}"
+                return
+        self.kernel_state = "loading"
+        self.kernel_detail = ""
+        try:
+            await asyncio.to_thread(warm.warm_in_process)
+        except Exception as e:  # pragma: no cover - shown on screen
+            self.kernel_state = "failed"
+            self.kernel_detail = str(e)
+            return
+        self._kernels_ready()
+
+    def _kernels_ready(self) -> None:
+        self.kernel_state = "ready"
+        self.kernel_detail = ""
+        self.post_message(KernelsReady())
+
+    # ---- navigation -----------------------------------------------------------------------------------
+    def action_open(self, name: str) -> None:
+        mode = self.DEFAULT_MODE if name == "home" else name
+        while len(self.screen_stack) > 1 and isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def on_lesson_chosen(self, message: LessonChosen) -> None:
+        self.open_lesson(message.lesson_id)
+
+    def open_lesson(self, lesson_id: str) -> None:
+        """Hook for the lessons engineer: teach_sgd.tui.screens.lesson.LessonScreen(lesson_id, lessons_dir)."""
+        try:
+            from teach_sgd.tui.screens.lesson import LessonScreen  # type: ignore[import-not-found]
+        except ImportError:
+            self.notify(f"Lesson {lesson_id!r}: the lesson screen is not available yet.", severity="warning")
+            return
+        self.switch_mode(self.DEFAULT_MODE)
+        self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Home", "The menu: lessons, Playground, Compare", lambda: self.action_open("home"))
+        yield SystemCommand("Playground", "One run, your settings, watched live", lambda: self.action_open("playground"))
+        yield SystemCommand("Compare", "Two runs side by side on the same seed", lambda: self.action_open("compare"))
+        yield SystemCommand("Help", "What every panel shows and every key does", self.action_help)
+        for lid, title, _ in self.lessons:
+            yield SystemCommand(f"Lesson: {title}", f"Open lesson {lid}",
+                                lambda lid=lid: self.post_message(LessonChosen(lid)))
+        yield from super().get_system_commands(screen)
+
+    # ---- terminal size --------------------------------------------------------------------------------
+    def on_resize(self, event) -> None:
+        self._check_size(event.size)
+
+    def _check_size(self, size=None) -> None:
+        w, h = size or self.size
+        self.set_class(w < MIN_WIDTH or h < MIN_HEIGHT, "-too-small")
+
+    # ---- runs and quitting ----------------------------------------------------------------------------
+    def register_runner(self, runner) -> None:
+        """Every Runner a screen starts: quitting stops them all."""
+        self._runners = [r for r in self._runners if not r.done]
+        self._runners.append(runner)
+
+    def stop_all_runs(self) -> None:
+        for r in self._runners:
+            try:
+                r.resume()
+                r.stop()
+            except Exception:
+                pass
+        if self._warm_proc is not None and self._warm_proc.returncode is None:
+            self._warm_proc.kill()
+
+    def join_all_runs(self, timeout: float = 1.0) -> bool:
+        deadline = time.perf_counter() + timeout
+        ok = True
+        for r in self._runners:
+            ok &= r.join(max(0.0, deadline - time.perf_counter()))
+        return ok
+
+    async def action_quit(self) -> None:
+        self.stop_all_runs()
+        await asyncio.to_thread(self.join_all_runs, 1.0)
+        self.exit()
+
+
+def launch(lessons_dir: str | None = None, lesson_id: str | None = None) -> int:
+    """`teach-sgd` and `teach-sgd lesson ID`: run the app in this terminal; returns the exit status."""
+    app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id)
+    try:
+        app.run()
+    finally:
+        app.stop_all_runs()
+        app.join_all_runs(1.0)
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(launch())

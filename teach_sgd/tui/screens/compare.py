@@ -1,0 +1,251 @@
+"""CompareScreen: two configurations on the same seed and data, side by side and live, then a results table."""
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Select, Static
+
+from teach_sgd.engine.config import ConfigError, RunConfig
+from teach_sgd.tui.export import export_results
+from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
+from teach_sgd.tui.widgets.dashboard import Dashboard
+from teach_sgd.tui.widgets.format import fmt_loss
+from teach_sgd.tui.widgets.kernel_status import KernelStatus
+from teach_sgd.tui.widgets.plots import LossPlot
+from teach_sgd.tui.widgets.too_small import TooSmall
+
+DEFAULT = RunConfig(algo="hogwild", threads=2, model="mlp", hidden=(128,), dataset="mnist", lr=0.05, batch=16,
+                    persistence=None, seconds=10.0, seed=0, extra={"algo_b": "leashed"})
+
+def _acc(r) -> str:
+    acc = r.accuracy_final
+    return f"{100 * acc:.1f}" if acc is not None and math.isfinite(acc) else "—"
+
+
+# (row label, value of one RunResult as shown) — the results table has one column per run
+RESULT_ROWS = (
+    ("status", lambda r: r.status),
+    ("updates", lambda r: f"{r.updates:d}"),
+    ("updates/s", lambda r: f"{r.updates_per_s:,.0f}"),
+    ("wall s", lambda r: f"{r.wall_s:.2f}"),
+    ("loss initial", lambda r: fmt_loss(r.loss_initial)),
+    ("loss final", lambda r: fmt_loss(r.loss_final)),
+    ("accuracy %", _acc),
+    ("τ mean", lambda r: f"{r.staleness_mean:.2f}"),
+    ("τ max", lambda r: f"{r.staleness_max:d}"),
+    ("CAS fail", lambda r: f"{sum(t.cas_fail for t in r.threads):d}"),
+    ("dropped", lambda r: f"{sum(t.dropped for t in r.threads):d}"),
+    ("lock wait s", lambda r: f"{sum(t.lock_wait_s for t in r.threads):.3f}"),
+    ("peak versions", lambda r: f"{r.versions.peak:d} (bound {r.versions.bound})"),
+    ("diverged", lambda r: "yes" if r.diverged else "no"),
+)
+
+
+class CompareScreen(Screen):
+    BINDINGS = [
+        Binding("s", "start", "Start/Restart"),
+        Binding("space", "pause", "Pause/Resume"),
+        Binding("x", "stop", "Stop"),
+        Binding("e", "export", "Export"),
+        Binding("escape,h", "app.open('home')", "Home"),
+    ]
+
+    def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.initial = config or DEFAULT
+        self.runners = [None, None]
+        self.results = [None, None]
+        self._starting = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ConfigForm(self.initial, algos=2, id="form")
+        with Horizontal(id="schedule-row"):
+            yield KernelStatus()
+            yield Select([("side by side (simultaneous)", "together"), ("one after the other", "sequential")],
+                         value="together", allow_blank=False, id="schedule", compact=True)
+        yield Static("", id="message")
+        with Horizontal(id="pair"):
+            with Vertical(classes="side"):
+                yield Static("A", id="title-a", classes="side-title")
+                yield Dashboard(compact=True, id="dash-a")
+            with Vertical(classes="side"):
+                yield Static("B", id="title-b", classes="side-title")
+                yield Dashboard(compact=True, id="dash-b")
+        with Horizontal(id="bottom"):
+            yield LossPlot(id="compare-loss")
+            yield DataTable(id="results", cursor_type="none", zebra_stripes=True)
+        yield Footer()
+        yield TooSmall()
+
+    def on_mount(self) -> None:
+        self.form = self.query_one(ConfigForm)
+        self.dashes = [self.query_one("#dash-a", Dashboard), self.query_one("#dash-b", Dashboard)]
+        self.titles = [self.query_one("#title-a", Static), self.query_one("#title-b", Static)]
+        self.loss = self.query_one(LossPlot)
+        self.table = self.query_one("#results", DataTable)
+        self.table.border_title = "results"
+        self.message = self.query_one("#message", Static)
+        self.schedule = self.query_one("#schedule", Select)
+        self.watch(self.app, "kernel_state", lambda _: self.refresh_bindings(), init=False)
+        self._plot_timer = self.set_interval(0.25, self._plot, pause=True)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if not hasattr(self, "dashes"):
+            return True
+        if action == "start":
+            return True if self.app.kernel_state == "ready" and not self._starting else None
+        if action in ("pause", "stop"):
+            return True if self.active else None
+        if action == "export":
+            return True if all(r is not None for r in self.results) else None
+        return True
+
+    @property
+    def active(self) -> bool:
+        return any(r is not None and not r.done for r in self.runners) or self._starting
+
+    def say(self, text: str, style: str = "") -> None:
+        self.message.update(f"[{style}]{text}[/]" if style else text)
+
+    @staticmethod
+    def label(cfg: RunConfig) -> str:
+        tp = f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else ""
+        return f"{ALGO_NAMES[cfg.algo]} m={cfg.threads}{tp}"
+
+    # ---- runs -----------------------------------------------------------------------------------------
+    @on(ConfigForm.Submitted)
+    def _submitted(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        if self.app.kernel_state != "ready":
+            self.say("Kernels are still being prepared — Start is enabled when they are ready.", "yellow")
+            return
+        if self._starting:
+            return
+        try:
+            configs = [self.form.config(), self.form.config_b()]
+        except ConfigError as e:
+            self.say(f"✗ {e}", "bold red")
+            return
+        self._run_pair(configs, self.schedule.value)
+
+    @work(exclusive=True, group="compare")
+    async def _run_pair(self, configs: list[RunConfig], schedule: str) -> None:
+        from teach_sgd.engine.runner import Runner
+
+        self._starting = True
+        self.refresh_bindings()
+        try:
+            for r in self.runners:
+                if r is not None and not r.done:
+                    r.resume()
+                    r.stop()
+            await asyncio.gather(*(asyncio.to_thread(r.join, 2.0) for r in self.runners if r is not None))
+            self.results = [None, None]
+            self.table.clear(columns=True)
+            self.loss.clear_plot()
+            for dash, title, cfg, tag in zip(self.dashes, self.titles, configs, "AB"):
+                dash.reset()
+                title.update(f"[b]{tag}[/b]: {self.label(cfg)}  (seed {cfg.seed})")
+            self.say("preparing both runs (same seed, same data)…", "dim")
+            try:
+                runners = await asyncio.gather(*(asyncio.to_thread(Runner, c) for c in configs))
+            except Exception as e:
+                self.say(f"✗ {e}", "bold red")
+                return
+            self.runners = list(runners)
+            for r in runners:
+                self.app.register_runner(r)
+            self._plot_timer.resume()
+            if schedule == "sequential":
+                self.say("running A, then B (one after the other: each gets the whole machine)", "dim")
+                self.dashes[0].start(runners[0])
+            else:
+                self.say("running A and B at the same time (they share the cores equally)", "dim")
+                for dash, r in zip(self.dashes, runners):
+                    dash.start(r)
+        finally:
+            self._starting = False
+            self.refresh_bindings()
+
+    def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
+        event.stop()
+        i = self.dashes.index(event.dashboard)
+        if self.runners[i] is None or event.dashboard.runner is not self.runners[i]:
+            return
+        self.results[i] = event.result
+        if i == 0 and self.runners[1] is not None and not self.runners[1].started:
+            self.dashes[1].start(self.runners[1])  # sequential schedule: B's turn
+        if all(r is not None for r in self.results):
+            self._finished()
+        self.refresh_bindings()
+
+    def on_dashboard_run_diverged(self, event: Dashboard.RunDiverged) -> None:
+        event.stop()
+
+    def _finished(self) -> None:
+        self._plot_timer.pause()
+        self._plot(force=True)
+        self.table.clear(columns=True)
+        self.table.add_column("", key="metric")
+        for tag, r in zip("AB", self.results):
+            self.table.add_column(f"{tag}: {self.label(r.config)}", key=tag)
+        for label, value in RESULT_ROWS:
+            self.table.add_row(label, *(value(r) for r in self.results), key=label)
+        a, b = self.results
+        summary = []
+        if a.updates_per_s > 0 and b.updates_per_s > 0:
+            summary.append(f"B/A throughput {b.updates_per_s / a.updates_per_s:.2f}×")
+        summary.append(f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
+        self.say("done — " + " · ".join(summary) + " — e exports, s runs again", "cyan")
+
+    def _plot(self, force: bool = False) -> None:
+        series = []
+        for tag, dash, r in zip("AB", self.dashes, self.runners):
+            src = dash.result or dash.last_snapshot
+            if src is not None:
+                series.append((f"{tag} {src.config.algo}", src.loss_curve))
+        self.loss.show(series, force=force)
+
+    def action_pause(self) -> None:
+        live = [(d, r) for d, r in zip(self.dashes, self.runners) if r is not None and r.started and not r.done]
+        if not live:
+            return
+        if any(r.paused for _, r in live):
+            for d, _ in live:
+                d.resume_run()
+            self.say("resumed", "dim")
+        else:
+            for d, _ in live:
+                d.pause_run()
+            self.say("paused — space resumes", "yellow")
+
+    def action_stop(self) -> None:
+        for d, r in zip(self.dashes, self.runners):
+            if r is not None and not r.started:  # sequential, B still waiting: it ends at once, 0 updates
+                r.stop()
+                d.start(r)
+            d.stop_run()
+        self.say("stopping…", "dim")
+
+    def action_export(self) -> None:
+        if not all(r is not None for r in self.results):
+            self.say("export works once both runs have ended", "yellow")
+            return
+        a, b = (r.config.algo for r in self.results)
+        try:
+            paths = export_results(self.app, list(self.results), self.app.export_dir, f"compare-{a}-vs-{b}")
+        except OSError as e:
+            self.say(f"✗ export failed: {e}", "bold red")
+            return
+        self.say("exported: " + "  ".join(str(p) for p in paths), "green")
+        self.app.notify(f"Exported to {paths[0].parent}", title="Export")

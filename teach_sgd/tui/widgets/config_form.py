@@ -1,0 +1,129 @@
+"""ConfigForm: the run settings as a compact toolbar; `config()` turns them into a validated RunConfig.
+
+Enter in any field asks the screen to start a run (the form posts `ConfigForm.Submitted`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.containers import HorizontalScroll, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select
+
+from teach_sgd.engine.config import ALGOS, DATASETS, MODELS, ConfigError, RunConfig, parse_persistence
+
+ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD"}
+
+
+def parse_budget(text: str) -> dict:
+    """'3000' → updates; '10s' → seconds; '2ep' → epochs."""
+    t = text.strip().lower().replace(" ", "")
+    try:
+        if t.endswith("ep"):
+            return {"epochs": float(t[:-2])}
+        if t.endswith("s"):
+            return {"seconds": float(t[:-1])}
+        return {"updates": int(t)}
+    except ValueError:
+        raise ConfigError(f"budget must be updates (3000), seconds (10s) or epochs (2ep), got {text!r}") from None
+
+
+def budget_text(cfg: RunConfig) -> str:
+    if cfg.seconds is not None:
+        return f"{cfg.seconds:g}s"
+    if cfg.epochs is not None:
+        return f"{cfg.epochs:g}ep"
+    return str(cfg.updates or 2000)
+
+
+class ConfigForm(HorizontalScroll):
+    """Algorithm(s), threads, model, hidden, dataset, lr, batch, persistence Tp, budget, seed."""
+
+    DEFAULT_CSS = """
+    ConfigForm { height: 3; scrollbar-size-horizontal: 1; }
+    ConfigForm .field { width: auto; height: 2; margin-right: 1; }
+    ConfigForm .field Label { color: $text-muted; }
+    ConfigForm Select { width: 17; }
+    ConfigForm #model { width: 9; }
+    ConfigForm #dataset { width: 14; }
+    ConfigForm Input { width: 7; }
+    ConfigForm #hidden, ConfigForm #lr { width: 9; }
+    """
+
+    class Submitted(Message):
+        """Enter was pressed in a field: start (or restart) with these settings."""
+
+    def __init__(self, config: RunConfig, algos: int = 1, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._initial = config
+        self.algos = algos
+        self._b_algo = config.extra.get("algo_b", "leashed") if algos == 2 else None
+
+    def _field(self, label: str, widget) -> Vertical:
+        return Vertical(Label(label), widget, classes="field")
+
+    def compose(self) -> ComposeResult:
+        c = self._initial
+        algo_opts = [(ALGO_NAMES[a], a) for a in ALGOS]
+        if self.algos == 2:
+            yield self._field("run A", Select(algo_opts, value=c.algo, allow_blank=False, compact=True, id="algo"))
+            yield self._field("run B", Select(algo_opts, value=self._b_algo, allow_blank=False, compact=True, id="algo_b"))
+        else:
+            yield self._field("algorithm", Select(algo_opts, value=c.algo, allow_blank=False, compact=True, id="algo"))
+        yield self._field("threads m", Input(str(c.threads), id="threads", compact=True, type="integer"))
+        yield self._field("model", Select([(m, m) for m in MODELS], value=c.model, allow_blank=False, compact=True, id="model"))
+        yield self._field("hidden", Input(",".join(map(str, c.hidden)), id="hidden", compact=True))
+        yield self._field("dataset", Select([(d, d) for d in DATASETS], value=c.dataset, allow_blank=False,
+                                            compact=True, id="dataset"))
+        yield self._field("step lr", Input(f"{c.lr:g}", id="lr", compact=True, type="number"))
+        yield self._field("batch", Input(str(c.batch), id="batch", compact=True, type="integer"))
+        yield self._field("persist Tp", Input(c.persistence_label, id="persistence", compact=True))
+        yield self._field("budget", Input(budget_text(c), id="budget", compact=True))
+        yield self._field("seed", Input(str(c.seed), id="seed", compact=True, type="integer"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Submitted())
+
+    def _value(self, wid: str) -> str:
+        return self.query_one(f"#{wid}").value
+
+    def _int(self, wid: str, name: str) -> int:
+        text = str(self._value(wid)).strip()
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
+
+    def config(self) -> RunConfig:
+        """The settings as a validated RunConfig; raises ConfigError with a sentence for the user."""
+        try:
+            lr = float(self._value("lr"))
+        except ValueError:
+            raise ConfigError(f"step size lr must be a number, got {self._value('lr')!r}") from None
+        try:
+            hidden = tuple(int(w) for w in str(self._value("hidden")).split(",") if w.strip())
+        except ValueError:
+            raise ConfigError(f"hidden takes comma-separated widths like 128,64, got {self._value('hidden')!r}") \
+                from None
+        budget = parse_budget(self._value("budget"))
+        cfg = RunConfig(
+            algo=self._value("algo"), threads=self._int("threads", "threads"), model=self._value("model"),
+            hidden=hidden, dataset=self._value("dataset"), lr=lr, batch=self._int("batch", "batch"),
+            persistence=parse_persistence(str(self._value("persistence"))), seed=self._int("seed", "seed"),
+            updates=budget.get("updates"), seconds=budget.get("seconds"), epochs=budget.get("epochs"),
+        )
+        if cfg.algo == "seq" and cfg.threads != 1:
+            cfg = replace(cfg, threads=1)
+        return cfg.validate()
+
+    def config_b(self) -> RunConfig:
+        """Compare: the same settings and seed, with run B's algorithm."""
+        cfg = self.config()
+        b = replace(cfg, algo=self._value("algo_b"))
+        if b.algo == "seq":
+            b = replace(b, threads=1)
+        if cfg.algo == "seq" and b.algo != "seq":
+            b = replace(b, threads=self._int("threads", "threads"))
+        return b.validate()

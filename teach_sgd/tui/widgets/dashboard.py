@@ -1,0 +1,281 @@
+"""Dashboard: the live view of one Runner, reusable on the Playground, the Compare screen and in lessons.
+
+    dash = Dashboard()                 # compose it anywhere
+    dash.start(runner)                 # starts the runner (if not started) and samples it at `hz`
+    on_dashboard_run_finished(msg)     # msg.result: the RunResult, posted once the threads have ended
+    on_dashboard_run_diverged(msg)     # posted first when the loss exploded (the run is stopped for you)
+
+The dashboard only ever *reads* the runner through `snapshot()` (plain copies) on a timer in the UI loop, so
+the UI never blocks on the engine and the engine never waits for the UI. Computing the final RunResult
+evaluates the model, so that runs in a thread worker, which touches no widget.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable, Sparkline, Static
+
+from teach_sgd.tui.widgets.format import fmt_loss, fmt_rate
+from teach_sgd.tui.widgets.histogram import StalenessHistogram
+from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
+from teach_sgd.tui.widgets.thread_table import ThreadTable
+
+STATUS_STYLE = {
+    "ready": "dim", "starting": "yellow", "running": "bold green", "paused": "bold yellow",
+    "stopping": "yellow", "finished": "bold cyan", "stopped": "bold yellow", "diverged": "bold white on red",
+}
+
+
+class RunStatus(Static):
+    """One line: state, time, updates, updates/s, loss, accuracy."""
+
+    def show_text(self, text: Text) -> None:
+        self.update(text)
+
+
+class Dashboard(Widget):
+    """Per-thread table + staleness histogram + live versions + loss curve + updates/s of one run."""
+
+    DEFAULT_CSS = """
+    Dashboard { height: 1fr; layout: vertical; }
+    Dashboard RunStatus { height: 1; padding: 0 1; }
+    Dashboard #banner { display: none; height: auto; padding: 0 1; background: $error; color: $text; text-style: bold; }
+    Dashboard.-diverged #banner { display: block; }
+    Dashboard ThreadTable { border: round $primary 50%; border-title-color: $text; }
+    Dashboard #lower { height: 1fr; }
+    Dashboard StalenessHistogram { width: 1fr; min-width: 28; border: round $primary 50%; }
+    Dashboard VersionsPlot { width: 1fr; border: round $primary 50%; }
+    Dashboard #loss-col { width: 2fr; }
+    Dashboard LossPlot { height: 1fr; border: round $primary 50%; }
+    Dashboard #rate { height: 4; border: round $primary 50%; }
+    Dashboard #rate Sparkline { height: 2; }
+    Dashboard.-compact #lower { display: none; }
+    """
+
+    class RunFinished(Message):
+        """The run's threads have ended; `result` is its RunResult (status finished, stopped or diverged)."""
+
+        def __init__(self, dashboard: "Dashboard", result) -> None:
+            super().__init__()
+            self.dashboard = dashboard
+            self.result = result
+
+        @property
+        def control(self) -> "Dashboard":
+            return self.dashboard
+
+    class RunDiverged(RunFinished):
+        """The loss exploded: the dashboard stopped the run; posted just before RunFinished."""
+
+    selected_thread: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, hz: float = 15.0, compact: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.hz = hz
+        self.compact = compact
+        if compact:
+            self.add_class("-compact")
+        self.runner = None
+        self.result = None
+        self.last_snapshot = None
+        self._finishing = False
+        self._rates: deque[float] = deque(maxlen=120)
+        self._prev: tuple[float, int] | None = None
+        self._diverge_sent = False
+        self.ticks = 0
+
+    def compose(self) -> ComposeResult:
+        yield RunStatus(Text("no run yet — choose settings and press s", style="dim"), id="status")
+        yield Static("", id="banner")
+        yield ThreadTable(compact=self.compact, id="thread-table")
+        with Horizontal(id="lower"):
+            yield StalenessHistogram(id="hist")
+            yield VersionsPlot(id="versions")
+            with Vertical(id="loss-col"):
+                yield LossPlot(id="loss")
+                with Vertical(id="rate"):
+                    yield Sparkline([], id="rate-line")
+
+    def on_mount(self) -> None:
+        # looked up once: a timer firing during shutdown must not query the DOM
+        self._status = self.query_one(RunStatus)
+        self._banner = self.query_one("#banner", Static)
+        self._table = self.query_one(ThreadTable)
+        self._table.border_title = "threads"
+        self._table.border_subtitle = "bars: share of the max over threads · bright = the max"
+        self._hist = self.query_one(StalenessHistogram)
+        self._versions = self.query_one(VersionsPlot)
+        self._versions.border_subtitle = "[red]── bound 2m+1[/]  [#ff8700]── peak[/]"
+        self._loss = self.query_one(LossPlot)
+        self._rate_box = self.query_one("#rate", Vertical)
+        self._rate_box.border_title = "updates/s"
+        self._rate_line = self.query_one("#rate-line", Sparkline)
+        self._timer = self.set_interval(1.0 / self.hz, self._tick, pause=True)
+
+    # ---- control ------------------------------------------------------------------------------------
+    def start(self, runner) -> None:
+        """Show `runner` (starting it if needed) and begin sampling it."""
+        self.reset()
+        self.runner = runner
+        if not runner.started:
+            runner.start()
+        self._timer.resume()
+        self._tick()
+
+    def reset(self) -> None:
+        """Forget the current run (it must already have ended or been handed to someone else)."""
+        self._timer.pause()
+        self.runner = None
+        self.result = None
+        self.last_snapshot = None
+        self._finishing = False
+        self._diverge_sent = False
+        self._prev = None
+        self._rates.clear()
+        self.remove_class("-diverged")
+        self._table.clear_threads()
+        self._versions.clear_plot()
+        self._loss.clear_plot()
+        self._rate_line.data = []
+        self._banner.update("")
+
+    def pause_run(self) -> None:
+        if self.runner is not None and not self.runner.done:
+            self.runner.pause()
+            self._tick()
+
+    def resume_run(self) -> None:
+        if self.runner is not None and not self.runner.done:
+            self.runner.resume()
+            self._tick()
+
+    def stop_run(self) -> None:
+        if self.runner is not None and not self.runner.done:
+            self.runner.resume()
+            self.runner.stop()
+
+    @property
+    def running(self) -> bool:
+        return self.runner is not None and self.result is None
+
+    # ---- sampling -----------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        self.ticks += 1
+        snap = runner.snapshot()
+        self.last_snapshot = snap
+        if snap.diverged and not runner.done and snap.status != "stopping":
+            runner.resume()
+            runner.stop()  # a diverged run has nothing left to teach: stop it cleanly
+        self._show_snapshot(snap)
+        if runner.done and not self._finishing:
+            self._finishing = True
+            self._timer.pause()
+            self.run_worker(self._finish(runner), group="finish", exclusive=False)
+
+    async def _finish(self, runner) -> None:
+        result = await asyncio.to_thread(runner.result)
+        if runner is not self.runner:
+            return
+        self.result = result
+        self.show_result(result)
+        if result.diverged:
+            self.post_message(self.RunDiverged(self, result))
+        self.post_message(self.RunFinished(self, result))
+
+    def _rate(self, snap) -> float:
+        now = snap.elapsed_s
+        if self._prev is not None and now > self._prev[0] + 1e-6:
+            dt = now - self._prev[0]
+            if dt >= 0.2 or snap.status != "running":
+                rate = (snap.updates - self._prev[1]) / dt
+                self._prev = (now, snap.updates)
+                self._rates.append(rate)
+                self._rate_line.data = list(self._rates)
+        elif self._prev is None:
+            self._prev = (now, snap.updates)
+        return self._rates[-1] if self._rates else 0.0
+
+    def _show_snapshot(self, snap) -> None:
+        cfg = snap.config
+        rate = self._rate(snap)
+        self._table.show(snap.threads, cfg.algo)
+        self._show_hist(snap.staleness_hist, snap.threads)
+        label = self._label(cfg)
+        self._loss.show([(label, snap.loss_curve)])
+        self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
+        acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
+        self._status.show_text(self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s,
+                                                 snap.updates, rate, snap.updates_per_s, snap.loss,
+                                                 snap.loss_initial, acc, cfg))
+        self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
+        if snap.diverged:
+            self._show_diverged()
+
+    def show_result(self, result) -> None:
+        """Final view: every number is the RunResult's own (the counters no longer move)."""
+        cfg = result.config
+        self._table.show(result.threads, cfg.algo)
+        self._show_hist(result.staleness_hist, result.threads)
+        self._loss.show([(self._label(cfg), result.loss_curve)], force=True)
+        self._versions.push(result.wall_s, result.versions, cfg.algo, cfg.threads, force=True)
+        self._status.show_text(self._status_line(result.status, result.wall_s, result.updates, None,
+                                                 result.updates_per_s, result.loss_final, result.loss_initial,
+                                                 result.accuracy_final, cfg))
+        self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
+        if result.diverged:
+            self._show_diverged()
+
+    def _show_diverged(self) -> None:
+        if not self.has_class("-diverged"):
+            self.add_class("-diverged")
+            self._banner.update("DIVERGED — the loss exploded, so the run was stopped. "
+                                "Try a smaller step size (lr), fewer threads, or a consistent algorithm.")
+
+    def _show_hist(self, hist, threads) -> None:
+        tid = min(self.selected_thread, len(threads) - 1) if threads else 0
+        mine = threads[tid].staleness_hist if threads else ()
+        self._hist.show(hist, mine, tid)
+
+    @staticmethod
+    def _label(cfg) -> str:
+        return f"{cfg.algo} m={cfg.threads}" + (f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else "")
+
+    @staticmethod
+    def _status_line(status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg) -> Text:
+        t = Text()
+        t.append(f" {status.upper()} ", style=STATUS_STYLE.get(status, "bold"))
+        t.append(f"  {Dashboard._label(cfg)}", style="bold")
+        t.append(f"  {elapsed:6.2f} s  ")
+        t.append(f"{updates:,} updates", style="green")
+        t.append(f"  {fmt_rate(rate if rate is not None else mean_rate)} updates/s")
+        t.append(f"  loss {fmt_loss(loss)}", style="bold")
+        t.append(f" (from {fmt_loss(loss0)})", style="dim")
+        if acc is not None and math.isfinite(acc):
+            t.append(f"  acc {100 * acc:.1f}%")
+        return t
+
+    # ---- thread selection ---------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        try:
+            self.selected_thread = int(event.row_key.value)
+        except (TypeError, ValueError):
+            return
+
+    def watch_selected_thread(self) -> None:
+        snap = self.result or self.last_snapshot
+        if snap is not None:
+            self._show_hist(snap.staleness_hist, snap.threads)

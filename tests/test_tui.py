@@ -1,0 +1,217 @@
+"""Pilot tests of the Textual app: live numbers equal the RunResult, pause pauses, Compare, divergence,
+export, tiny terminals, quitting mid-run. Runs are short (synthetic data) because every Pilot.press waits
+for the whole process to be idle, which busy worker threads delay."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import time
+
+import pytest
+
+from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.compare import CompareScreen
+from teach_sgd.tui.screens.playground import PlaygroundScreen
+from teach_sgd.tui.widgets.dashboard import Dashboard
+from teach_sgd.tui.widgets.thread_table import METRICS, ThreadTable
+from teach_sgd.tui.widgets.too_small import TooSmall
+
+SIZE = (120, 40)
+
+
+def sync(fn):
+    """Run an async test with asyncio.run (the project has no pytest async plugin)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+    wrapper.__signature__ = inspect.signature(fn)
+    return wrapper
+
+
+def make_app(tmp_path) -> TeachSGDApp:
+    return TeachSGDApp(lessons=[("demo", "A demo lesson", 5)], export_dir=tmp_path / "exports")
+
+
+async def until(cond, timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def open_playground(app, pilot, **fields) -> PlaygroundScreen:
+    await pilot.press("p")
+    screen = app.screen
+    assert isinstance(screen, PlaygroundScreen)
+    values = {"dataset": "synthetic", "threads": "2", "budget": "300", "algo": "leashed"} | fields
+    for wid, value in values.items():
+        screen.query_one(f"#{wid}").value = value
+    screen.dash.query_one(ThreadTable).focus()  # so single-letter keys reach the screen, not a field
+    await pilot.pause()
+    return screen
+
+
+@pytest.mark.parametrize("algo", ["leashed", "hogwild", "lock"])
+@sync
+async def test_per_thread_numbers_equal_run_result(tmp_path, algo):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, algo=algo)
+        await pilot.press("s")
+        await until(lambda: screen.dash.result is not None)
+        await pilot.pause()
+        result = screen.dash.result
+        assert result.status == "finished"
+        assert result.updates >= 300
+        table = screen.dash.query_one(ThreadTable)
+        assert table.row_count == result.config.threads == 2
+        for t in result.threads:
+            shown = table.numbers(t.thread)
+            for m in METRICS:
+                assert shown[m.key] == m.fmt(getattr(t, m.key)), (t.thread, m.key)
+        status = str(screen.dash.query_one("#status").content)
+        assert f"{result.updates:,} updates" in status
+        assert "FINISHED" in status
+
+
+@sync
+async def test_pause_really_pauses(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, budget="60s")
+        await pilot.press("s")
+        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 50)
+        await pilot.press("space")
+        assert screen.runner.paused
+        await asyncio.sleep(0.3)  # an update already in flight may still land
+        u1 = screen.runner.snapshot().updates
+        await asyncio.sleep(0.6)
+        u2 = screen.runner.snapshot().updates
+        assert u1 == u2, "updates kept rising while paused"
+        assert "PAUSED" in str(screen.dash.query_one("#status").content)
+        table = screen.dash.query_one(ThreadTable)
+        assert sum(int(table.numbers(t)["updates"]) for t in range(2)) == u2  # the screen shows the frozen count
+        await pilot.press("space")
+        assert not screen.runner.paused
+        await asyncio.sleep(0.5)
+        assert screen.runner.snapshot().updates > u2, "updates did not resume"
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+        assert screen.dash.result.status == "stopped"
+
+
+@sync
+async def test_restart_with_new_settings(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, budget="60s")
+        await pilot.press("s")
+        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
+        first = screen.runner
+        screen.query_one("#threads").value = "3"
+        screen.query_one("#algo").value = "hogwild"
+        screen.query_one("#budget").value = "200"
+        await pilot.press("s")
+        await until(lambda: screen.dash.result is not None and screen.runner is not first)
+        assert first.done
+        assert screen.dash.result.config.algo == "hogwild"
+        assert screen.dash.result.config.threads == 3
+        assert screen.dash.query_one(ThreadTable).row_count == 3
+
+
+@sync
+async def test_compare_shows_both_runs_and_table(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.query_one("#algo").value == "hogwild" and screen.query_one("#algo_b").value == "leashed"
+        screen.query_one("#dataset").value = "synthetic"
+        screen.query_one("#budget").value = "300"
+        screen.query_one("#results").focus()
+        await pilot.press("s")
+        await until(lambda: all(r is not None for r in screen.results))
+        await pilot.pause()
+        a, b = screen.results
+        assert (a.config.algo, b.config.algo) == ("hogwild", "leashed")
+        assert a.config.seed == b.config.seed
+        for dash, r in zip(screen.query(Dashboard), screen.results):
+            assert dash.result is r
+            table = dash.query_one(ThreadTable)
+            for t in r.threads:
+                assert table.numbers(t.thread)["updates"] == str(t.updates)
+        results = screen.query_one("#results")
+        assert [str(c.label) for c in results.columns.values()][1:] == \
+            ["A: HOGWILD! m=2", "B: Leashed-SGD m=2 Tp=inf"]
+        assert results.get_row("updates")[1:] == [str(a.updates), str(b.updates)]
+        assert results.get_row("CAS fail")[1] == "0"  # HOGWILD! has no CAS
+
+
+@sync
+async def test_diverging_run_shows_it_and_stops(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, algo="hogwild", lr="100000", budget="30s")
+        await pilot.press("s")
+        await until(lambda: screen.dash.result is not None, timeout=15)
+        result = screen.dash.result
+        assert result.diverged and result.status == "diverged"
+        assert result.wall_s < 10  # stopped, not run to the 30 s budget
+        assert screen.runner.done
+        assert screen.dash.has_class("-diverged")
+        assert "DIVERGED" in str(screen.dash.query_one("#status").content)
+
+
+@sync
+async def test_export_writes_json_csv_svg(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot)
+        await pilot.press("s")
+        await until(lambda: screen.dash.result is not None)
+        await pilot.press("e")
+        files = sorted((tmp_path / "exports").iterdir())
+        assert sorted(p.suffix for p in files) == [".csv", ".json", ".svg"]
+        data = json.loads(next(p for p in files if p.suffix == ".json").read_text())
+        assert data["updates"] == screen.dash.result.updates
+        shown = str(screen.query_one("#message").content)
+        for p in files:
+            assert str(p) in shown  # the path is on screen
+
+
+@sync
+async def test_quit_during_run_stops_threads_quickly(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, budget="60s")
+        await pilot.press("s")
+        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
+        runner = screen.runner
+        t0 = time.monotonic()
+        await app.action_quit()
+        assert runner.done
+        assert time.monotonic() - t0 < 1.0
+
+
+@sync
+async def test_tiny_terminal_asks_for_a_bigger_one(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        notice = app.screen.query_one(TooSmall)
+        assert notice.display and "80×24" in str(notice.content)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert not app.screen.query_one(TooSmall).display
+
+
+@sync
+async def test_command_palette_has_every_screen(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for name in ("Home", "Playground", "Compare", "Help", "Lesson: A demo lesson"):
+            assert name in titles
