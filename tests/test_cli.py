@@ -117,7 +117,7 @@ def test_ctrl_c_stops_the_threads_and_still_writes_results(tmp_path):
 
 def test_diverging_run_is_reported_and_still_written(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert main(["run", "--algo", "hogwild", "--lr", "80", "--updates", "5000", "--json", str(out)]) == 0
+    assert main(["run", "--algo", "hogwild", "--lr", "200", "--updates", "5000", "--json", str(out)]) == 0
     assert "diverged" in capsys.readouterr().out
     r = json.loads(out.read_text())
     assert r["diverged"] is True and r["updates"] < 5000

@@ -137,7 +137,7 @@ def test_pause_holds_the_update_count():
 
 
 def test_divergence_is_detected_and_reported():
-    r = run(RunConfig(algo="hogwild", threads=2, lr=50.0, updates=3000, seed=0))
+    r = run(RunConfig(algo="hogwild", threads=2, lr=200.0, updates=3000, seed=0))
     assert r.diverged and r.status == "diverged"
     assert r.updates < 3000  # the run stopped early
     assert r.to_json()["diverged"] is True

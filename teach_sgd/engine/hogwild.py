@@ -21,14 +21,13 @@ Memory: one shared θ plus one private copy per thread, m + 1 vectors.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics
+from teach_sgd.engine import atomics, gradient
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_COPY_NS, C_GRAD_NS, C_GRADS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, CLOCK, F_LR,
-    OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_TELEMETRY, S_COPY, S_DONE, S_GRADIENT, S_PUBLISH,
+    C_COPY_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, CLOCK, F_LR, OUTCOME_PUBLISHED,
+    P_SAMPLE_STRIDE, P_TELEMETRY, S_COPY, S_DONE, S_PUBLISH,
 )
-from teach_sgd.models import loss_and_grad
 
 
 @njit(nogil=True, cache=True)
@@ -73,17 +72,13 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         if atomics.load(control, CLOCK) != t0:
             tel.bump(mine, C_TORN, 1)
 
+        tel.bump(mine, C_COPY_NS, tel.now(ip) - t_copy)
+
         # 2. the gradient on whatever was read
-        t_grad = tel.now(ip)
-        tel.bump(mine, C_COPY_NS, t_grad - t_copy)
-        tel.set_state(mine, C_STATE, S_GRADIENT)
-        loss = loss_and_grad(kind, dims, copy, X, y, rows, g, work[tid])
-        tel.bump(mine, C_GRADS, 1)
-        tel.maybe_evaluate(control, ip, fp, kind, dims, copy, X, y, eval_rows, work[tid], losslog, mine)
-        t_apply = tel.now(ip)
-        tel.bump(mine, C_GRAD_NS, t_apply - t_grad)
-        if not tel.note_gradient_loss(control, loss):
+        if not gradient.compute(control, ip, fp, kind, dims, copy, X, y, rows, eval_rows, g, work[tid], mine,
+                                losslog):
             break
+        t_apply = tel.now(ip)
 
         # 3. racy in-place writes, then count the update as applied
         tel.set_state(mine, C_STATE, S_PUBLISH)

@@ -17,15 +17,14 @@ published + dropped = gradients computed. Memory reclamation and the ABA argumen
 """
 from numba import njit
 
-from teach_sgd.engine import atomics
+from teach_sgd.engine import atomics, gradient
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_GRAD_NS, C_GRADS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR,
-    OUTCOME_DROPPED, OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_GRADIENT, S_PUBLISH,
+    C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_DROPPED,
+    OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_PUBLISH,
 )
 from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
-from teach_sgd.models import loss_and_grad
 
 PUBLISHED = 0
 CAS_FAILED = 1
@@ -33,21 +32,16 @@ STOPPED = 2
 
 
 @njit(nogil=True, cache=True)
-def compute_gradient(tid, control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, grad, work,
-                     mine, losslog):
-    """Step 1. Returns (t0, loss): the version the gradient was computed on, or (NONE, 0) if stopped."""
-    t_start = tel.now(ip)
-    tel.set_state(mine, C_STATE, S_GRADIENT)
+def compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g, work, mine, losslog):
+    """Step 1. Returns (t0, finite): the version the gradient was computed on (NONE if the run stopped),
+    and whether the loss was finite."""
     word = acquire(control, rc)
     if word == NONE:
-        return NONE, 0.0
+        return NONE, False
     p = slot_of(word)
-    loss = loss_and_grad(kind, dims, slab[p], X, y, rows, grad, work)
-    tel.bump(mine, C_GRADS, 1)
-    tel.maybe_evaluate(control, ip, fp, kind, dims, slab[p], X, y, eval_rows, work, losslog, mine)
+    finite = gradient.compute(control, ip, fp, kind, dims, slab[p], X, y, rows, eval_rows, g, work, mine, losslog)
     release(control, rc, p)
-    tel.bump(mine, C_GRAD_NS, tel.now(ip) - t_start)
-    return seq_of(word), loss
+    return seq_of(word), finite
 
 
 @njit(nogil=True, cache=True)
@@ -96,14 +90,14 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         rows = ctl.next_batch(control, ip, perm)
         if rows.shape[0] == 0:
             break
-        t0, loss = compute_gradient(tid, control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g,
-                                    work[tid], mine, losslog)
+        t0, finite = compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g,
+                                      work[tid], mine, losslog)
         if t0 == NONE:
             break
         failures = 0
         published = False
         t1 = t0
-        if tel.note_gradient_loss(control, loss):
+        if finite:
             while True:
                 outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine)
                 if outcome == PUBLISHED:

@@ -12,14 +12,13 @@ Memory: one shared θ plus one private copy per thread, m + 1 vectors.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, native
+from teach_sgd.engine import atomics, gradient, native
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_COPY_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED,
-    S_COPY, S_DONE, S_GRADIENT, S_LOCK_WAIT, S_PUBLISH,
+    C_COPY_NS, C_LOCK_WAIT_NS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, S_COPY, S_DONE,
+    S_LOCK_WAIT, S_PUBLISH,
 )
-from teach_sgd.models import loss_and_grad
 
 
 @njit(nogil=True, cache=True)
@@ -51,15 +50,11 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         copy[:] = theta
         native.mutex_unlock(atomics.voidptr(mutex))
 
+        tel.bump(mine, C_COPY_NS, tel.now(ip) - t_copy)
+
         # 2. the gradient, outside the lock
-        t_grad = tel.now(ip)
-        tel.bump(mine, C_COPY_NS, t_grad - t_copy)
-        tel.set_state(mine, C_STATE, S_GRADIENT)
-        loss = loss_and_grad(kind, dims, copy, X, y, rows, g, work[tid])
-        tel.bump(mine, C_GRADS, 1)
-        tel.maybe_evaluate(control, ip, fp, kind, dims, copy, X, y, eval_rows, work[tid], losslog, mine)
-        tel.bump(mine, C_GRAD_NS, tel.now(ip) - t_grad)
-        if not tel.note_gradient_loss(control, loss):
+        if not gradient.compute(control, ip, fp, kind, dims, copy, X, y, rows, eval_rows, g, work[tid], mine,
+                                losslog):
             break
 
         # 3. apply under the lock; the release store of t happens before the unlock

@@ -6,14 +6,10 @@ order comes from the seeded permutation and nothing else varies.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics
+from teach_sgd.engine import atomics, gradient
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
-from teach_sgd.engine.layout import (
-    C_GRAD_NS, C_GRADS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, S_DONE, S_GRADIENT,
-    S_PUBLISH,
-)
-from teach_sgd.models import loss_and_grad
+from teach_sgd.engine.layout import C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, S_DONE, S_PUBLISH
 
 
 @njit(nogil=True, cache=True)
@@ -26,15 +22,10 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         rows = ctl.next_batch(control, ip, perm)
         if rows.shape[0] == 0:
             break
-        t_grad = tel.now(ip)
-        tel.set_state(mine, C_STATE, S_GRADIENT)
-        loss = loss_and_grad(kind, dims, theta, X, y, rows, g, work[tid])
-        tel.bump(mine, C_GRADS, 1)
-        tel.maybe_evaluate(control, ip, fp, kind, dims, theta, X, y, eval_rows, work[tid], losslog, mine)
-        t_apply = tel.now(ip)
-        tel.bump(mine, C_GRAD_NS, t_apply - t_grad)
-        if not tel.note_gradient_loss(control, loss):
+        if not gradient.compute(control, ip, fp, kind, dims, theta, X, y, rows, eval_rows, g, work[tid], mine,
+                                losslog):
             break
+        t_apply = tel.now(ip)
         tel.set_state(mine, C_STATE, S_PUBLISH)
         t = atomics.load(control, CLOCK)
         for i in range(theta.shape[0]):
