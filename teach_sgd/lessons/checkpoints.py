@@ -42,8 +42,9 @@ class Verdict:
 
 # ---- objects a rule sees ---------------------------------------------------------------------------------
 def _unknown_metric(obj_name: str, kind: str, attr: str, known) -> RuleError:
-    return RuleError(f"unknown metric {attr!r} for {kind} {obj_name!r}{rules._suggest(attr, known)}; "
-                     f"known: {', '.join(known)}")
+    hint = rules._suggest(attr, known)
+    more = "the metrics are listed in lessons/README.md" if hint else f"known: {', '.join(known)}"
+    return RuleError(f"unknown metric {attr!r} for {kind} {obj_name!r}{hint}; {more}")
 
 
 class RunObj(Obj):

@@ -15,8 +15,17 @@ from teach_sgd.lessons.loader import find_lesson, load_lessons
 from teach_sgd.lessons.progress import Progress
 
 
-class LessonNotFound(LookupError):
-    pass
+def _usage_error():
+    try:
+        from teach_sgd.cli import UsageError
+        return UsageError
+    except ImportError:  # pragma: no cover
+        return Exception
+
+
+class LessonNotFound(_usage_error()):
+    """`teach-sgd lesson ID` named no loadable lesson. A UsageError of the main CLI, so `main()` prints it as
+    one line on stderr and exits with status 2."""
 
 
 def list_lessons(args) -> int:

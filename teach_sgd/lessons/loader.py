@@ -55,9 +55,7 @@ class LessonLoadError(Exception):
 def builtin_dirs() -> list[Path]:
     """The shipped lessons: `lessons/` beside the package (a source checkout or editable install), or the
     copy packaged inside it (`teach_sgd/lessons_builtin/`, for wheels)."""
-    import teach_sgd
-
-    pkg = Path(teach_sgd.__file__).resolve().parent
+    pkg = Path(__file__).resolve().parent.parent  # teach_sgd/
     out = []
     for d in (pkg.parent / "lessons", pkg / "lessons_builtin"):
         if d.is_dir() and any(d.glob("*.md")):
@@ -306,7 +304,10 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
             ctx.err(here + (("values",) if "values" in raw else ()),
                     f"a sweep needs values = [ … ], the {over} values to run")
             return None
+        n_errors = len(ctx.errors)
         values = tuple(_sweep_value(ctx, here, over, v) for v in values)
+        if len(ctx.errors) > n_errors:
+            return None
         if len(set(values)) != len(values):
             ctx.err(here + ("values",), "values must not repeat")
     else:
@@ -491,6 +492,8 @@ def _build_checkpoint(ctx: _Ctx, i: int, raw: dict, experiments: list[Experiment
     if exp_id is None:
         if n_declared == 1 and experiments:
             exp_id = experiments[0].id
+        elif n_declared == 1:
+            return None  # the one experiment has errors of its own, reported above
         else:
             ctx.err(here, "a checkpoint needs experiment = \"ID\": the experiment whose results answer it")
             return None

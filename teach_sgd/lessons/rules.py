@@ -103,8 +103,9 @@ def _need(v, fn: str):
 def _extreme(args, kw, pick_max: bool, fn: str):
     tie = kw.pop("tie", None)
     rtol = unwrap(kw.pop("rtol", 0.0))
+    atol = unwrap(kw.pop("atol", 0.0))
     if kw:
-        raise RuleError(f"{fn}() takes only tie= and rtol= keywords, not {', '.join(kw)}")
+        raise RuleError(f"{fn}() takes only tie=, rtol= and atol= keywords, not {', '.join(kw)}")
     if len(args) < 2:
         raise RuleError(f"{fn}() compares at least two measured values, e.g. {fn}(lock.cas_fail, leashed.cas_fail)")
     for a in args:
@@ -118,7 +119,7 @@ def _extreme(args, kw, pick_max: bool, fn: str):
     if tie is not None and len(ordered) > 1:
         b, s = float(best.value), float(ordered[1].value)
         scale = max(abs(b), abs(s))
-        if b == s or (scale > 0 and abs(b - s) <= float(rtol) * scale):
+        if b == s or abs(b - s) <= float(atol) or (scale > 0 and abs(b - s) <= float(rtol) * scale):
             return unwrap(tie)
     return best.run
 
@@ -166,7 +167,7 @@ def _num_fn(name, f):
 
 
 FUNCTIONS: dict[str, Callable] = {
-    "argmax": _argmax,     # argmax(a.m, b.m, …, tie='same', rtol=0.1) → the run name with the largest value
+    "argmax": _argmax,     # argmax(a.m, b.m, …, tie='same', rtol=0.1, atol=0) → the run with the largest value
     "argmin": _argmin,     # the same, smallest
     "nearest": _nearest,   # nearest(x, a=2.0, b=1.0) → the keyword whose number is closest to x
     "max": _plain("max", _num_fn("max", max), (1, 99)),
@@ -179,8 +180,8 @@ FUNCTIONS: dict[str, Callable] = {
     "default": _plain("default", _f_default, (2, 2)),
 }
 FUNCTION_HELP = {
-    "argmax": "argmax(run.metric, run.metric, …[, tie='key', rtol=0.1]): the run with the largest value",
-    "argmin": "argmin(run.metric, run.metric, …[, tie='key', rtol=0.1]): the run with the smallest value",
+    "argmax": "argmax(run.metric, run.metric, …[, tie='key', rtol=0.1, atol=0.02]): the run with the largest value",
+    "argmin": "argmin(run.metric, run.metric, …[, tie='key', rtol=0.1, atol=0.02]): the run with the smallest value",
     "nearest": "nearest(x, key=number, …): the key whose number is closest to x",
     "at": "at(group, value): the run of a sweep group at one swept value",
     "max": "max(x, y, …)", "min": "min(x, y, …)", "abs": "abs(x)", "sum": "sum(x, y, …)", "mean": "mean(x, y, …)",

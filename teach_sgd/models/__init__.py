@@ -132,11 +132,36 @@ def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
 
 
 @njit(nogil=True, cache=True)
+def forward(kind, dims, theta, X, rows, work):
+    """The logits [len(rows), classes] of the block X[rows], a view into work."""
+    if kind == MLP:
+        return mlp.forward(dims, theta, X, rows, work)
+    if kind == CNN:
+        return cnn.forward(dims, theta, X, rows, work)
+    raise ValueError("unknown model kind")
+
+
+@njit(nogil=True, cache=True)
+def rows_that_fit(kind, dims, length):
+    if kind == MLP:
+        return mlp.rows_that_fit(dims, length)
+    return cnn.rows_that_fit(dims, length)
+
+
+@njit(nogil=True, cache=True)
 def loss_and_accuracy(kind, dims, theta, X, y, rows, work):
     """(mean cross-entropy, accuracy) over X[rows], any number of rows, in chunks of as many rows as work
     holds (at least max(batch, EVAL_CHUNK) when work has workspace_size(batch) elements)."""
-    if kind == MLP:
-        return mlp.loss_and_accuracy(dims, theta, X, y, rows, work)
-    if kind == CNN:
-        return cnn.loss_and_accuracy(dims, theta, X, y, rows, work)
-    raise ValueError("unknown model kind")
+    chunk = rows_that_fit(kind, dims, len(work))
+    if chunk < 1:
+        raise ValueError("workspace too small; size it with ModelSpec.workspace_size(batch)")
+    total = 0.0
+    correct = 0
+    for start in range(0, len(rows), chunk):
+        block = rows[start:start + chunk]
+        logits = forward(kind, dims, theta, X, block, work)
+        loss, c = mlp.softmax_xent(logits, y, block, 0.0)
+        total += loss * len(block)
+        correct += c
+    n = max(len(rows), 1)
+    return total / n, correct / n

@@ -264,20 +264,3 @@ def loss_and_grad(dims, theta, X, y, rows, grad, work):
         img = X[rows[b]].reshape((1, H * W))
         conv3x3_backward(img, W, K1, a1[b], H1, gK1, gc1, no_grad)
     return loss
-
-
-@njit(nogil=True, cache=True)
-def loss_and_accuracy(dims, theta, X, y, rows, work):
-    chunk = rows_that_fit(dims, len(work))
-    if chunk < 1:
-        raise ValueError("workspace too small; size it with ModelSpec.workspace_size(batch)")
-    total = 0.0
-    correct = 0
-    for start in range(0, len(rows), chunk):
-        block = rows[start:start + chunk]
-        z = forward(dims, theta, X, block, work)
-        loss, c = softmax_xent(z, y, block, 0.0)
-        total += loss * len(block)
-        correct += c
-    n = max(len(rows), 1)
-    return total / n, correct / n

@@ -271,20 +271,3 @@ def loss_and_grad(dims, theta, X, y, rows, grad, work):
             A = outputs[o - n * d_in:o].reshape((n, d_in))
             dense_backward(A, W, D, gW, gb)
     return loss
-
-
-@njit(nogil=True, cache=True)
-def loss_and_accuracy(dims, theta, X, y, rows, work):
-    chunk = rows_that_fit(dims, len(work))
-    if chunk < 1:
-        raise ValueError("workspace too small; size it with ModelSpec.workspace_size(batch)")
-    total = 0.0
-    correct = 0
-    for start in range(0, len(rows), chunk):
-        block = rows[start:start + chunk]
-        Z = forward(dims, theta, X, block, work)
-        loss, c = softmax_xent(Z, y, block, 0.0)
-        total += loss * len(block)
-        correct += c
-    n = max(len(rows), 1)
-    return total / n, correct / n

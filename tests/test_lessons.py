@@ -1,0 +1,426 @@
+"""Lessons: every shipped lesson loads, runs headless on a tiny budget and its checkpoints evaluate on the
+results; malformed lessons give file + line + message and do not stop the others; the rule language is safe;
+progress round-trips; a learner can walk lesson 1 from start to its checkpoints through LessonSession."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from teach_sgd.lessons import LessonSession, Progress, find_lesson, load_lessons
+from teach_sgd.lessons import rules
+from teach_sgd.lessons.checkpoints import Verdict, evaluate
+from teach_sgd.lessons.experiments import TINY, Budget, ExperimentResults, build_runs, export_results, run_experiment
+from teach_sgd.lessons.loader import builtin_dirs, load_lesson, parse_lesson
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lessons"
+SHIPPED, SHIPPED_ERRORS = load_lessons()
+REQUIRED_TOPICS = 11
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Progress and exports go to a temporary folder, never the user's."""
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+# ---- shipped lessons ----------------------------------------------------------------------------------------
+def test_shipped_lessons_all_load():
+    assert builtin_dirs(), "the lessons/ folder was not found"
+    assert SHIPPED_ERRORS == []
+    assert len(SHIPPED) >= REQUIRED_TOPICS
+    assert [l.number for l in SHIPPED[:REQUIRED_TOPICS]] == list(range(1, REQUIRED_TOPICS + 1))
+    assert len({l.id for l in SHIPPED}) == len(SHIPPED)
+
+
+@pytest.mark.parametrize("lesson", SHIPPED, ids=lambda l: l.id)
+def test_shipped_lesson_shape(lesson):
+    assert lesson.title and 1 <= lesson.minutes <= 30 and lesson.summary
+    assert lesson.experiments and lesson.checkpoints
+    kinds = [s.kind for s in lesson.steps]
+    assert kinds[0] == "narrative"
+    for cp in lesson.checkpoints:
+        # every checkpoint is asked, and judged after its experiment ran
+        run_at = kinds.index("run", [i for i, s in enumerate(lesson.steps) if s.experiment and
+                                     s.experiment.id == cp.experiment][0])
+        verdict_at = next(i for i, s in enumerate(lesson.steps) if s.kind == "verdict" and s.checkpoint is cp)
+        predict_at = next(i for i, s in enumerate(lesson.steps) if s.kind == "predict" and s.checkpoint is cp)
+        assert run_at < verdict_at and predict_at < verdict_at
+        assert "{" in cp.explain, f"{cp.id}: the explanation must quote measured numbers"
+    # the experiments are short: no run longer than a few thousand MLP updates or a few seconds
+    for e in lesson.experiments:
+        for _, c in build_runs(e):
+            assert c.updates is not None and c.updates <= (1000 if c.model == "cnn" else 12000) or \
+                (c.seconds is not None and c.seconds <= 5)
+
+
+@pytest.mark.parametrize("lesson", SHIPPED, ids=lambda l: l.id)
+def test_shipped_lesson_runs_headless_and_checkpoints_evaluate(lesson, data_dir):
+    for e in lesson.experiments:
+        results = run_experiment(e, TINY)
+        assert results.complete
+        for cp in lesson.checkpoints_for(e.id):
+            for chosen in (None, cp.keys[0]):
+                v = evaluate(cp, results, chosen=chosen)
+                assert isinstance(v, Verdict) and v.explanation.strip()
+                assert "{" not in v.explanation.replace("{{", ""), v.explanation
+                if v.decided:
+                    assert v.correct_choice in cp.keys
+                    assert v.user_correct == (None if chosen is None else chosen == v.correct_choice)
+                else:
+                    assert v.correct_choice is None and v.user_correct is None and v.missing
+        if e.export:
+            paths = export_results(results, data_dir / "exports", f"{lesson.id}-{e.id}")
+            payload = json.loads(paths[0].read_text())
+            assert set(payload["runs"]) == set(e.run_names())
+
+
+def test_lesson_1_asks_and_checks_on_its_own_numbers():
+    l1 = find_lesson(SHIPPED, "1")
+    assert l1.id == "01-one-thread" and find_lesson(SHIPPED, "01-one-thread") is l1
+    results = run_experiment(l1.experiment("baseline"), Budget(updates=200))
+    cp = l1.checkpoint("step")
+    v = evaluate(cp, results, chosen="seq")
+    seq, small = results.runs["seq"].loss_final, results.runs["small"].loss_final
+    expected = "same" if abs(seq - small) <= 0.1 * max(seq, small) else ("seq" if seq < small else "small")
+    assert v.correct_choice == expected
+    assert f"{seq:.3f}" in v.explanation and f"{small:.3f}" in v.explanation
+
+
+def test_lesson_9_uses_the_simulator_and_hits_the_derived_threshold():
+    l9 = find_lesson(SHIPPED, "9")
+    e = l9.experiments[0]
+    assert e.kind == "simulate"
+    results = run_experiment(e)  # the simulator is fast: the full budget
+    v = evaluate(l9.checkpoint("threshold"), results)
+    assert v.correct_choice == "a05"  # 2/((3+1)·1) = 0.5
+    assert "0.5" in v.explanation and "yes" in v.explanation
+    text = l9.body
+    assert "teach_sgd's own" in text and "not quoted from the paper" in text
+
+
+def test_unverified_claims_are_presented_as_the_tools_reading():
+    l6, l7 = find_lesson(SHIPPED, "6"), find_lesson(SHIPPED, "7")
+    assert "tool's reading" in l6.body and "unverified" in l6.body
+    assert "tool's own derivation" in l7.body and "unverified" in l7.body
+
+
+# ---- malformed lessons ----------------------------------------------------------------------------------------
+EXPECTED_ERRORS = {
+    "no_front_matter.md": (1, "starts with TOML front matter"),
+    "unclosed.md": (1, "never closed"),
+    "bad_toml.md": (4, "TOML: Expected '='"),
+    "unknown_metric.md": (15, "unknown metric 'cas_fails' for run 'eight' (did you mean cas_fail?)"),
+    "unknown_setting.md": (8, "unknown run setting 'thread' (did you mean threads?)"),
+    "bad_config.md": (9, "seq is sequential SGD and runs on exactly one thread"),
+    "answer_not_choice.md": (14, "the answer rule gave 'lock', which is not a choice key (a, b)"),
+    "unsafe_rule.md": (13, "only the rule language's functions can be called"),
+    "bad_template.md": (14, "in explain, {seq.acuracy}: unknown metric 'acuracy'"),
+    "bad_marker.md": (18, "the marker names experiment 'rase'"),
+    "missing_minutes.md": (1, "minutes (the time the lesson takes) must be a whole number"),
+    "unknown_experiment.md": (16, "unknown experiment 'racee' (did you mean race?)"),
+    "bad_sweep.md": (9, "lr values must be numbers, got 'fast'"),
+}
+
+
+def test_malformed_lessons_give_file_line_and_message_and_do_not_stop_the_others():
+    lessons, errors = load_lessons(FIXTURES, include_builtin=False)
+    assert [l.id for l in lessons] == ["90-good"]
+    by_file = {}
+    for e in errors:
+        by_file.setdefault(Path(e.file).name, []).append(e)
+    assert set(by_file) == set(EXPECTED_ERRORS)
+    for name, (line, text) in EXPECTED_ERRORS.items():
+        errs = by_file[name]
+        assert len(errs) == 1, [str(e) for e in errs]  # one cause, one error: no follow-on noise
+        assert errs[0].line == line and text in errs[0].message, str(errs[0])
+        assert str(errs[0]).startswith(f"{errs[0].file}:{line}: ")
+
+
+def test_extra_folder_adds_to_the_shipped_lessons():
+    lessons, errors = load_lessons(FIXTURES)
+    assert len(lessons) == len(SHIPPED) + 1 and lessons[-1].id == "90-good"
+    assert len(errors) == len(EXPECTED_ERRORS)
+    _, errors = load_lessons(FIXTURES / "does-not-exist")
+    assert errors and errors[0].message == "lesson folder not found"
+
+
+def test_a_lesson_in_the_extra_folder_replaces_a_shipped_one(tmp_path):
+    src = find_lesson(SHIPPED, "1").path.read_text()
+    (tmp_path / "mine.md").write_text(src.replace('title = "SGD on one thread"',
+                                                  'id = "01-one-thread"\ntitle = "My own first lesson"'))
+    lessons, errors = load_lessons(tmp_path)
+    assert not errors
+    assert find_lesson(lessons, "1").title == "My own first lesson" and len(lessons) == len(SHIPPED)
+
+
+def test_good_fixture_runs_end_to_end():
+    lesson = load_lesson(FIXTURES / "good.md")
+    results = run_experiment(lesson.experiments[0], Budget(updates=50))
+    v = evaluate(lesson.checkpoints[0], results, chosen="one")
+    assert v.decided and v.correct_choice in ("two", "one", "same")
+    assert "/s" in v.explanation and v.correct_text in v.explanation
+
+
+def _lesson(front: str, body: str = "Body.\n") -> str:
+    return f"+++\n{front.strip()}\n+++\n{body}"
+
+
+BASE = """
+title = "t"
+minutes = 3
+[[experiments]]
+id = "race"
+base = { dataset = "synthetic", updates = 50 }
+runs.lock = { algo = "lock", threads = 2 }
+runs.leashed = { algo = "leashed", threads = 2 }
+[[checkpoints]]
+question = "q"
+choices = { lock = "LOCK", leashed = "Leashed", same = "same" }
+"""
+
+
+@pytest.mark.parametrize("answer, explain, line, message", [
+    ("argmax(lock.cas_fail, leashed.cas_fail, tie='same')", "{lock.cas_fail}", None, None),
+    ("argmax(lock.cas_fail, leashed.cas_fail, tie='sam')", "x", 12, "not a choice key"),
+    ("lock.cas_fail[0]", "x", 12, "indexing"),
+    ("(lambda: 1)()", "x", 12, "only the rule language's functions"),
+    ("lock.__class__", "x", 12, "'__class__' is not a metric"),
+    ("open('x')", "x", 12, "unknown function 'open'"),
+    ("argmax(lock.cas_fail, leashed.cas_fail", "x", 12, "cannot read the rule"),
+    ("argmax(lock.cas_fail, leashd.cas_fail)", "x", 12, "unknown name 'leashd' (did you mean leashed?)"),
+    ("argmax(lock.cas_fail, leashed.cas_fail)", "{lock.cas_fail", 13, "without its '}'"),
+    ("argmax(lock.cas_fail, leashed.cas_fail)", "{lock.cas_fail:.2q}", 13, "format"),
+])
+def test_rule_errors_at_load(tmp_path, answer, explain, line, message):
+    text = _lesson(BASE + f'answer = "{answer}"\nexplain = "{explain}"\n')
+    if message is None:
+        assert parse_lesson(text, tmp_path / "x.md").checkpoints[0].answer == answer
+        return
+    from teach_sgd.lessons.loader import LessonLoadError
+    with pytest.raises(LessonLoadError) as info:
+        parse_lesson(text, tmp_path / "x.md")
+    (err,) = info.value.errors
+    assert err.line == line and message in err.message, str(err)
+
+
+# ---- the rule language ------------------------------------------------------------------------------------------
+class _Run(rules.Obj):
+    kind = "run"
+
+    def __init__(self, name, **metrics):
+        self.name, self.metrics = name, metrics
+
+    def metric(self, attr):
+        return rules.Measured(self.metrics.get(attr), self.name, attr)
+
+
+class _Scope(rules.Scope):
+    def __init__(self, **objs):
+        self.objs = objs
+
+    def lookup(self, name):
+        if name not in self.objs:
+            raise rules.RuleError(f"unknown name {name!r}")
+        return self.objs[name]
+
+
+SCOPE = _Scope(a=_Run("a", x=3.0, t=None, b=True), b=_Run("b", x=5.0, t=2.0, b=False), c=_Run("c", x=5.2, t=1.0))
+
+
+@pytest.mark.parametrize("rule, value", [
+    ("argmax(a.x, b.x)", "b"),
+    ("argmin(a.x, b.x, c.x)", "a"),
+    ("argmax(a.x, b.x, c.x, tie='same', rtol=0.05)", "same"),
+    ("argmax(a.x, b.x, c.x, tie='same')", "c"),
+    ("argmin(b.x, c.x, tie='close', atol=0.5)", "close"),
+    ("argmin(a.t, b.t, c.t)", "c"),          # none is skipped: a time never reached does not win
+    ("'hi' if b.x > 4 else 'lo'", "hi"),
+    ("1 < a.x <= 3", True),
+    ("a.b and not b.b", True),
+    ("b.x / 0", math.inf),
+    ("known(a.t) or default(a.t, 7) == 7", True),
+    ("nearest(a.x, one=1.0, four=4.0)", "four"),
+    ("max(a.x, b.x) - min(a.x, b.x)", 2.0),
+    ("ratio(b.x, a.x) > 1.6", True),
+])
+def test_rules_evaluate(rule, value):
+    assert rules.evaluate(rule, SCOPE) == value
+
+
+def test_unmeasured_values_make_a_rule_undecided():
+    with pytest.raises(rules.Undecided):
+        rules.evaluate("a.t < 1", SCOPE)
+    assert rules.render("t = {a.t:.2f}, x = {b.x:.1f}", SCOPE) == "t = not measured, x = 5.0"
+
+
+@pytest.mark.parametrize("rule", ["__import__('os')", "a.x.__class__", "[1][0]", "{1: 2}", "a.x if 1 else (lambda: 0)",
+                                  "getattr(a, 'x')", "(1).real", "f'{a}'"])
+def test_the_rule_language_runs_no_python(rule):
+    with pytest.raises(rules.RuleError):
+        rules.evaluate(rule, SCOPE)
+
+
+def test_undecided_verdict_says_what_was_missing():
+    capstone = find_lesson(SHIPPED, "11")
+    e = capstone.experiments[0]
+    # 5 updates cannot reach 10% of the initial loss: no winner to name, and the lesson says so
+    results = run_experiment(e, Budget(updates=5))
+    v = evaluate(capstone.checkpoint("fastest10"), results, chosen="leashed")
+    assert not v.decided and v.user_correct is None
+    assert "None of the runs reached 10%" in v.explanation
+    assert "not measured" in v.explanation
+
+
+# ---- progress and the session the lesson screen drives --------------------------------------------------------
+def test_progress_round_trip(tmp_path):
+    path = tmp_path / "p" / "progress.json"
+    p = Progress.load(path)
+    assert p.status("01-one-thread") == "new"
+    p.start("01-one-thread")
+    p.set_step("01-one-thread", 3)
+    p.record("01-one-thread", Verdict("step", "seq", "η = 0.05", "small", False, "…", True))
+    p.complete("02-lock")
+    p.save()
+    q = Progress.load(path)
+    assert q.status("01-one-thread") == "started" and q.status("02-lock") == "done"
+    assert q.step("01-one-thread") == 3
+    assert q.answer("01-one-thread", "step")["chosen"] == "small"
+    assert q.score("01-one-thread") == (0, 1)
+
+
+def test_progress_default_path_honours_xdg(monkeypatch, tmp_path):
+    from teach_sgd.lessons import progress
+
+    monkeypatch.delenv("TEACH_SGD_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert progress.default_path() == tmp_path / "xdg" / "teach_sgd" / "progress.json"
+
+
+def test_damaged_progress_is_set_aside(tmp_path):
+    path = tmp_path / "progress.json"
+    path.write_text("{not json")
+    p = Progress.load(path)
+    assert p.lessons == {} and p.warning and (tmp_path / "progress.json.bad").exists()
+
+
+def test_session_walks_lesson_1_to_its_checkpoints_and_saves(tmp_path):
+    """What the lesson screen does (the Pilot test drives the same calls through the UI)."""
+    from teach_sgd.engine.runner import run
+
+    lesson = find_lesson(SHIPPED, "1")
+    path = tmp_path / "progress.json"
+    session = LessonSession(lesson, Progress.load(path), budget=Budget(updates=100))
+    assert session.step.kind == "narrative" and session.can_advance
+    session.next()
+    assert session.step.kind == "predict"
+    assert not session.can_advance
+    session.answer("high")
+    session.next()
+    session.answer("seq")
+    session.next()
+    assert session.step.kind == "run" and not session.can_advance
+    plan = session.plan()
+    assert [n for n, _ in plan] == ["seq", "small"] and all(c.updates == 100 for _, c in plan)
+    session.set_results({name: run(config) for name, config in plan})  # the dashboard runs them live
+    session.next()
+    v = session.verdict()
+    assert session.step.kind == "verdict" and v.checkpoint_id == "accuracy" and v.decided
+    assert v.user_correct == (v.correct_choice == "high")
+    session.next()
+    session.verdict()
+    while session.next() is not None:
+        pass
+    assert session.finished
+    saved = Progress.load(path)
+    assert saved.status(lesson.id) == "done"
+    assert saved.answer(lesson.id, "accuracy")["chosen"] == "high"
+    assert saved.answer(lesson.id, "step")["correct"] in ("seq", "small", "same")
+
+
+def test_session_resumes_but_not_past_a_run_without_results(tmp_path):
+    lesson = find_lesson(SHIPPED, "1")
+    path = tmp_path / "progress.json"
+    p = Progress.load(path)
+    p.set_step(lesson.id, 5)  # a verdict step: its results are gone after a restart
+    p.save()
+    session = LessonSession(lesson, Progress.load(path))
+    assert session.lesson.steps[session.index].kind in ("narrative", "predict", "run")
+    assert session.index <= [s.kind for s in lesson.steps].index("run")
+
+
+def test_session_rejects_an_unknown_choice():
+    lesson = find_lesson(SHIPPED, "1")
+    session = LessonSession(lesson, None)
+    session.next()
+    with pytest.raises(ValueError):
+        session.answer("nope")
+
+
+def test_results_from_the_ui_must_match_the_plan():
+    lesson = find_lesson(SHIPPED, "1")
+    with pytest.raises(KeyError):
+        ExperimentResults.from_runs(lesson.experiments[0], {"other": object()})
+
+
+# ---- the command line ----------------------------------------------------------------------------------------
+def test_teach_sgd_lessons_lists_id_title_minutes(capsys):
+    from teach_sgd.cli import main
+
+    assert main(["lessons"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    for l in SHIPPED:
+        row = rows[l.id]
+        assert row.split()[1] == str(l.minutes) and row.rstrip().endswith(l.title)
+
+
+def test_teach_sgd_lessons_with_a_broken_folder(capsys):
+    from teach_sgd.lessons.cli import list_lessons
+
+    assert list_lessons(SimpleNamespace(lessons=str(FIXTURES))) == 1
+    out, err = capsys.readouterr()
+    assert "90-good" in out and "01-one-thread" in out
+    assert "unknown_metric.md:15: answer: unknown metric 'cas_fails'" in err
+    assert list_lessons(SimpleNamespace(lessons=str(FIXTURES / "missing"))) == 2
+
+
+def test_walk_prints_the_lesson_in_plain_text():
+    from teach_sgd.lessons.cli import walk
+
+    lines = []
+    answers = iter(["bogus", "high", "seq"])
+    verdicts = walk(find_lesson(SHIPPED, "1"), ask=lambda _: next(answers), out=lines.append,
+                    budget=Budget(updates=80))
+    text = "\n".join(lines)
+    assert "choose one of" in text and len(verdicts) == 2
+    assert "# SGD on one thread" in text
+
+
+def test_the_readme_example_is_a_valid_lesson(tmp_path):
+    readme = (Path(__file__).parent.parent / "lessons" / "README.md").read_text()
+    block = readme.split("```markdown\n", 1)[1].split("\n```\n", 1)[0]
+    (tmp_path / "12-cas-race.md").write_text(block + "\n")
+    lessons, errors = load_lessons(tmp_path, include_builtin=False)
+    assert not errors, [str(e) for e in errors]
+    (lesson,) = lessons
+    assert lesson.id == "12-cas-race" and [s.kind for s in lesson.steps] == \
+        ["narrative", "predict", "run", "verdict", "narrative"]
+    results = run_experiment(lesson.experiments[0], TINY)
+    assert evaluate(lesson.checkpoints[0], results).decided
+
+
+def test_resolve_finds_a_lesson_or_fails_as_a_usage_error():
+    from teach_sgd.cli import UsageError
+    from teach_sgd.lessons.cli import LessonNotFound, resolve
+
+    assert resolve(None, "3").id == "03-hogwild"
+    assert resolve(None, "hogwild").id == "03-hogwild"
+    assert resolve(str(FIXTURES), "90-good").id == "90-good"
+    with pytest.raises(LessonNotFound) as info:
+        resolve(None, "99")
+    assert isinstance(info.value, UsageError) and "teach-sgd lessons" in str(info.value)
