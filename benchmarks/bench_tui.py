@@ -26,8 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-SECONDS = float(os.environ.get("BENCH_TUI_SECONDS", "6"))
-REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "3"))
+SECONDS = float(os.environ.get("BENCH_TUI_SECONDS", "5"))
+REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "5"))
 
 
 def headless(config) -> float:
@@ -36,8 +36,8 @@ def headless(config) -> float:
     return run(config).updates_per_s
 
 
-def in_tui(config) -> tuple[float, float]:
-    """(updates/s, dashboard ticks per second) of the same run started from the Playground."""
+def in_tui(config) -> tuple[float, float, float]:
+    """(updates/s, dashboard ticks/s, UI thread CPU as a share of one core) of the run from the Playground."""
     from teach_sgd.tui.app import TeachSGDApp
     from teach_sgd.tui.widgets.config_form import budget_text
 
@@ -52,11 +52,13 @@ def in_tui(config) -> tuple[float, float]:
                 screen.query_one(f"#{wid}").value = value
             await pilot.pause()
             assert screen.dash.hz == 15
+            cpu0, wall0 = time.thread_time(), time.perf_counter()
             screen.action_start()
             while screen.dash.result is None:
                 await asyncio.sleep(0.05)
+            ui = (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
             r = screen.dash.result
-            return r.updates_per_s, screen.dash.ticks / r.wall_s
+            return r.updates_per_s, screen.dash.ticks / r.wall_s, ui
 
     return asyncio.run(main())
 
@@ -109,13 +111,21 @@ def main() -> int:
     config = RunConfig(algo="leashed", threads=2, model="mlp", dataset="mnist", seconds=SECONDS, seed=0)
     print(f"1. {config.algo}, m={config.threads}, {config.model}, {config.dataset}, {SECONDS:g} s per run, "
           f"alternated {REPEATS}×")
-    ratios = []
+    ratios, uis = [], []
     for i in range(REPEATS):
         h = headless(config)
-        t, hz = in_tui(config)
+        t, hz, ui = in_tui(config)
         ratios.append(t / h)
-        print(f"   headless {h:9,.0f} upd/s   TUI {t:9,.0f} upd/s   dashboard {hz:4.1f} Hz   ratio {t / h:.3f}")
+        uis.append(ui)
+        print(f"   headless {h:9,.0f} upd/s   TUI {t:9,.0f} upd/s   dashboard {hz:4.1f} Hz   "
+              f"UI thread {100 * ui:4.1f}% of a core   ratio {t / h:.3f}")
     print(f"   ratio TUI/headless (median): {statistics.median(ratios):.3f}   (target ≥ 0.90)")
+    cores = os.cpu_count() or 1
+    busy = min(cores, config.threads)
+    print(f"   UI thread (median) {100 * statistics.median(uis):.1f}% of a core; with {config.threads} workers on "
+          f"{cores} cores an otherwise idle machine would keep ≈ "
+          f"{max(0.0, 1 - max(0.0, statistics.median(uis) + busy - cores) / busy):.3f} of headless throughput "
+          f"(other load on the machine makes the measured ratio noisy)")
 
     paints = [first_paint() for _ in range(3)]
     print(f"2. teach-sgd → first painted screen: median {statistics.median(paints):.2f} s "

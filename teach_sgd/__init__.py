@@ -4,7 +4,8 @@ numba caches compiled kernels, by default next to their source. Two problems wit
 an installed package may live in a read-only site-packages (then `cache=True` fails at import), and
 numba checks only a kernel's own file for changes, not the modules it calls (a changed model would run
 with a stale kernel). So, unless the user chose NUMBA_CACHE_DIR, the cache lives in the user's cache
-directory, in a folder named after a fingerprint of this package's sources.
+directory, in a folder named after a fingerprint of the sources the kernels are compiled from
+(engine/ and models/: editing the UI or a lesson must not throw the compiled kernels away).
 """
 import hashlib
 import os
@@ -14,10 +15,11 @@ __version__ = "0.1.0"
 
 
 def _source_fingerprint() -> str:
+    package = Path(__file__).parent
     h = hashlib.sha1(__version__.encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
+    for path in sorted([*package.glob("engine/*.py"), *package.glob("models/*.py")]):
         st = path.stat()
-        h.update(f"{path.relative_to(Path(__file__).parent)}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:12]
 
 

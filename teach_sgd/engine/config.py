@@ -41,7 +41,7 @@ class RunConfig:
     audit: bool = False  # also sum every applied update per thread in float64 (tests, lost-update mass)
     eval_every_s: float = 0.05
     eval_samples: int = 256
-    diverge_factor: float = 20.0  # loss above this × the initial loss counts as diverged
+    diverge_factor: float = 5.0  # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def budget(self) -> "RunConfig":

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -49,6 +48,7 @@ RESULT_ROWS = (
 
 
 class CompareScreen(Screen):
+    AUTO_FOCUS = "#dash-a #thread-table"  # single-letter keys work at once; Tab reaches the settings
     BINDINGS = [
         Binding("s", "start", "Start/Restart"),
         Binding("space", "pause", "Pause/Resume"),

@@ -22,6 +22,7 @@ DEFAULT = RunConfig(algo="leashed", threads=2, model="mlp", hidden=(128,), datas
 
 
 class PlaygroundScreen(Screen):
+    AUTO_FOCUS = "#thread-table"  # single-letter keys work at once; Tab reaches the settings
     BINDINGS = [
         Binding("s", "start", "Start/Restart"),
         Binding("space", "pause", "Pause/Resume"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections import deque
 
 from rich.text import Text
@@ -23,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import Sparkline, Static
 
 from teach_sgd.tui.widgets.format import fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
@@ -40,7 +39,7 @@ class RunStatus(Static):
     """One line: state, time, updates, updates/s, loss, accuracy."""
 
     def show_text(self, text: Text) -> None:
-        self.update(text)
+        self.update(text, layout=False)  # fixed height: no layout pass per tick
 
 
 class Dashboard(Widget):
@@ -112,7 +111,7 @@ class Dashboard(Widget):
         self._banner = self.query_one("#banner", Static)
         self._table = self.query_one(ThreadTable)
         self._table.border_title = "threads"
-        self._table.border_subtitle = "bars: share of the max over threads · bright = the max"
+        self._table.border_subtitle = "bars ∝ column max · bright = the max · ↑↓ select"
         self._hist = self.query_one(StalenessHistogram)
         self._versions = self.query_one(VersionsPlot)
         self._versions.border_subtitle = "[red]── bound 2m+1[/]  [#ff8700]── peak[/]"
@@ -212,7 +211,8 @@ class Dashboard(Widget):
         cfg = snap.config
         rate = self._rate(snap)
         self._table.show(snap.threads, cfg.algo)
-        self._show_hist(snap.staleness_hist, snap.threads)
+        if self.ticks % 3 == 1:  # the histogram changes slowly: ~5 Hz is plenty
+            self._show_hist(snap.staleness_hist, snap.threads)
         label = self._label(cfg)
         self._loss.show([(label, snap.loss_curve)])
         self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
@@ -233,7 +233,7 @@ class Dashboard(Widget):
         self._versions.push(result.wall_s, result.versions, cfg.algo, cfg.threads, force=True)
         self._status.show_text(self._status_line(result.status, result.wall_s, result.updates, None,
                                                  result.updates_per_s, result.loss_final, result.loss_initial,
-                                                 result.accuracy_final, cfg))
+                                                 result.accuracy_final, cfg, acc_label="test acc"))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
         if result.diverged:
             self._show_diverged()
@@ -254,26 +254,24 @@ class Dashboard(Widget):
         return f"{cfg.algo} m={cfg.threads}" + (f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else "")
 
     @staticmethod
-    def _status_line(status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg) -> Text:
+    def _status_line(status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg,
+                     acc_label: str = "train acc") -> Text:
         t = Text()
         t.append(f" {status.upper()} ", style=STATUS_STYLE.get(status, "bold"))
         t.append(f"  {Dashboard._label(cfg)}", style="bold")
         t.append(f"  {elapsed:6.2f} s  ")
         t.append(f"{updates:,} updates", style="green")
-        t.append(f"  {fmt_rate(rate if rate is not None else mean_rate)} updates/s")
-        t.append(f"  loss {fmt_loss(loss)}", style="bold")
-        t.append(f" (from {fmt_loss(loss0)})", style="dim")
+        t.append(f"  {fmt_rate(rate if rate is not None else mean_rate)}/s")
+        t.append(f"  loss {fmt_loss(loss0)} → ", style="dim")
+        t.append(fmt_loss(loss), style="bold")
         if acc is not None and math.isfinite(acc):
-            t.append(f"  acc {100 * acc:.1f}%")
+            t.append(f"  {acc_label} {100 * acc:.1f}%")
         return t
 
     # ---- thread selection ---------------------------------------------------------------------------
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        try:
-            self.selected_thread = int(event.row_key.value)
-        except (TypeError, ValueError):
-            return
+    @on(ThreadTable.ThreadSelected)
+    def _thread_selected(self, event: ThreadTable.ThreadSelected) -> None:
+        self.selected_thread = event.tid
 
     def watch_selected_thread(self) -> None:
         snap = self.result or self.last_snapshot

@@ -50,4 +50,4 @@ class KernelStatus(Static):
             "compiling": "compiling kernels (first run only)…",
             "loading": "loading compiled kernels…",
         }[state]
-        self.update(Text(f"{SPINNER[self._frame]} {label} {detail}".rstrip()))
+        self.update(layout=False, content=Text(f"{SPINNER[self._frame]} {label} {detail}".rstrip()))

@@ -22,7 +22,7 @@ def decimate(xs, ys, n: int = MAX_POINTS):
 
 
 class ThrottledPlot(PlotextPlot):
-    max_hz = 4.0
+    max_hz = 2.0
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -104,6 +104,8 @@ def _pow10_label(k: float) -> str:
 
 class VersionsPlot(ThrottledPlot):
     """Live parameter versions over time, with the bound 2m+1 and the peak."""
+
+    max_hz = 1.0
 
     def on_mount(self) -> None:
         super().on_mount()

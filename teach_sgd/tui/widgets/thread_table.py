@@ -1,18 +1,25 @@
 """ThreadTable: one row per worker thread, every metric as a number and as a bar.
 
 Each metric column is scaled to its own maximum over the threads; the thread holding that maximum is drawn in
-the column's colour, the others dimmed, so the busiest thread (updates) and the most-retrying thread (CAS
-failures) stand out at a glance. Moving the cursor selects a thread for the staleness histogram.
+the column's colour (the others dimmed), so the busiest thread (updates) and the most-retrying thread (CAS
+failures) stand out at a glance. ↑/↓ or a click selects a thread (for the staleness histogram).
+
+Full mode: number + an eighth-resolution bar per metric; bars shrink to fit narrow terminals. Compact mode
+(Compare screen): the bar is the cell's background ("data bar") and only the metrics that can be non-zero
+for the algorithm are shown.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from rich.text import Text
-from textual.widgets import DataTable
+from rich.style import Style
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
 
 from teach_sgd.tui.widgets.format import bar
+from teach_sgd.tui.widgets.lines import LinesWidget
 
 
 @dataclass(frozen=True)
@@ -30,13 +37,17 @@ METRICS = (
     Metric("cas_success", "CAS ok", lambda v: f"{int(v):d}", 7, "cyan"),
     Metric("cas_fail", "CAS fail", lambda v: f"{int(v):d}", 7, "magenta"),
     Metric("dropped", "dropped", lambda v: f"{int(v):d}", 6, "red"),
-    Metric("staleness_mean", "τ mean", lambda v: f"{v:.2f}", 5, "yellow"),
-    Metric("staleness_max", "τ max", lambda v: f"{int(v):d}", 3, "yellow"),
+    Metric("staleness_mean", "τ mean", lambda v: f"{v:.2f}", 6, "yellow"),
+    Metric("staleness_max", "τ max", lambda v: f"{int(v):d}", 5, "yellow"),
     Metric("lock_wait_s", "lock wait s", lambda v: f"{v:.3f}", 7, "blue"),
 )
 METRIC_KEYS = tuple(m.key for m in METRICS)
 DARK = {"green": "dark_green", "cyan": "dark_cyan", "magenta": "dark_magenta", "red": "dark_red",
         "blue": "dark_blue", "yellow": "yellow4"}
+STATE_W = 9
+HEADER = Style(bold=True)
+CURSOR = Style(bgcolor="grey23")
+DIM = Style(dim=True)
 
 
 def metrics_for(algo: str | None, compact: bool) -> tuple[Metric, ...]:
@@ -51,96 +62,135 @@ def metrics_for(algo: str | None, compact: bool) -> tuple[Metric, ...]:
     return tuple(m for m in METRICS if m.key not in skip)
 
 
-class ThreadTable(DataTable):
-    """Per-thread counters. Call `show(threads, algo)` with a tuple of ThreadStats (snapshot or result).
+class ThreadTable(LinesWidget, can_focus=True):
+    """Per-thread counters. Call `show(threads, algo)` with a tuple of ThreadStats (snapshot or result)."""
 
-    Full: number + an eighth-resolution bar per metric. Compact (Compare screen): the bar is the cell's
-    background ("data bar") and only the metrics that apply to the algorithm are shown.
-    """
-
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Thread ↑", show=False),
+        Binding("down,j", "move(1)", "Thread ↓", show=False),
+    ]
     DEFAULT_CSS = """
-    ThreadTable { height: auto; max-height: 12; }
+    ThreadTable { height: auto; padding: 0 1; }
+    ThreadTable:focus { border: round $accent; }
     """
+
+    class ThreadSelected(Message):
+        def __init__(self, table: "ThreadTable", tid: int) -> None:
+            super().__init__()
+            self.table = table
+            self.tid = tid
+
+        @property
+        def control(self) -> "ThreadTable":
+            return self.table
+
+    cursor: reactive[int] = reactive(0, init=False)
 
     def __init__(self, compact: bool = False, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, cell_padding=1,
-                         cursor_foreground_priority="renderable", **kwargs)
+        super().__init__(**kwargs)
         self.compact = compact
-        self._shown: dict[tuple[int, str], str] = {}
-        self._n_rows = -1
-        self._metrics: tuple[Metric, ...] = ()
+        self._threads: tuple = ()
+        self._algo: str | None = None
+        self._metrics = metrics_for(None, compact)
+        self._cells: dict[tuple[int, str], str] = {}
+        self._key = None
 
     def on_mount(self) -> None:
-        self._build_columns(None)
+        self._paint()
 
-    def _build_columns(self, algo: str | None) -> None:
-        metrics = metrics_for(algo, self.compact)
-        if metrics == self._metrics and self.columns:
-            return
-        self.clear(columns=True)
-        self._shown.clear()
-        self._n_rows = -1
-        self._metrics = metrics
-        self.add_column("#", key="thread", width=2)
-        if not self.compact:
-            self.add_column("state", key="state", width=9)
-        for m in metrics:
-            width = max(m.width + 1, len(m.label)) if self.compact else m.width + 1 + m.bar_width
-            self.add_column(m.label, key=m.key, width=width)
+    @property
+    def row_count(self) -> int:
+        return len(self._threads)
 
     def clear_threads(self) -> None:
-        self.clear()
-        self._shown.clear()
-        self._n_rows = -1
+        self._threads = ()
+        self._cells.clear()
+        self._key = None
+        self._paint()
 
     def show(self, threads, algo: str | None = None) -> None:
+        key = (tuple((t.thread, t.state, *(getattr(t, k) for k in METRIC_KEYS)) for t in threads), algo,
+               self.cursor, self.size.width)
+        if key == self._key:
+            return
+        self._key = key
+        self._threads, self._algo = tuple(threads), algo
+        self._paint()
+
+    def on_resize(self) -> None:
+        self._key = None
+        self._paint()
+
+    def watch_cursor(self) -> None:
+        self._key = None
+        self._paint()
+        if self._threads:
+            self.post_message(self.ThreadSelected(self, self._threads[self.cursor].thread))
+
+    def action_move(self, delta: int) -> None:
+        if self._threads:
+            self.cursor = max(0, min(len(self._threads) - 1, self.cursor + delta))
+
+    def on_click(self, event) -> None:
+        row = event.y - 1  # header line
+        if 0 <= row < len(self._threads):
+            self.cursor = row
+
+    # ---- painting -------------------------------------------------------------------------------------
+    def _bar_width(self, metrics) -> int:
         if self.compact:
-            self._build_columns(algo)
-        metrics = self._metrics
-        n_cols = (1 if self.compact else 2) + len(metrics)
-        if len(threads) != self._n_rows:
-            self.clear()
-            self._shown.clear()
-            for t in threads:
-                self.add_row(*([""] * n_cols), key=str(t.thread))
-            self._n_rows = len(threads)
+            return 0
+        fixed = 3 + STATE_W + 1 + sum(m.width + 2 for m in metrics)
+        free = max(0, self.size.width - fixed)
+        return max(0, min(5, free // len(metrics)))
+
+    def _paint(self) -> None:
+        metrics = metrics_for(self._algo, self.compact)
+        self._metrics = metrics
+        bw = self._bar_width(metrics)
+        widths = {m.key: (max(m.width, len(m.label)) if self.compact else m.width + 1 + bw) for m in metrics}
+        header = [("# ", HEADER)]
+        if not self.compact:
+            header.append((f" {'state':<{STATE_W}}", HEADER))
+        for m in metrics:
+            header.append((" " + m.label[: widths[m.key]].rjust(m.width).ljust(widths[m.key]), HEADER))
+        lines = [header]
+        threads = self._threads
         maxima = {m.key: max((float(getattr(t, m.key)) for t in threads), default=0.0) for m in metrics}
-        for t in threads:
-            row = str(t.thread)
-            self._set(t.thread, row, "thread", Text(str(t.thread), style="bold"))
+        self._cells.clear()
+        for row, t in enumerate(threads):
+            sel = row == self.cursor and len(threads) > 1
+            extra = CURSOR if sel else None
+
+            def st(style: Style | None) -> Style | None:
+                return (style + extra) if (style is not None and extra is not None) else (style or extra)
+
+            line = [(f"{t.thread:<2}", st(HEADER))]
             if not self.compact:
-                self._set(t.thread, row, "state",
-                          Text(t.state, style="dim" if t.state in ("done", "idle") else ""))
+                line.append((f" {t.state:<{STATE_W}}"[: STATE_W + 1], st(DIM if t.state in ("done", "idle") else None)))
             for m in metrics:
                 value = float(getattr(t, m.key))
                 top = maxima[m.key]
                 lead = value > 0 and value == top and len(threads) > 1
+                text = m.fmt(value)
+                self._cells[(t.thread, m.key)] = text
+                line.append((" ", st(None)))
                 if self.compact:
-                    width = max(m.width + 1, len(m.label))
-                    cell = Text(m.fmt(value).rjust(width), style="bold" if lead else "")
-                    filled = round(width * value / top) if top > 0 else 0
-                    if filled:
-                        bg = m.colour if lead else DARK[m.colour]
-                        cell.stylize(f"{'black' if lead else 'white'} on {bg}", 0, filled)
+                    w = widths[m.key]
+                    cell = text.rjust(w)
+                    filled = round(w * value / top) if top > 0 else 0
+                    bg = Style(color="black" if lead else "white", bgcolor=m.colour if lead else DARK[m.colour],
+                               bold=lead)
+                    line.append((cell[:filled], st(bg) if filled else None))
+                    line.append((cell[filled:], st(Style(bold=lead))))
                 else:
-                    cell = Text(m.fmt(value).rjust(m.width) + " ")
-                    cell.append(bar(value, top, m.bar_width), style=m.colour if lead else f"{m.colour} dim")
-                    if lead:
-                        cell.stylize("bold", 0, m.width)
-                self._set(t.thread, row, m.key, cell)
-
-    def _set(self, tid: int, row: str, col: str, cell: Text) -> None:
-        key = (tid, col)
-        plain = cell.plain + str(cell.spans)
-        if self._shown.get(key) != plain:
-            self._shown[key] = plain
-            self.update_cell(row, col, cell)
+                    line.append((text.rjust(m.width), st(Style(bold=lead))))
+                    if bw:
+                        line.append((" ", st(None)))
+                        line.append((bar(value, top, bw), st(Style(color=m.colour, dim=not lead))))
+            lines.append(line)
+        self.set_lines(lines)
 
     def numbers(self, tid: int) -> dict[str, str]:
-        """The numbers this table shows for one thread, read back from its cells (for tests and exports)."""
-        out = {}
-        for m in self._metrics:
-            cell = self.get_cell(str(tid), m.key)
-            text = cell.plain if isinstance(cell, Text) else str(cell)
-            out[m.key] = text.split()[0] if text.strip() else ""
-        return out
+        """The numbers this table shows for one thread, as painted (for tests and exports)."""
+        return {m.key: self._cells.get((tid, m.key), "") for m in self._metrics}
