@@ -73,7 +73,7 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "loss_ratio": ("loss_final / loss_initial",
                    lambda r: (r.loss_final / r.loss_initial) if math.isfinite(r.loss_final) else math.inf),
     "accuracy": ("test accuracy at the end, 0–1", lambda r: _finite(r.accuracy_final)),
-    "diverged": ("whether the engine flagged divergence (loss > 20 × initial, or not finite)",
+    "diverged": ("whether the engine flagged divergence (loss > 5 × initial, or not finite)",
                  lambda r: bool(r.diverged)),
     "stable": (f"not diverged and loss_final ≤ {STABLE_FRACTION:g} × loss_initial", _stable),
     "time_to_target_s": ("seconds until loss ≤ target_loss × initial (none if not reached)",
