@@ -22,14 +22,15 @@ ASK_WHEN = ("before", "after")
 
 @dataclass(frozen=True)
 class LessonError:
-    """One problem in one lesson file. `str()` gives `file:line: message`."""
+    """One problem in one lesson file. `str()` gives `file:line: message` (`file: message` when the problem
+    is the file or folder itself, line 0)."""
 
     file: str
     line: int
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
 @dataclass(frozen=True)
