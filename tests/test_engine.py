@@ -148,3 +148,27 @@ def test_target_loss_records_time_and_stops():
     assert r.time_to_target_s is not None and 0 < r.time_to_target_s <= r.wall_s
     assert r.updates < 20000
     assert r.loss_final <= 0.6 * r.loss_initial
+
+
+@pytest.mark.parametrize("algo,threads,persistence", [("lock", 4, None), ("hogwild", 4, None),
+                                                      ("leashed", 8, None), ("leashed", 8, 0)])
+def test_event_ring_records_every_update_with_its_staleness(algo, threads, persistence):
+    runner = Runner(cfg(algo=algo, threads=threads, persistence=persistence, updates=600, seed=6))
+    result = runner.start().wait()
+    events = runner.state.events_since(0)
+    published = events[events[:, L.E_OUTCOME] == L.OUTCOME_PUBLISHED]
+    dropped = events[events[:, L.E_OUTCOME] == L.OUTCOME_DROPPED]
+    assert len(published) == result.updates  # the ring (4,096 rows) holds the whole run
+    assert len(dropped) == sum(t.dropped for t in result.threads)
+    taus = published[:, L.E_T_APPLIED] - published[:, L.E_T_READ]
+    assert taus.max() == result.staleness_max
+    assert taus.sum() == pytest.approx(result.staleness_mean * result.updates)
+    for t in result.threads:
+        mine = published[published[:, L.E_THREAD] == t.thread]
+        assert len(mine) == t.updates
+        assert (mine[:, L.E_ATTEMPTS] - 1).sum() == t.cas_fail - t.dropped * (1 if persistence == 0 else 0)
+    if algo == "leashed":
+        # every version number 0 … updates−1 was the base of exactly one publish: none lost, none doubled
+        assert sorted(published[:, L.E_T_APPLIED]) == list(range(result.updates))
+    seconds = events[:, L.E_TIME] * 1e-9
+    assert seconds.min() >= 0 and seconds.max() <= result.wall_s
