@@ -36,6 +36,9 @@ def run_summary(r: RunResult) -> str:
     if c.target_loss is not None:
         ttt = f"{r.time_to_target_s:.2f} s" if r.time_to_target_s is not None else "not reached"
         lines.append(f"time to {c.target_loss:g} × initial loss: {ttt}")
+    abandoned = sum(t.abandoned for t in r.threads)
+    if abandoned:
+        lines.append(f"abandoned: {abandoned} gradient(s) computed but not published because the run stopped")
     if c.algo == "hogwild" and r.lost_fraction_sampled is not None:
         lost = sum(t.lost_updates_sampled for t in r.threads)
         sampled = sum(t.sampled_writes for t in r.threads)

@@ -38,7 +38,8 @@ def test_leashed_publishes_every_version_once(threads, persistence):
     published = sum(t.updates for t in r.threads)
     # the version number of the final model counts every successful CAS exactly once
     assert r.updates == published == sum(t.cas_success for t in r.threads)
-    # every computed gradient was either published or dropped
+    # every computed gradient was published or dropped (a run ended by its budget abandons none)
+    assert sum(t.abandoned for t in r.threads) == 0
     assert published + sum(t.dropped for t in r.threads) == r.gradients
     # consistent: θ_final is θ0 plus exactly the updates that were published (none lost, none doubled)
     assert r.lost_update_mass / r.params < 1e-5
@@ -117,7 +118,12 @@ def test_stop_ends_every_thread_quickly():
     threading.Event().wait(0.2)
     runner.stop()
     assert runner.join(timeout=2.0)
-    assert runner.result().status == "stopped"
+    r = runner.result()
+    assert r.status == "stopped"
+    # Tp = ∞ drops nothing; gradients caught by the stop between computing and publishing are abandoned
+    assert sum(t.dropped for t in r.threads) == 0
+    assert r.updates + sum(t.abandoned for t in r.threads) == r.gradients
+    assert r.versions.live == 1
 
 
 def test_pause_holds_the_update_count():

@@ -65,7 +65,8 @@ C_LOST = 12         # hogwild: sampled writes that overwrote another thread's wr
 C_SAMPLED = 13      # hogwild: sampled writes
 C_EVAL_NS = 14
 C_STATE = 15        # what the thread does now: see S_* below
-COUNTERS = 16       # 16 int64 = two cache lines per row: rows of different threads never share a line
+C_ABANDONED = 16    # leashed: gradients neither published nor dropped because the run stopped mid-publish
+COUNTERS = 24       # 24 int64 = three whole cache lines per row: rows of different threads never share a line
 
 # what a thread is doing (C_STATE), for the live per-thread view
 S_IDLE = 0

@@ -12,8 +12,9 @@ Each worker thread runs `worker` (PAPERS.md §A, "Leashed-SGD in detail"):
      count a failed CAS, and retry step 2 with the *same* g on the newer version;
   4. after Tp failed retries, drop g (Tp = 0: one attempt only; Tp = ∞: retry until success).
 
-Every computed gradient ends either published or dropped (a run stopped mid-retry drops it), so
-published + dropped = gradients computed. Memory reclamation and the ABA argument: engine/versions.py.
+Every computed gradient ends published, dropped (after Tp failed retries), or abandoned (the run stopped
+before it could be published), so published + dropped + abandoned = gradients computed.
+Memory reclamation and the ABA argument: engine/versions.py.
 """
 from numba import njit
 
@@ -21,7 +22,7 @@ from teach_sgd.engine import atomics, gradient
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_DROPPED,
+    C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_DROPPED,
     OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_PUBLISH,
 )
 from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
@@ -80,10 +81,25 @@ def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
 
 
 @njit(nogil=True, cache=True)
+def publish_with_retries(tid, control, ip, lr, slab, rc, seqs, g, mine):
+    """Steps 2–4: publish g, retrying on a failed CAS at most Tp times.
+    Returns (outcome, t1, failures): CAS_FAILED here means the gradient is dropped."""
+    persistence = ip[P_PERSISTENCE]  # -1 = ∞
+    failures = 0
+    while True:
+        outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine)
+        if outcome != CAS_FAILED:
+            return outcome, t1, failures
+        failures += 1
+        tel.bump(mine, C_CAS_FAIL, 1)
+        if persistence >= 0 and failures > persistence:
+            return CAS_FAILED, t1, failures
+
+
+@njit(nogil=True, cache=True)
 def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
            slab, rc, seqs, grad, work, counters, staleness, retries, events, losslog, audit):
     lr = fp[F_LR]
-    persistence = ip[P_PERSISTENCE]  # -1 = ∞
     mine = counters[tid]
     g = grad[tid]
     while ctl.may_start_iteration(control, ip, mine, seq_of(atomics.load(control, CLOCK))):
@@ -94,27 +110,18 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
                                       work[tid], mine, losslog)
         if t0 == NONE:
             break
-        failures = 0
-        published = False
-        t1 = t0
         if finite:
-            while True:
-                outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine)
-                if outcome == PUBLISHED:
-                    published = True
-                    break
-                if outcome == STOPPED:
-                    break
-                failures += 1
-                tel.bump(mine, C_CAS_FAIL, 1)
-                if persistence >= 0 and failures > persistence:
-                    break
-        if published:
+            outcome, t1, failures = publish_with_retries(tid, control, ip, lr, slab, rc, seqs, g, mine)
+        else:  # a non-finite loss: the run is stopping as diverged
+            outcome, t1, failures = STOPPED, t0, 0
+        if outcome == PUBLISHED:
             tel.bump(mine, C_CAS_OK, 1)
             tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, failures)
             tel.record_event(control, ip, events, tid, t0, t1, failures + 1, OUTCOME_PUBLISHED)
             tel.audit_applied(ip, audit[tid], g, lr)
-        else:
+        elif outcome == CAS_FAILED:
             tel.bump(mine, C_DROPPED, 1)
             tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_DROPPED)
+        else:
+            tel.bump(mine, C_ABANDONED, 1)
     tel.set_state(mine, C_STATE, S_DONE)

@@ -15,7 +15,7 @@ import numpy as np
 
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.layout import (
-    C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
+    C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
     C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_SUM, C_TORN, C_UPDATES,
 )
 
@@ -32,6 +32,7 @@ class ThreadStats:
     cas_success: int
     cas_fail: int
     dropped: int
+    abandoned: int
     lock_wait_s: float
     staleness_mean: float
     staleness_max: int
@@ -56,6 +57,7 @@ class ThreadStats:
             cas_success=int(c[C_CAS_OK]),
             cas_fail=int(c[C_CAS_FAIL]),
             dropped=int(c[C_DROPPED]),
+            abandoned=int(c[C_ABANDONED]),
             lock_wait_s=c[C_LOCK_WAIT_NS] * 1e-9,
             staleness_mean=(c[C_TAU_SUM] / updates) if updates else 0.0,
             staleness_max=int(c[C_TAU_MAX]),
