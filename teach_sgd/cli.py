@@ -300,4 +300,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m teach_sgd.cli`: run the imported module's main, so that errors raised as
+    # teach_sgd.cli.UsageError (e.g. by teach_sgd.lessons.cli) are the class main() catches, not __main__'s copy
+    from teach_sgd.cli import main as _main
+
+    sys.exit(_main())

@@ -66,6 +66,8 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "updates": ("published updates", lambda r: r.updates),
     "gradients": ("gradients computed (published + dropped + unfinished)", lambda r: r.gradients),
     "wall_s": ("wall-clock seconds of the run", lambda r: r.wall_s),
+    "eval_s": ("seconds the worker threads spent evaluating the loss during the run, summed over threads",
+               lambda r: _sum(r, "eval_s")),
     "updates_per_s": ("throughput: published updates per second", lambda r: r.updates_per_s),
     "loss_initial": ("training loss before the first update", lambda r: _finite(r.loss_initial)),
     "loss_final": ("training loss at the end (inf if it blew up)",
@@ -146,7 +148,7 @@ TAU_METRICS: dict[str, str] = {
     "best_iterations": "iterations to ε at best_alpha",
     "threshold_low": "the largest α on the grid below the divergence threshold that converged",
     "threshold_high": "the smallest α on the grid that diverged (none if none did)",
-    "predicted": "the derived threshold 2/((τ+1)c) (stale-read adversary on the quadratic; none otherwise)",
+    "predicted": "the derived threshold 2/((τ+1)c) (stale-read adversary on the quadratic with noise = 0; none otherwise)",
     "matches": "whether the predicted threshold lies in (threshold_low, threshold_high]",
 }
 

@@ -47,8 +47,8 @@ class SweepConfig:
         return self.threads if self.threads is not None else tau + 1
 
     def exact(self) -> bool:
-        """Whether 2/((τ+1)c) is this sweep's divergence threshold: stale-read on the quadratic."""
-        return self.scheduler == "stale-read" and self.objective == "quadratic"
+        """Whether 2/((τ+1)c) is this sweep's divergence threshold: stale-read on the noise-free quadratic."""
+        return self.scheduler == "stale-read" and self.objective == "quadratic" and self.noise == 0
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The Textual app: `teach-sgd` opens it, `teach-sgd serve` serves it to a browser.
 
-    TeachSGDApp                    modes: home (default) · playground · compare; help is a modal
+    TeachSGDApp                    modes: home (default) · playground · compare · simulator; help is a modal
       ├ screens/home.py            menu + lessons; posts LessonChosen(id)
       ├ screens/playground.py      ConfigForm + Dashboard (one run)
       ├ screens/compare.py         ConfigForm + two compact Dashboards + overlaid loss + results table
+      ├ screens/simulator.py       the teach_sgd.sim step machine: schedulers, manual stepping, undo
       └ screens/help.py            every panel and key explained
 
 Kernels: at start the app checks numba's cache; if the kernels may be uncached they are compiled in a
@@ -31,6 +32,7 @@ from teach_sgd.tui.screens.compare import CompareScreen
 from teach_sgd.tui.screens.help import HelpScreen
 from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.playground import PlaygroundScreen
+from teach_sgd.tui.screens.simulator import SimulatorScreen
 from teach_sgd.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 LessonRow = tuple[str, str, "int | None"]
@@ -75,6 +77,8 @@ class TeachSGDApp(App):
     """Watch real threads race through asynchronous SGD."""
 
     CSS_PATH = "app.tcss"
+    # Home is a named mode: Textual 8 cannot switch_mode back to its unnamed "_default" mode
+    DEFAULT_MODE = "home"
     TITLE = "teach-sgd"
     SUB_TITLE = "asynchronous SGD, live"
     BINDINGS = [
@@ -98,8 +102,10 @@ class TeachSGDApp(App):
         self._warm_proc = None
         if warm.kernels_loaded():
             self.set_reactive(TeachSGDApp.kernel_state, "ready")
+        self.add_mode("home", lambda: HomeScreen(self.lessons))
         self.add_mode("playground", PlaygroundScreen)
         self.add_mode("compare", CompareScreen)
+        self.add_mode("simulator", SimulatorScreen)
 
     def get_default_screen(self) -> Screen:
         return HomeScreen(self.lessons)
@@ -174,12 +180,18 @@ class TeachSGDApp(App):
             self.notify(f"Lesson {lesson_id!r}: the lesson screen is not available yet.", severity="warning")
             return
         self.switch_mode(self.DEFAULT_MODE)
-        self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir))
+        while len(self.screen_stack) > 1 and isinstance(self.screen, (LessonScreen, HelpScreen)):
+            self.pop_screen()  # one lesson at a time (the palette can open a lesson from a lesson)
+        # lesson_budget (a teach_sgd.lessons.Budget, set by tests and previews) shrinks every run
+        self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir,
+                                      budget=getattr(self, "lesson_budget", None)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Home", "The menu: lessons, Playground, Compare", lambda: self.action_open("home"))
         yield SystemCommand("Playground", "One run, your settings, watched live", lambda: self.action_open("playground"))
         yield SystemCommand("Compare", "Two runs side by side on the same seed", lambda: self.action_open("compare"))
+        yield SystemCommand("Simulator", "Step virtual threads one instruction at a time; be the scheduler",
+                            lambda: self.action_open("simulator"))
         yield SystemCommand("Help", "What every panel shows and every key does", self.action_help)
         for lid, title, _ in self.lessons:
             yield SystemCommand(f"Lesson: {title}", f"Open lesson {lid}",
@@ -224,7 +236,13 @@ class TeachSGDApp(App):
 
 
 def launch(lessons_dir: str | None = None, lesson_id: str | None = None) -> int:
-    """`teach-sgd` and `teach-sgd lesson ID`: run the app in this terminal; returns the exit status."""
+    """`teach-sgd` and `teach-sgd lesson ID`: run the app in this terminal; returns the exit status.
+
+    An unknown ID raises LessonNotFound (a UsageError: one line on stderr, exit status 2) before the TUI starts."""
+    if lesson_id is not None:
+        from teach_sgd.lessons.cli import resolve
+
+        lesson_id = resolve(lessons_dir, lesson_id).id
     app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id)
     try:
         app.run()

@@ -20,6 +20,8 @@ Real threads race through asynchronous SGD. Every number on the dashboard is rea
 - **Playground** — one run, your settings, watched live.
 - **Compare** — two runs on the same seed and data (HOGWILD! vs Leashed-SGD by default), side by side,
   ending with a results table.
+- **Simulator** — not the native engine but a deterministic model of it: virtual threads take one
+  instruction per step, a scheduler (or you) decides who goes next, and every step can be undone.
 - Press **Ctrl+P** for the command palette: every screen and lesson is there.
 
 ## Settings (the toolbar)
@@ -68,6 +70,53 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | ? / F1 | this help |
 | Ctrl+P | command palette |
 | q / Ctrl+C | quit (running threads are stopped first) |
+
+## The simulator
+The asynchronous shared-memory model of Alistarh, De Sa and Konstantinov (PODC 2018), stepped one
+instruction at a time. *n* virtual threads each repeat: read the model coordinate by coordinate (so a view
+can mix old and new values), compute a stochastic gradient on that view, write it back. A **scheduler**
+decides which thread takes the next step. Everything is seeded: the same settings and keys give the same run.
+
+| setting | meaning |
+|---|---|
+| mode | **FAA** — writes are atomic fetch-and-adds (the PODC model; no update is lost). **HOGWILD!** — each write is a LOAD then a STORE, so a STORE can erase writes made since its LOAD (a *lost update*). **Leashed** — a thread builds a new version and publishes it with one CAS on the pointer P; the CAS *fails* if someone published first, and the thread retries on the newer version |
+| scheduler | **manual** (you pick every step with 1–9) · **round-robin** · **random** (seeded) · **bounded-delay** (an adversary that holds back the oldest iteration as long as τ_max allows) · **stale-read** (an adversary: τ_max+1 threads all read the same x, then all write) |
+| n | virtual threads, 1–9 |
+| τ_max | the leash: a step is refused if it would let some iteration's delay exceed τ_max (`none`: no leash). The adversaries need one |
+| step α, objective, d | the step size; f = (c/2)‖x‖² with c = 1 (*quadratic*) or L2-regularised logistic regression with c = 0.1 (*logistic*); d = 1–6 coordinates |
+| seed, noise | seeds the gradient noise and the random schedulers; *noise* is the quadratic's gradient noise σ (0 = exact gradients) |
+| Tp | Leashed only: after Tp+1 failed CAS a gradient is dropped (`inf` = retry forever) |
+
+Enter in a field, or a new choice in a drop-down, applies the settings (a new machine at step 0 if
+anything but the scheduler changed); **r** resets with the settings shown.
+
+- **Status line** — MANUAL, RUNNING, PAUSED or DIVERGED; the scheduler and its speed; what the last key did
+  (which instruction ran, a lost update or failed CAS it caused, or why the leash refused a step).
+- **shared memory X** — the shared model (in Leashed mode: the version *v* that P points to), the coordinate
+  written by the last step in yellow, the minimiser x\\*, ‖X−x\\*‖², f(X)−f\\*, the largest delay so far and
+  the counters: steps, completed iterations, lost updates, failed CAS, dropped gradients. Its bottom line
+  gives the stale-read threshold: against that adversary, with exact gradients, the run diverges iff
+  α ≥ 2/((τ+1)c).
+- **thread k · key k+1** — one panel per thread. First line: its program (R = read x[j], ∇g = gradient,
+  F = fetch-and-add, L/S = load/store, P→t0 / P→t1 = read the pointer, build, CAS), done instructions dim,
+  the next one highlighted. *next*: the instruction it will run, with a warning when that STORE will erase
+  writes or that CAS will fail. *view*: its local copy of the model (· = not read yet in this iteration).
+  *g*: its gradient. *delay*: how many other iterations completed since its iteration started, as a bar
+  against τ_max. The panel of the thread that took the last step is highlighted; a red panel is refused
+  by the leash right now.
+- **convergence** — ‖X−x\\*‖² (green) and f(X)−f\\* (magenta) after each completed iteration, log scale.
+- **event log** — newest at the bottom: ✓ iterations completed (with their delay), ✗ lost updates,
+  ✗ failed CAS, ✗ dropped gradients; the counters are on its bottom border.
+
+| key | action |
+|---|---|
+| space | run / pause the scheduler |
+| . | one step of the scheduler's choice |
+| 1 … 9 | manual scheduler: step thread 0 … 8 |
+| u | undo the last step (exact: the run is replayed up to there) |
+| r | reset to step 0 with the settings shown |
+| w | save the machine and its schedule as JSON (the path is shown; `Machine.load(path)` replays it) |
+| + / − | run faster / slower (1 to 10,000 steps a second) |
 """
 
 

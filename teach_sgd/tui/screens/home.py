@@ -1,4 +1,4 @@
-"""HomeScreen: lessons, Playground, Compare, Help. Picking a lesson posts `LessonChosen(id)`."""
+"""HomeScreen: lessons, Playground, Compare, Simulator, Help. Picking a lesson posts `LessonChosen(id)`."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -19,12 +19,25 @@ INTRO = (
 )
 
 
+def _progress_marks() -> dict[str, str]:
+    """Lesson id → '  ✓ done' / '  … started' from the saved progress ({} if there is none)."""
+    try:
+        from teach_sgd.lessons.progress import Progress
+
+        progress = Progress.load()
+    except Exception:
+        return {}
+    labels = {"done": "  ✓ done", "started": "  … started"}
+    return {lid: labels[progress.status(lid)] for lid in progress.lessons if progress.status(lid) in labels}
+
+
 class HomeScreen(Screen):
     """The menu. `lessons` is a list of (id, title, minutes)."""
 
     BINDINGS = [
         Binding("p", "app.open('playground')", "Playground"),
         Binding("c", "app.open('compare')", "Compare"),
+        Binding("s", "app.open('simulator')", "Simulator"),
     ]
 
     def __init__(self, lessons: list[tuple[str, str, int | None]] | None = None, **kwargs) -> None:
@@ -43,17 +56,27 @@ class HomeScreen(Screen):
     def _options(self):
         yield Option("▶ Playground — one run, your settings, live", id="playground")
         yield Option("⇄ Compare — two runs side by side on the same seed", id="compare")
+        yield Option("⚙ Simulator — virtual threads, one instruction at a time; be the scheduler", id="simulator")
         yield Option("? Help — what every panel shows", id="help")
         yield None
         if self.lessons:
+            marks = _progress_marks()
             for lid, title, minutes in self.lessons:
                 mins = f"  ({minutes} min)" if minutes else ""
-                yield Option(f"◆ {title}{mins}", id=f"lesson:{lid}")
+                yield Option(f"◆ {title}{mins}{marks.get(lid, '')}", id=f"lesson:{lid}")
         else:
             yield Option("◆ Lessons — none installed yet", id="lessons", disabled=True)
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).border_title = "Start here"
+
+    def on_screen_resume(self) -> None:
+        """Back from a lesson: refresh the lessons' progress marks (✓ done, … started)."""
+        menu = self.query_one("#menu", OptionList)
+        highlighted = menu.highlighted
+        menu.clear_options()
+        menu.add_options(list(self._options()))
+        menu.highlighted = highlighted
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         oid = event.option.id or ""
@@ -61,5 +84,5 @@ class HomeScreen(Screen):
             self.post_message(LessonChosen(oid.split(":", 1)[1]))
         elif oid == "help":
             self.app.action_help()
-        elif oid in ("playground", "compare"):
+        elif oid in ("playground", "compare", "simulator"):
             self.app.action_open(oid)

@@ -1,0 +1,69 @@
+"""Small widgets of the lesson screen: the lesson outline (steps, ✓ for those behind you) and the choices of a
+prediction (numbered; ↑↓ + Enter, a click, or the number key)."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+KIND_LABEL = {"narrative": "Read", "predict": "Predict", "run": "Experiment", "verdict": "Check"}
+KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓"}
+
+
+def step_title(step) -> str:
+    """A short title for one step, for the outline."""
+    if step.kind == "narrative":
+        return step.label or "Reading"
+    if step.kind == "run":
+        return f"Experiment: {step.experiment.title}"
+    q = step.checkpoint.question
+    return f"{KIND_LABEL[step.kind]}: {q[:48].rstrip() + '…' if len(q) > 48 else q}"
+
+
+class LessonOutline(Static):
+    """The lesson at a glance: title, summary, and every step, the current one marked."""
+
+    DEFAULT_CSS = """
+    LessonOutline { height: auto; padding: 1 2; }
+    """
+
+    def show(self, lesson, index: int, status: str = "new") -> None:
+        t = Text()
+        t.append(lesson.title, style="bold")
+        t.append(f"   about {lesson.minutes} min", style="dim")
+        if status == "done":
+            t.append("   ✓ completed before", style="green")
+        t.append("\n")
+        if lesson.summary:
+            t.append(lesson.summary + "\n", style="italic")
+        if lesson.papers:
+            t.append(f"Draws on PAPERS.md §{', §'.join(lesson.papers)}\n", style="dim")
+        t.append("\nThe steps of this lesson\n", style="bold underline")
+        for i, step in enumerate(lesson.steps):
+            here = i == index
+            mark = "▶" if here else ("✓" if i < index else " ")
+            line = f" {mark} {i + 1:>2}  {KIND_ICON[step.kind]} {step_title(step)}\n"
+            t.append(line, style="bold reverse" if here else ("dim" if i < index else ""))
+        t.append("\nEach experiment: first you predict, then the threads run live on the right, then the "
+                 "lesson checks your prediction against the numbers this very run measured.", style="dim")
+        self.update(t)
+
+
+class Choices(OptionList):
+    """The choices of one checkpoint, numbered 1…n. Option ids are the choice keys."""
+
+    DEFAULT_CSS = """
+    Choices { height: auto; max-height: 12; }
+    """
+
+    def show(self, checkpoint, chosen: str | None) -> None:
+        self.clear_options()
+        for i, (key, text) in enumerate(checkpoint.choices, 1):
+            label = Text()
+            label.append(f"{i}  ", style="bold")
+            label.append(text)
+            if key == chosen:
+                label.append("   ← your prediction", style="bold green")
+            self.add_option(Option(label, id=key))
+        keys = checkpoint.keys
+        self.highlighted = keys.index(chosen) if chosen in keys else 0

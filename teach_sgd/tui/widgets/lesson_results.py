@@ -1,0 +1,81 @@
+"""RunResultsTable: the runs of one lesson experiment, one row each — pending, running, then the measured numbers.
+
+    table.show_plan(plan, results)     # plan: [(name, RunConfig)]; results: {name: RunResult} (may be partial)
+    table.set_running(name)
+    table.set_result(name, result)
+
+The Dashboard shows one run at a time; this table keeps every run of the experiment side by side, so the
+learner can compare them (and read the numbers the verdict quotes).
+"""
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from teach_sgd.tui.widgets.format import fmt_loss
+
+COLUMNS = (("run", "run"), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
+           ("time", "time s"), ("loss", "loss"), ("acc", "test acc"), ("state", ""))
+
+
+def describe_config(config) -> str:
+    """'leashed, 8 threads, η = 0.05, 2,000 updates' — the header of a run in a sequence."""
+    threads = f"{config.threads} thread{'s' if config.threads != 1 else ''}"
+    parts = [config.algo, threads, f"η = {config.lr:g}"]
+    if config.algo == "leashed":
+        parts.append(f"Tp = {config.persistence_label}")
+    if config.updates is not None:
+        parts.append(f"{config.updates:,} updates")
+    elif config.seconds is not None:
+        parts.append(f"{config.seconds:g} s")
+    elif config.epochs is not None:
+        parts.append(f"{config.epochs:g} epochs")
+    return ", ".join(parts)
+
+
+class RunResultsTable(DataTable):
+    DEFAULT_CSS = """
+    RunResultsTable { height: auto; max-height: 12; }
+    """
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def show_plan(self, plan, results: dict | None = None) -> None:
+        self.clear()
+        for name, cfg in plan:
+            self.add_row(name, cfg.algo, str(cfg.threads), f"{cfg.lr:g}", "", "", "", "",
+                         Text("waiting", style="dim"), key=name)
+            if results and name in results:
+                self.set_result(name, results[name])
+
+    def _has(self, name: str) -> bool:
+        return name in self.rows
+
+    def set_running(self, name: str) -> None:
+        if self._has(name):
+            self.update_cell(name, "state", Text("running…", style="bold green"))
+            self.move_cursor(row=self.get_row_index(name))
+
+    def set_result(self, name: str, r) -> None:
+        if not self._has(name):
+            return
+        acc = r.accuracy_final
+        state = {"finished": ("done", "cyan"), "stopped": ("stopped", "yellow"),
+                 "diverged": ("DIVERGED", "bold red")}.get("diverged" if r.diverged else r.status,
+                                                           (r.status, ""))
+        self.update_cell(name, "updates", f"{r.updates:,}")
+        self.update_cell(name, "time", f"{r.wall_s:.2f}")
+        self.update_cell(name, "loss", fmt_loss(r.loss_final))
+        self.update_cell(name, "acc", f"{100 * acc:.1f}%" if acc is not None and math.isfinite(acc) else "—")
+        self.update_cell(name, "state", Text(state[0], style=state[1]))
+
+    def clear_state(self, names) -> None:
+        for name in names:
+            if self._has(name):
+                self.update_cell(name, "state", Text("waiting", style="dim"))

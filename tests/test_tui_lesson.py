@@ -1,0 +1,255 @@
+"""Pilot tests of the lesson screen: lesson 1 walked from the home menu to its checkpoints (predict → live run →
+verdict quoting this run's numbers → progress saved), stopping a run by leaving, an instructor's lesson folder,
+a diverging run, and a snapshot of the first step.
+
+Runs are shrunk with `app.lesson_budget = Budget(updates=N)` (teach_sgd.lessons.experiments.Budget: every run of
+the lesson gets exactly N updates, on the data the lesson specifies), which the app hands to LessonScreen; a
+screen can also be built directly with LessonScreen(id, budget=...). Every Pilot.press waits for the process to
+be idle, so runs are kept to a few hundred updates."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+
+import pytest
+from textual.widgets import Markdown, OptionList
+from textual.widgets._markdown import MarkdownBlock
+
+from teach_sgd.lessons import Budget, Progress
+from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.home import HomeScreen
+from teach_sgd.tui.screens.lesson import LessonScreen
+from teach_sgd.tui.widgets.lesson_results import RunResultsTable
+
+SIZE = (120, 40)
+LESSON1 = "01-one-thread"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    """Progress goes to a fresh folder per test (and exports beside it)."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(d))
+    return d
+
+
+def sync(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+    wrapper.__signature__ = inspect.signature(fn)
+    return wrapper
+
+
+async def until(cond, timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def screen_text(screen: LessonScreen) -> str:
+    """What the left pane shows: the badge, the rendered Markdown blocks, the hint."""
+    blocks = screen.query_one("#ls-text", Markdown).query(MarkdownBlock)
+    parts = [str(screen.w_badge.content)] if screen.w_badge.display else []
+    parts += [str(b.content) for b in blocks]
+    parts.append(str(screen.w_hint.content))
+    return "\n".join(parts)
+
+
+def make_app(tmp_path, updates: int = 300, **kwargs) -> TeachSGDApp:
+    app = TeachSGDApp(export_dir=tmp_path / "exports", **kwargs)
+    app.lesson_budget = Budget(updates=updates)
+    return app
+
+
+@sync
+async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        # home → lesson 1
+        menu = app.screen.query_one("#menu", OptionList)
+        menu.highlighted = menu.get_option_index(f"lesson:{LESSON1}")
+        menu.focus()
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+        screen = app.screen
+        s = screen.session
+        n_steps = len(s.steps)
+        assert f"step 1 / {n_steps}" in str(screen.w_pos.content)
+        assert "SGD on one thread" in str(screen.w_title.content)
+        assert s.step.kind == "narrative" and "SGD update" in screen_text(screen)
+        assert screen.w_right.current == "ls-outline"
+
+        # narrative → predict: nothing chosen yet, so n does not advance
+        await pilot.press("n")
+        assert s.step.kind == "predict" and s.step.checkpoint.id == "accuracy"
+        assert screen.w_choices.display and screen.w_choices.has_focus
+        assert "what test accuracy" in screen_text(screen)
+        await pilot.press("n")
+        assert s.index == 1, "next must wait for a prediction"
+        await pilot.press("down", "enter")  # ↑↓ + Enter: the second choice
+        assert s.answers["accuracy"] == "mid"
+        assert "prediction saved" in str(screen.w_hint.content)
+        await pilot.press("right")
+        assert s.step.kind == "predict" and s.step.checkpoint.id == "step"
+        await pilot.press("1")  # number keys choose too
+        assert s.answers["step"] == "seq"
+        await pilot.press("n")
+
+        # the run, live in the dashboard
+        assert s.step.kind == "run" and not s.can_advance
+        assert screen.w_right.current == "ls-experiment"
+        await pilot.press("n")
+        assert s.step.kind == "run", "next must wait for the run"
+        await pilot.press("r")
+        await until(lambda: s.can_advance and not screen._busy)
+        await pilot.pause()
+        runs = s.results["baseline"].runs
+        assert set(runs) == {"seq", "small"}
+        seq, small = runs["seq"], runs["small"]
+        assert seq.updates == small.updates == 300 and seq.status == "finished"
+        assert seq.config.dataset == "mnist"  # the lesson's own data, only fewer updates
+        assert screen.dash.result is small  # the last run of the sequence stays on the dashboard
+        table = screen.query_one(RunResultsTable)
+        assert table.get_cell("seq", "updates") == "300"
+        assert "2 runs done" in str(screen.w_run_header.content)
+        table.focus()
+        await pilot.press("up")  # the highlighted run is what the dashboard shows
+        assert "seq" in str(screen.w_run_header.content)
+        assert f"{seq.updates:,} updates" in str(screen.dash.query_one("#status").content)
+        screen.w_scroll.focus()
+
+        # verdict 1: ✓/✗ and the measured numbers of this very run
+        await pilot.press("n")
+        assert s.step.kind == "verdict"
+        v = s.verdicts["accuracy"]
+        text = screen_text(screen)
+        assert f"{seq.accuracy_final:.1%}" in text
+        assert f"{seq.loss_final:.3f}" in text and f"{seq.loss_initial:.3f}" in text
+        assert ("✓" in text) == bool(v.user_correct) and ("✗" in text) == (v.user_correct is False)
+        assert "50–80%" in text  # the prediction, quoted back
+
+        # verdict 2
+        await pilot.press("n")
+        assert s.step.checkpoint.id == "step"
+        text = screen_text(screen)
+        assert f"{seq.loss_final:.3f}" in text and f"{small.loss_final:.3f}" in text
+
+        # back and forth
+        await pilot.press("p")
+        assert s.step.checkpoint.id == "accuracy"
+        await pilot.press("n", "n")
+        assert s.step.kind == "narrative" and s.index == n_steps - 1
+        assert screen.w_right.current == "ls-experiment"  # the results stay in view
+
+        # saved so far: the checkpoints and the step
+        saved = Progress.load(data_dir / "progress.json")
+        assert saved.step(LESSON1) == n_steps - 1
+        cps = saved.lessons[LESSON1]["checkpoints"]
+        assert cps["accuracy"]["chosen"] == "mid" and cps["step"]["chosen"] == "seq"
+        assert cps["accuracy"]["correct"] == v.correct_choice
+        assert saved.status(LESSON1) == "started"
+
+        # finish: back home, lesson marked done
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, HomeScreen))
+        await pilot.pause()
+        assert Progress.load(data_dir / "progress.json").status(LESSON1) == "done"
+        menu = app.screen.query_one("#menu", OptionList)
+        label = str(menu.get_option(f"lesson:{LESSON1}").prompt)
+        assert "✓ done" in label
+
+
+@sync
+async def test_lesson_id_opens_directly_and_leaving_stops_the_run(tmp_path):
+    app = make_app(tmp_path, updates=10_000_000, lesson_id="1")  # far too long: we leave mid-run
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen = app.screen
+        s = screen.session
+        for key in ("n", "1", "n", "1", "n"):
+            await pilot.press(key)
+        assert s.step.kind == "run"
+        await pilot.press("r")
+        await until(lambda: screen.runner is not None and screen.dash.running)
+        runner = screen.runner
+        await pilot.press("h")
+        await until(lambda: runner.done, timeout=5)
+        assert isinstance(app.screen, HomeScreen)
+        assert "baseline" not in s.results
+
+
+@sync
+async def test_instructor_lesson_folder(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "12-mine.md").write_text('''+++
+title = "An instructor's own lesson"
+minutes = 3
+
+[[experiments]]
+id = "quick"
+base = { dataset = "synthetic", algo = "leashed", threads = 2, updates = 200 }
+runs.two = { }
+runs.wild = { lr = 50.0 }
+
+[[checkpoints]]
+question = "Will it finish?"
+choices = { yes = "yes", no = "no" }
+answer = "'yes' if two.updates >= 1 else 'no'"
+explain = "It made {two.updates} updates; the wild one diverged: {wild.diverged}."
++++
+
+# Mine
+
+Hello from the instructor.
+''')
+    app = make_app(tmp_path, updates=150, lessons_dir=str(folder), lesson_id="12")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+        screen = app.screen
+        assert screen.lesson.id == "12-mine"
+        assert "Hello from the instructor" in screen_text(screen)
+        for key in ("n", "1", "n", "r"):
+            await pilot.press(key)
+        await until(lambda: screen.session.can_advance and not screen._busy)
+        await pilot.press("n")
+        two = screen.session.results["quick"].runs["two"]
+        assert 150 <= two.updates <= 151  # two threads may each publish one past the budget
+        assert f"It made {two.updates} updates" in screen_text(screen)
+        # a diverged run is a measurement too: it counts, and the verdict can quote it
+        assert screen.session.results["quick"].runs["wild"].diverged
+        assert "the wild one diverged: yes" in screen_text(screen)
+
+
+def test_unknown_lesson_id_is_a_usage_error(capsys):
+    from teach_sgd.cli import main
+
+    assert main(["lesson", "no-such-lesson"]) == 2
+    err = capsys.readouterr().err
+    assert "no lesson 'no-such-lesson'" in err and "Traceback" not in err
+
+
+def test_lesson_first_step_snapshot(snap_compare):
+    app = TeachSGDApp(lesson_id=LESSON1)
+
+    async def settle(pilot):
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=settle, terminal_size=SIZE)
+
+
+def test_unknown_lesson_id_via_python_m():
+    """`python -m teach_sgd.cli` runs cli.py as __main__: its UsageError must still be the one main() catches."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "teach_sgd.cli", "lesson", "no-such-lesson"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "no lesson" in p.stderr

@@ -1,0 +1,280 @@
+"""Pilot tests of the simulator screen: a lost update and a failed CAS produced key by key, undo, the leash's
+refusal, the stale-read adversary's divergence threshold, scheduled steps and undo in step, saving, and a
+snapshot of the idle screen. The machine steps on the UI thread, so every press is answered at once."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+
+import numpy as np
+
+from teach_sgd.sim import Machine
+from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.home import HomeScreen
+from teach_sgd.tui.screens.simulator import SPEEDS, SimulatorScreen
+from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, fmt_coord
+
+SIZE = (120, 40)
+
+
+def sync(fn):
+    """Run an async test with asyncio.run (the project has no pytest async plugin)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+    wrapper.__signature__ = inspect.signature(fn)
+    return wrapper
+
+
+def make_app(tmp_path=None) -> TeachSGDApp:
+    kwargs = {"export_dir": tmp_path / "exports"} if tmp_path is not None else {}
+    return TeachSGDApp(lessons=[], warm_kernels=False, **kwargs)
+
+
+async def until(cond, timeout: float = 30.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def open_simulator(app, pilot, **fields) -> SimulatorScreen:
+    """Home → s, fill in the settings (ids without the sim- prefix), r applies them from step 0."""
+    await pilot.press("s")
+    screen = app.screen
+    assert isinstance(screen, SimulatorScreen)
+    selects = {k: v for k, v in fields.items() if k in ("mode", "scheduler", "objective")}
+    for wid, value in fields.items():
+        if wid not in selects:
+            screen.query_one(f"#sim-{wid}").value = value
+    for wid, value in selects.items():
+        screen.query_one(f"#sim-{wid}").value = value
+    await pilot.pause()
+    await pilot.press("r")
+    assert screen.machine.steps == 0
+    return screen
+
+
+def shown_x(screen) -> list[str]:
+    """The coordinates of X as the shared-memory panel shows them."""
+    row = screen.query_one(SharedPanel).text.splitlines()[0]
+    return row.split()[1:]
+
+
+def message(screen) -> str:
+    return str(screen.query_one("#sim-message").content)
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#sim-status").content)
+
+
+# thread 0 LOADs x[0]; thread 1 runs its whole read phase, LOADs and STOREs x[0]; thread 0's STORE erases it
+RACE = ["1"] * 4 + ["2"] * 5 + ["1"]
+
+
+@sync
+async def test_home_opens_the_simulator():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("s")
+        assert isinstance(app.screen, SimulatorScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+@sync
+async def test_manual_hogwild_lost_update_then_undo():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, mode="hogwild", scheduler="manual", n="2", tau="none", d="2")
+        m = screen.machine
+        assert (m.mode, m.threads, m.d, m.tau_max) == ("hogwild", 2, 2, None)
+        log = screen.query_one(EventLog)
+        await pilot.press(*RACE[:-1])
+        before = shown_x(screen)
+        assert "erases 1 write(s) made since LOAD" in screen.panels[0].text   # the warning, one step ahead
+        assert m.lost_updates == 0 and "LOST UPDATE" not in log.text
+
+        await pilot.press(RACE[-1])
+        assert m.lost_updates == 1
+        assert m.schedule == [0, 0, 0, 0, 1, 1, 1, 1, 1, 0]
+        assert "✗ LOST UPDATE x[0]: erased t1's write" in log.text.splitlines()[-1]
+        assert f"lost updates {m.lost_updates}" in log.border_subtitle
+        assert f"lost updates {m.lost_updates}" in screen.query_one(SharedPanel).text
+        assert "LOST UPDATE" in message(screen)
+        assert shown_x(screen) == [fmt_coord(v).strip() for v in m.shared()]
+
+        await pilot.press("u")
+        assert m.steps == len(RACE) - 1 and m.lost_updates == 0
+        assert shown_x(screen) == before == [fmt_coord(v).strip() for v in m.shared()]
+        fresh = Machine(m.objective, threads=2, alpha=m.alpha, mode="hogwild")
+        fresh.replay([0, 0, 0, 0, 1, 1, 1, 1, 1])
+        assert np.array_equal(m.shared(), fresh.shared())
+        assert "LOST UPDATE" not in log.text
+        assert "lost updates 0" in log.border_subtitle
+
+        await pilot.press(*["u"] * 20)          # all the way back, and one more press is harmless
+        assert m.steps == 0
+        assert np.array_equal(m.shared(), m.x0)
+        assert "nothing to undo" in message(screen)
+
+
+@sync
+async def test_manual_leashed_failed_cas_and_drop():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, mode="leashed", scheduler="manual", n="2", tau="2", d="3")
+        m = screen.machine
+        log = screen.query_one(EventLog)
+        # thread 0 reads P and builds on v0; thread 1 does the same and publishes v1; thread 0's CAS fails
+        await pilot.press(*RACE[:-1])
+        assert "P moved on to v1: CAS fails" in screen.panels[0].text
+        await pilot.press(RACE[-1])
+        assert m.cas_failures == 1 and m.completed == 1
+        assert "✗ CAS failed: built on v0, P at v1" in log.text.splitlines()[-1]
+        assert f"failed CAS {m.cas_failures}" in log.border_subtitle
+        assert "CAS FAILED" in message(screen)
+        # it retries with the same gradient: READ_LATEST, BUILD, CAS now succeeds
+        await pilot.press("1", "1", "1")
+        assert m.completed == 2 and m.cas_failures == 1
+
+        # with Tp = 0 the first failed CAS drops the gradient
+        screen.query_one("#sim-tp").value = "0"
+        await pilot.press("r")
+        m = screen.machine
+        assert m.persistence == 0
+        await pilot.press(*RACE)
+        assert m.dropped == 1
+        assert "gradient dropped after 1 failed CAS" in log.text
+        assert "drops 1" in log.border_subtitle
+
+
+@sync
+async def test_leash_refuses_and_says_why():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, mode="faa", scheduler="manual", n="2", tau="0", d="2")
+        m = screen.machine
+        await pilot.press("1")
+        assert "refused by the leash" in screen.panels[1].border_title
+        await pilot.press("2")
+        assert m.steps == 1
+        assert "thread 1 refused" in message(screen) and "τ_max = 0" in message(screen)
+        await pilot.press("3")                   # no thread 2
+        assert m.steps == 1 and "only 2 threads" in message(screen)
+        await pilot.press(".", "space")          # manual: the learner is the scheduler
+        assert m.steps == 1 and not screen.running
+
+
+async def run_stale_read(app, pilot, alpha: str, completions: int | None = None) -> SimulatorScreen:
+    screen = await open_simulator(app, pilot, mode="faa", scheduler="stale-read", n="2", tau="1", alpha=alpha,
+                                  d="2", noise="0", objective="quadratic")
+    screen.speed = SPEEDS[-1]
+    await pilot.press("space")                   # 500 steps a tick at this speed
+    if completions is None:
+        await until(lambda: not screen.running)
+    else:
+        await until(lambda: screen.machine.completed >= completions or not screen.running)
+        await pilot.press("space")
+    await pilot.pause()
+    return screen
+
+
+@sync
+async def test_stale_read_diverges_above_the_threshold_only():
+    # τ_max = 1, c = 1: the stale-read adversary diverges iff α ≥ 2/((τ+1)c) = 1
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_stale_read(app, pilot, "1.1")
+        m = screen.machine
+        assert screen.diverged and not screen.running
+        assert m.distance2() > 1e4 * 2
+        assert m.max_delay == 1
+        assert "DIVERGED" in status(screen)
+        assert "diverged" in message(screen) and "≥ 2/((τ_max+1)c) = 1" in message(screen)
+        await pilot.press("space")               # a diverged run does not restart
+        assert not screen.running
+
+        screen = await run_stale_read(app, pilot, "0.9", completions=400)
+        m = screen.machine
+        assert not screen.running and not screen.diverged and "DIVERGED" not in status(screen)
+        assert m.completed >= 400 and m.distance2() < 1e-6
+
+
+@sync
+async def test_scheduled_steps_and_undo_stay_in_step():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, mode="hogwild", scheduler="random", n="3", tau="none", d="2")
+        m = screen.machine
+        await pilot.press(*["full_stop"] * 30)
+        original = list(m.schedule)
+        assert len(original) == 30
+        await pilot.press(*["u"] * 6, *["full_stop"] * 6)
+        assert m.schedule == original            # the random scheduler was rewound with the machine
+        assert shown_x(screen) == [fmt_coord(v).strip() for v in m.shared()]
+        await pilot.press("1")
+        assert m.steps == 30 and "scheduler decides" in message(screen)
+
+
+@sync
+async def test_save_schedule_replays_exactly(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, mode="leashed", scheduler="bounded-delay", n="3", tau="1")
+        await pilot.press(*["full_stop"] * 25)
+        await pilot.press("w")
+        saved = sorted((tmp_path / "exports").glob("sim-*.json"))
+        assert len(saved) == 1
+        assert str(saved[0]) in message(screen)
+        again = Machine.load(saved[0])
+        assert again.schedule == screen.machine.schedule
+        assert np.array_equal(again.shared(), screen.machine.shared())
+
+
+@sync
+async def test_bad_settings_are_explained_and_change_nothing():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot, n="3")
+        machine = screen.machine
+        screen.query_one("#sim-n").value = "12"
+        await pilot.press("r")
+        assert screen.machine is machine and "threads must be 1 to 9" in message(screen)
+        screen.query_one("#sim-n").value = "2"
+        screen.query_one("#sim-tau").value = "none"
+        screen.query_one("#sim-scheduler").value = "stale-read"
+        await pilot.pause()
+        assert "set τ_max" in message(screen)
+        assert screen.machine is machine
+
+
+@sync
+async def test_speed_keys_and_run_pause():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_simulator(app, pilot)
+        start = screen.speed
+        await pilot.press("plus", "plus")
+        assert screen.speed == SPEEDS[SPEEDS.index(start) + 2]
+        await pilot.press("minus")
+        assert screen.speed == SPEEDS[SPEEDS.index(start) + 1]
+        await pilot.press("space")
+        await until(lambda: screen.machine.steps >= 10)
+        await pilot.press("space")
+        steps = screen.machine.steps
+        await pilot.pause(0.2)
+        assert not screen.running and screen.machine.steps == steps
+        assert "PAUSED" in status(screen)
+
+
+def test_simulator_idle(snap_compare):
+    async def open_it(pilot):
+        pilot.app.action_open("simulator")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=open_it, terminal_size=SIZE)
