@@ -195,7 +195,7 @@ async def test_stale_read_diverges_above_the_threshold_only():
         assert m.distance2() > 1e4 * 2
         assert m.max_delay == 1
         assert "DIVERGED" in status(screen)
-        assert "diverged" in message(screen) and "≥ 2/((τ_max+1)c) = 1" in message(screen)
+        assert "diverged" in message(screen) and "α = 1.1 ≥ 2/((τ+1)c) = 1" in message(screen)
         await pilot.press("space")               # a diverged run does not restart
         assert not screen.running
 
@@ -270,6 +270,12 @@ async def test_speed_keys_and_run_pause():
         await pilot.pause(0.2)
         assert not screen.running and screen.machine.steps == steps
         assert "PAUSED" in status(screen)
+        await pilot.press("space")
+        assert screen.running
+        await pilot.press("h")                   # leaving the screen pauses the run
+        assert isinstance(app.screen, HomeScreen) and not screen.running
+        await pilot.press("s")
+        assert app.screen is screen and "paused while you were away" in message(screen)
 
 
 def test_simulator_idle(snap_compare):

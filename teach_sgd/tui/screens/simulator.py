@@ -107,6 +107,13 @@ class SimulatorScreen(Screen):
         self.set_interval(1 / DRAW_HZ, self._draw_if_dirty)
         self.say("space runs the scheduler · . one step · manual scheduler: 1–9 step a thread · u undo", "dim")
 
+    def on_screen_suspend(self) -> None:
+        """Home, another screen or the help: stop stepping (space runs again on return)."""
+        if self.running:
+            self.pause()
+            self.say("paused while you were away — space runs again", "dim")
+            self.draw()
+
     # ---- settings -------------------------------------------------------------------------------------
     async def on_sim_settings_applied(self, _message: SimSettings.Applied) -> None:
         try:
@@ -378,17 +385,19 @@ class SimulatorScreen(Screen):
         if c.objective != "quadratic" or tau is None:
             return ""
         thr = predicted_threshold(tau, c.c)
-        side = "[b red]≥[/]" if c.alpha >= thr else "<"
-        return f"stale-read diverges iff α ≥ 2/((τ+1)c) = {thr:.4g}  (α = {c.alpha:g} {side})"
+        text = f"stale-read diverges iff α ≥ 2/((τ+1)c) = {thr:.4g}"
+        if c.alpha >= thr:
+            return f"[b red]{text}: α = {c.alpha:g} is not below[/]"
+        return f"{text} (α = {c.alpha:g})"
 
     def _divergence_text(self) -> str:
-        text = f"✗ diverged: ‖X−x*‖² grew past {DIVERGENCE_FACTOR:g}·‖x0−x*‖²"
+        text = f"✗ diverged (‖X−x*‖² > {DIVERGENCE_FACTOR:g}·‖x0−x*‖²)"
         c = self.config
         if c.objective == "quadratic" and c.tau_max is not None:
             thr = predicted_threshold(c.tau_max, c.c)
             if c.alpha >= thr:
-                text += f" — α = {c.alpha:g} ≥ 2/((τ_max+1)c) = {thr:.4g}"
-        return text + " · r resets, u undoes"
+                text += f": α = {c.alpha:g} ≥ 2/((τ+1)c) = {thr:.4g}"
+        return text + " — r resets"
 
     # ---- for tests ------------------------------------------------------------------------------------
     @property

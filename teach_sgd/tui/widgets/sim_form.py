@@ -185,16 +185,5 @@ class SimSettings(HorizontalScroll):
             persistence=_optional_int(self._value("sim-tp"), "Tp", ("inf", "", "-", "none", "∞")),
         ).validate()
 
-    def show(self, config: SimConfig) -> None:
-        """Put a config's values into the fields (posts Applied for changed drop-downs; harmless)."""
-        self.query_one("#sim-mode", Select).value = config.mode
-        self.query_one("#sim-scheduler", Select).value = config.scheduler
-        self.query_one("#sim-objective", Select).value = config.objective
-        for wid, text in (("sim-n", str(config.threads)), ("sim-tau", _label(config.tau_max, "none")),
-                          ("sim-alpha", f"{config.alpha:g}"), ("sim-d", str(config.d)),
-                          ("sim-seed", str(config.seed)), ("sim-noise", f"{config.noise:g}"),
-                          ("sim-tp", _label(config.persistence, "inf"))):
-            self.query_one(f"#{wid}", Input).value = text
-
 
 __all__ = ["MAX_D", "MAX_THREADS", "OBJECTIVES", "SCHEDULERS", "SimConfig", "SimConfigError", "SimSettings"]

@@ -37,7 +37,7 @@ class SimPlot(ThrottledPlot):
         plt.title(TITLE)
         plt.xlabel("completed iterations")
         lo, hi = math.inf, -math.inf
-        for ys, colour in ((dist2, "green"), (gap, "magenta")):
+        for ys, colour in ((gap, "magenta"), (dist2, "green")):   # the distance on top
             # log10 by hand: plotext's own log scale fails on some inputs
             pts = [(k, math.log10(v)) for k, v in zip(iters, ys) if math.isfinite(v) and v > 0]
             if not pts:
