@@ -11,6 +11,7 @@ import pytest
 from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.runner import Runner, run
+from teach_sgd.engine.state import SAMPLE_STRIDE
 
 THREADS = [1, 2, 3, 8, 16]
 
@@ -105,8 +106,8 @@ def test_hogwild_lost_updates_are_measured(threads):
     assert r.updates == sum(t.updates for t in r.threads)
     sampled = sum(t.sampled_writes for t in r.threads)
     lost = sum(t.lost_updates_sampled for t in r.threads)
-    # every applied update writes each sampled coordinate once (D / 251 of them, rounded up)
-    assert sampled == r.updates * -(-r.params // 251)
+    # every applied update writes each sampled coordinate once (D / SAMPLE_STRIDE of them, rounded up)
+    assert sampled == r.updates * -(-r.params // SAMPLE_STRIDE)
     assert 0 <= lost <= sampled
     # lost updates leave θ short of θ0 + Σ applied; without any, the audit closes (as for lock)
     if lost:

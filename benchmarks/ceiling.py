@@ -1,0 +1,68 @@
+"""What 2 threads can gain on this machine at all, measured with bare loops (no engine, no atomics).
+
+Each loop does only the memory work one algorithm's update must do, plus the same gradient:
+  private   — gradient and update on the thread's own θ: nothing shared, the compute-bound ceiling;
+  hogwild   — copy the shared θ, gradient on the copy, write θ in place: θ's cache lines bounce between
+              the cores on every update;
+  leashed   — gradient on the latest version, copy it with the update into the thread's own slot, publish
+              the slot: every new version must travel to the other core before it can be used there.
+The engine's 2t/1t ratio is to be read against these, not against 2.0.
+"""
+import threading
+import time
+
+import numpy as np
+from numba import njit
+
+from teach_sgd.models import loss_and_grad
+
+PRIVATE, HOGWILD, LEASHED = range(3)
+
+
+@njit(nogil=True)
+def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, X, y, perm):
+    n_rows = perm.shape[0] - batch
+    for it in range(n):
+        s = (it * batch) % n_rows
+        rows = perm[s:s + batch]
+        if kind == PRIVATE:
+            loss_and_grad(model, dims, theta, X, y, rows, g, work)
+            for i in range(theta.shape[0]):
+                theta[i] -= 0.01 * g[i]
+        elif kind == HOGWILD:
+            local[:] = theta
+            loss_and_grad(model, dims, local, X, y, rows, g, work)
+            for i in range(theta.shape[0]):
+                theta[i] -= 0.01 * g[i]
+        else:
+            loss_and_grad(model, dims, slab[ptr[0]], X, y, rows, g, work)
+            q = slots[it % 2]
+            new = slab[q]
+            old = slab[ptr[0]]
+            for i in range(new.shape[0]):
+                new[i] = old[i] - 0.01 * g[i]
+            ptr[0] = q
+    return 0
+
+
+def rate(kind: int, threads: int, spec, data, batch: int = 16, n: int = 3000) -> float:
+    """Updates/s of `threads` bare loops of one kind (all threads share θ / the slab)."""
+    theta = spec.init(0)
+    slab = np.tile(theta, (2 * threads + 1, 1))
+    ptr = np.zeros(1, np.int64)
+    perm = np.random.default_rng(0).permutation(len(data.y_train)).astype(np.int64)
+
+    def args(tid):
+        own = theta.copy() if kind == PRIVATE else theta
+        return (kind, n, spec.kind, spec.dims, batch, own, slab, ptr, np.array([2 * tid + 1, 2 * tid + 2]),
+                np.zeros_like(theta), np.zeros_like(theta), np.zeros(spec.workspace_size(batch), np.float32),
+                data.X_train, data.y_train, perm)
+
+    _loop(*args(0)[:1], 2, *args(0)[2:])  # compile
+    workers = [threading.Thread(target=_loop, args=args(t)) for t in range(threads)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return threads * n / (time.perf_counter() - t0)
