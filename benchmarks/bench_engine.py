@@ -21,7 +21,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import ceiling  # noqa: E402
 from numpy_mlp import NumpyMLP, flops_per_step  # noqa: E402
 
+from teach_sgd.child import PACKAGE_HOME, module_argv  # noqa: E402
 from teach_sgd.data import load_dataset  # noqa: E402
 from teach_sgd.engine.config import RunConfig  # noqa: E402
 from teach_sgd.engine.runner import Runner, run, warm_up  # noqa: E402
@@ -109,12 +109,12 @@ def single_step() -> None:
 
 
 def warm_cli_run() -> None:
-    cmd = [sys.executable, "-m", "teach_sgd.cli", "run", "--algo", "leashed", "--threads", "2", "--updates", "2000"]
-    subprocess.run(cmd, capture_output=True, check=True)  # make sure the cache is warm
+    cmd = module_argv("teach_sgd.cli", "run", "--algo", "leashed", "--threads", "2", "--updates", "2000")
+    subprocess.run(cmd, cwd=PACKAGE_HOME, capture_output=True, check=True)  # make sure the cache is warm
     times = []
     for _ in range(REPEATS):
         t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
+        subprocess.run(cmd, cwd=PACKAGE_HOME, capture_output=True, check=True)
         times.append(time.perf_counter() - t)
     print(f"4. warm `teach-sgd run --algo leashed --threads 2 --updates 2000`: {statistics.median(times):.2f} s "
           f"(median of {REPEATS}, whole process)")

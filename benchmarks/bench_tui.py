@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from teach_sgd.child import PACKAGE_HOME, module_argv
+
 SECONDS = float(os.environ.get("BENCH_TUI_SECONDS", "5"))
 REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "5"))
 
@@ -70,7 +72,7 @@ def first_paint() -> float:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = dict(os.environ, TEACH_SGD_PAINT_PROBE=str(probe), TERM="xterm-256color")
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "teach_sgd.cli"], stdin=slave, stdout=slave, stderr=slave,
+    proc = subprocess.Popen(module_argv("teach_sgd.cli"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave, stderr=slave,
                             env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     stop = threading.Event()

@@ -18,7 +18,6 @@ import math
 import sys
 import threading
 import time
-from dataclasses import replace
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

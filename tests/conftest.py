@@ -1,5 +1,8 @@
 import pytest
 
+# the shared Pilot helpers assert too: have pytest explain their failures as it does a test module's
+pytest.register_assert_rewrite("tui_helpers")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():

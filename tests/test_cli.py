@@ -3,11 +3,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
+from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.cli import main
 
 JSON_KEYS = {"algo", "threads", "model", "dataset", "params", "lr", "batch", "persistence", "seed", "updates",
@@ -86,29 +86,29 @@ def test_bad_values_exit_2_with_one_line(capsys, argv, words):
 
 
 def _cli(*args):
-    return [sys.executable, "-m", "teach_sgd.cli", *args]
+    return module_argv("teach_sgd.cli", *args)
 
 
 def test_console_entry_point_exits_2_without_traceback():
-    p = subprocess.run(_cli("run", "--threads", "-3"), capture_output=True, text=True, timeout=120)
+    p = subprocess.run(cwd=PACKAGE_HOME, args=_cli("run", "--threads", "-3"), capture_output=True, text=True, timeout=120)
     assert p.returncode == 2
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
 
 
 def test_ctrl_c_stops_the_threads_and_still_writes_results(tmp_path):
     out = tmp_path / "r.json"
-    p = subprocess.Popen(_cli("run", "--algo", "leashed", "--threads", "4", "--seconds", "60", "--json", str(out)),
+    p = subprocess.Popen(cwd=PACKAGE_HOME, args=_cli("run", "--algo", "leashed", "--threads", "4", "--seconds", "60", "--json", str(out)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    line = ""
-    while "updates" not in line and time.time() < deadline:  # the first progress line: the run is on
-        line = p.stderr.readline()
+    seen = []
+    while not seen or "updates" not in seen[-1]:  # the first progress line: the run is on
+        seen.append(p.stderr.readline())
+        assert seen[-1], f"the run ended before it started: {''.join(seen)}"
     time.sleep(0.5)
     started = time.time()
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=30)
     assert time.time() - started < 5
-    assert p.returncode == 130
+    assert p.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert "updates/s" in stdout
     r = json.loads(out.read_text())

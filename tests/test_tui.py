@@ -4,8 +4,6 @@ for the whole process to be idle, which busy worker threads delay."""
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import json
 import time
 
@@ -18,33 +16,15 @@ from teach_sgd.tui.widgets.dashboard import Dashboard
 from teach_sgd.tui.widgets.thread_table import METRICS, ThreadTable
 from teach_sgd.tui.widgets.too_small import TooSmall
 
-SIZE = (120, 40)
-
-
-def sync(fn):
-    """Run an async test with asyncio.run (the project has no pytest async plugin)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-    wrapper.__signature__ = inspect.signature(fn)
-    return wrapper
+from tui_helpers import SIZE, open_screen, sync, until
 
 
 def make_app(tmp_path) -> TeachSGDApp:
     return TeachSGDApp(lessons=[("demo", "A demo lesson", 5)], export_dir=tmp_path / "exports")
 
 
-async def until(cond, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def open_playground(app, pilot, **fields) -> PlaygroundScreen:
-    await pilot.press("p")
-    screen = app.screen
-    assert isinstance(screen, PlaygroundScreen)
+    screen = await open_screen(app, pilot, "p", PlaygroundScreen)
     values = {"dataset": "synthetic", "threads": "2", "budget": "300", "algo": "leashed"} | fields
     for wid, value in values.items():
         screen.query_one(f"#{wid}").value = value
@@ -53,14 +33,29 @@ async def open_playground(app, pilot, **fields) -> PlaygroundScreen:
     return screen
 
 
+async def start_run(app, pilot, min_updates: int = 0, **fields) -> PlaygroundScreen:
+    """Open the Playground with `fields`, press s, and wait until the run has published more than `min_updates`
+    updates. Its budget is 60 s, so that it is still live when the test acts on it."""
+    screen = await open_playground(app, pilot, **({"budget": "60s"} | fields))
+    await pilot.press("s")
+    await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > min_updates)
+    return screen
+
+
+async def run_to_end(app, pilot, timeout: float = 30.0, **fields) -> PlaygroundScreen:
+    """Open the Playground with `fields`, press s, and wait until the run has ended and its RunResult is shown."""
+    screen = await open_playground(app, pilot, **fields)
+    await pilot.press("s")
+    await until(lambda: screen.dash.result is not None, timeout=timeout)
+    return screen
+
+
 @pytest.mark.parametrize("algo", ["leashed", "hogwild", "lock"])
 @sync
 async def test_per_thread_numbers_equal_run_result(tmp_path, algo):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot, algo=algo)
-        await pilot.press("s")
-        await until(lambda: screen.dash.result is not None)
+        screen = await run_to_end(app, pilot, algo=algo)
         await pilot.pause()
         result = screen.dash.result
         assert result.status == "finished"
@@ -80,9 +75,7 @@ async def test_per_thread_numbers_equal_run_result(tmp_path, algo):
 async def test_pause_really_pauses(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot, budget="60s")
-        await pilot.press("s")
-        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 50)
+        screen = await start_run(app, pilot, min_updates=50)
         await pilot.press("space")
         assert screen.runner.paused
         await asyncio.sleep(0.3)  # an update already in flight may still land
@@ -106,9 +99,7 @@ async def test_pause_really_pauses(tmp_path):
 async def test_restart_with_new_settings(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot, budget="60s")
-        await pilot.press("s")
-        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
+        screen = await start_run(app, pilot)
         first = screen.runner
         screen.query_one("#threads").value = "3"
         screen.query_one("#algo").value = "hogwild"
@@ -125,9 +116,7 @@ async def test_restart_with_new_settings(tmp_path):
 async def test_compare_shows_both_runs_and_table(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c")
-        screen = app.screen
-        assert isinstance(screen, CompareScreen)
+        screen = await open_screen(app, pilot, "c", CompareScreen)
         assert screen.query_one("#algo").value == "hogwild" and screen.query_one("#algo_b").value == "leashed"
         screen.query_one("#dataset").value = "synthetic"
         screen.query_one("#budget").value = "300"
@@ -154,9 +143,7 @@ async def test_compare_shows_both_runs_and_table(tmp_path):
 async def test_diverging_run_shows_it_and_stops(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot, algo="hogwild", lr="100000", budget="30s")
-        await pilot.press("s")
-        await until(lambda: screen.dash.result is not None, timeout=15)
+        screen = await run_to_end(app, pilot, timeout=15, algo="hogwild", lr="100000", budget="30s")
         result = screen.dash.result
         assert result.diverged and result.status == "diverged"
         assert result.wall_s < 10  # stopped, not run to the 30 s budget
@@ -169,9 +156,7 @@ async def test_diverging_run_shows_it_and_stops(tmp_path):
 async def test_export_writes_json_csv_svg(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot)
-        await pilot.press("s")
-        await until(lambda: screen.dash.result is not None)
+        screen = await run_to_end(app, pilot)
         await pilot.press("e")
         files = sorted((tmp_path / "exports").iterdir())
         assert sorted(p.suffix for p in files) == [".csv", ".json", ".svg"]
@@ -186,9 +171,7 @@ async def test_export_writes_json_csv_svg(tmp_path):
 async def test_quit_during_run_stops_threads_quickly(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_playground(app, pilot, budget="60s")
-        await pilot.press("s")
-        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
+        screen = await start_run(app, pilot)
         runner = screen.runner
         t0 = time.monotonic()
         await app.action_quit()

@@ -8,22 +8,19 @@ screen can also be built directly with LessonScreen(id, budget=...). Every Pilot
 be idle, so runs are kept to a few hundred updates."""
 from __future__ import annotations
 
-import asyncio
-import functools
-import inspect
-import time
-
 import pytest
 from textual.widgets import Markdown, OptionList
 from textual.widgets._markdown import MarkdownBlock
 
+from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.lessons import Budget, Progress
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.lesson import LessonScreen
 from teach_sgd.tui.widgets.lesson_results import RunResultsTable
 
-SIZE = (120, 40)
+from tui_helpers import SIZE, sync, until
+
 LESSON1 = "01-one-thread"
 
 
@@ -33,21 +30,6 @@ def data_dir(tmp_path, monkeypatch):
     d = tmp_path / "data"
     monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(d))
     return d
-
-
-def sync(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-    wrapper.__signature__ = inspect.signature(fn)
-    return wrapper
-
-
-async def until(cond, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        await asyncio.sleep(0.05)
 
 
 def screen_text(screen: LessonScreen) -> str:
@@ -248,8 +230,7 @@ def test_lesson_first_step_snapshot(snap_compare):
 def test_unknown_lesson_id_via_python_m():
     """`python -m teach_sgd.cli` runs cli.py as __main__: its UsageError must still be the one main() catches."""
     import subprocess
-    import sys
 
-    p = subprocess.run([sys.executable, "-m", "teach_sgd.cli", "lesson", "no-such-lesson"],
+    p = subprocess.run(module_argv("teach_sgd.cli", "lesson", "no-such-lesson"), cwd=PACKAGE_HOME,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "no lesson" in p.stderr

@@ -3,10 +3,7 @@ refusal, the stale-read adversary's divergence threshold, scheduled steps and un
 snapshot of the idle screen. The machine steps on the UI thread, so every press is answered at once."""
 from __future__ import annotations
 
-import asyncio
-import functools
-import inspect
-import time
+from contextlib import asynccontextmanager
 
 import numpy as np
 
@@ -16,16 +13,9 @@ from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.simulator import SPEEDS, SimulatorScreen
 from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, fmt_coord
 
-SIZE = (120, 40)
+from tui_helpers import SIZE, open_screen, sync, until
 
-
-def sync(fn):
-    """Run an async test with asyncio.run (the project has no pytest async plugin)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-    wrapper.__signature__ = inspect.signature(fn)
-    return wrapper
+POLL = 0.02   # the machine steps on the UI thread, in timer ticks: look often, so the tests stay quick
 
 
 def make_app(tmp_path=None) -> TeachSGDApp:
@@ -33,18 +23,9 @@ def make_app(tmp_path=None) -> TeachSGDApp:
     return TeachSGDApp(lessons=[], warm_kernels=False, **kwargs)
 
 
-async def until(cond, timeout: float = 30.0) -> None:
-    t0 = time.monotonic()
-    while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def open_simulator(app, pilot, **fields) -> SimulatorScreen:
     """Home → s, fill in the settings (ids without the sim- prefix), r applies them from step 0."""
-    await pilot.press("s")
-    screen = app.screen
-    assert isinstance(screen, SimulatorScreen)
+    screen = await open_screen(app, pilot, "s", SimulatorScreen)
     selects = {k: v for k, v in fields.items() if k in ("mode", "scheduler", "objective")}
     for wid, value in fields.items():
         if wid not in selects:
@@ -55,6 +36,15 @@ async def open_simulator(app, pilot, **fields) -> SimulatorScreen:
     await pilot.press("r")
     assert screen.machine.steps == 0
     return screen
+
+
+@asynccontextmanager
+async def simulator(tmp_path=None, **fields):
+    """A fresh app in the test terminal, on the simulator screen with these settings (see open_simulator):
+    `async with simulator(...) as (pilot, screen)`."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        yield pilot, await open_simulator(app, pilot, **fields)
 
 
 def shown_x(screen) -> list[str]:
@@ -88,9 +78,7 @@ async def test_home_opens_the_simulator():
 
 @sync
 async def test_manual_hogwild_lost_update_then_undo():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, mode="hogwild", scheduler="manual", n="2", tau="none", d="2")
+    async with simulator(mode="hogwild", scheduler="manual", n="2", tau="none", d="2") as (pilot, screen):
         m = screen.machine
         assert (m.mode, m.threads, m.d, m.tau_max) == ("hogwild", 2, 2, None)
         log = screen.query_one(EventLog)
@@ -125,9 +113,7 @@ async def test_manual_hogwild_lost_update_then_undo():
 
 @sync
 async def test_manual_leashed_failed_cas_and_drop():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, mode="leashed", scheduler="manual", n="2", tau="2", d="3")
+    async with simulator(mode="leashed", scheduler="manual", n="2", tau="2", d="3") as (pilot, screen):
         m = screen.machine
         log = screen.query_one(EventLog)
         # thread 0 reads P and builds on v0; thread 1 does the same and publishes v1; thread 0's CAS fails
@@ -155,9 +141,7 @@ async def test_manual_leashed_failed_cas_and_drop():
 
 @sync
 async def test_leash_refuses_and_says_why():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, mode="faa", scheduler="manual", n="2", tau="0", d="2")
+    async with simulator(mode="faa", scheduler="manual", n="2", tau="0", d="2") as (pilot, screen):
         m = screen.machine
         await pilot.press("1")
         assert "refused by the leash" in screen.panels[1].border_title
@@ -176,9 +160,9 @@ async def run_stale_read(app, pilot, alpha: str, completions: int | None = None)
     screen.speed = SPEEDS[-1]
     await pilot.press("space")                   # 500 steps a tick at this speed
     if completions is None:
-        await until(lambda: not screen.running)
+        await until(lambda: not screen.running, poll=POLL)
     else:
-        await until(lambda: screen.machine.completed >= completions or not screen.running)
+        await until(lambda: screen.machine.completed >= completions or not screen.running, poll=POLL)
         await pilot.press("space")
     await pilot.pause()
     return screen
@@ -207,9 +191,7 @@ async def test_stale_read_diverges_above_the_threshold_only():
 
 @sync
 async def test_scheduled_steps_and_undo_stay_in_step():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, mode="hogwild", scheduler="random", n="3", tau="none", d="2")
+    async with simulator(mode="hogwild", scheduler="random", n="3", tau="none", d="2") as (pilot, screen):
         m = screen.machine
         await pilot.press(*["full_stop"] * 30)
         original = list(m.schedule)
@@ -223,9 +205,7 @@ async def test_scheduled_steps_and_undo_stay_in_step():
 
 @sync
 async def test_save_schedule_replays_exactly(tmp_path):
-    app = make_app(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, mode="leashed", scheduler="bounded-delay", n="3", tau="1")
+    async with simulator(tmp_path, mode="leashed", scheduler="bounded-delay", n="3", tau="1") as (pilot, screen):
         await pilot.press(*["full_stop"] * 25)
         await pilot.press("w")
         saved = sorted((tmp_path / "exports").glob("sim-*.json"))
@@ -238,9 +218,7 @@ async def test_save_schedule_replays_exactly(tmp_path):
 
 @sync
 async def test_bad_settings_are_explained_and_change_nothing():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot, n="3")
+    async with simulator(n="3") as (pilot, screen):
         machine = screen.machine
         screen.query_one("#sim-n").value = "12"
         await pilot.press("r")
@@ -255,16 +233,14 @@ async def test_bad_settings_are_explained_and_change_nothing():
 
 @sync
 async def test_speed_keys_and_run_pause():
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_simulator(app, pilot)
+    async with simulator() as (pilot, screen):
         start = screen.speed
         await pilot.press("plus", "plus")
         assert screen.speed == SPEEDS[SPEEDS.index(start) + 2]
         await pilot.press("minus")
         assert screen.speed == SPEEDS[SPEEDS.index(start) + 1]
         await pilot.press("space")
-        await until(lambda: screen.machine.steps >= 10)
+        await until(lambda: screen.machine.steps >= 10, poll=POLL)
         await pilot.press("space")
         steps = screen.machine.steps
         await pilot.pause(0.2)
@@ -273,9 +249,9 @@ async def test_speed_keys_and_run_pause():
         await pilot.press("space")
         assert screen.running
         await pilot.press("h")                   # leaving the screen pauses the run
-        assert isinstance(app.screen, HomeScreen) and not screen.running
+        assert isinstance(pilot.app.screen, HomeScreen) and not screen.running
         await pilot.press("s")
-        assert app.screen is screen and "paused while you were away" in message(screen)
+        assert pilot.app.screen is screen and "paused while you were away" in message(screen)
 
 
 def test_simulator_idle(snap_compare):

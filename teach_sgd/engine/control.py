@@ -44,33 +44,31 @@ def past_deadline(ip):
 
 
 @njit(nogil=True, cache=True)
-def next_batch(control, ip, perm):
-    """Take the next unused mini-batch from the shared atomic counter, as the paper's threads do.
+def next_batch(control, ip, counters_row, published, perm):
+    """The top of every worker iteration: the next unused mini-batch, or an empty slice if the thread must
+    stop (stop flag, deadline, update budget reached with `published` updates, epoch budget spent).
+    Parks here while the run is paused.
 
+    Batches come from one shared atomic counter, as in the paper: every thread takes the next unused one.
     `perm` is a fixed permutation of the training rows with its first `batch` entries appended, so every
-    batch is one contiguous slice. Returns that slice, or an empty slice when the epoch budget is spent.
+    batch is one contiguous slice.
     """
-    ticket = atomics.fetch_add(control, BATCH, 1)
-    max_batches = ip[P_MAX_BATCHES]
-    b = ip[P_BATCH]
-    if max_batches >= 0 and ticket >= max_batches:
-        return perm[0:0]
-    start = (ticket * b) % ip[P_N_TRAIN]
-    return perm[start:start + b]
-
-
-@njit(nogil=True, cache=True)
-def may_start_iteration(control, ip, counters_row, published):
-    """The check at the top of every worker iteration: stop flag, pause, time and update budgets."""
+    none = perm[0:0]
     if not wait_while_paused(control, counters_row):
-        return False
+        return none
     if past_deadline(ip):
         request_stop(control)
-        return False
+        return none
     max_updates = ip[P_MAX_UPDATES]
     if max_updates >= 0 and published >= max_updates:
-        return False
-    return True
+        return none
+    ticket = atomics.fetch_add(control, BATCH, 1)
+    max_batches = ip[P_MAX_BATCHES]
+    if max_batches >= 0 and ticket >= max_batches:
+        return none
+    b = ip[P_BATCH]
+    start = (ticket * b) % ip[P_N_TRAIN]
+    return perm[start:start + b]
 
 
 @njit(nogil=True, cache=True)

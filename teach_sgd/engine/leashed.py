@@ -102,8 +102,8 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
     lr = fp[F_LR]
     mine = counters[tid]
     g = grad[tid]
-    while ctl.may_start_iteration(control, ip, mine, seq_of(atomics.load(control, CLOCK))):
-        rows = ctl.next_batch(control, ip, perm)
+    while True:
+        rows = ctl.next_batch(control, ip, mine, seq_of(atomics.load(control, CLOCK)), perm)
         if rows.shape[0] == 0:
             break
         t0, finite = compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g,

@@ -37,8 +37,8 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
     mine = counters[tid]
     copy = local[tid]
     g = grad[tid]
-    while ctl.may_start_iteration(control, ip, mine, ctl.clock(control)):
-        rows = ctl.next_batch(control, ip, perm)
+    while True:
+        rows = ctl.next_batch(control, ip, mine, ctl.clock(control), perm)
         if rows.shape[0] == 0:
             break
 

@@ -18,8 +18,8 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
     lr = fp[F_LR]
     mine = counters[tid]
     g = grad[tid]
-    while ctl.may_start_iteration(control, ip, mine, ctl.clock(control)):
-        rows = ctl.next_batch(control, ip, perm)
+    while True:
+        rows = ctl.next_batch(control, ip, mine, ctl.clock(control), perm)
         if rows.shape[0] == 0:
             break
         if not gradient.compute(control, ip, fp, kind, dims, theta, X, y, rows, eval_rows, g, work[tid], mine,

@@ -124,6 +124,14 @@ def make_model(name: str, hidden: tuple[int, ...] = (128,), input_shape=(28, 28)
 def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
     """Mean cross-entropy over X[rows] (float64), and grad overwritten with its gradient. theta is only
     read. work needs at least workspace_size(len(rows)) elements."""
+    n = len(rows)
+    if n == 0:
+        raise ValueError("empty mini-batch")
+    need = mlp.workspace_floats(dims, n) if kind == MLP else cnn.workspace_floats(dims, n)
+    if len(work) < need:
+        raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
+    if len(grad) != len(theta):
+        raise ValueError("grad must have as many elements as theta")
     if kind == MLP:
         return mlp.loss_and_grad(dims, theta, X, y, rows, grad, work)
     if kind == CNN:

@@ -242,13 +242,7 @@ def forward(dims, theta, X, rows, work):
 
 @njit(nogil=True, cache=True)
 def loss_and_grad(dims, theta, X, y, rows, grad, work):
-    n = len(rows)
-    if n == 0:
-        raise ValueError("empty mini-batch")
-    if len(work) < workspace_floats(dims, n):
-        raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
-    if len(grad) != len(theta):
-        raise ValueError("grad must have as many elements as theta")
+    n = len(rows)  # the arguments were checked by models.loss_and_grad
     Z = forward(dims, theta, X, rows, work)
     loss, _ = softmax_xent(Z, y, rows, 1.0 / n)
 

@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.tui import warm
 from teach_sgd.tui.export import default_export_dir
 from teach_sgd.tui.messages import KernelsReady, LessonChosen
@@ -130,7 +131,7 @@ class TeachSGDApp(App):
             self.kernel_state = "compiling"
             self.kernel_detail = "— about a minute, once"
             self._warm_proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "teach_sgd.tui.warm",
+                *module_argv("teach_sgd.tui.warm"), cwd=PACKAGE_HOME,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             assert self._warm_proc.stdout is not None
             while line := (await self._warm_proc.stdout.readline()).decode().strip():

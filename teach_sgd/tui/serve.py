@@ -1,16 +1,15 @@
 """`teach-sgd serve`: the same app in a browser on localhost (textual-serve), for a classroom projector."""
 from __future__ import annotations
 
-import shlex
 import sys
+
+from teach_sgd.child import module_shell_command
 
 
 def serve(port: int = 8000, lessons_dir: str | None = None) -> int:
     from textual_serve.server import Server
 
-    command = f"{shlex.quote(sys.executable)} -m teach_sgd.cli"
-    if lessons_dir:
-        command += f" --lessons {shlex.quote(lessons_dir)}"
+    command = module_shell_command("teach_sgd.cli", *(["--lessons", lessons_dir] if lessons_dir else []))
     server = Server(command, host="localhost", port=port, title="teach-sgd")
     print(f"teach-sgd: serving on http://localhost:{port} (Ctrl+C stops)", file=sys.stderr)
     try:

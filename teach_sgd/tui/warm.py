@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-import teach_sgd  # sets NUMBA_CACHE_DIR
+import teach_sgd  # noqa: F401  (importing it sets NUMBA_CACHE_DIR)
 
 ALGOS = ("seq", "lock", "hogwild", "leashed")
 _PKG = Path(__file__).resolve().parent.parent

@@ -4,15 +4,14 @@ from __future__ import annotations
 import asyncio
 import math
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
-from teach_sgd.engine.config import ConfigError, RunConfig
-from teach_sgd.tui.export import export_results
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
 from teach_sgd.tui.widgets.format import fmt_loss
@@ -47,22 +46,13 @@ RESULT_ROWS = (
 )
 
 
-class CompareScreen(Screen):
+class CompareScreen(RunScreen):
     AUTO_FOCUS = "#dash-a #thread-table"  # single-letter keys work at once; Tab reaches the settings
-    BINDINGS = [
-        Binding("s", "start", "Start/Restart"),
-        Binding("space", "pause", "Pause/Resume"),
-        Binding("x", "stop", "Stop"),
-        Binding("e", "export", "Export"),
-        Binding("escape,h", "app.open('home')", "Home"),
-    ]
 
     def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.initial = config or DEFAULT
+        super().__init__(config or DEFAULT, **kwargs)
         self.runners = [None, None]
         self.results = [None, None]
-        self._starting = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,23 +87,13 @@ class CompareScreen(Screen):
         self.watch(self.app, "kernel_state", lambda _: self.refresh_bindings(), init=False)
         self._plot_timer = self.set_interval(0.25, self._plot, pause=True)
 
-    def check_action(self, action: str, parameters) -> bool | None:
-        if not hasattr(self, "dashes"):
-            return True
-        if action == "start":
-            return True if self.app.kernel_state == "ready" and not self._starting else None
-        if action in ("pause", "stop"):
-            return True if self.active else None
-        if action == "export":
-            return True if all(r is not None for r in self.results) else None
-        return True
-
     @property
     def active(self) -> bool:
         return any(r is not None and not r.done for r in self.runners) or self._starting
 
-    def say(self, text: str, style: str = "") -> None:
-        self.message.update(f"[{style}]{text}[/]" if style else text)
+    @property
+    def has_results(self) -> bool:
+        return all(r is not None for r in self.results)
 
     @staticmethod
     def label(cfg: RunConfig) -> str:
@@ -121,34 +101,17 @@ class CompareScreen(Screen):
         return f"{ALGO_NAMES[cfg.algo]} m={cfg.threads}{tp}"
 
     # ---- runs -----------------------------------------------------------------------------------------
-    @on(ConfigForm.Submitted)
-    def _submitted(self) -> None:
-        self.action_start()
+    def _configs(self) -> list[RunConfig]:
+        return [self.form.config(), self.form.config_b()]
 
-    def action_start(self) -> None:
-        if self.app.kernel_state != "ready":
-            self.say("Kernels are still being prepared — Start is enabled when they are ready.", "yellow")
-            return
-        if self._starting:
-            return
-        try:
-            configs = [self.form.config(), self.form.config_b()]
-        except ConfigError as e:
-            self.say(f"✗ {e}", "bold red")
-            return
+    def _launch(self, configs: list[RunConfig]) -> None:
         self._run_pair(configs, self.schedule.value)
 
     @work(exclusive=True, group="compare")
     async def _run_pair(self, configs: list[RunConfig], schedule: str) -> None:
-        from teach_sgd.engine.runner import Runner
-
-        self._starting = True
-        self.refresh_bindings()
-        try:
+        with self.starting():
             for r in self.runners:
-                if r is not None and not r.done:
-                    r.resume()
-                    r.stop()
+                stop_runner(r)
             await asyncio.gather(*(asyncio.to_thread(r.join, 2.0) for r in self.runners if r is not None))
             self.results = [None, None]
             self.table.clear(columns=True)
@@ -157,14 +120,10 @@ class CompareScreen(Screen):
                 dash.reset()
                 title.update(f"[b]{tag}[/b]: {self.label(cfg)}  (seed {cfg.seed})")
             self.say("preparing both runs (same seed, same data)…", "dim")
-            try:
-                runners = await asyncio.gather(*(asyncio.to_thread(Runner, c) for c in configs))
-            except Exception as e:
-                self.say(f"✗ {e}", "bold red")
+            runners = await build_runners(self.app, *configs, say=self.say)
+            if runners is None:
                 return
-            self.runners = list(runners)
-            for r in runners:
-                self.app.register_runner(r)
+            self.runners = runners
             self._plot_timer.resume()
             if schedule == "sequential":
                 self.say("running A, then B (one after the other: each gets the whole machine)", "dim")
@@ -173,9 +132,6 @@ class CompareScreen(Screen):
                 self.say("running A and B at the same time (they share the cores equally)", "dim")
                 for dash, r in zip(self.dashes, runners):
                     dash.start(r)
-        finally:
-            self._starting = False
-            self.refresh_bindings()
 
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
         event.stop()
@@ -185,7 +141,7 @@ class CompareScreen(Screen):
         self.results[i] = event.result
         if i == 0 and self.runners[1] is not None and not self.runners[1].started:
             self.dashes[1].start(self.runners[1])  # sequential schedule: B's turn
-        if all(r is not None for r in self.results):
+        if self.has_results:
             self._finished()
         self.refresh_bindings()
 
@@ -238,14 +194,8 @@ class CompareScreen(Screen):
         self.say("stopping…", "dim")
 
     def action_export(self) -> None:
-        if not all(r is not None for r in self.results):
+        if not self.has_results:
             self.say("export works once both runs have ended", "yellow")
             return
         a, b = (r.config.algo for r in self.results)
-        try:
-            paths = export_results(self.app, list(self.results), self.app.export_dir, f"compare-{a}-vs-{b}")
-        except OSError as e:
-            self.say(f"✗ export failed: {e}", "bold red")
-            return
-        self.say("exported: " + "  ".join(str(p) for p in paths), "green")
-        self.app.notify(f"Exported to {paths[0].parent}", title="Export")
+        self.export(list(self.results), f"compare-{a}-vs-{b}")

@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Markdown, OptionList, Static
 
+from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices, LessonOutline
@@ -333,10 +334,7 @@ class LessonScreen(Screen):
 
     def _stop_everything(self) -> None:
         self._aborted = True
-        r = self.runner
-        if r is not None and not r.done:
-            r.resume()
-            r.stop()
+        stop_runner(self.runner)
         if self._waiting is not None and not self._waiting.done():
             self._waiting.cancel()
 
@@ -378,15 +376,11 @@ class LessonScreen(Screen):
             self._run_live(e, self.session.plan(e.id))
 
     def action_pause(self) -> None:
-        r = self.runner
-        if r is None or r.done:
-            return
-        if r.paused:
-            self.dash.resume_run()
-            self._update_hint()
-        else:
-            self.dash.pause_run()
+        paused = self.dash.toggle_pause()
+        if paused:
             self.w_hint.update(Text("paused — the threads are parked; space resumes", style="bold yellow"))
+        elif paused is not None:  # resumed
+            self._update_hint()
 
     def action_stop(self) -> None:
         if self.runner is not None and not self.runner.done:
@@ -395,8 +389,6 @@ class LessonScreen(Screen):
 
     @work(exclusive=True, group="lesson-run")
     async def _run_live(self, e, plan) -> None:
-        from teach_sgd.engine.runner import Runner
-
         runs: dict = {}
         cancelled = False
         self._partial[e.id] = runs
@@ -417,15 +409,12 @@ class LessonScreen(Screen):
                 self.w_run_header.update(Text.assemble((f"run {k} of {len(plan)}: ", "bold"),
                                                        (name, "bold cyan"), f" — {describe_config(config)}"))
                 self.w_results.set_running(name)
-                try:
-                    runner = await asyncio.to_thread(Runner, config)
-                except Exception as exc:  # data errors etc: one sentence, no traceback
-                    self._say(f"✗ {exc}", "bold red")
+                runners = await build_runners(self.app, config, say=self._say)
+                if runners is None:
                     return
-                self.runner = runner
-                self.app.register_runner(runner)
+                [self.runner] = runners
                 self._waiting = asyncio.get_running_loop().create_future()
-                self.dash.start(runner)
+                self.dash.start(self.runner)
                 result = await self._waiting
                 self._waiting = None
                 self.w_results.set_result(name, result)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.app import ComposeResult
-from textual.containers import HorizontalScroll, Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Select
 
 from teach_sgd.engine.config import ALGOS, DATASETS, MODELS, ConfigError, RunConfig, parse_persistence
+from teach_sgd.tui.widgets.settings_row import SettingsRow
 
 ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD"}
 
@@ -37,19 +37,18 @@ def budget_text(cfg: RunConfig) -> str:
     return str(cfg.updates or 2000)
 
 
-class ConfigForm(HorizontalScroll):
+class ConfigForm(SettingsRow):
     """Algorithm(s), threads, model, hidden, dataset, lr, batch, persistence Tp, budget, seed."""
 
     DEFAULT_CSS = """
-    ConfigForm { height: 3; scrollbar-size-horizontal: 1; }
-    ConfigForm .field { width: auto; height: 2; margin-right: 1; }
-    ConfigForm .field Label { color: $text-muted; }
     ConfigForm Select { width: 17; }
     ConfigForm #model { width: 9; }
     ConfigForm #dataset { width: 14; }
     ConfigForm Input { width: 7; }
     ConfigForm #hidden, ConfigForm #lr { width: 9; }
     """
+
+    error = ConfigError
 
     class Submitted(Message):
         """Enter was pressed in a field: start (or restart) with these settings."""
@@ -59,9 +58,6 @@ class ConfigForm(HorizontalScroll):
         self._initial = config
         self.algos = algos
         self._b_algo = config.extra.get("algo_b", "leashed") if algos == 2 else None
-
-    def _field(self, label: str, widget) -> Vertical:
-        return Vertical(Label(label), widget, classes="field")
 
     def compose(self) -> ComposeResult:
         c = self._initial
@@ -86,16 +82,6 @@ class ConfigForm(HorizontalScroll):
         event.stop()
         self.post_message(self.Submitted())
 
-    def _value(self, wid: str) -> str:
-        return self.query_one(f"#{wid}").value
-
-    def _int(self, wid: str, name: str) -> int:
-        text = str(self._value(wid)).strip()
-        try:
-            return int(text)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
-
     def config(self) -> RunConfig:
         """The settings as a validated RunConfig; raises ConfigError with a sentence for the user."""
         try:
@@ -103,7 +89,7 @@ class ConfigForm(HorizontalScroll):
         except ValueError:
             raise ConfigError(f"step size lr must be a number, got {self._value('lr')!r}") from None
         try:
-            hidden = tuple(int(w) for w in str(self._value("hidden")).split(",") if w.strip())
+            hidden = tuple(int(w) for w in self._value("hidden").split(",") if w.strip())
         except ValueError:
             raise ConfigError(f"hidden takes comma-separated widths like 128,64, got {self._value('hidden')!r}") \
                 from None
@@ -111,7 +97,7 @@ class ConfigForm(HorizontalScroll):
         cfg = RunConfig(
             algo=self._value("algo"), threads=self._int("threads", "threads"), model=self._value("model"),
             hidden=hidden, dataset=self._value("dataset"), lr=lr, batch=self._int("batch", "batch"),
-            persistence=parse_persistence(str(self._value("persistence"))), seed=self._int("seed", "seed"),
+            persistence=parse_persistence(self._value("persistence")), seed=self._int("seed", "seed"),
             updates=budget.get("updates"), seconds=budget.get("seconds"), epochs=budget.get("epochs"),
         )
         if cfg.algo == "seq" and cfg.threads != 1:

@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from teach_sgd.tui.runs import stop_runner
 from teach_sgd.tui.widgets.format import fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
@@ -158,10 +159,20 @@ class Dashboard(Widget):
             self.runner.resume()
             self._tick()
 
+    def toggle_pause(self) -> bool | None:
+        """Space on a screen with one run: pause the run, or resume it if it is paused. Returns whether it is
+        paused now; None when there is no live run and nothing was done."""
+        r = self.runner
+        if r is None or r.done:
+            return None
+        if r.paused:
+            self.resume_run()
+            return False
+        self.pause_run()
+        return True
+
     def stop_run(self) -> None:
-        if self.runner is not None and not self.runner.done:
-            self.runner.resume()
-            self.runner.stop()
+        stop_runner(self.runner)
 
     @property
     def running(self) -> bool:
@@ -175,9 +186,8 @@ class Dashboard(Widget):
         self.ticks += 1
         snap = runner.snapshot()
         self.last_snapshot = snap
-        if snap.diverged and not runner.done and snap.status != "stopping":
-            runner.resume()
-            runner.stop()  # a diverged run has nothing left to teach: stop it cleanly
+        if snap.diverged and snap.status != "stopping":
+            stop_runner(runner)  # a diverged run has nothing left to teach: stop it cleanly
         self._show_snapshot(snap)
         if runner.done and not self._finishing:
             self._finishing = True

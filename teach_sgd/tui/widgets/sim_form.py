@@ -8,12 +8,12 @@ import math
 from dataclasses import dataclass, fields
 
 from textual.app import ComposeResult
-from textual.containers import HorizontalScroll, Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Select
 
 from teach_sgd.sim import Logistic, Machine, Quadratic, make_scheduler
 from teach_sgd.sim.program import MODES
+from teach_sgd.tui.widgets.settings_row import SettingsRow
 
 SCHEDULERS = ("manual", "round-robin", "random", "bounded-delay", "stale-read")
 OBJECTIVES = ("quadratic", "logistic")
@@ -106,13 +106,10 @@ def _label(value: int | None, none_word: str) -> str:
     return none_word if value is None else str(value)
 
 
-class SimSettings(HorizontalScroll):
+class SimSettings(SettingsRow):
     """mode · scheduler · threads · τ_max · α · objective · d · seed · noise · Tp."""
 
     DEFAULT_CSS = """
-    SimSettings { height: 3; scrollbar-size-horizontal: 1; }
-    SimSettings .field { width: auto; height: 2; margin-right: 1; }
-    SimSettings .field Label { color: $text-muted; }
     SimSettings Select { width: 14; }
     SimSettings #sim-scheduler { width: 17; }
     SimSettings #sim-objective { width: 13; }
@@ -121,6 +118,7 @@ class SimSettings(HorizontalScroll):
     """
 
     can_focus = False   # Tab goes straight to the fields
+    error = SimConfigError
 
     class Applied(Message):
         """Enter in a field or a new drop-down choice: apply the settings."""
@@ -128,9 +126,6 @@ class SimSettings(HorizontalScroll):
     def __init__(self, config: SimConfig | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self._initial = config or SimConfig()
-
-    def _field(self, label: str, widget) -> Vertical:
-        return Vertical(Label(label), widget, classes="field")
 
     def compose(self) -> ComposeResult:
         c = self._initial
@@ -155,16 +150,6 @@ class SimSettings(HorizontalScroll):
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.post_message(self.Applied())
-
-    def _value(self, wid: str) -> str:
-        return str(self.query_one(f"#{wid}").value)
-
-    def _int(self, wid: str, name: str) -> int:
-        text = self._value(wid).strip()
-        try:
-            return int(text)
-        except ValueError:
-            raise SimConfigError(f"{name} must be a whole number, got {text!r}") from None
 
     def _float(self, wid: str, name: str) -> float:
         text = self._value(wid).strip()

@@ -1,0 +1,36 @@
+"""Starting and stopping engine Runners from the UI: the steps every screen that runs training takes alike.
+
+    runners = await build_runners(app, config_a, config_b, say=screen.say)  # None if they could not be built
+    stop_runner(runner)                                                     # a live (even paused) run stops
+"""
+from __future__ import annotations
+
+import asyncio
+
+
+async def build_runners(app, *configs, say) -> list | None:
+    """One Runner per config, built side by side in threads (loading the data and the model takes a while, and
+    the UI must keep drawing meanwhile), then registered with the app so that quitting stops them.
+
+    If any cannot be built (a data error, say), that is said in one sentence with
+    `say(text, style)`, not as a traceback, and the result is None: then none is registered."""
+    # imported on first use, as the screens always did: it loads the native kernels, models and data, none of
+    # which the app needs in order to open
+    from teach_sgd.engine.runner import Runner
+
+    try:
+        runners = await asyncio.gather(*(asyncio.to_thread(Runner, c) for c in configs))
+    except Exception as e:
+        say(f"✗ {e}", "bold red")
+        return None
+    for runner in runners:
+        app.register_runner(runner)
+    return list(runners)
+
+
+def stop_runner(runner) -> None:
+    """Ask `runner` to stop, if there is one and it has not ended. It is resumed first: a paused run's threads
+    are parked and would never see the stop."""
+    if runner is not None and not runner.done:
+        runner.resume()
+        runner.stop()

@@ -1,0 +1,105 @@
+"""RunScreen: what the Playground and the Compare screen share — a ConfigForm whose Enter (or s) starts runs once
+the kernels are ready, a #message line, pause / stop / export keys, and the export of finished results.
+
+A subclass composes a ConfigForm, looks up `self.form` and `self.message` in on_mount, and provides:
+
+    _configs()          the RunConfig(s) the form describes (raises ConfigError with a sentence for the user)
+    _launch(configs)    start the worker that runs them, inside `with self.starting():`
+    active              a run is in flight (pause and stop are enabled)
+    has_results         every run has ended (export is enabled)
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from textual import on
+from textual.binding import Binding
+from textual.screen import Screen
+
+from teach_sgd.engine.config import ConfigError, RunConfig
+from teach_sgd.tui.export import export_results
+from teach_sgd.tui.widgets.config_form import ConfigForm
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("s", "start", "Start/Restart"),
+        Binding("space", "pause", "Pause/Resume"),
+        Binding("x", "stop", "Stop"),
+        Binding("e", "export", "Export"),
+        Binding("escape,h", "app.open('home')", "Home"),
+    ]
+
+    def __init__(self, config: RunConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.initial = config
+        self._starting = False
+
+    # ---- what a subclass provides ---------------------------------------------------------------------
+    def _configs(self) -> list[RunConfig]:
+        raise NotImplementedError
+
+    def _launch(self, configs: list[RunConfig]) -> None:
+        raise NotImplementedError
+
+    @property
+    def active(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def has_results(self) -> bool:
+        raise NotImplementedError
+
+    # ---- shared ---------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        if not hasattr(self, "message"):  # before on_mount has looked up the widgets there is nothing to ask
+            return True
+        if action == "start":
+            return True if self.app.kernel_state == "ready" and not self._starting else None
+        if action in ("pause", "stop"):
+            return True if self.active else None
+        if action == "export":
+            return True if self.has_results else None
+        return True
+
+    def say(self, text: str, style: str = "") -> None:
+        self.message.update(f"[{style}]{text}[/]" if style else text)
+
+    @on(ConfigForm.Submitted)
+    def _submitted(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        if self.app.kernel_state != "ready":
+            self.say("Kernels are still being prepared — Start is enabled when they are ready.", "yellow")
+            return
+        if self._starting:
+            return
+        try:
+            configs = self._configs()
+        except ConfigError as e:
+            self.say(f"✗ {e}", "bold red")
+            return
+        self._launch(configs)
+
+    @contextmanager
+    def starting(self):
+        """Around a start worker's work (stopping the old runs, building the new ones): s is disabled meanwhile,
+        so that a second start cannot race the first for the dashboards."""
+        self._starting = True
+        self.refresh_bindings()
+        try:
+            yield
+        finally:
+            self._starting = False
+            self.refresh_bindings()
+
+    def export(self, results: list, stem: str) -> None:
+        """Write `results` to the app's export folder and say where; a failure to write is said, not raised."""
+        try:
+            paths = export_results(self.app, results, self.app.export_dir, stem)
+        except OSError as e:
+            self.say(f"✗ export failed: {e}", "bold red")
+            return
+        self.say("exported: " + "  ".join(str(p) for p in paths), "green")
+        self.app.notify(f"Exported to {paths[0].parent}", title="Export")

@@ -1,0 +1,33 @@
+"""SettingsRow: a one-line toolbar of labelled fields, the base of ConfigForm (runs) and SimSettings (simulator).
+
+It holds the layout they share (a label above each field, side by side, scrolling sideways when the terminal is
+narrow) and the readers of the fields' values; a subclass composes its fields with `_field` and sets `error` to
+the exception type whose message is shown to the user.
+"""
+from __future__ import annotations
+
+from textual.containers import HorizontalScroll, Vertical
+from textual.widgets import Label
+
+
+class SettingsRow(HorizontalScroll):
+    DEFAULT_CSS = """
+    SettingsRow { height: 3; scrollbar-size-horizontal: 1; }
+    SettingsRow .field { width: auto; height: 2; margin-right: 1; }
+    SettingsRow .field Label { color: $text-muted; }
+    """
+
+    error: type[Exception] = ValueError
+
+    def _field(self, label: str, widget) -> Vertical:
+        return Vertical(Label(label), widget, classes="field")
+
+    def _value(self, wid: str) -> str:
+        return str(self.query_one(f"#{wid}").value)
+
+    def _int(self, wid: str, name: str) -> int:
+        text = self._value(wid).strip()
+        try:
+            return int(text)
+        except ValueError:
+            raise self.error(f"{name} must be a whole number, got {text!r}") from None
