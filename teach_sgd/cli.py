@@ -86,14 +86,16 @@ def _fraction(text):
 
 
 def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
+    from teach_sgd.engine.config import ALGOS, DATASETS, MAX_THREADS, MODELS
+
     if with_algo:
-        p.add_argument("--algo", default="leashed", choices=["seq", "lock", "hogwild", "leashed"],
+        p.add_argument("--algo", default="leashed", choices=ALGOS,
                        help="algorithm (default: leashed)")
-    p.add_argument("--threads", type=_int(1, 256), default=None,
+    p.add_argument("--threads", type=_int(1, MAX_THREADS), default=None,
                    help="worker threads m (default: 2; seq always uses 1)")
-    p.add_argument("--model", default="mlp", choices=["mlp", "cnn"])
+    p.add_argument("--model", default="mlp", choices=MODELS)
     p.add_argument("--hidden", type=_hidden, default=(128,), help="MLP hidden widths, e.g. 128,128")
-    p.add_argument("--dataset", default="mnist", choices=["mnist", "synthetic"])
+    p.add_argument("--dataset", default="mnist", choices=DATASETS)
     p.add_argument("--data-dir", default=None, help="folder with MNIST-format IDX files (full MNIST, Fashion-MNIST)")
     p.add_argument("--lr", type=_positive_float(), default=0.05, help="step size η (default 0.05)")
     p.add_argument("--batch", type=_int(1, 1024), default=16)

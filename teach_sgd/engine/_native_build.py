@@ -12,15 +12,12 @@ ffibuilder.cdef(
     """
     int64_t ts_now_ns(void);
     void ts_sleep_ns(int64_t ns);
-    void ts_yield(void);
     int64_t ts_mutex_size(void);
     int32_t ts_mutex_init(void *m);
-    int32_t ts_mutex_destroy(void *m);
     int32_t ts_mutex_lock(void *m);
     int32_t ts_mutex_unlock(void *m);
     int64_t ts_atomic_fetch_add(int64_t *p, int64_t v);
     int64_t ts_atomic_cas(int64_t *p, int64_t expected, int64_t desired);
-    int64_t ts_atomic_load(int64_t *p);
     int64_t ts_cas_increment_loop(int64_t *p, int64_t n);
     """
 )

@@ -8,7 +8,7 @@ Orderings, and why:
   algorithms (publishing a version, taking a batch, counting a reference).
 - load is *acquire*: whatever was written before the matching release/seq_cst store is visible after it
   (e.g. a version's parameters, once its pointer is read). It also stops LLVM from hoisting the read out of
-  a spin loop, the trap in ENGINEERING-NOTES.
+  a spin loop (a plain load there may be hoisted, and the loop never sees the flag change).
 - store is *release*: used for telemetry counters that other threads read while the loop runs, so the
   compiler cannot sink the store out of the loop, and for control flags.
 """

@@ -1,14 +1,14 @@
 """Stop, pause, budgets and the shared batch counter: what every kernel loop checks.
 
-All reads of shared words are atomic loads: a plain load of a flag inside a loop may be hoisted out of it
-by LLVM, and the loop would never see the flag change (ENGINEERING-NOTES, "traps").
+All reads of shared words are atomic loads: LLVM may hoist a plain load of a flag out of a loop that does
+not write it, and the loop would then never see the flag change.
 """
 from numba import njit
 
 from teach_sgd.engine import atomics, native
 from teach_sgd.engine.layout import (
-    BATCH, C_STATE, CLOCK, P_BATCH, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES, P_N_TRAIN, PAUSE,
-    S_PAUSED, STOP,
+    BATCH, C_STATE, CLOCK, P_BATCH, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES, P_N_TRAIN, P_T0_NS, PAUSE,
+    PAUSED_NS, S_PAUSED, STOP,
 )
 
 PAUSE_POLL_NS = 1_000_000  # a parked thread looks at the flags every millisecond
@@ -38,9 +38,23 @@ def wait_while_paused(control, counters_row):
 
 
 @njit(nogil=True, cache=True)
-def past_deadline(ip):
-    deadline = ip[P_DEADLINE_NS]
-    return deadline >= 0 and native.now_ns() >= deadline
+def run_time_ns(control, ip):
+    """Nanoseconds the run has been running: since its start, minus the time it spent paused."""
+    return native.now_ns() - ip[P_T0_NS] - atomics.load(control, PAUSED_NS)
+
+
+@njit(nogil=True, cache=True)
+def past_deadline(control, ip):
+    deadline = ip[P_DEADLINE_NS]  # run time allowed, -1 = none
+    return deadline >= 0 and run_time_ns(control, ip) >= deadline
+
+
+@njit(nogil=True, cache=True)
+def budget_reached(ip, published):
+    """True once `published` updates use up the --updates budget. Checked again right before an update is
+    applied, so that m threads that all started an iteration at N − 1 cannot publish N + m − 1."""
+    max_updates = ip[P_MAX_UPDATES]
+    return max_updates >= 0 and published >= max_updates
 
 
 @njit(nogil=True, cache=True)
@@ -56,11 +70,10 @@ def next_batch(control, ip, counters_row, published, perm):
     none = perm[0:0]
     if not wait_while_paused(control, counters_row):
         return none
-    if past_deadline(ip):
+    if past_deadline(control, ip):
         request_stop(control)
         return none
-    max_updates = ip[P_MAX_UPDATES]
-    if max_updates >= 0 and published >= max_updates:
+    if budget_reached(ip, published):
         return none
     ticket = atomics.fetch_add(control, BATCH, 1)
     max_batches = ip[P_MAX_BATCHES]

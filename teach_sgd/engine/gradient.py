@@ -19,6 +19,6 @@ def compute(control, ip, fp, kind, dims, theta, X, y, rows, eval_rows, g, work, 
     tel.set_state(mine, C_STATE, S_GRADIENT)
     loss = loss_and_grad(kind, dims, theta, X, y, rows, g, work)
     tel.bump(mine, C_GRADS, 1)
-    tel.maybe_evaluate(control, ip, fp, kind, dims, theta, X, y, eval_rows, work, losslog, mine)
     tel.bump(mine, C_GRAD_NS, tel.now(ip) - t_start)
+    tel.maybe_evaluate(control, ip, fp, kind, dims, theta, X, y, eval_rows, work, losslog, mine)  # own timer
     return tel.note_gradient_loss(control, loss)

@@ -8,8 +8,9 @@ Each worker thread:
      once, one write overwrites the other and that update is *lost*.
 
 Making the races visible, without changing them:
-- torn reads: t is read before and after the copy; if an update was applied in between, the view may be
-  torn (counted per thread);
+- torn reads: a thread notes how many applies had *finished* before its copy (CLOCK) and how many had
+  *started* by the end of it (APPLYING); if more had started, some write overlapped the copy and the view
+  may be torn (counted per thread);
 - lost updates: every k-th coordinate (k = P_SAMPLE_STRIDE) is written with an atomic exchange instead of a
   plain store. The value written is the same racy `old − η·g` a plain store would write, but the exchange
   returns what it replaced: if that differs from the `old` this thread read, another thread's write landed
@@ -25,8 +26,8 @@ from teach_sgd.engine import atomics, gradient
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_COPY_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, CLOCK, F_LR, OUTCOME_PUBLISHED,
-    P_SAMPLE_STRIDE, P_TELEMETRY, S_COPY, S_DONE, S_PUBLISH,
+    APPLYING, C_ABANDONED, C_COPY_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, CLOCK, F_LR,
+    OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_TELEMETRY, S_COPY, S_DONE, S_PUBLISH,
 )
 
 
@@ -69,7 +70,7 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         tel.set_state(mine, C_STATE, S_COPY)
         t0 = atomics.load(control, CLOCK)
         copy[:] = theta
-        if atomics.load(control, CLOCK) != t0:
+        if atomics.load(control, APPLYING) > t0:
             tel.bump(mine, C_TORN, 1)
 
         tel.bump(mine, C_COPY_NS, tel.now(ip) - t_copy)
@@ -80,9 +81,13 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
             break
         t_apply = tel.now(ip)
 
-        # 3. racy in-place writes, then count the update as applied
+        # 3. racy in-place writes, then count the update as applied. The apply ticket also keeps the
+        # update budget exact: only tickets 0 … N − 1 may write.
         tel.set_state(mine, C_STATE, S_PUBLISH)
         t1 = atomics.load(control, CLOCK)
+        if ctl.budget_reached(ip, atomics.fetch_add(control, APPLYING, 1)):
+            tel.bump(mine, C_ABANDONED, 1)
+            break
         if ip[P_TELEMETRY] != 0:
             lost, sampled = racy_apply_observed(theta, g, lr, ip[P_SAMPLE_STRIDE])
             tel.bump(mine, C_LOST, lost)

@@ -19,10 +19,11 @@ LOSS_COUNT = 48     # rows taken in the loss log
 EVENT_HEAD = 56     # events taken in the event ring
 LIVE = 64           # leashed: live parameter versions (an upper bound at every instant, exact when quiet)
 PEAK = 65           # leashed: the largest value LIVE ever had
-ALLOCATED = 66      # leashed: candidate versions ever claimed (successful or not)
+ALLOCATED = 66      # leashed: slots ever claimed for a candidate (published or not)
 TARGET_NS = 72      # time (ns since start) the loss first reached the target, 0 = not yet
-ACTIVE = 80         # threads still inside their kernel
-CONTROL_WORDS = 88
+APPLYING = 80       # hogwild: applies started (CLOCK counts the finished ones)
+PAUSED_NS = 88      # time spent paused so far: deadlines and timestamps leave it out
+CONTROL_WORDS = 96
 
 # ip[] — integer parameters (read-only during a run)
 P_BATCH = 0
@@ -65,7 +66,7 @@ C_LOST = 12         # hogwild: sampled writes that overwrote another thread's wr
 C_SAMPLED = 13      # hogwild: sampled writes
 C_EVAL_NS = 14
 C_STATE = 15        # what the thread does now: see S_* below
-C_ABANDONED = 16    # leashed: gradients neither published nor dropped because the run stopped mid-publish
+C_ABANDONED = 16    # gradients computed but never applied because the run ended first (stop, budget)
 COUNTERS = 24       # 24 int64 = three whole cache lines per row: rows of different threads never share a line
 
 # what a thread is doing (C_STATE), for the live per-thread view
@@ -84,6 +85,7 @@ EVENT_FIELDS = 8     # ready, thread, t_read, t_applied, attempts, time_ns, outc
 E_READY, E_THREAD, E_T_READ, E_T_APPLIED, E_ATTEMPTS, E_TIME, E_OUTCOME = range(7)
 OUTCOME_PUBLISHED = 0
 OUTCOME_DROPPED = 1
+OUTCOME_ABANDONED = 2
 
 LOSS_FIELDS = 4      # seconds, loss, accuracy, ready
 

@@ -12,8 +12,9 @@ Each worker thread runs `worker` (PAPERS.md §A, "Leashed-SGD in detail"):
      count a failed CAS, and retry step 2 with the *same* g on the newer version;
   4. after Tp failed retries, drop g (Tp = 0: one attempt only; Tp = ∞: retry until success).
 
-Every computed gradient ends published, dropped (after Tp failed retries), or abandoned (the run stopped
-before it could be published), so published + dropped + abandoned = gradients computed.
+Every computed gradient ends published, dropped (after Tp failed retries), or abandoned (the run ended —
+stop, or the update budget used up — before it could be published), so
+published + dropped + abandoned = gradients computed.
 Memory reclamation and the ABA argument: engine/versions.py.
 """
 from numba import njit
@@ -23,7 +24,7 @@ from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
     C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_DROPPED,
-    OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_PUBLISH,
+    OUTCOME_ABANDONED, OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_PUBLISH,
 )
 from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
 
@@ -46,7 +47,7 @@ def compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, r
 
 
 @njit(nogil=True, cache=True)
-def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
+def try_publish(tid, control, ip, lr, slab, rc, g, mine):
     """Steps 2–3, one attempt. Returns (outcome, t1): t1 is the version the update was applied to."""
     t_copy = tel.now(ip)
     tel.set_state(mine, C_STATE, S_COPY)
@@ -55,6 +56,9 @@ def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
         return STOPPED, 0
     p = slot_of(word)
     t1 = seq_of(word)
+    if ctl.budget_reached(ip, t1):  # the last update of the budget has been published meanwhile
+        release(control, rc, p)
+        return STOPPED, t1
     q = claim(control, rc, 2 * tid)
     if q == NONE:
         release(control, rc, p)
@@ -63,7 +67,6 @@ def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
     old = slab[p]
     for i in range(new.shape[0]):
         new[i] = old[i] - lr * g[i]
-    atomics.store(seqs, q, t1 + 1)
     release(control, rc, p)
     t_publish = tel.now(ip)
     tel.bump(mine, C_COPY_NS, t_publish - t_copy)
@@ -81,13 +84,13 @@ def try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine):
 
 
 @njit(nogil=True, cache=True)
-def publish_with_retries(tid, control, ip, lr, slab, rc, seqs, g, mine):
+def publish_with_retries(tid, control, ip, lr, slab, rc, g, mine):
     """Steps 2–4: publish g, retrying on a failed CAS at most Tp times.
     Returns (outcome, t1, failures): CAS_FAILED here means the gradient is dropped."""
     persistence = ip[P_PERSISTENCE]  # -1 = ∞
     failures = 0
     while True:
-        outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, seqs, g, mine)
+        outcome, t1 = try_publish(tid, control, ip, lr, slab, rc, g, mine)
         if outcome != CAS_FAILED:
             return outcome, t1, failures
         failures += 1
@@ -98,7 +101,7 @@ def publish_with_retries(tid, control, ip, lr, slab, rc, seqs, g, mine):
 
 @njit(nogil=True, cache=True)
 def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
-           slab, rc, seqs, grad, work, counters, staleness, retries, events, losslog, audit):
+           slab, rc, grad, work, counters, staleness, retries, events, losslog, audit):
     lr = fp[F_LR]
     mine = counters[tid]
     g = grad[tid]
@@ -111,7 +114,7 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
         if t0 == NONE:
             break
         if finite:
-            outcome, t1, failures = publish_with_retries(tid, control, ip, lr, slab, rc, seqs, g, mine)
+            outcome, t1, failures = publish_with_retries(tid, control, ip, lr, slab, rc, g, mine)
         else:  # a non-finite loss: the run is stopping as diverged
             outcome, t1, failures = STOPPED, t0, 0
         if outcome == PUBLISHED:
@@ -124,4 +127,5 @@ def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
             tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_DROPPED)
         else:
             tel.bump(mine, C_ABANDONED, 1)
+            tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_ABANDONED)
     tel.set_state(mine, C_STATE, S_DONE)

@@ -14,7 +14,6 @@
 #include <stdatomic.h>
 #include <pthread.h>
 #include <time.h>
-#include <sched.h>
 
 int64_t ts_now_ns(void) {
     struct timespec ts;
@@ -27,11 +26,8 @@ void ts_sleep_ns(int64_t ns) {
     nanosleep(&ts, NULL);
 }
 
-void ts_yield(void) { sched_yield(); }
-
 int64_t ts_mutex_size(void) { return (int64_t)sizeof(pthread_mutex_t); }
 int32_t ts_mutex_init(void *m) { return pthread_mutex_init((pthread_mutex_t *)m, NULL); }
-int32_t ts_mutex_destroy(void *m) { return pthread_mutex_destroy((pthread_mutex_t *)m); }
 int32_t ts_mutex_lock(void *m) { return pthread_mutex_lock((pthread_mutex_t *)m); }
 int32_t ts_mutex_unlock(void *m) { return pthread_mutex_unlock((pthread_mutex_t *)m); }
 
@@ -45,10 +41,6 @@ int64_t ts_atomic_cas(int64_t *p, int64_t expected, int64_t desired) {
     atomic_compare_exchange_strong_explicit((_Atomic int64_t *)p, &expected, desired,
                                             memory_order_seq_cst, memory_order_seq_cst);
     return expected;
-}
-
-int64_t ts_atomic_load(int64_t *p) {
-    return atomic_load_explicit((_Atomic int64_t *)p, memory_order_acquire);
 }
 
 /* A whole contended loop in C, for the cross-check: n increments by CAS retry, returns the failed CASes. */

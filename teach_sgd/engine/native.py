@@ -3,7 +3,7 @@
 `teach_sgd.engine._native` is compiled at install time from native.c. Python code uses it through cffi
 (`lib`, `ffi`). For numba we load the very same shared object into LLVM's symbol table and declare each
 symbol as an ExternalFunction: calls then compile to plain C calls, and kernels that use them stay
-cacheable (a cffi `lib.f` referenced from a kernel would make it uncacheable, see ENGINEERING-NOTES).
+cacheable (a cffi `lib.f` referenced from a kernel would make it uncacheable: "uses dynamic globals").
 """
 from llvmlite import binding as _llvm
 from numba import types

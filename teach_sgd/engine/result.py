@@ -69,8 +69,8 @@ class ThreadStats:
             publish_s=c[C_PUBLISH_NS] * 1e-9,
             eval_s=c[C_EVAL_NS] * 1e-9,
             state=THREAD_STATES[int(c[C_STATE])] if 0 <= c[C_STATE] < len(THREAD_STATES) else "?",
-            staleness_hist=tuple(int(v) for v in stale),
-            retry_hist=tuple(int(v) for v in retry),
+            staleness_hist=tuple(stale.tolist()),
+            retry_hist=tuple(retry.tolist()),
         )
 
     def to_json(self) -> dict:
@@ -95,7 +95,7 @@ class RunSnapshot:
     """The live state of a run, copied out at one moment (safe to take at 20 Hz)."""
 
     config: RunConfig
-    status: str  # "ready", "running", "paused", "stopping", "finished", "stopped", "diverged"
+    status: str  # "ready", "running", "paused", "stopping", "finished", "stopped", "diverged", "error"
     elapsed_s: float
     updates: int
     gradients: int

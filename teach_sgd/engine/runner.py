@@ -49,8 +49,11 @@ class Runner:
         self._t0 = 0.0
         self._t_end: float | None = None
         self._curve: list[tuple[float, float, float]] = [(0.0, self.state.loss_initial, float("nan"))]
+        self._curve_tuple = tuple(self._curve)
         self._curve_read = 0
         self._lock = threading.Lock()  # snapshot() may be called from several reader threads
+        self._active = 0  # threads still inside their kernel
+        self._paused_at: float | None = None
         self._stop_requested = False
         self._result: RunResult | None = None
 
@@ -59,7 +62,7 @@ class Runner:
         kernel = KERNELS[self.config.algo]
         if not kernel.signatures:  # compile before the clock starts, never inside the timed threads
             warm_up((self.config.algo,))
-        self.state.control[L.ACTIVE] = self.config.threads
+        self._active = self.config.threads
         self._t0 = time.perf_counter()
         self.state.start_clock(int(lib.ts_now_ns()))
         for tid in range(self.config.threads):
@@ -78,15 +81,23 @@ class Runner:
             self.state.control[L.STOP] = 1
         finally:
             with self._lock:
-                self.state.control[L.ACTIVE] -= 1
-                if self.state.control[L.ACTIVE] == 0:
+                self._active -= 1
+                if self._active == 0:
                     self._t_end = time.perf_counter()
 
     def pause(self) -> None:
-        self.state.control[L.PAUSE] = 1
+        with self._lock:
+            if self._paused_at is None:
+                self._paused_at = time.perf_counter()
+                self.state.control[L.PAUSE] = 1
 
     def resume(self) -> None:
-        self.state.control[L.PAUSE] = 0
+        """Resume; the time spent paused is left out of the run's clock (deadline, rates, timestamps)."""
+        with self._lock:
+            if self._paused_at is not None:
+                self.state.control[L.PAUSED_NS] += int((time.perf_counter() - self._paused_at) * 1e9)
+                self._paused_at = None
+                self.state.control[L.PAUSE] = 0
 
     def stop(self) -> None:
         self._stop_requested = True
@@ -124,16 +135,20 @@ class Runner:
 
     # ---- reading --------------------------------------------------------------------------------
     def elapsed_s(self) -> float:
+        """Seconds the run has been running, pauses left out."""
         if not self.started:
             return 0.0
         end = self._t_end if self._t_end is not None else time.perf_counter()
-        return end - self._t0
+        paused_now = end - self._paused_at if self._paused_at is not None else 0.0
+        return end - self._t0 - self.state.control[L.PAUSED_NS] * 1e-9 - paused_now
 
     def status(self) -> str:
         s = self.state
         if not self.started:
             return "ready"
         if self.done:
+            if self._errors:
+                return "error"
             if s.diverged:
                 return "diverged"
             return "stopped" if self._stop_requested else "finished"
@@ -144,10 +159,16 @@ class Runner:
     def _loss_curve(self) -> tuple[tuple[float, float, float], ...]:
         with self._lock:
             new = self.state.loss_rows(self._curve_read)
-            self._curve_read += len(new)
-            self._curve.extend(new)
-            self._curve.sort(key=lambda r: r[0])  # rows are taken in time order but may finish out of order
-            return tuple(self._curve)
+            if new:
+                self._curve_read += len(new)
+                # A row's index is taken when its evaluation ends, so a slow evaluation that started
+                # earlier can land after a quicker, later one: keep the curve in time order.
+                in_order = new[0][0] >= self._curve[-1][0] and all(a[0] <= b[0] for a, b in zip(new, new[1:]))
+                self._curve.extend(new)
+                if not in_order:
+                    self._curve.sort(key=lambda r: r[0])
+                self._curve_tuple = tuple(self._curve)
+            return self._curve_tuple
 
     def snapshot(self) -> RunSnapshot:
         s = self.state
@@ -160,7 +181,7 @@ class Runner:
             gradients=sum(t.gradients for t in threads),
             threads=threads,
             versions=s.versions(),
-            staleness_hist=tuple(int(v) for v in s.staleness.sum(axis=0)),
+            staleness_hist=_summed(threads),
             loss_curve=self._loss_curve(),
             loss_initial=s.loss_initial,
             time_to_target_s=s.time_to_target_s(),
@@ -206,13 +227,18 @@ class Runner:
             time_to_target_s=ttt,
             threads=threads,
             versions=replace(s.versions(), live=s.live_slots()) if self.config.algo == "leashed" else s.versions(),
-            staleness_hist=tuple(int(v) for v in s.staleness.sum(axis=0)),
+            staleness_hist=_summed(threads),
             staleness_max=max((t.staleness_max for t in threads), default=0),
             loss_curve=tuple(curve),
             theta_final=theta,
             lost_update_mass=mass,
         )
         return self._result
+
+
+def _summed(threads) -> tuple[int, ...]:
+    """The all-threads staleness histogram, from the same copies as the per-thread ones."""
+    return tuple(int(v) for v in np.sum([t.staleness_hist for t in threads], axis=0))
 
 
 def run(config: RunConfig) -> RunResult:

@@ -69,7 +69,6 @@ class RunState:
             k = 2 * m + 1
             self.slab = np.zeros((k, d), np.float32)
             self.rc = np.zeros(k, np.int64)
-            self.seqs = np.zeros(k, np.int64)
             self.slab[0] = self.theta0
             self.rc[0] = 1  # P's reference
             self.control[L.CLOCK] = pack(0, 0)
@@ -108,7 +107,7 @@ class RunState:
         tail = (self.counters, self.staleness, self.retries, self.events, self.losslog, self.audit)
         algo = self.config.algo
         if algo == "leashed":
-            return common + (self.slab, self.rc, self.seqs, self.grad, self.work) + tail
+            return common + (self.slab, self.rc, self.grad, self.work) + tail
         if algo == "lock":
             return common + (self.theta, self.mutex, self.local, self.grad, self.work) + tail
         if algo == "hogwild":
@@ -119,7 +118,7 @@ class RunState:
         self.ip[L.P_T0_NS] = t0_ns
         self.control[L.NEXT_EVAL] = t0_ns + self.ip[L.P_EVAL_NS]
         if self.config.seconds:
-            self.ip[L.P_DEADLINE_NS] = t0_ns + int(self.config.seconds * 1e9)
+            self.ip[L.P_DEADLINE_NS] = int(self.config.seconds * 1e9)  # run time, pauses not counted
 
     # ---- reading --------------------------------------------------------------------------------
     def evaluate(self, theta: np.ndarray, test: bool = False) -> tuple[float, float]:
@@ -169,16 +168,18 @@ class RunState:
         return [(float(t), float(loss), float(acc)) for t, loss, acc, _ in rows]
 
     def events_since(self, after: int) -> np.ndarray:
-        """Completely written events with index > `after` still in the ring, as rows of EVENT_FIELDS."""
+        """Completely written events with index ≥ `after` still in the ring, as rows of EVENT_FIELDS, in order.
+
+        The ring is copied once; a row counts only if its `ready` field says it holds event k both in that
+        copy and when read again afterwards (a writer reusing the row meanwhile changes it: seqlock rule)."""
         head = int(self.control[L.EVENT_HEAD])
-        first = max(after + 1, head - EVENT_RING + 1, 1)
-        out = []
-        for k in range(first - 1, head):
-            base = (k % EVENT_RING) * L.EVENT_FIELDS
-            row = self.events[base: base + L.EVENT_FIELDS].copy()
-            if row[L.E_READY] == k + 1:
-                out.append(row)
-        return np.array(out, dtype=np.int64).reshape(-1, L.EVENT_FIELDS)
+        rows = self.events.reshape(EVENT_RING, L.EVENT_FIELDS)
+        copy = rows.copy()
+        ready_after = rows[:, L.E_READY].copy()
+        ks = np.arange(max(after, head - EVENT_RING), head)
+        slots = ks % EVENT_RING
+        whole = (copy[slots, L.E_READY] == ks + 1) & (ready_after[slots] == ks + 1)
+        return copy[slots[whole]]
 
     def time_to_target_s(self) -> float | None:
         ns = int(self.control[L.TARGET_NS])

@@ -11,11 +11,13 @@ import math
 from numba import njit
 
 from teach_sgd.engine import atomics, native
+from teach_sgd.engine import control as ctl
 from teach_sgd.engine.control import request_stop
 from teach_sgd.engine.layout import (
     C_EVAL_NS, C_TAU_MAX, C_TAU_SUM, C_UPDATES, DIVERGED, E_ATTEMPTS, E_OUTCOME, E_READY, E_T_APPLIED,
     E_T_READ, E_THREAD, E_TIME, EVENT_FIELDS, EVENT_HEAD, F_DIVERGE, F_LOSS0, F_TARGET, LOSS_COUNT,
     LOSS_FIELDS, NEXT_EVAL, P_AUDIT, P_EVAL_NS, P_LOSS_CAP, P_RING, P_STOP_AT_TARGET, P_T0_NS, P_TELEMETRY,
+    PAUSED_NS,
     RETRY_BINS, STALENESS_BINS, TARGET_NS,
 )
 from teach_sgd.models import loss_and_accuracy
@@ -30,11 +32,6 @@ def bump(row, col, value):
 @njit(nogil=True, cache=True)
 def set_state(counters_row, col, value):
     atomics.store(counters_row, col, value)
-
-
-@njit(nogil=True, cache=True)
-def enabled(ip):
-    return ip[P_TELEMETRY] != 0
 
 
 @njit(nogil=True, cache=True)
@@ -65,20 +62,23 @@ def record_event(control, ip, events, thread, t_read, t_applied, attempts, outco
         return
     k = atomics.fetch_add(control, EVENT_HEAD, 1)
     base = (k % ip[P_RING]) * EVENT_FIELDS
-    atomics.store(events, base + E_READY, 0)
+    # A seqlock-style row: `ready` is cleared by a read-modify-write (acquire + release), so none of the
+    # field stores below can be moved before it, and set last by a release store, so none can move after
+    # it. A reader keeps a row only if it saw ready == k + 1 both before and after copying the fields.
+    atomics.exchange(events, base + E_READY, 0)
     events[base + E_THREAD] = thread
     events[base + E_T_READ] = t_read
     events[base + E_T_APPLIED] = t_applied
     events[base + E_ATTEMPTS] = attempts
-    events[base + E_TIME] = native.now_ns() - ip[P_T0_NS]
+    events[base + E_TIME] = ctl.run_time_ns(control, ip)
     events[base + E_OUTCOME] = outcome
-    atomics.store(events, base + E_READY, k + 1)  # readers trust a row only if ready == its index + 1
+    atomics.store(events, base + E_READY, k + 1)
 
 
 @njit(nogil=True, cache=True)
 def observe_loss(control, ip, fp, loss, accuracy, at_ns, losslog):
     """Log one loss sample, then judge it: diverged (stop the run) or target reached (record the time)."""
-    elapsed = at_ns - ip[P_T0_NS]
+    elapsed = at_ns - ip[P_T0_NS] - atomics.load(control, PAUSED_NS)
     k = atomics.fetch_add(control, LOSS_COUNT, 1)
     if k < ip[P_LOSS_CAP]:
         base = k * LOSS_FIELDS

@@ -2,9 +2,9 @@
 
 This module is memory reclamation only; engine/leashed.py is the algorithm that uses it.
 
-The slab holds K = 2m + 1 parameter vectors (`slab[K, D]`), one reference count per slot (`rc[K]`) and one
-sequence number per slot (`seq[K]`, the version's t, for display). The shared pointer P (control[CLOCK])
-is one 64-bit word that packs (t, slot): t in the high bits, the slot in the low SLOT_BITS bits.
+The slab holds K = 2m + 1 parameter vectors (`slab[K, D]`) and one reference count per slot (`rc[K]`). The
+shared pointer P (control[CLOCK]) is one 64-bit word that packs (t, slot): the version's sequence number t
+in the high bits, its slot in the low SLOT_BITS bits.
 
 Reference counting. A slot is *free* iff rc == 0. P itself owns one reference to the latest version. A
 thread owns one reference while it reads a version, and one on the candidate it is building. So at any
@@ -90,20 +90,21 @@ def release(control, rc, s):
 
 @njit(nogil=True, cache=True)
 def claim(control, rc, first):
-    """Allocate a candidate: a free slot, returned with one reference (ours). NONE if stopped."""
+    """Allocate a candidate: a free slot, returned with one reference (ours). NONE if stopped.
+    The search starts at slot `first` (< K; each thread its own) so threads rarely race for one slot."""
     live = atomics.fetch_add(control, LIVE, 1) + 1
     while True:
         peak = atomics.load(control, PEAK)
         if live <= peak or atomics.cas(control, PEAK, peak, live) == peak:
             break
-    atomics.fetch_add(control, ALLOCATED, 1)
     k = rc.shape[0]
-    s = first % k
+    s = first
     while True:
         if atomics.load(rc, s) == 0 and atomics.cas(rc, s, 0, 1) == 0:
+            atomics.fetch_add(control, ALLOCATED, 1)
             return s
         s = (s + 1) % k
-        if s == first % k and stopped(control):
+        if s == first and stopped(control):
             atomics.fetch_add(control, LIVE, -1)
             return NONE
 

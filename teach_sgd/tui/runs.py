@@ -29,8 +29,8 @@ async def build_runners(app, *configs, say) -> list | None:
 
 
 def stop_runner(runner) -> None:
-    """Ask `runner` to stop, if there is one and it has not ended. It is resumed first: a paused run's threads
-    are parked and would never see the stop."""
+    """Ask `runner` to stop, if there is one and it has not ended. (Parked threads of a paused run see the
+    stop flag within a millisecond; resuming first just closes the pause in the run's clock.)"""
     if runner is not None and not runner.done:
         runner.resume()
         runner.stop()
