@@ -5,7 +5,9 @@ an installed package may live in a read-only site-packages (then `cache=True` fa
 numba checks only a kernel's own file for changes, not the modules it calls (a changed model would run
 with a stale kernel). So, unless the user chose NUMBA_CACHE_DIR, the cache lives in the user's cache
 directory, in a folder named after a fingerprint of the sources the kernels are compiled from
-(engine/ and models/: editing the UI or a lesson must not throw the compiled kernels away).
+(engine/ and models/: editing the UI or a lesson must not throw the compiled kernels away). Folders of
+older fingerprints are left in place (another installed copy may still use them); deleting
+~/.cache/teach_sgd is always safe.
 """
 import hashlib
 import os
