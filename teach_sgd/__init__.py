@@ -11,6 +11,7 @@ older fingerprints are left in place (another installed copy may still use them)
 """
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 __version__ = "0.1.0"
@@ -28,3 +29,8 @@ def _source_fingerprint() -> str:
 if "NUMBA_CACHE_DIR" not in os.environ:
     _base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba", _source_fingerprint())
+    # numba reads its environment once, when it is imported. A program that imported numba before
+    # teach_sgd would otherwise cache our kernels beside their sources, where a changed callee goes
+    # unnoticed; its live config is what each cached kernel consults when it is defined.
+    if "numba.core.config" in sys.modules:
+        sys.modules["numba.core.config"].CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]

@@ -17,3 +17,20 @@ def test_shipped_lessons_are_found_by_the_loader():
 
     (folder,) = builtin_dirs()
     assert len(lesson_files(folder)) >= 11
+
+
+def test_kernel_cache_follows_the_sources_even_if_numba_was_imported_first(tmp_path):
+    """numba reads NUMBA_CACHE_DIR at its own import; teach_sgd must still put its kernels in the
+    fingerprinted cache (else a stale kernel, compiled before a callee changed, could be loaded)."""
+    import os
+    import subprocess
+    import sys
+
+    from teach_sgd.child import PACKAGE_HOME
+
+    code = ("import numba, numba.core.config as c; import teach_sgd, os; "
+            "print(c.CACHE_DIR == os.environ['NUMBA_CACHE_DIR'] != '')")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE_HOME, env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr
