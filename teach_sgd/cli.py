@@ -206,10 +206,12 @@ def _write_outputs(args, results) -> None:
     import json
 
     if args.json:
-        payload = results[0].to_json() if args.command == "run" else {"runs": [r.to_json() for r in results]}
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
+        if args.command == "run":
+            results[0].write_json(args.json)
+        else:
+            with open(args.json, "w") as f:
+                json.dump({"runs": [r.to_json() for r in results]}, f, indent=2)
+                f.write("\n")
         print(f"wrote {args.json}", file=sys.stderr)
     if args.csv:
         write_curves_csv(results, args.csv)

@@ -131,6 +131,14 @@ class _Ctx:
     def err(self, keypath: tuple, message: str) -> None:
         self.errors.append(LessonError(str(self.path), self.line(*keypath), message))
 
+    def unknown_keys(self, here: tuple, raw: dict, allowed, what: str) -> None:
+        """One error per key `raw` has but `allowed` does not, with a close match if there is one."""
+        for k in raw:
+            if k not in allowed:
+                self.err(here + (k,), f"unknown key {k!r}{what}{rules._suggest(k, allowed)}; "
+                                      f"{what.strip().removeprefix('in ') or 'a lesson'} has "
+                                      f"{', '.join(sorted(allowed))}")
+
 
 def load_lesson(path: str | Path) -> Lesson:
     path = Path(path)
@@ -179,10 +187,7 @@ def parse_lesson(text: str, path: Path) -> Lesson:
 
 
 def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Path) -> Lesson | None:
-    for k in data:
-        if k not in LESSON_KEYS:
-            ctx.err((k,), f"unknown key {k!r}{rules._suggest(k, LESSON_KEYS)}; a lesson has "
-                          f"{', '.join(sorted(LESSON_KEYS))}")
+    ctx.unknown_keys((), data, LESSON_KEYS, "")
     lesson_id = data.get("id", path.stem)
     if not isinstance(lesson_id, str) or not ID_RE.match(lesson_id):
         ctx.err(("id",), f"id must be lower-case letters, digits, '-' or '_' (e.g. '03-hogwild'), got {lesson_id!r}")
@@ -247,10 +252,7 @@ def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Pat
 def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
     here = ("experiments", i)
     n_before = len(ctx.errors)
-    for k in raw:
-        if k not in EXPERIMENT_KEYS:
-            ctx.err(here + (k,), f"unknown key {k!r} in an experiment{rules._suggest(k, EXPERIMENT_KEYS)}; "
-                                 f"an experiment has {', '.join(sorted(EXPERIMENT_KEYS))}")
+    ctx.unknown_keys(here, raw, EXPERIMENT_KEYS, " in an experiment")
     eid = raw.get("id")
     if not isinstance(eid, str) or not NAME_RE.match(eid):
         ctx.err(here + (("id",) if "id" in raw else ()),
@@ -481,10 +483,7 @@ def _build_checkpoint(ctx: _Ctx, i: int, raw: dict, experiments: list[Experiment
 
     here = ("checkpoints", i)
     n_before = len(ctx.errors)
-    for k in raw:
-        if k not in CHECKPOINT_KEYS:
-            ctx.err(here + (k,), f"unknown key {k!r} in a checkpoint{rules._suggest(k, CHECKPOINT_KEYS)}; "
-                                 f"a checkpoint has {', '.join(sorted(CHECKPOINT_KEYS))}")
+    ctx.unknown_keys(here, raw, CHECKPOINT_KEYS, " in a checkpoint")
     cid = raw.get("id", f"checkpoint{i + 1}")
     if not isinstance(cid, str) or not NAME_RE.match(cid):
         ctx.err(here + ("id",), f"checkpoint id must be a name like 'cas' (letters, digits, _), got {cid!r}")
