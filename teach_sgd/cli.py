@@ -70,8 +70,8 @@ def _persistence(text):
     from teach_sgd.engine.config import ConfigError, parse_persistence
     try:
         return parse_persistence(text)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"must be 0, 1, 2, … or inf, got {text!r}") from None
 
 
 def _fraction(text):
