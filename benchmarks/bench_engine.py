@@ -33,7 +33,8 @@ from numpy_mlp import NumpyMLP, flops_per_step  # noqa: E402
 from teach_sgd.child import PACKAGE_HOME, module_argv  # noqa: E402
 from teach_sgd.data import load_dataset  # noqa: E402
 from teach_sgd.engine.config import RunConfig  # noqa: E402
-from teach_sgd.engine.runner import Runner, run, warm_up  # noqa: E402
+from teach_sgd.engine.runner import Runner, run  # noqa: E402
+from teach_sgd.engine.warmup import warm_up  # noqa: E402
 from teach_sgd.models import make_model  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2.0"))

@@ -105,7 +105,7 @@ def first_paint() -> float:
 
 def main() -> int:
     from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.runner import warm_up
+    from teach_sgd.engine.warmup import warm_up
     from teach_sgd.tui.warm import mark_cached
 
     warm_up()

@@ -5,22 +5,30 @@ an installed package may live in a read-only site-packages (then `cache=True` fa
 numba checks only a kernel's own file for changes, not the modules it calls (a changed model would run
 with a stale kernel). So, unless the user chose NUMBA_CACHE_DIR, the cache lives in the user's cache
 directory, in a folder named after a fingerprint of the sources the kernels are compiled from
-(engine/ and models/: editing the UI or a lesson must not throw the compiled kernels away). Folders of
+(the numba code in engine/ and models/: editing the UI, a lesson or the Runner must not throw the compiled
+kernels away). Folders of
 older fingerprints are left in place (another installed copy may still use them); deleting
 ~/.cache/teach_sgd is always safe.
 """
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 
 __version__ = "0.1.0"
 
 
-def _source_fingerprint() -> str:
+_IMPORTS_NUMBA = re.compile(r"^(from|import) numba", re.M)
+
+
+def source_fingerprint() -> str:
     package = Path(__file__).parent
     h = hashlib.sha1(__version__.encode())
     for path in sorted([*package.glob("engine/*.py"), *package.glob("models/*.py")]):
+        # only what numba compiles: the kernels, the models, and layout.py, whose constants are compiled in
+        if path.name != "layout.py" and not _IMPORTS_NUMBA.search(path.read_text()):
+            continue
         st = path.stat()
         h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:12]
@@ -28,7 +36,7 @@ def _source_fingerprint() -> str:
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     _base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba", _source_fingerprint())
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba", source_fingerprint())
     # numba reads its environment once, when it is imported. A program that imported numba before
     # teach_sgd would otherwise cache our kernels beside their sources, where a changed callee goes
     # unnoticed; its live config is what each cached kernel consults when it is defined.

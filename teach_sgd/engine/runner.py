@@ -22,8 +22,9 @@ from teach_sgd.data import Dataset, load_dataset
 from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.native import lib
-from teach_sgd.engine.result import RunResult, RunSnapshot
+from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
 from teach_sgd.engine.state import RunState
+from teach_sgd.engine.warmup import is_warm, warm_up
 from teach_sgd.models import make_model
 
 KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker}
@@ -60,8 +61,8 @@ class Runner:
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "Runner":
         kernel = KERNELS[self.config.algo]
-        if not kernel.signatures:  # compile before the clock starts, never inside the timed threads
-            warm_up((self.config.algo,))
+        if not is_warm(self.config.algo, self.config.model):  # compile before the clock starts
+            warm_up([(self.config.algo, self.config.model)])
         self._active = self.config.threads
         self._t0 = time.perf_counter()
         self.state.start_clock(int(lib.ts_now_ns()))
@@ -175,6 +176,7 @@ class Runner:
         threads = s.thread_stats()
         return RunSnapshot(
             config=self.config,
+            params=self.model.n_params,
             status=self.status(),
             elapsed_s=self.elapsed_s(),
             updates=s.published(),
@@ -213,11 +215,14 @@ class Runner:
             expected = s.theta0.astype(np.float64) + s.audit.sum(axis=0)
             mass = float(np.abs(expected - theta).sum())
         threads = s.thread_stats()
+        updates = s.published()
+        collapsed = is_collapsed(bool(diverged), updates, loss_final, accuracy_final, int(self.model.dims[-1]))
+        status = self.status()
         self._result = RunResult(
             config=self.config,
             params=self.model.n_params,
-            status="diverged" if diverged else self.status(),
-            updates=s.published(),
+            status="diverged" if diverged else "collapsed" if collapsed and status == "finished" else status,
+            updates=updates,
             gradients=sum(t.gradients for t in threads),
             wall_s=wall,
             loss_initial=s.loss_initial,
@@ -232,6 +237,7 @@ class Runner:
             loss_curve=tuple(curve),
             theta_final=theta,
             lost_update_mass=mass,
+            collapsed=collapsed,
         )
         return self._result
 
@@ -244,18 +250,3 @@ def _summed(threads) -> tuple[int, ...]:
 def run(config: RunConfig) -> RunResult:
     """Run to the end in the calling thread's process and return the result."""
     return Runner(config).start().wait()
-
-
-def warm_up(algos=tuple(KERNELS)) -> float:
-    """Compile (or load from numba's cache) every kernel before a run starts; returns the seconds spent.
-
-    Each kernel is called once with the stop flag already set: it returns at once, but numba must compile
-    its whole call graph (models included) first. Compiling holds the GIL, so the UI does this up front,
-    behind a visible "compiling kernels" status, never in the middle of a run.
-    """
-    t = time.perf_counter()
-    for algo in algos:
-        warm = Runner(RunConfig(algo=algo, threads=1, dataset="synthetic", updates=1, eval_samples=8))
-        warm.state.control[L.STOP] = 1
-        KERNELS[algo](*warm.state.kernel_args(0))
-    return time.perf_counter() - t

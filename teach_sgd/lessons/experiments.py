@@ -128,10 +128,11 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
     progress(name, done, total) is called before each run."""
     if experiment.kind == "simulate":
         return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
-    from teach_sgd.engine.runner import run, warm_up
+    from teach_sgd.engine.runner import run
+    from teach_sgd.engine.warmup import warm_up
 
     plan = build_runs(experiment, budget)
-    warm_up(tuple(sorted({c.algo for _, c in plan})))
+    warm_up(sorted({(c.algo, c.model) for _, c in plan}))
     runs = {}
     for k, (name, config) in enumerate(plan):
         if progress is not None:

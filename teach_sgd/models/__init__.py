@@ -5,20 +5,57 @@
     grad = np.empty_like(theta); work = np.empty(spec.workspace_size(16), np.float32)
     loss = loss_and_grad(spec.kind, spec.dims, theta, X, y, rows, grad, work)   # inside @njit code too
 
-A model is just (kind, dims, theta): kernels take those three, so one compiled kernel serves every size.
+A model is just (kind, dims, theta): kernels take those three, so one compiled kernel serves every size of a
+model. `kind` (MLP or CNN) is a type to numba: each model gets its own compiled kernels.
 mlp.py and cnn.py hold the whole forward and backward pass of each, and document the layout of theta.
 """
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 from . import cnn, mlp
 
 __all__ = ["MLP", "CNN", "ModelSpec", "make_model", "loss_and_grad", "loss_and_accuracy", "EVAL_CHUNK"]
 
-MLP = 0
-CNN = 1
+
+class Mlp(NamedTuple):
+    """The model kind is a *type*, not a number. numba compiles a function once per argument types, so a
+    kernel called with MLP contains only the MLP's code: an MLP run never waits for the CNN to compile (the
+    CNN's code was over half of a first run's compile time), and each compiled kernel is cached per model."""
+    id: int = 0
+
+
+class Cnn(NamedTuple):
+    id: int = 1
+
+
+MLP = Mlp()
+CNN = Cnn()
+
+
+def _per_model(mlp_impl, cnn_impl):
+    """`f(kind, *args)` for numba code: the model's own function, chosen while numba types the caller."""
+    def by_kind(kind, *args):
+        raise TypeError("call this from numba-compiled code")
+
+    @overload(by_kind, jit_options={"nogil": True})
+    def _typed(kind, *args):
+        impl = {Mlp: mlp_impl, Cnn: cnn_impl}.get(getattr(kind, "instance_class", None))
+        if impl is None:
+            raise TypingError(f"the model kind must be MLP or CNN, got {kind}")
+        return lambda kind, *args: impl(*args)
+
+    return by_kind
+
+
+_loss_and_grad = _per_model(mlp.loss_and_grad, cnn.loss_and_grad)
+_forward = _per_model(mlp.forward, cnn.forward)
+_rows_that_fit = _per_model(mlp.rows_that_fit, cnn.rows_that_fit)
+_workspace_floats = _per_model(mlp.workspace_floats, cnn.workspace_floats)
 
 # loss_and_accuracy evaluates in chunks of as many rows as the workspace holds; workspace_size(batch)
 # always makes room for at least this many, so evaluation never runs one tiny chunk at a time.
@@ -127,47 +164,25 @@ def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
     n = len(rows)
     if n == 0:
         raise ValueError("empty mini-batch")
-    need = mlp.workspace_floats(dims, n) if kind == MLP else cnn.workspace_floats(dims, n)
-    if len(work) < need:
+    if len(work) < _workspace_floats(kind, dims, n):
         raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
     if len(grad) != len(theta):
         raise ValueError("grad must have as many elements as theta")
-    if kind == MLP:
-        return mlp.loss_and_grad(dims, theta, X, y, rows, grad, work)
-    if kind == CNN:
-        return cnn.loss_and_grad(dims, theta, X, y, rows, grad, work)
-    raise ValueError("unknown model kind")
-
-
-@njit(nogil=True, cache=True)
-def forward(kind, dims, theta, X, rows, work):
-    """The logits [len(rows), classes] of the block X[rows], a view into work."""
-    if kind == MLP:
-        return mlp.forward(dims, theta, X, rows, work)
-    if kind == CNN:
-        return cnn.forward(dims, theta, X, rows, work)
-    raise ValueError("unknown model kind")
-
-
-@njit(nogil=True, cache=True)
-def rows_that_fit(kind, dims, length):
-    if kind == MLP:
-        return mlp.rows_that_fit(dims, length)
-    return cnn.rows_that_fit(dims, length)
+    return _loss_and_grad(kind, dims, theta, X, y, rows, grad, work)
 
 
 @njit(nogil=True, cache=True)
 def loss_and_accuracy(kind, dims, theta, X, y, rows, work):
     """(mean cross-entropy, accuracy) over X[rows], any number of rows, in chunks of as many rows as work
     holds (at least max(batch, EVAL_CHUNK) when work has workspace_size(batch) elements)."""
-    chunk = rows_that_fit(kind, dims, len(work))
+    chunk = _rows_that_fit(kind, dims, len(work))
     if chunk < 1:
         raise ValueError("workspace too small; size it with ModelSpec.workspace_size(batch)")
     total = 0.0
     correct = 0
     for start in range(0, len(rows), chunk):
         block = rows[start:start + chunk]
-        logits = forward(kind, dims, theta, X, block, work)
+        logits = _forward(kind, dims, theta, X, block, work)
         loss, c = mlp.softmax_xent(logits, y, block, 0.0)
         total += loss * len(block)
         correct += c

@@ -15,19 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import teach_sgd  # noqa: F401  (importing it sets NUMBA_CACHE_DIR)
-
-ALGOS = ("seq", "lock", "hogwild", "leashed")
-_PKG = Path(__file__).resolve().parent.parent
-
+import teach_sgd  # (importing it sets NUMBA_CACHE_DIR)
 
 def _fingerprint() -> str:
-    h = hashlib.sha1(sys.version.encode())
-    for sub in ("engine", "models", "data"):
-        for path in sorted((_PKG / sub).rglob("*.py")):
-            st = path.stat()
-            h.update(f"{path.relative_to(_PKG)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
+    """The compiled sources (teach_sgd's cache fingerprint) and the Python that compiled them."""
+    return hashlib.sha1(f"{sys.version}:{teach_sgd.source_fingerprint()}".encode()).hexdigest()[:16]
 
 
 def _marker() -> Path:
@@ -36,13 +28,8 @@ def _marker() -> Path:
 
 def kernels_loaded() -> bool:
     """True if this process has already compiled or loaded every kernel (e.g. the test suite warmed them)."""
-    runner = sys.modules.get("teach_sgd.engine.runner")
-    if runner is None:
-        return False
-    try:
-        return all(runner.KERNELS[a].signatures for a in ALGOS)
-    except Exception:
-        return False
+    warmup = sys.modules.get("teach_sgd.engine.warmup")
+    return warmup is not None and all(warmup.is_warm(*k) for k in warmup.all_kernels())
 
 
 def kernels_cached() -> bool:
@@ -63,20 +50,21 @@ def mark_cached() -> None:
 
 def warm_in_process() -> float:
     """Load (or compile) every kernel in this process; returns seconds. Call from a thread, not the UI loop."""
-    from teach_sgd.engine.runner import warm_up
+    from teach_sgd.engine.warmup import warm_up
 
-    t = warm_up(ALGOS)
+    t = warm_up()
     mark_cached()
     return t
 
 
 def main() -> int:
-    from teach_sgd.engine.runner import warm_up
+    from teach_sgd.engine.warmup import all_kernels, warm_up
 
     t0 = time.perf_counter()
-    for i, algo in enumerate(ALGOS, 1):
-        warm_up((algo,))
-        print(f"{i}/{len(ALGOS)} {algo} {time.perf_counter() - t0:.1f}s", flush=True)
+    kernels = all_kernels()
+    for i, kernel in enumerate(kernels, 1):
+        warm_up([kernel])
+        print(f"{i}/{len(kernels)} {' '.join(kernel)} {time.perf_counter() - t0:.1f}s", flush=True)
     mark_cached()
     return 0
 

@@ -1,0 +1,71 @@
+"""Compiling the kernels before a run's clock starts, and saying so while it happens.
+
+numba compiles a kernel on its first call, once per model (the model kind is a type: models/__init__.py), and
+caches the machine code on disk. Compiling holds the GIL for seconds and must never happen inside a timed
+run, so every front end warms the (algorithm, model) pairs it is about to run first:
+
+    warm_up([("leashed", "mlp")], on_compile=print_progress)   # seconds spent; cached code loads in ~1 s
+
+`on_compile(i, n, what)` is called only for a stage that really compiles (numba's "numba:compile" event
+fires on compiles, not on cache loads), so "compiling…" is never shown when the cache is warm.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from itertools import product
+
+from numba.core import event
+
+from teach_sgd.engine.config import ALGOS, MODELS
+
+_warm: set[tuple[str, str]] = set()  # (algo, model) pairs this process has compiled or loaded
+
+
+def is_warm(algo: str, model: str) -> bool:
+    return (algo, model) in _warm
+
+
+def all_kernels() -> list[tuple[str, str]]:
+    return list(product(ALGOS, MODELS))
+
+
+class _FirstCompile(event.Listener):
+    """Calls `announce()` at the first real compile of a stage (and only then)."""
+
+    def __init__(self, announce: Callable[[], None]):
+        self.announce = announce
+        self.fired = False
+
+    def on_start(self, ev) -> None:
+        if not self.fired:
+            self.fired = True
+            self.announce()
+
+    def on_end(self, ev) -> None:
+        pass
+
+
+def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
+            on_compile: Callable[[int, int, str], None] | None = None) -> float:
+    """Compile (or load from the cache) the kernel of every (algo, model) pair; returns the seconds spent.
+
+    Each kernel is called once on a tiny synthetic run with the stop flag already set: it returns at once,
+    but numba must first compile its whole call graph for that model.
+    """
+    from teach_sgd.engine import layout as L
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import KERNELS, Runner
+
+    todo = [k for k in dict.fromkeys(all_kernels() if kernels is None else kernels) if k not in _warm]
+    t = time.perf_counter()
+    for i, (algo, model) in enumerate(todo, 1):
+        what = f"the {algo} kernel for the {model.upper()}"
+        listener = _FirstCompile(lambda: on_compile and on_compile(i, len(todo), what))
+        with event.install_listener("numba:compile", listener):
+            warm = Runner(RunConfig(algo=algo, model=model, threads=1, dataset="synthetic", updates=1,
+                                    eval_samples=8))
+            warm.state.control[L.STOP] = 1
+            KERNELS[algo](*warm.state.kernel_args(0))
+        _warm.add((algo, model))
+    return time.perf_counter() - t
