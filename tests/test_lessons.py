@@ -424,3 +424,62 @@ def test_resolve_finds_a_lesson_or_fails_as_a_usage_error():
     with pytest.raises(LessonNotFound) as info:
         resolve(None, "99")
     assert isinstance(info.value, UsageError) and "teach-sgd lessons" in str(info.value)
+
+
+# ---- {cores}: lesson text about the machine reads the machine ---------------------------------------------------
+def test_cores_placeholder_is_the_machines_count(monkeypatch, tmp_path):
+    import os
+
+    from teach_sgd.lessons import machine
+
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert machine.cores() == expected >= 1
+    assert machine.machine_text("8 threads on {cores} cores") == f"8 threads on {expected} cores"
+    assert machine.machine_text("no placeholder {x}") == "no placeholder {x}"
+
+    # replaced everywhere in a lesson file when it loads: narrative, question, choices, explanations, rules
+    monkeypatch.setattr(machine, "cores", lambda: 64)
+    src = tmp_path / "cores.md"
+    src.write_text('''+++
+title = "On {cores} cores"
+minutes = 2
+summary = "Eight threads on {cores} cores."
+
+[[experiments]]
+id = "race"
+title = "SEQ on {cores} cores"
+base = { algo = "seq", threads = 1, updates = 50, seed = 0 }
+runs.seq = {}
+
+[[checkpoints]]
+id = "c"
+question = "How many cores: {cores}?"
+choices = { many = "more than 8 ({cores})", few = "8 or fewer" }
+answer = "'many' if {cores} > 8 else 'few'"
+explain = "This machine: {cores} cores, {seq.updates} updates, {min(4, {cores})} of 4 threads at once, {{cores} - 1} others."
++++
+
+# Lesson
+
+Only {cores} threads run at once.
+''')
+    lesson = load_lesson(src)
+    assert lesson.title == "On 64 cores" and lesson.summary == "Eight threads on 64 cores."
+    assert lesson.experiments[0].title == "SEQ on 64 cores"
+    assert "Only 64 threads run at once." in lesson.steps[0].text
+    cp = lesson.checkpoints[0]
+    assert cp.question == "How many cores: 64?" and cp.choice_text("many") == "more than 8 (64)"
+    results = run_experiment(lesson.experiments[0], Budget(updates=20))
+    v = evaluate(cp, results)
+    assert v.correct_choice == "many"
+    assert "This machine: 64 cores" in v.explanation and "4 of 4 threads" in v.explanation and "63 others" in v.explanation
+
+
+def test_shipped_lessons_never_write_a_core_count_or_cite_files_outside_the_project():
+    import re
+
+    for lesson in SHIPPED:
+        raw = lesson.path.read_text(encoding="utf-8")
+        # "{cores}" instead: a learner's machine is not the author's
+        assert not re.search(r"\bon (2|two) cores\b|\b2-core machine\b|\bhas (2|two)( cores)?\b", raw), lesson.id
+        assert "PAPERS.md" not in raw and "DESIGN.md" not in raw, lesson.id

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from teach_sgd.lessons import rules
+from teach_sgd.lessons.machine import machine_text
 from teach_sgd.lessons.schema import (
     ASK_WHEN, EXPERIMENT_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec, Step,
 )
@@ -155,7 +156,7 @@ def parse_lesson(text: str, path: Path) -> Lesson:
     if tomllib is None:  # pragma: no cover
         raise LessonLoadError([LessonError(str(path), 1, "reading lessons needs Python ≥ 3.11 (tomllib) or the "
                                                          "'tomli' package on Python 3.10")])
-    lines = text.lstrip("\ufeff").split("\n")
+    lines = machine_text(text).lstrip("\ufeff").split("\n")   # {cores} → this machine's count (machine.py)
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None or lines[first].strip() != FENCE:
         raise LessonLoadError([LessonError(str(path), (first or 0) + 1,

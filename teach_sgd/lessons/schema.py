@@ -140,7 +140,7 @@ class Lesson:
     experiments: tuple[Experiment, ...]
     checkpoints: tuple[Checkpoint, ...]
     steps: tuple[Step, ...]
-    papers: tuple[str, ...] = ()            # which PAPERS.md sections it draws on, e.g. ("A", "C")
+    papers: tuple[str, ...] = ()            # which sections of docs/papers.md it draws on, e.g. ("A", "C")
 
     def experiment(self, experiment_id: str) -> Experiment:
         return next(e for e in self.experiments if e.id == experiment_id)

@@ -7,7 +7,7 @@ Definition used everywhere in teach_sgd.sim:
     It is *in flight* in between. Its **delay** is the number of other iterations that completed while it
     was in flight. A schedule respects τ_max iff every iteration's delay is ≤ τ_max.
 
-In Leashed mode this is exactly the staleness of PAPERS.md, τ = t1 − t0: every completion is one publish.
+In Leashed mode this is exactly Leashed-SGD's staleness (docs/papers.md §A), τ = t1 − t0: every completion is one publish.
 A dropped Leashed gradient ends its iteration without completing it, so it delays nobody.
 
 The leash. A τ_max-bounded scheduler must refuse a step *before* a violation becomes unavoidable, not when it

@@ -80,7 +80,7 @@ class BoundedDelay:
 
 
 class StaleRead:
-    """The stale-read adversary (teach_sgd's own construction, PAPERS.md §B), for a machine leashed at τ.
+    """The stale-read adversary (teach_sgd's own construction, docs/papers.md §B), for a machine leashed at τ.
 
     Rounds, forever: threads 0, 1, …, τ each read the whole model and compute a gradient, all on the same x;
     then each in turn applies its update to completion. Thread k completes after k others that started after

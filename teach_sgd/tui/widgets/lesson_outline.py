@@ -37,7 +37,7 @@ class LessonOutline(Static):
         if lesson.summary:
             t.append(lesson.summary + "\n", style="italic")
         if lesson.papers:
-            t.append(f"Draws on PAPERS.md §{', §'.join(lesson.papers)}\n", style="dim")
+            t.append(f"Draws on docs/papers.md §{', §'.join(lesson.papers)}\n", style="dim")
         t.append("\nThe steps of this lesson\n", style="bold underline")
         for i, step in enumerate(lesson.steps):
             here = i == index
