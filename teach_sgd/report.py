@@ -33,6 +33,9 @@ def run_summary(r: RunResult) -> str:
         f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · parameter versions: peak {r.versions.peak}"
         f" (bound {r.versions.bound}), live at end {r.versions.live}, allocated {r.versions.allocated_total:,}",
     ]
+    if r.collapsed:
+        lines.append("collapsed: the model ended no better than chance, its loss stuck near ln(classes) — "
+                     "a step size too large kills the ReLUs; try a smaller lr")
     if c.target_loss is not None:
         ttt = f"{r.time_to_target_s:.2f} s" if r.time_to_target_s is not None else "not reached"
         lines.append(f"time to {c.target_loss:g} × initial loss: {ttt}")

@@ -8,12 +8,16 @@ import json
 import time
 
 import pytest
+from rich.text import Text
 
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.compare import CompareScreen
 from teach_sgd.tui.screens.playground import PlaygroundScreen
-from teach_sgd.tui.widgets.dashboard import Dashboard
-from teach_sgd.tui.widgets.thread_table import METRICS, ThreadTable
+from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
+from teach_sgd.tui.widgets.columns import ALGO_COLUMNS, columns_for
+from teach_sgd.tui.widgets.format import fmt_count
+from teach_sgd.tui.widgets.plots import VersionsPlot
+from teach_sgd.tui.widgets.thread_table import ThreadTable
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 from tui_helpers import SIZE, open_screen, sync, until
@@ -64,11 +68,27 @@ async def test_per_thread_numbers_equal_run_result(tmp_path, algo):
         assert table.row_count == result.config.threads == 2
         for t in result.threads:
             shown = table.numbers(t.thread)
-            for m in METRICS:
-                assert shown[m.key] == m.fmt(getattr(t, m.key)), (t.thread, m.key)
+            assert list(shown) == list(ALGO_COLUMNS[algo])  # this algorithm's columns, and only those
+            for c in columns_for(algo):
+                assert shown[c.key] == c.fmt(c.value((t,), result.params)), (t.thread, c.key)
+            assert shown["updates"] == f"{t.updates:,}"
         status = str(screen.dash.query_one("#status").content)
         assert f"{result.updates:,} updates" in status
         assert "FINISHED" in status
+        versions = screen.dash.query_one(VersionsPlot)
+        legend = Text.from_markup(versions.border_subtitle).plain
+        assert ("2m+1" in legend) == (algo == "leashed") and "m+1" in legend
+        assert len(legend) <= versions.size.width - 4  # whole, not cut
+
+
+def status_lines(dash) -> list[str]:
+    """The status line(s) of a dashboard as shown, each checked to fit the widget (nothing cut off)."""
+    status = dash.query_one(RunStatus)
+    lines = str(status.content).split("\n")
+    assert len(lines) == status.size.height
+    for line in lines:
+        assert Text(line).cell_len <= status.content_size.width, line
+    return lines
 
 
 @sync
@@ -85,7 +105,8 @@ async def test_pause_really_pauses(tmp_path):
         assert u1 == u2, "updates kept rising while paused"
         assert "PAUSED" in str(screen.dash.query_one("#status").content)
         table = screen.dash.query_one(ThreadTable)
-        assert sum(int(table.numbers(t)["updates"]) for t in range(2)) == u2  # the screen shows the frozen count
+        shown = [table.numbers(t)["updates"] for t in range(2)]
+        assert sum(int(n.replace(",", "")) for n in shown) == u2  # the screen shows the frozen count
         await pilot.press("space")
         assert not screen.runner.paused
         await asyncio.sleep(0.5)
@@ -129,21 +150,35 @@ async def test_compare_shows_both_runs_and_table(tmp_path):
         assert a.config.seed == b.config.seed
         for dash, r in zip(screen.query(Dashboard), screen.results):
             assert dash.result is r
+            shown = "\n".join(status_lines(dash))  # the final loss and accuracy are not cut off
+            assert "FINISHED" in shown and f"test acc {100 * r.accuracy_final:.1f}%" in shown
             table = dash.query_one(ThreadTable)
             for t in r.threads:
-                assert table.numbers(t.thread)["updates"] == str(t.updates)
+                assert table.numbers(t.thread)["updates"] == fmt_count(t.updates)
         results = screen.query_one("#results")
         assert [str(c.label) for c in results.columns.values()][1:] == \
             ["A: HOGWILD! m=2", "B: Leashed-SGD m=2 Tp=inf"]
-        assert results.get_row("updates")[1:] == [str(a.updates), str(b.updates)]
-        assert results.get_row("CAS fail")[1] == "0"  # HOGWILD! has no CAS
+        assert results.get_row("updates")[1:] == [fmt_count(a.updates), fmt_count(b.updates)]
+        # the contrast: HOGWILD! observed its writes and counted the lost ones; Leashed-SGD loses none
+        observed = sum(t.sampled_writes for t in a.threads)
+        lost = sum(t.lost_updates_sampled for t in a.threads)
+        assert observed > 0 and observed >= a.updates
+        assert results.get_row("observed")[1:] == [fmt_count(observed), "—"]
+        assert results.get_row("lost")[1:] == [fmt_count(lost), "0"]
+        assert results.get_row("torn")[2] == "0"
+        assert results.get_row("cas_fail")[1] == "—"  # HOGWILD! has no CAS: not a column of zeros
+        assert results.get_row("cas_fail")[2] == fmt_count(sum(t.cas_fail for t in b.threads))
+        assert "lock_wait" not in results.rows  # neither run takes a lock
+        message = str(screen.query_one("#message").content)
+        assert f"HOGWILD! lost {fmt_count(lost)} of {fmt_count(observed)} observed writes; Leashed-SGD lost 0" \
+            in message
 
 
 @sync
 async def test_diverging_run_shows_it_and_stops(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to_end(app, pilot, timeout=15, algo="hogwild", lr="100000", budget="30s")
+        screen = await run_to_end(app, pilot, timeout=15, algo="hogwild", lr="10000", budget="30s")
         result = screen.dash.result
         assert result.diverged and result.status == "diverged"
         assert result.wall_s < 10  # stopped, not run to the 30 s budget
@@ -198,3 +233,37 @@ async def test_command_palette_has_every_screen(tmp_path):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for name in ("Home", "Playground", "Compare", "Help", "Lesson: A demo lesson"):
             assert name in titles
+
+
+@sync
+async def test_focus_stays_in_the_field_where_the_user_was(tmp_path):
+    """Enter in a field starts the run; when it ends, typed digits still land in that field."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, budget="300")
+        seed = screen.query_one("#seed")
+        seed.focus()
+        await pilot.press("enter")
+        await until(lambda: screen.dash.result is not None)
+        await pilot.pause()
+        assert app.focused is seed
+        seed.value = ""
+        await pilot.press("4", "2")
+        assert seed.value == "42"
+
+
+@sync
+async def test_a_collapsed_run_is_named_on_screen(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to_end(app, pilot, algo="hogwild", lr="5", budget="600")
+        result = screen.dash.result
+        assert result.collapsed and result.status == "collapsed" and not result.diverged
+        assert screen.dash.has_class("-collapsed") and not screen.dash.has_class("-diverged")
+        assert "COLLAPSED" in str(screen.dash.query_one("#banner").content)
+        assert screen.dash.query_one("#banner").display
+        assert "COLLAPSED" in status_lines(screen.dash)[0]
+        screen.query_one("#lr").value = "0.05"
+        await pilot.press("s")  # a new run clears the banner
+        await until(lambda: screen.dash.result is not None and not screen.dash.result.collapsed)
+        assert not screen.dash.has_class("-collapsed")

@@ -21,6 +21,24 @@ from teach_sgd.engine.layout import (
 
 THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done")
 
+# A run *collapsed* when it did not diverge yet ended knowing nothing: test accuracy at most chance (1/classes) +
+# COLLAPSE_ACCURACY_MARGIN and the loss within COLLAPSE_LOSS_BAND (relative) of ln(classes), the loss of a model
+# whose output no longer depends on its input (dead ReLUs after too large a step). An untrained model sits
+# there too, so a run needs COLLAPSE_MIN_UPDATES updates before it can be called collapsed (at lr 0.05 the MLP
+# is at ~60% accuracy by then; at lr 5 it is at 10% and loss 2.33-2.47 for good).
+COLLAPSE_ACCURACY_MARGIN = 0.05
+COLLAPSE_LOSS_BAND = 0.15
+COLLAPSE_MIN_UPDATES = 100
+
+
+def is_collapsed(diverged: bool, updates: int, loss_final: float, accuracy_final: float, n_classes: int) -> bool:
+    """The collapse rule above (the one place it is defined)."""
+    if diverged or updates < COLLAPSE_MIN_UPDATES or not (math.isfinite(loss_final) and math.isfinite(accuracy_final)):
+        return False
+    chance_loss = math.log(n_classes)
+    return (accuracy_final <= 1.0 / n_classes + COLLAPSE_ACCURACY_MARGIN
+            and abs(loss_final - chance_loss) <= COLLAPSE_LOSS_BAND * chance_loss)
+
 
 @dataclass(frozen=True)
 class ThreadStats:
@@ -95,6 +113,7 @@ class RunSnapshot:
     """The live state of a run, copied out at one moment (safe to take at 20 Hz)."""
 
     config: RunConfig
+    params: int
     status: str  # "ready", "running", "paused", "stopping", "finished", "stopped", "diverged", "error"
     elapsed_s: float
     updates: int
@@ -132,7 +151,8 @@ def _finite_or_none(x: float) -> float | None:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Everything a finished (or stopped, or diverged) run measured."""
+    """Everything a finished (or stopped, diverged, collapsed) run measured. Status "collapsed" is a run that ran
+    to its end and collapsed (`is_collapsed`); a stopped run keeps status "stopped", its `collapsed` says it."""
 
     config: RunConfig
     params: int
@@ -152,6 +172,7 @@ class RunResult:
     loss_curve: tuple[tuple[float, float, float], ...]
     theta_final: np.ndarray = field(repr=False, compare=False)
     lost_update_mass: float | None = None  # audit runs: Σ|θ0 + Σ applied − θ_final|, over all coordinates
+    collapsed: bool = False
 
     @property
     def updates_per_s(self) -> float:
@@ -188,6 +209,7 @@ class RunResult:
             "loss_final": _finite_or_none(self.loss_final),
             "accuracy_final": _finite_or_none(self.accuracy_final),
             "diverged": self.diverged,
+            "collapsed": self.collapsed,
             "target_loss": c.target_loss,
             "time_to_target_s": self.time_to_target_s,
             "staleness": {

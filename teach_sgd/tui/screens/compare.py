@@ -1,4 +1,10 @@
-"""CompareScreen: two configurations on the same seed and data, side by side and live, then a results table."""
+"""CompareScreen: two configurations on the same seed and data, side by side and live, then a results table.
+
+The results table has one column per run: the run's own rows (status, throughput, loss, accuracy), then every
+per-algorithm column of either run (`columns.ALGO_COLUMNS`, totals over the run's threads), then memory and
+failure. So the contrast the tool exists to show is on screen at the end: "HOGWILD! lost 1,234 of 98,000
+observed writes; Leashed-SGD lost 0".
+"""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +20,8 @@ from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
-from teach_sgd.tui.widgets.format import fmt_loss
+from teach_sgd.tui.widgets.columns import COLUMNS, columns_for
+from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -27,23 +34,39 @@ def _acc(r) -> str:
     return f"{100 * acc:.1f}" if acc is not None and math.isfinite(acc) else "—"
 
 
-# (row label, value of one RunResult as shown) — the results table has one column per run
-RESULT_ROWS = (
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+# (row label, value of one RunResult as shown): the rows before and after the per-algorithm columns
+RUN_ROWS = (
     ("status", lambda r: r.status),
-    ("updates", lambda r: f"{r.updates:d}"),
-    ("updates/s", lambda r: f"{r.updates_per_s:,.0f}"),
+    ("updates/s", lambda r: fmt_rate(r.updates_per_s)),
     ("wall s", lambda r: f"{r.wall_s:.2f}"),
     ("loss initial", lambda r: fmt_loss(r.loss_initial)),
     ("loss final", lambda r: fmt_loss(r.loss_final)),
     ("accuracy %", _acc),
-    ("τ mean", lambda r: f"{r.staleness_mean:.2f}"),
-    ("τ max", lambda r: f"{r.staleness_max:d}"),
-    ("CAS fail", lambda r: f"{sum(t.cas_fail for t in r.threads):d}"),
-    ("dropped", lambda r: f"{sum(t.dropped for t in r.threads):d}"),
-    ("lock wait s", lambda r: f"{sum(t.lock_wait_s for t in r.threads):.3f}"),
-    ("peak versions", lambda r: f"{r.versions.peak:d} (bound {r.versions.bound})"),
-    ("diverged", lambda r: "yes" if r.diverged else "no"),
 )
+END_ROWS = (
+    ("peak versions", lambda r: f"{fmt_count(r.versions.peak)} (bound {fmt_count(r.versions.bound)})"),
+    ("diverged", lambda r: _yes(r.diverged)),
+    ("collapsed", lambda r: _yes(r.collapsed)),
+)
+
+
+def lost_updates_story(results) -> str | None:
+    """'HOGWILD! lost 1,234 of 98,000 observed writes; Leashed-SGD lost 0' (None when no run is HOGWILD!)."""
+    if not any(r.config.algo == "hogwild" for r in results):
+        return None
+    lost, observed = COLUMNS["lost"], COLUMNS["observed"]
+    parts = []
+    for r in results:
+        algo = r.config.algo
+        part = f"{ALGO_NAMES[algo]} lost {lost.cell(algo, r.threads, r.params)}"
+        if algo == "hogwild":
+            part += f" of {observed.cell(algo, r.threads, r.params)} observed writes"
+        parts.append(part)
+    return "; ".join(parts)
 
 
 class CompareScreen(RunScreen):
@@ -155,14 +178,20 @@ class CompareScreen(RunScreen):
         self.table.add_column("", key="metric")
         for tag, r in zip("AB", self.results):
             self.table.add_column(f"{tag}: {self.label(r.config)}", key=tag)
-        for label, value in RESULT_ROWS:
+        for label, value in RUN_ROWS:
+            self.table.add_row(label, *(value(r) for r in self.results), key=label)
+        for col in columns_for(*(r.config.algo for r in self.results)):
+            self.table.add_row(col.name, *(col.cell(r.config.algo, r.threads, r.params) for r in self.results),
+                               key=col.key)
+        for label, value in END_ROWS:
             self.table.add_row(label, *(value(r) for r in self.results), key=label)
         a, b = self.results
         summary = []
         if a.updates_per_s > 0 and b.updates_per_s > 0:
             summary.append(f"B/A throughput {b.updates_per_s / a.updates_per_s:.2f}×")
-        summary.append(f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
-        self.say("done — " + " · ".join(summary) + " — e exports, s runs again", "cyan")
+        summary.append(lost_updates_story(self.results)
+                       or f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
+        self.say("done — " + " · ".join(summary), "cyan")  # the footer shows e (export) and s (again)
 
     def _plot(self, force: bool = False) -> None:
         series = []

@@ -7,13 +7,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
+from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
 from teach_sgd.tui.widgets.too_small import TooSmall
 
-HELP = """\
+HELP = f"""\
 # teach-sgd — help
 
 Real threads race through asynchronous SGD. Every number on the dashboard is read live from the engine
-(10–20 times a second); nothing is simulated.
+({SAMPLE_HZ:g} times a second); nothing is simulated.
 
 ## Screens
 - **Home** — lessons, the Playground, Compare, this help.
@@ -33,21 +34,28 @@ Real threads race through asynchronous SGD. Every number on the dashboard is rea
 | step lr | the step size η; too large and the loss explodes |
 | batch | mini-batch size per gradient |
 | persist Tp | Leashed-SGD persistence bound: failed CAS retries before a gradient is dropped (`inf` = never drop) |
-| budget | `3000` updates, `10s` seconds, or `2ep` epochs |
+| budget | a number of updates (`3000`), of seconds (`10s`) or of epochs (`2ep`) |
 | seed | the same seed gives the same data order and initial model |
 
 Press **Enter** in a field (or **s** elsewhere) to start; starting again restarts with the new settings.
 
 ## The dashboard
-- **Status line** — state (RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED), seconds, published updates,
-  updates/s, current loss (and the initial loss), accuracy on held-out samples.
-- **threads** — one row per worker thread. *updates*: updates it published. *CAS ok / CAS fail*:
-  successful and failed compare-and-swaps on the version pointer (Leashed-SGD only; a failure means another
-  thread published first, so the update is rebuilt on the newer version). *dropped*: gradients thrown away
-  after Tp failed retries. *τ mean / τ max*: staleness of its updates. *lock wait s*: seconds spent waiting
-  for the lock (LOCK only). Each bar is scaled to the largest value in its column; the thread holding that
-  maximum is drawn bright, so the busiest and the most-retrying thread stand out. Move the cursor (↑/↓) to
-  select a thread.
+- **Status line** — state (RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, COLLAPSED), seconds, published
+  updates, updates/s, current loss (and the initial loss), accuracy (training samples while running, the
+  test split at the end).
+- **threads** — one row per worker thread, with the columns its algorithm has (no column of zeros).
+  Every algorithm: *state* (what the thread is doing now), *updates* it published, *τ mean / τ max*: the
+  staleness of its updates.
+  LOCK: *lock wait s*, seconds spent waiting for the lock; *µs/upd*, that wait per published update.
+  HOGWILD!: *torn*: reads of θ during which another thread applied an update (the copy may be part old, part
+  new); *observed*: writes watched for lost updates (every 1009th coordinate is written with an atomic
+  exchange); *lost*: of those, writes that overwrote another thread's write; *≈total*: the lost updates
+  over every coordinate, estimated as lost / observed × coordinates written.
+  Leashed-SGD: *CAS ok / CAS fail*, successful and failed compare-and-swaps on the version pointer (a failure
+  means another thread published first, so the update is rebuilt on the newer version); *retry/upd*,
+  failures per published update; *dropped*, gradients thrown away after Tp failed retries.
+  Each bar is scaled to the largest value in its column; the thread holding that maximum is drawn bright, so
+  the busiest and the most-retrying thread stand out. Move the cursor (↑/↓) to select a thread.
 - **staleness τ** — histogram of τ = the number of versions published between the one a thread read and
   the one its update landed on. Left: all threads; right: the selected thread. The last row folds the tail.
 - **live versions** — how many parameter vectors exist over time. Leashed-SGD builds a new version per
@@ -56,6 +64,11 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 - **loss** — training loss over wall-clock seconds, log scale (plotext).
 - **updates/s** — throughput over time (sparkline), now and mean.
 - A **DIVERGED** banner appears when the loss becomes non-finite or explodes; the run is stopped.
+- A **COLLAPSED** banner appears when a run ends no better than chance with its loss stuck near ln(classes)
+  (ln 10 ≈ 2.30): too large a step killed the ReLUs, and the model no longer depends on its input.
+- **results** (Compare) — one column per run: status, throughput, loss, accuracy, then the columns of both
+  algorithms as totals ("—" where a run's algorithm has no such number; lost updates and torn reads are 0
+  by construction for LOCK and Leashed-SGD), peak versions, diverged, collapsed.
 
 ## Keys
 | key | action |

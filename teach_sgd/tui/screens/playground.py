@@ -72,7 +72,6 @@ class PlaygroundScreen(RunScreen):
             [self.runner] = runners
             self.dash.start(self.runner)
             self.say("running — space pauses, x stops, s restarts with the settings above", "dim")
-            self.dash.query_one("ThreadTable").focus()
 
     def action_pause(self) -> None:
         paused = self.dash.toggle_pause()

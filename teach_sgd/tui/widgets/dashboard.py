@@ -1,7 +1,7 @@
 """Dashboard: the live view of one Runner, reusable on the Playground, the Compare screen and in lessons.
 
     dash = Dashboard()                 # compose it anywhere
-    dash.start(runner)                 # starts the runner (if not started) and samples it at `hz`
+    dash.start(runner)                 # starts the runner (if not started) and samples it at SAMPLE_HZ
     on_dashboard_run_finished(msg)     # msg.result: the RunResult, posted once the threads have ended
     on_dashboard_run_diverged(msg)     # posted first when the loss exploded (the run is stopped for you)
 
@@ -25,22 +25,43 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from teach_sgd.tui.runs import stop_runner
-from teach_sgd.tui.widgets.format import fmt_loss, fmt_rate
+from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
 
+SAMPLE_HZ = 15.0  # snapshots a second: every live number on the dashboard (help and README quote it)
 STATUS_STYLE = {
     "ready": "dim", "starting": "yellow", "running": "bold green", "paused": "bold yellow",
     "stopping": "yellow", "finished": "bold cyan", "stopped": "bold yellow", "diverged": "bold white on red",
+    "collapsed": "bold white on red",
+}
+BANNERS = {
+    "diverged": "DIVERGED — the loss exploded, so the run was stopped. "
+                "Try a smaller step size (lr), fewer threads, or a consistent algorithm.",
+    "collapsed": "COLLAPSED — the model ended no better than chance and its loss is stuck near ln(classes): "
+                 "a step size too large killed its ReLUs. Try a smaller step size (lr).",
 }
 
 
 class RunStatus(Static):
-    """One line: state, time, updates, updates/s, loss, accuracy."""
+    """State, time, updates, updates/s, then loss and accuracy: on one line when it fits, else on two (Compare's
+    halves, a lesson's right pane), so the final loss and accuracy are never cut off."""
 
-    def show_text(self, text: Text) -> None:
-        self.update(text, layout=False)  # fixed height: no layout pass per tick
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lines = 1
+
+    def show_text(self, text: Text, more: Text | None = None) -> None:
+        """Show `text`, and `more` after it: on the same line if both fit, else on a second line."""
+        lines = 1
+        if more is not None:
+            lines = 1 if text.cell_len + 2 + more.cell_len <= self.content_size.width else 2
+            text = Text.assemble(text, "  " if lines == 1 else "\n ", more)
+        if lines != self._lines:  # a new height needs a layout pass: only when it changes, not every tick
+            self._lines = lines
+            self.styles.height = lines
+        self.update(text, layout=False)
 
 
 class Dashboard(Widget):
@@ -50,7 +71,7 @@ class Dashboard(Widget):
     Dashboard { height: 1fr; layout: vertical; }
     Dashboard RunStatus { height: 1; padding: 0 1; }
     Dashboard #banner { display: none; height: auto; padding: 0 1; background: $error; color: $text; text-style: bold; }
-    Dashboard.-diverged #banner { display: block; }
+    Dashboard.-diverged #banner, Dashboard.-collapsed #banner { display: block; }
     Dashboard ThreadTable { border: round $primary 50%; border-title-color: $text; }
     Dashboard #lower { height: 1fr; }
     Dashboard StalenessHistogram { width: 1fr; min-width: 28; border: round $primary 50%; }
@@ -63,7 +84,8 @@ class Dashboard(Widget):
     """
 
     class RunFinished(Message):
-        """The run's threads have ended; `result` is its RunResult (status finished, stopped or diverged)."""
+        """The run's threads have ended; `result` is its RunResult (status finished, stopped, diverged or
+        collapsed)."""
 
         def __init__(self, dashboard: "Dashboard", result) -> None:
             super().__init__()
@@ -79,7 +101,7 @@ class Dashboard(Widget):
 
     selected_thread: reactive[int] = reactive(0, init=False)
 
-    def __init__(self, hz: float = 15.0, compact: bool = False, **kwargs) -> None:
+    def __init__(self, hz: float = SAMPLE_HZ, compact: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.hz = hz
         self.compact = compact
@@ -115,7 +137,6 @@ class Dashboard(Widget):
         self._table.border_subtitle = "bars ∝ column max · bright = the max · ↑↓ select"
         self._hist = self.query_one(StalenessHistogram)
         self._versions = self.query_one(VersionsPlot)
-        self._versions.border_subtitle = "[red]── bound 2m+1[/]  [#ff8700]── peak[/]"
         self._loss = self.query_one(LossPlot)
         self._rate_box = self.query_one("#rate", Vertical)
         self._rate_box.border_title = "updates/s"
@@ -142,7 +163,7 @@ class Dashboard(Widget):
         self._diverge_sent = False
         self._prev = None
         self._rates.clear()
-        self.remove_class("-diverged")
+        self.remove_class("-diverged", "-collapsed")
         self._table.clear_threads()
         self._versions.clear_plot()
         self._loss.clear_plot()
@@ -220,39 +241,39 @@ class Dashboard(Widget):
     def _show_snapshot(self, snap) -> None:
         cfg = snap.config
         rate = self._rate(snap)
-        self._table.show(snap.threads, cfg.algo)
+        self._table.show(snap.threads, cfg.algo, snap.params)
         if self.ticks % 3 == 1:  # the histogram changes slowly: ~5 Hz is plenty
             self._show_hist(snap.staleness_hist, snap.threads)
         label = self._label(cfg)
         self._loss.show([(label, snap.loss_curve)])
         self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
-        self._status.show_text(self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s,
-                                                 snap.updates, rate, snap.updates_per_s, snap.loss,
-                                                 snap.loss_initial, acc, cfg))
+        self._status.show_text(*self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s,
+                                                  snap.updates, rate, snap.updates_per_s, snap.loss,
+                                                  snap.loss_initial, acc, cfg))
         self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
         if snap.diverged:
-            self._show_diverged()
+            self._show_failed("diverged")
 
     def show_result(self, result) -> None:
         """Final view: every number is the RunResult's own (the counters no longer move)."""
         cfg = result.config
-        self._table.show(result.threads, cfg.algo)
+        self._table.show(result.threads, cfg.algo, result.params)
         self._show_hist(result.staleness_hist, result.threads)
         self._loss.show([(self._label(cfg), result.loss_curve)], force=True)
         self._versions.push(result.wall_s, result.versions, cfg.algo, cfg.threads, force=True)
-        self._status.show_text(self._status_line(result.status, result.wall_s, result.updates, None,
-                                                 result.updates_per_s, result.loss_final, result.loss_initial,
-                                                 result.accuracy_final, cfg, acc_label="test acc"))
+        self._status.show_text(*self._status_line(result.status, result.wall_s, result.updates, None,
+                                                  result.updates_per_s, result.loss_final, result.loss_initial,
+                                                  result.accuracy_final, cfg, acc_label="test acc"))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
-        if result.diverged:
-            self._show_diverged()
+        if result.diverged or result.collapsed:
+            self._show_failed("diverged" if result.diverged else "collapsed")
 
-    def _show_diverged(self) -> None:
-        if not self.has_class("-diverged"):
-            self.add_class("-diverged")
-            self._banner.update("DIVERGED — the loss exploded, so the run was stopped. "
-                                "Try a smaller step size (lr), fewer threads, or a consistent algorithm.")
+    def _show_failed(self, how: str) -> None:
+        """The banner under the status line: the run diverged or collapsed, and what to try instead."""
+        if not self.has_class(f"-{how}"):
+            self.add_class(f"-{how}")
+            self._banner.update(BANNERS[how])
 
     def _show_hist(self, hist, threads) -> None:
         tid = min(self.selected_thread, len(threads) - 1) if threads else 0
@@ -263,20 +284,22 @@ class Dashboard(Widget):
     def _label(cfg) -> str:
         return f"{cfg.algo} m={cfg.threads}" + (f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else "")
 
-    @staticmethod
-    def _status_line(status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg,
-                     acc_label: str = "train acc") -> Text:
+    def _status_line(self, status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg,
+                     acc_label: str = "train acc") -> tuple[Text, Text]:
+        """(state, run, time, updates, rate) and (loss, accuracy); compact leaves out the run, named above it."""
         t = Text()
         t.append(f" {status.upper()} ", style=STATUS_STYLE.get(status, "bold"))
-        t.append(f"  {Dashboard._label(cfg)}", style="bold")
+        if not self.compact:
+            t.append(f"  {Dashboard._label(cfg)}", style="bold")
         t.append(f"  {elapsed:6.2f} s  ")
-        t.append(f"{updates:,} updates", style="green")
+        t.append(f"{fmt_count(updates)} updates", style="green")
         t.append(f"  {fmt_rate(rate if rate is not None else mean_rate)}/s")
-        t.append(f"  loss {fmt_loss(loss0)} → ", style="dim")
-        t.append(fmt_loss(loss), style="bold")
+        more = Text()
+        more.append(f"loss {fmt_loss(loss0)} → ", style="dim")
+        more.append(fmt_loss(loss), style="bold")
         if acc is not None and math.isfinite(acc):
-            t.append(f"  {acc_label} {100 * acc:.1f}%")
-        return t
+            more.append(f"  {acc_label} {100 * acc:.1f}%")
+        return t, more
 
     # ---- thread selection ---------------------------------------------------------------------------
     @on(ThreadTable.ThreadSelected)

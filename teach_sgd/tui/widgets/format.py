@@ -17,7 +17,8 @@ def bar(value: float, maximum: float, width: int) -> str:
 
 
 def fmt_count(n: int) -> str:
-    return f"{n:d}"
+    """Counts everywhere on screen: with thousands separators (12,003), as the status line writes them."""
+    return f"{n:,d}"
 
 
 def fmt_rate(x: float) -> str:

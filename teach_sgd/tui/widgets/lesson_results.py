@@ -14,7 +14,7 @@ import math
 from rich.text import Text
 from textual.widgets import DataTable
 
-from teach_sgd.tui.widgets.format import fmt_loss
+from teach_sgd.tui.widgets.format import fmt_count, fmt_loss
 
 COLUMNS = (("run", "run"), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
            ("time", "time s"), ("loss", "loss"), ("acc", "test acc"), ("state", ""))
@@ -67,9 +67,9 @@ class RunResultsTable(DataTable):
             return
         acc = r.accuracy_final
         state = {"finished": ("done", "cyan"), "stopped": ("stopped", "yellow"),
-                 "diverged": ("DIVERGED", "bold red")}.get("diverged" if r.diverged else r.status,
-                                                           (r.status, ""))
-        self.update_cell(name, "updates", f"{r.updates:,}")
+                 "diverged": ("DIVERGED", "bold red"), "collapsed": ("COLLAPSED", "bold red"),
+                 }.get("diverged" if r.diverged else r.status, (r.status, ""))
+        self.update_cell(name, "updates", fmt_count(r.updates))
         self.update_cell(name, "time", f"{r.wall_s:.2f}")
         self.update_cell(name, "loss", fmt_loss(r.loss_final))
         self.update_cell(name, "acc", f"{100 * acc:.1f}%" if acc is not None and math.isfinite(acc) else "—")

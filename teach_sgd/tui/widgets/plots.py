@@ -102,27 +102,60 @@ def _pow10_label(k: float) -> str:
     return f"{v:.3g}"
 
 
+# The legend of the versions plot's lines, on its bottom border: the longest that fits the panel, so a narrow one
+# (a lesson's right pane) shows a short legend rather than a cut one. Leashed-SGD draws the bound 2m+1 (red) and
+# the peak (orange); LOCK and HOGWILD! draw their constant m+1 (red).
+LEGENDS = {
+    "leashed": ((("── bound 2m+1", "red"), ("── peak", "#ff8700")),
+                (("─ 2m+1", "red"), ("─ peak", "#ff8700")),
+                (("─2m+1", "red"), ("─peak", "#ff8700")),
+                (("─2m+1", "red"),)),
+    "other": ((("── m+1: θ + a copy per thread", "red"),), (("── m+1", "red"),), (("─m+1", "red"),)),
+}
+
+
+def legend(algo: str | None, width: int) -> str:
+    """The longest legend for `algo` that fits in `width` cells, as markup ('' if none does)."""
+    for parts in LEGENDS["leashed" if algo == "leashed" else "other"]:
+        if sum(len(text) for text, _ in parts) + 2 * (len(parts) - 1) <= width:
+            return "  ".join(f"[{colour}]{text}[/]" for text, colour in parts)
+    return ""
+
+
 class VersionsPlot(ThrottledPlot):
-    """Live parameter versions over time, with the bound 2m+1 and the peak."""
+    """Live parameter versions over time, with the bound (2m+1 for Leashed-SGD, else m+1) and the peak."""
 
     max_hz = 1.0
 
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = "live versions"
+        self._algo: str | None = None
         self.clear_plot()
         self._ts: list[float] = []
         self._live: list[int] = []
 
+    def on_resize(self) -> None:
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        # the bottom border minus its corners and a cell of margin at each end
+        self.border_subtitle = legend(self._algo, self.size.width - 4) if self._algo else ""
+
     def clear_plot(self) -> None:
         self._data_key = None
         self._ts, self._live = [], []
+        self._algo = None
+        self._show_legend()
         plt = self.plt
         plt.clear_figure()
         plt.title("live parameter versions")
         self.refresh()
 
     def push(self, t: float, versions, algo: str, threads: int, force: bool = False) -> None:
+        if algo != self._algo:
+            self._algo = algo
+            self._show_legend()
         if not self._ts or t > self._ts[-1]:
             self._ts.append(t)
             self._live.append(versions.live)

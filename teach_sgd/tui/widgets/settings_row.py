@@ -6,6 +6,7 @@ the exception type whose message is shown to the user.
 """
 from __future__ import annotations
 
+from textual import events
 from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Label
 
@@ -15,12 +16,27 @@ class SettingsRow(HorizontalScroll):
     SettingsRow { height: 3; scrollbar-size-horizontal: 1; }
     SettingsRow .field { width: auto; height: 2; margin-right: 1; }
     SettingsRow .field Label { color: $text-muted; }
+    SettingsRow .field.-focused Label { color: $accent; text-style: bold; }
     """
 
+    can_focus = False   # Tab goes straight to the fields (a focused row would be an invisible stop)
     error: type[Exception] = ValueError
 
     def _field(self, label: str, widget) -> Vertical:
         return Vertical(Label(label), widget, classes="field")
+
+    # The focused field's label lights up with it (set here: Textual 8.2.8 restyles `:focus-within` only once).
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_field(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._mark_field(event.widget, False)
+
+    @staticmethod
+    def _mark_field(widget, focused: bool) -> None:
+        field = next((node for node in widget.ancestors if node.has_class("field")), None)
+        if field is not None:
+            field.set_class(focused, "-focused")
 
     def _value(self, wid: str) -> str:
         return str(self.query_one(f"#{wid}").value)

@@ -117,7 +117,6 @@ class SimSettings(SettingsRow):
     SimSettings #sim-n, SimSettings #sim-d { width: 4; }
     """
 
-    can_focus = False   # Tab goes straight to the fields
     error = SimConfigError
 
     class Applied(Message):

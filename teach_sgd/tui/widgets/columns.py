@@ -1,0 +1,102 @@
+"""Which numbers each algorithm has: the one table of per-algorithm columns.
+
+The thread table (one row per thread) and Compare's results table (one row per column, one column per run,
+the value taken over all the run's threads) both read ALGO_COLUMNS, so no algorithm shows a column it cannot
+have — no CAS columns for HOGWILD!, no lost updates for LOCK:
+
+    SEQ      updates
+    LOCK     updates · lock wait (s) · wait per update (µs) · τ mean · τ max
+    HOGWILD! updates · torn reads · writes observed (sampled) · of them lost · ≈ lost in all · τ mean · τ max
+    Leashed  updates · CAS ok · CAS fail · retries per update · dropped · τ mean · τ max
+
+(the thread table adds each thread's state). Where Compare sets two algorithms side by side, a column only
+one of them has reads "—" for the other, unless the other has it as 0 by construction (`zero_elsewhere`):
+a consistent algorithm loses no update and tears no read, and SEQ's updates are never stale. That 0 is the
+point of the comparison ("HOGWILD! lost 1,234 of 98,000 observed writes; Leashed-SGD lost 0").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from teach_sgd.engine.result import ThreadStats, staleness_mean
+from teach_sgd.tui.widgets.format import fmt_count
+
+Threads = Sequence[ThreadStats]
+
+
+def _sum(field: str) -> Callable[[Threads, int], float]:
+    return lambda ts, params: sum(getattr(t, field) for t in ts)
+
+
+def _per_update(field: str, scale: float = 1.0) -> Callable[[Threads, int], float]:
+    def value(ts: Threads, params: int) -> float:
+        updates = sum(t.updates for t in ts)
+        return scale * sum(getattr(t, field) for t in ts) / updates if updates else 0.0
+    return value
+
+
+def lost_estimate(ts: Threads, params: int) -> float:
+    """Lost updates over all coordinates: the lost fraction of the observed (sampled) writes × every coordinate
+    written (each update writes all `params` coordinates)."""
+    observed = sum(t.sampled_writes for t in ts)
+    lost = sum(t.lost_updates_sampled for t in ts)
+    return lost / observed * sum(t.updates for t in ts) * params if observed else 0.0
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str   # thread-table header
+    name: str    # Compare's row label
+    value: Callable[[Threads, int], float]  # over a group of threads (one thread, or all), given the model's size
+    fmt: Callable[[float], str]
+    width: int   # characters for the number in the thread table
+    colour: str
+    zero_elsewhere: bool = False  # an algorithm without this column has it as 0 by construction
+
+    def cell(self, algo: str, threads: Threads, params: int) -> str:
+        """This column's value for a run of `algo` (its threads), as Compare shows it."""
+        if self.key in ALGO_COLUMNS[algo]:
+            return self.fmt(self.value(threads, params))
+        return self.fmt(0) if self.zero_elsewhere else "—"
+
+
+def _count(v: float) -> str:
+    return fmt_count(int(v))
+
+
+COLUMNS = {c.key: c for c in (
+    Column("updates", "updates", "updates", _sum("updates"), _count, 7, "green"),
+    Column("lock_wait", "lock wait s", "lock wait s", _sum("lock_wait_s"), lambda v: f"{v:.3f}", 7, "blue"),
+    Column("wait_per_update", "µs/upd", "lock wait µs per update", _per_update("lock_wait_s", 1e6),
+           lambda v: f"{v:,.1f}", 7, "blue"),
+    Column("torn", "torn", "torn reads", _sum("torn_reads"), _count, 7, "red", zero_elsewhere=True),
+    Column("observed", "observed", "writes observed (sampled)", _sum("sampled_writes"), _count, 8, "cyan"),
+    Column("lost", "lost", "lost updates (observed)", _sum("lost_updates_sampled"), _count, 6, "magenta",
+           zero_elsewhere=True),
+    Column("lost_est", "≈total", "≈ lost updates in all", lost_estimate, _count, 9, "magenta",
+           zero_elsewhere=True),
+    Column("cas_ok", "CAS ok", "CAS ok", _sum("cas_success"), _count, 7, "cyan"),
+    Column("cas_fail", "CAS fail", "CAS fail", _sum("cas_fail"), _count, 7, "magenta"),
+    Column("retries", "retry/upd", "CAS retries per update", _per_update("cas_fail"), lambda v: f"{v:.2f}", 6,
+           "magenta"),
+    Column("dropped", "dropped", "dropped gradients", _sum("dropped"), _count, 6, "red"),
+    Column("tau_mean", "τ mean", "τ mean", lambda ts, params: staleness_mean(tuple(ts)), lambda v: f"{v:.2f}", 6,
+           "yellow", zero_elsewhere=True),
+    Column("tau_max", "τ max", "τ max", lambda ts, params: max((t.staleness_max for t in ts), default=0), _count,
+           5, "yellow", zero_elsewhere=True),
+)}
+
+ALGO_COLUMNS: dict[str, tuple[str, ...]] = {
+    "seq": ("updates",),
+    "lock": ("updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max"),
+    "hogwild": ("updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max"),
+    "leashed": ("updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max"),
+}
+
+
+def columns_for(*algos: str) -> tuple[Column, ...]:
+    """The columns of one algorithm, or of several side by side (in COLUMNS' order, each once)."""
+    keys = {k for a in algos for k in ALGO_COLUMNS[a]}
+    return tuple(c for k, c in COLUMNS.items() if k in keys)

@@ -1,0 +1,73 @@
+"""Collapse: a run that ends no better than chance, its loss stuck near ln(classes) (dead ReLUs after too large a
+step) is named, as divergence is — in the RunResult, its JSON, and the CLI summary. Real runs on the bundled
+MNIST subset: at lr 5 the MLP collapses within a few hundred updates, whatever the interleaving."""
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.result import COLLAPSE_MIN_UPDATES, is_collapsed
+from teach_sgd.engine.runner import Runner, run
+from teach_sgd.report import run_summary
+
+
+def mlp(**kw) -> RunConfig:
+    return RunConfig(**({"threads": 2, "dataset": "mnist", "updates": 1000, "seed": 0} | kw))
+
+
+@pytest.mark.parametrize("algo", ["hogwild", "leashed"])
+def test_a_collapsed_run_is_named_collapsed(algo):
+    r = run(mlp(algo=algo, lr=5.0))
+    # what collapse is, measured independently of the rule: chance accuracy, the loss of a constant output
+    assert r.accuracy_final == pytest.approx(0.1, abs=0.02)
+    assert abs(r.loss_final - math.log(10)) < 0.25
+    assert not r.diverged
+    assert r.collapsed and r.status == "collapsed"
+    data = r.to_json()
+    assert data["collapsed"] is True and data["status"] == "collapsed" and data["diverged"] is False
+    summary = run_summary(r)
+    assert summary.startswith(f"{algo}") and "\ncollapsed: 1,000 updates" in summary
+    assert "no better than chance" in summary and "smaller lr" in summary
+
+
+def test_a_run_that_learns_is_not_collapsed():
+    r = run(mlp(algo="hogwild", lr=0.05))
+    assert r.accuracy_final > 0.5
+    assert not r.collapsed and r.status == "finished"
+    assert r.to_json()["collapsed"] is False
+    assert "collapsed" not in run_summary(r)
+
+
+def test_a_stopped_collapsed_run_stays_stopped():
+    runner = Runner(mlp(algo="hogwild", lr=5.0, updates=None, seconds=30.0)).start()
+    t0 = time.monotonic()
+    while runner.snapshot().updates < 2 * COLLAPSE_MIN_UPDATES:
+        assert time.monotonic() - t0 < 20, "the run made no progress"
+        time.sleep(0.02)
+    runner.stop()
+    r = runner.wait()
+    assert r.status == "stopped"  # the lessons treat a stopped run as aborted: collapse must not hide that
+    assert r.collapsed
+
+
+@pytest.mark.parametrize("diverged, updates, loss, acc, expected", [
+    (False, 1000, 2.36, 0.10, True),                    # the HOGWILD! --lr 5 run of the issue
+    (False, 1000, 2.30, 0.149, True),                   # up to chance + 5 points
+    (False, 1000, 2.30, 0.16, False),                   # above that it learned something
+    (False, 1000, 0.59, 0.10, False),                   # a low loss is no collapse
+    (False, 1000, 2.7, 0.10, False),                    # far above ln 10 the loss is not a constant output's
+    (True, 1000, 2.36, 0.10, False),                    # diverged is named diverged, not collapsed
+    (False, COLLAPSE_MIN_UPDATES - 1, 2.30, 0.10, False),  # an untrained model is at chance too
+    (False, 1000, float("nan"), 0.10, False),
+])
+def test_collapse_rule(diverged, updates, loss, acc, expected):
+    assert is_collapsed(diverged, updates, loss, acc, 10) is expected
+
+
+def test_collapse_rule_scales_with_the_classes():
+    assert is_collapsed(False, 1000, math.log(2), 0.52, 2)
+    assert not is_collapsed(False, 1000, math.log(10), 0.10, 2)
+

@@ -1,0 +1,97 @@
+"""The per-algorithm columns (teach_sgd/tui/widgets/columns.py), shared by the thread table and Compare: each
+algorithm shows exactly the numbers it can have, a hidden column is one that is 0 by construction on a real
+run, and Compare says 0 or — for the other algorithm's columns. Plus the number formats and the versions
+legend that must fit its panel."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from teach_sgd.engine.config import ALGOS, RunConfig
+from teach_sgd.engine.runner import run
+from teach_sgd.tui.widgets.columns import ALGO_COLUMNS, COLUMNS, columns_for, lost_estimate
+from teach_sgd.tui.widgets.format import fmt_count
+from teach_sgd.tui.widgets.plots import legend
+
+
+@pytest.fixture(scope="module")
+def results():
+    """One short real run per algorithm (2 threads, 1 for SEQ)."""
+    return {algo: run(RunConfig(algo=algo, threads=1 if algo == "seq" else 2, dataset="synthetic", updates=400,
+                                batch=8, seed=1)) for algo in ALGOS}
+
+
+def test_each_algorithm_has_its_own_columns():
+    keys = {algo: [c.key for c in columns_for(algo)] for algo in ALGOS}
+    assert keys["seq"] == ["updates"]
+    assert keys["lock"] == ["updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max"]
+    assert keys["hogwild"] == ["updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max"]
+    assert keys["leashed"] == ["updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max"]
+    for algo in ALGOS:
+        assert set(keys[algo]) == set(ALGO_COLUMNS[algo])
+    # side by side: each column once, in the one order
+    assert [c.key for c in columns_for("hogwild", "leashed")] == [
+        "updates", "torn", "observed", "lost", "lost_est", "cas_ok", "cas_fail", "retries", "dropped",
+        "tau_mean", "tau_max"]
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_a_hidden_column_is_zero_on_a_real_run(results, algo):
+    """No column of zeros is shown, and none that could be non-zero is hidden."""
+    r = results[algo]
+    assert r.updates == 400
+    for key, col in COLUMNS.items():
+        if key not in ALGO_COLUMNS[algo]:
+            assert col.value(r.threads, r.params) == 0, (algo, key)
+
+
+def test_hogwild_observes_its_writes(results):
+    r = results["hogwild"]
+    observed = COLUMNS["observed"].value(r.threads, r.params)
+    assert observed >= r.updates  # every update writes at least one observed coordinate
+    lost = COLUMNS["lost"].value(r.threads, r.params)
+    assert 0 <= lost <= observed
+
+
+def test_compare_cells_say_zero_where_it_is_zero_by_construction(results):
+    hog, lea, lock, seq = (results[a] for a in ("hogwild", "leashed", "lock", "seq"))
+    cell = lambda key, r: COLUMNS[key].cell(r.config.algo, r.threads, r.params)  # noqa: E731
+    assert cell("lost", lea) == cell("lost_est", lea) == cell("torn", lea) == "0"
+    assert cell("lost", lock) == "0"
+    assert cell("observed", lea) == "—"  # Leashed-SGD observes no racy writes: there are none
+    assert cell("cas_fail", hog) == cell("dropped", hog) == cell("lock_wait", hog) == "—"
+    assert cell("tau_max", seq) == "0"
+    assert cell("updates", hog) == fmt_count(hog.updates)
+    assert cell("cas_fail", lea) == fmt_count(sum(t.cas_fail for t in lea.threads))
+    assert cell("observed", hog) == fmt_count(sum(t.sampled_writes for t in hog.threads))
+
+
+def test_lost_estimate_scales_the_observed_fraction_to_every_coordinate(results):
+    t = results["hogwild"].threads[0]
+    a = replace(t, updates=10, sampled_writes=1000, lost_updates_sampled=3)
+    b = replace(t, updates=30, sampled_writes=3000, lost_updates_sampled=1)
+    params = 100_000
+    assert lost_estimate((a,), params) == pytest.approx(3 / 1000 * 10 * params)
+    assert lost_estimate((a, b), params) == pytest.approx(4 / 4000 * 40 * params)  # pooled over threads
+    assert lost_estimate((replace(a, sampled_writes=0, lost_updates_sampled=0),), params) == 0
+
+
+def test_counts_have_thousands_separators():
+    assert fmt_count(12003) == "12,003"
+    assert fmt_count(999) == "999"
+    assert COLUMNS["updates"].fmt(2000.0) == "2,000"
+    assert COLUMNS["retries"].fmt(0.25) == "0.25"
+    assert COLUMNS["wait_per_update"].fmt(1234.5) == "1,234.5"
+
+
+@pytest.mark.parametrize("width", range(0, 40))
+def test_versions_legend_fits_its_panel(width):
+    for algo in ("leashed", "hogwild", "lock"):
+        text = legend(algo, width)
+        plain = text.replace("[red]", "").replace("[#ff8700]", "").replace("[/]", "")
+        assert len(plain) <= width
+        if algo != "leashed":
+            assert "2m+1" not in plain  # LOCK and HOGWILD! hold m + 1 vectors: their red line is m+1
+    assert "bound 2m+1" in legend("leashed", 22) and "peak" in legend("leashed", 22)
+    assert "2m+1" in legend("leashed", 6)
