@@ -1,30 +1,31 @@
-"""`teach-sgd`: the command line (DESIGN.md, "CLI contract").
+"""`teach-sgd`: the command line.
 
-    teach-sgd                      open the TUI at the lesson menu
-    teach-sgd lesson ID            open the TUI at one lesson
+    teach-sgd                      open the app (the lesson menu) in this terminal
+    teach-sgd lesson ID            open the app at one lesson
     teach-sgd lessons              list lessons
     teach-sgd run [OPTIONS]        one headless run: live progress on stderr, summary on stdout
     teach-sgd compare --algos A,B  the same options, one run per algorithm on the same seed and data
     teach-sgd simulate [OPTIONS]   the asynchrony simulator, headless
-    teach-sgd serve                the TUI in a browser on localhost (classroom projector)
+    teach-sgd serve                the app in a browser on localhost (classroom projector)
 
-Every bad value ends in one line on stderr and exit status 2; Ctrl-C stops the threads and still prints
-and writes what was measured (exit status 130).
+Options arrive as text and are parsed by the configurations themselves (RunConfig.from_mapping,
+SweepConfig.from_mapping): argparse here only names them. Exit statuses are in teach_sgd/errors.py.
 """
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-import threading
 import time
 
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
 
+FIRST_RUN_S = 15  # measured by benchmarks/bench_first_start.py on a quiet 2-core machine (README says the same)
 
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
+EPILOG = """\
+With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.
+
+exit status: 0 done · 2 bad input (an option, a lesson file, a data folder, an output path) · 130 Ctrl-C ·
+143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,83 +33,35 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-# ---- option types ---------------------------------------------------------------------------------
-def _int(low=None, high=None):
-    def parse(text):
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if (low is not None and v < low) or (high is not None and v > high):
-            rng = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"must be {rng}, got {v}")
-        return v
-    return parse
-
-
-def _positive_float():
-    def parse(text):
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        if not (math.isfinite(v) and v > 0):
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-        return v
-    return parse
-
-
-def _hidden(text):
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"takes comma-separated widths like 128,64, got {text!r}") from None
-    return widths
-
-
-def _persistence(text):
-    from teach_sgd.engine.config import ConfigError, parse_persistence
-    try:
-        return parse_persistence(text)
-    except ConfigError:
-        raise argparse.ArgumentTypeError(f"must be 0, 1, 2, … or inf, got {text!r}") from None
-
-
-def _fraction(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a fraction like 0.25, got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(
-            f"is a fraction of the initial loss between 0 and 1 (e.g. 0.25), got {text!r}")
-    return v
+# (flag, RunConfig key, help); every value is parsed by RunConfig.from_mapping
+RUN_OPTIONS = (
+    ("--threads", "threads", "worker threads m (default 2; seq always uses 1)"),
+    ("--model", "model", "mlp or cnn (default mlp)"),
+    ("--hidden", "hidden", "MLP hidden widths, e.g. 128,128 (default 128); the CNN's FC width"),
+    ("--dataset", "dataset", "mnist (the bundled 5,000 digits) or synthetic (default mnist)"),
+    ("--data-dir", "data_dir", "a folder with MNIST-format IDX files (full MNIST, Fashion-MNIST)"),
+    ("--lr", "lr", "step size η (default 0.05)"),
+    ("--batch", "batch", "mini-batch size (default 16)"),
+    ("--persistence", "persistence", "Leashed-SGD's persistence bound Tp: 0, 1, 2, … or inf (default inf)"),
+    ("--target-loss", "target_loss", "stop once loss ≤ FRACTION × initial loss; the time is recorded"),
+    ("--seed", "seed", "seed for the initial model, the batch order and the synthetic data (default 0)"),
+    ("--init", "init", "weight init: paper or he (default: the model's)"),
+)
+BUDGETS = (("--updates", "updates", "published updates (default 2000)"),
+           ("--seconds", "seconds", "run time in seconds"),
+           ("--epochs", "epochs", "passes over the training set"))
 
 
 def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
-    from teach_sgd.engine.config import ALGOS, DATASETS, MAX_THREADS, MODELS
+    from teach_sgd.engine.config import ALGOS
 
     if with_algo:
-        p.add_argument("--algo", default="leashed", choices=ALGOS,
-                       help="algorithm (default: leashed)")
-    p.add_argument("--threads", type=_int(1, MAX_THREADS), default=None,
-                   help="worker threads m (default: 2; seq always uses 1)")
-    p.add_argument("--model", default="mlp", choices=MODELS)
-    p.add_argument("--hidden", type=_hidden, default=(128,), help="MLP hidden widths, e.g. 128,128")
-    p.add_argument("--dataset", default="mnist", choices=DATASETS)
-    p.add_argument("--data-dir", default=None, help="folder with MNIST-format IDX files (full MNIST, Fashion-MNIST)")
-    p.add_argument("--lr", type=_positive_float(), default=0.05, help="step size η (default 0.05)")
-    p.add_argument("--batch", type=_int(1, 1024), default=16)
-    p.add_argument("--persistence", type=_persistence, default=None,
-                   help="Leashed-SGD persistence bound Tp: 0, 1, 2, … or inf (default inf)")
+        p.add_argument("--algo", help=f"one of {', '.join(ALGOS)} (default leashed)")
+    for flag, key, text in RUN_OPTIONS:
+        p.add_argument(flag, dest=key, help=text)
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--updates", type=_int(1), default=None, help="published updates (default 2000)")
-    budget.add_argument("--seconds", type=_positive_float(), default=None)
-    budget.add_argument("--epochs", type=_positive_float(), default=None)
-    p.add_argument("--target-loss", type=_fraction, default=None, metavar="FRACTION",
-                   help="stop once loss ≤ FRACTION × initial loss; the time is recorded")
-    p.add_argument("--seed", type=_int(0), default=0)
-    p.add_argument("--init", choices=["paper", "he"], default=None, help="weight init (default: the model's)")
+    for flag, key, text in BUDGETS:
+        budget.add_argument(flag, dest=key, help=text)
     p.add_argument("--no-telemetry", action="store_true", help="count updates only (to measure telemetry cost)")
     p.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
     p.add_argument("--csv", default=None, metavar="PATH", help="write the loss curve(s) as CSV")
@@ -117,9 +70,10 @@ def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from teach_sgd.sim import cli as sim_cli
 
-    parser = _Parser(prog="teach-sgd", description="Watch real threads race through asynchronous SGD.")
+    parser = _Parser(prog="teach-sgd", description="Watch real threads race through asynchronous SGD.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lessons", default=None, metavar="DIR", help="load lessons from DIR too")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     p = sub.add_parser("run", help="one headless training run")
     _add_run_options(p, with_algo=True)
     p = sub.add_parser("compare", help="run several algorithms on the same seed and data")
@@ -127,11 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, with_algo=False)
     p = sub.add_parser("simulate", help="the asynchrony simulator (Alistarh, De Sa, Konstantinov), headless")
     sim_cli.add_arguments(p)
-    p = sub.add_parser("lessons", help="list the lessons")
-    p = sub.add_parser("lesson", help="open the TUI at one lesson")
+    sub.add_parser("lessons", help="list the lessons")
+    p = sub.add_parser("lesson", help="open the app at one lesson")
     p.add_argument("id")
-    p = sub.add_parser("serve", help="serve the TUI to a browser on localhost")
-    p.add_argument("--port", type=_int(1, 65535), default=8000)
+    p = sub.add_parser("serve", help="serve the app to a browser on localhost")
+    p.add_argument("--port", default="8000")
+    from teach_sgd.sim import check_cli
+    check_cli.add_arguments(sub.add_parser("check", help="check every interleaving of a lock-free protocol"))
+    sub.add_parser("challenges", help="list the scheduler challenges and your best scores")
     return parser
 
 
@@ -139,32 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_from(args, algo: str):
     from teach_sgd.engine.config import RunConfig
 
-    threads = args.threads
-    if threads is None:
-        threads = 1 if algo == "seq" else 2
-    elif algo == "seq" and getattr(args, "command", "") == "compare":
-        threads = 1  # compare runs seq as the one-thread baseline beside the parallel ones
-    return RunConfig(
-        algo=algo, threads=threads, model=args.model, hidden=tuple(args.hidden),
-        dataset=args.dataset, data_dir=args.data_dir, lr=args.lr, batch=args.batch,
-        persistence=args.persistence, updates=args.updates, seconds=args.seconds, epochs=args.epochs,
-        target_loss=args.target_loss, seed=args.seed, init=args.init, telemetry=not args.no_telemetry,
-    ).budget().validate()
+    settings = {key: getattr(args, key) for _, key, _ in RUN_OPTIONS + BUDGETS}
+    settings.update(algo=algo, telemetry=not args.no_telemetry)
+    if algo == "seq":
+        settings["threads"] = None  # compare runs seq as the one-thread baseline beside the parallel ones
+        if args.command == "run" and args.threads not in (None, "1"):
+            settings["threads"] = args.threads  # …but `run --algo seq --threads 4` is a mistake to report
+    return RunConfig.from_mapping(settings, source="cli")
 
 
-def _warm_up(algos) -> None:
-    """Compile kernels before the clock starts; say so if it takes a while (first run only)."""
-    from teach_sgd.engine.runner import warm_up
+def _algos(args) -> list[str]:
+    from teach_sgd.engine.config import FIELDS
 
-    done = threading.Event()
+    if args.command == "run":
+        return [FIELDS["algo"](args.algo or "leashed", "--algo")]
+    algos = [a for a in (p.strip() for p in args.algos.split(",")) if a]
+    if not algos:
+        raise UsageError("--algos takes a comma-separated list of algorithms, e.g. lock,hogwild,leashed")
+    return [FIELDS["algo"](a, "--algos") for a in algos]
 
-    def announce():
-        if not done.wait(0.5):
-            print("compiling kernels (first run only, about 20–40 s)…", file=sys.stderr, flush=True)
 
-    threading.Thread(target=announce, daemon=True).start()
-    warm_up(tuple(algos))
-    done.set()
+def _say_compiling(i: int, n: int, what: str) -> None:
+    print(f"compiling {what} ({i} of {n}; first run only, about {FIRST_RUN_S} s on 2 cores)…",
+          file=sys.stderr, flush=True)
 
 
 def _progress_line(snap) -> str:
@@ -179,132 +133,107 @@ def _progress_line(snap) -> str:
     return line
 
 
-def _watch(runner) -> bool:
-    """Show live progress until the run ends; returns False if Ctrl-C stopped it."""
+def _watch(runner) -> None:
+    """Show live progress until the run ends (a stop signal raises errors.Stopped out of here)."""
     tty = sys.stderr.isatty()
-    last_line = -math.inf  # without a terminal: a line at once, then one every 5 s
-    try:
-        while not runner.join(0.2):
-            now = time.perf_counter()
-            if tty:
-                print("\r" + _progress_line(runner.snapshot()).ljust(100), end="", file=sys.stderr, flush=True)
-            elif now - last_line >= 5:
-                print(_progress_line(runner.snapshot()), file=sys.stderr, flush=True)
-                last_line = now
-        interrupted = False
-    except KeyboardInterrupt:
-        runner.stop()
-        runner.join()
-        interrupted = True
+    last_line = -1e9  # without a terminal: a line at once, then one every 5 s
+    while not runner.join(0.2):
+        now = time.perf_counter()
+        if tty:
+            print("\r" + _progress_line(runner.snapshot()).ljust(100), end="", file=sys.stderr, flush=True)
+        elif now - last_line >= 5:
+            print(_progress_line(runner.snapshot()), file=sys.stderr, flush=True)
+            last_line = now
     if tty:
         print("\r" + _progress_line(runner.snapshot()).ljust(100), file=sys.stderr, flush=True)
-    return not interrupted
 
 
-def _write_outputs(args, results) -> None:
-    from teach_sgd.engine.result import write_curves_csv
-    import json
-
-    if args.json:
-        if args.command == "run":
-            results[0].write_json(args.json)
-        else:
-            with open(args.json, "w") as f:
-                json.dump({"runs": [r.to_json() for r in results]}, f, indent=2)
-                f.write("\n")
-        print(f"wrote {args.json}", file=sys.stderr)
-    if args.csv:
-        write_curves_csv(results, args.csv)
-        print(f"wrote {args.csv}", file=sys.stderr)
-
-
-def _check_writable(args) -> None:
-    """Fail before training, not after, if an output path cannot be written."""
-    import os
-
-    for path in (args.json, args.csv):
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-            if not os.access(folder, os.W_OK):
-                raise UsageError(f"cannot write {path}: folder {folder} is not writable")
-
-
-def cmd_run(args, algos) -> int:
-    from teach_sgd.engine.runner import Runner
+def cmd_run(args, signals) -> int:
     from teach_sgd import report
+    from teach_sgd.engine.result import curves_csv, runs_json
+    from teach_sgd.engine.runner import Runner, dataset_for, model_for
+    from teach_sgd.engine.warmup import warm_up
+    from teach_sgd.output import check_writable, write_text
 
-    configs = [_config_from(args, a) for a in algos]
-    _check_writable(args)
-    runners = [Runner(c) for c in configs]  # loads data and validates everything before any compile
-    _warm_up(sorted(set(algos)))
-    results = []
-    completed = True
-    for runner in runners:
-        runner.start()
-        completed = _watch(runner)
-        results.append(runner.result())
-        if not completed:
+    configs = [_config_from(args, a) for a in _algos(args)]
+    outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv")) if path]
+    for path, label in outputs:
+        check_writable(path, label)
+    for c in configs:  # a data folder that cannot be read, or does not fit the model, fails before any compile
+        model_for(c, dataset_for(c))
+    warm_up(sorted({(c.algo, c.model) for c in configs}), on_compile=_say_compiling)
+
+    results, stopped = [], None
+    for config in configs:
+        runner = None
+        try:
+            runner = Runner(config)
+            runner.start()
+            _watch(runner)
+        except Stopped as s:
+            signals.shield()
+            stopped = s
+            if runner is not None:
+                runner.stop()
+                runner.join()
+        if runner is not None and runner.started:
+            results.append(runner.result())
+        if stopped:
             break
-    if args.command == "run":
-        print(report.run_summary(results[0]))
-    else:
-        print(report.compare_table(results))
-    _write_outputs(args, results)
-    if not completed:
-        print("interrupted: the threads were stopped; the numbers above are what was measured so far",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return 0
-
-
-def _algos(text: str) -> list[str]:
-    from teach_sgd.engine.config import ALGOS
-
-    algos = [a.strip() for a in text.split(",") if a.strip()]
-    bad = [a for a in algos if a not in ALGOS]
-    if not algos or bad:
-        raise UsageError(f"--algos takes a comma-separated list of {', '.join(ALGOS)}, got {text!r}")
-    return algos
+    signals.shield()  # the summary and the files are written whole, whatever arrives now
+    if not results:
+        print("teach-sgd: stopped before training started; nothing was measured", file=sys.stderr)
+        return signals.exit_status or EXIT_USAGE
+    print(report.run_summary(results[0]) if args.command == "run" else report.compare_table(results))
+    if args.json:
+        text = results[0].json_text() if args.command == "run" else runs_json(results)
+        print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)
+    if args.csv:
+        print(f"wrote {write_text(args.csv, curves_csv(results), '--csv')}", file=sys.stderr)
+    if stopped:
+        print(f"teach-sgd: stopped by {stopped}: the threads were stopped; the numbers above are what was "
+              "measured so far", file=sys.stderr)
+    return signals.exit_status or 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from teach_sgd.engine.config import ConfigError
-    from teach_sgd.data import DataError
-    from teach_sgd.sim.cli import UsageError as SimUsageError
+    from teach_sgd.signals import StopSignals
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.command == "run":
-            return cmd_run(args, [args.algo])
-        if args.command == "compare":
-            return cmd_run(args, _algos(args.algos))
-        if args.command == "simulate":
-            from teach_sgd.sim import cli as sim_cli
-            return sim_cli.run(args)
-        if args.command == "lessons":
-            from teach_sgd.lessons.cli import list_lessons
-            return list_lessons(args)
-        if args.command in (None, "lesson"):
-            from teach_sgd.tui.app import launch
-            return launch(lessons_dir=args.lessons, lesson_id=getattr(args, "id", None))
-        if args.command == "serve":
-            from teach_sgd.tui.serve import serve
-            return serve(port=args.port, lessons_dir=args.lessons)
-    except (UsageError, ConfigError, DataError, SimUsageError) as e:
-        print(f"teach-sgd: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("teach-sgd: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    with StopSignals() as signals:
+        try:
+            args = build_parser().parse_args(argv)
+            if args.command in ("run", "compare"):
+                return cmd_run(args, signals)
+            if args.command == "simulate":
+                from teach_sgd.sim import cli as sim_cli
+                return sim_cli.run(args)
+            if args.command == "challenges":
+                from teach_sgd.sim.challenges.cli import list_challenges
+                return list_challenges(args)
+            if args.command == "check":
+                from teach_sgd.sim import check_cli
+                return check_cli.run(args)
+            if args.command == "lessons":
+                from teach_sgd.lessons.cli import list_lessons
+                return list_lessons(args)
+            if args.command in (None, "lesson"):
+                from teach_sgd.tui.app import launch
+                return launch(lessons_dir=args.lessons, lesson_id=getattr(args, "id", None))
+            if args.command == "serve":
+                from teach_sgd.tui.serve import serve
+                return serve(port=args.port, lessons_dir=args.lessons)
+        except UsageError as e:
+            print(f"teach-sgd: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        except Stopped as s:
+            print(f"teach-sgd: stopped by {s}", file=sys.stderr)
+            return s.exit_status
     return 0
 
 
 if __name__ == "__main__":
-    # `python -m teach_sgd.cli`: run the imported module's main, so that errors raised as
-    # teach_sgd.cli.UsageError (e.g. by teach_sgd.lessons.cli) are the class main() catches, not __main__'s copy
+    # `python -m teach_sgd.cli`: run the imported module's main, so that the module's names are the ones
+    # the rest of the package imports, not __main__'s copies
     from teach_sgd.cli import main as _main
 
     sys.exit(_main())

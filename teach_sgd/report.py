@@ -24,9 +24,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def run_summary(r: RunResult) -> str:
     c = r.config
-    arch = "-".join(str(d) for d in (784, *c.hidden, 10)) if c.model == "mlp" else "cnn"
+    arch = r.architecture
     lines = [
-        f"{c.algo}{_persistence(r)} · {c.threads} thread{'s' * (c.threads != 1)} · {c.model} {arch} "
+        f"{c.algo}{_persistence(r)} · {c.threads} thread{'s' * (c.threads != 1)} · {arch} "
         f"({r.params:,} params) · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}",
         f"{r.status}: {r.updates:,} updates in {r.wall_s:.2f} s = {r.updates_per_s:,.0f} updates/s · "
         f"{_loss_change(r)} · test accuracy {100 * r.accuracy_final:.1f}%",

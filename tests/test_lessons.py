@@ -76,7 +76,7 @@ def test_shipped_lesson_runs_headless_and_checkpoints_evaluate(lesson, data_dir)
         if e.export:
             paths = export_results(results, data_dir / "exports", f"{lesson.id}-{e.id}")
             payload = json.loads(paths[0].read_text())
-            assert set(payload["runs"]) == set(e.run_names())
+            assert {r["name"] for r in payload["runs"]} == set(e.run_names())
 
 
 def test_lesson_1_asks_and_checks_on_its_own_numbers():
@@ -123,7 +123,7 @@ EXPECTED_ERRORS = {
     "bad_marker.md": (18, "the marker names experiment 'rase'"),
     "missing_minutes.md": (1, "minutes (the time the lesson takes) must be a whole number"),
     "unknown_experiment.md": (16, "unknown experiment 'racee' (did you mean race?)"),
-    "bad_sweep.md": (9, "lr values must be numbers, got 'fast'"),
+    "bad_sweep.md": (9, "lr must be a number above 0 and at most 10,000, got 'fast'"),
 }
 
 
@@ -382,7 +382,7 @@ def test_teach_sgd_lessons_lists_id_title_minutes(capsys):
 def test_teach_sgd_lessons_with_a_broken_folder(capsys):
     from teach_sgd.lessons.cli import list_lessons
 
-    assert list_lessons(SimpleNamespace(lessons=str(FIXTURES))) == 1
+    assert list_lessons(SimpleNamespace(lessons=str(FIXTURES))) == 2  # bad input, as every usage error
     out, err = capsys.readouterr()
     assert "90-good" in out and "01-one-thread" in out
     assert "unknown_metric.md:15: answer: unknown metric 'cas_fails'" in err

@@ -222,7 +222,7 @@ async def test_bad_settings_are_explained_and_change_nothing():
         machine = screen.machine
         screen.query_one("#sim-n").value = "12"
         await pilot.press("r")
-        assert screen.machine is machine and "threads must be 1 to 9" in message(screen)
+        assert screen.machine is machine and "threads must be a whole number from 1 to 9" in message(screen)
         screen.query_one("#sim-n").value = "2"
         screen.query_one("#sim-tau").value = "none"
         screen.query_one("#sim-scheduler").value = "stale-read"

@@ -67,6 +67,9 @@ def _load_idx_dir(folder: Path) -> Dataset:
             raise DataError(f"{paths[split + '_images']} holds {len(images)} images but "
                             f"{paths[split + '_labels']} holds {len(labels)} labels; the files do not belong "
                             "together, download them again.")
+        if len(images) == 0 or images.shape[1] == 0 or images.shape[2] == 0:
+            raise DataError(f"{paths[split + '_images']} holds no images ({'×'.join(map(str, images.shape))}); "
+                            "give files with at least one image in each of the training and test sets.")
         if labels.size and labels.max() > 9:
             raise DataError(f"{paths[split + '_labels']} has label {labels.max()}; only 10 classes (0-9) are "
                             "supported.")

@@ -1,11 +1,9 @@
-"""The Dataset record every run trains on, and the one error type the data layer raises."""
+"""The Dataset record every run trains on; the data layer raises errors.DataError."""
 from dataclasses import dataclass
 
 import numpy as np
 
-
-class DataError(Exception):
-    """A dataset could not be loaded; the message says what to do about it."""
+from teach_sgd.errors import DataError  # noqa: F401  (re-exported: the data layer's one error type)
 
 
 @dataclass

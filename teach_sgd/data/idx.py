@@ -5,6 +5,8 @@ with the number of dimensions, then each dimension as a big-endian uint32, then 
 Files may be gzip-compressed; the gzip magic (1f 8b) is recognised whatever the file is called.
 """
 import gzip
+import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ def read_idx(path: str | Path) -> np.ndarray:
             raw = gzip.decompress(raw)
     except FileNotFoundError:
         raise DataError(f"IDX file {path} does not exist; check the --data-dir folder.") from None
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:  # zlib.error: a corrupt gzip stream
         raise DataError(f"Could not read {path} ({e}); download the file again.") from None
 
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
@@ -37,7 +39,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{path} has a truncated IDX header; download the file again.")
     shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # Python ints: a corrupt header cannot overflow the check
     if len(raw) - header != expected:
         raise DataError(f"{path} holds {len(raw) - header} data bytes but its header {shape} promises {expected}; "
                         "the file is truncated or corrupt, download it again.")

@@ -1,23 +1,71 @@
 """RunConfig: the one description of a training run.
 
 The CLI, the Textual UI, the lessons and the tests all build a RunConfig and hand it to the Runner; nothing
-downstream re-parses options. `validate()` is where every bad value is caught, with a message that says
-what to do (the CLI turns ConfigError into one line on stderr and exit status 2).
+downstream re-parses options. `RunConfig.from_mapping(data, source)` parses what a user wrote (text from the
+command line or a form, TOML values from a lesson) and `validate()` checks a config built in code by the
+same rules: one parser per kind of value (teach_sgd/values.py), one limit per setting (FIELDS below). A bad
+value raises ConfigError with one sentence that says what to do.
 """
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+
+from teach_sgd import values as v
+from teach_sgd.errors import ConfigError
 
 ALGOS = ("seq", "lock", "hogwild", "leashed")
 MODELS = ("mlp", "cnn")
 DATASETS = ("mnist", "synthetic")
-MAX_THREADS = 256
+INITS = ("paper", "he")
 INF = None  # persistence bound Tp = ∞ is written as None (JSON null)
 
+# Limits: what the engine can hold without overflow (int64 nanoseconds, update and batch counters), and what
+# makes sense on a laptop. A value past them is a one-line error, never an overflow deep in a kernel.
+MAX_THREADS = 256
+MAX_UPDATES = 10**12
+MAX_SECONDS = 7 * 24 * 3600.0
+MAX_EPOCHS = 1e6
+MAX_PERSISTENCE = 10**6  # more retries than this is ∞ in all but name: say inf
+MAX_SEED = 2**32 - 1
 
-class ConfigError(ValueError):
-    """A RunConfig value that cannot run. The message is one sentence for the user."""
+# setting -> parser(value, label): the single declaration of what each setting accepts
+FIELDS = {
+    "algo": lambda x, at: v.choice(x, at, ALGOS),
+    "threads": lambda x, at: v.integer(x, at, 1, MAX_THREADS),
+    "model": lambda x, at: v.choice(x, at, MODELS),
+    "hidden": lambda x, at: v.widths(x, at, high=4096, max_layers=8),
+    "dataset": lambda x, at: v.choice(x, at, DATASETS),
+    "data_dir": lambda x, at: str(x),
+    "lr": lambda x, at: v.number(x, at, 0.0, 1e4),
+    "batch": lambda x, at: v.integer(x, at, 1, 1024),
+    "persistence": lambda x, at: v.bound_or_inf(x, at, MAX_PERSISTENCE),
+    "updates": lambda x, at: v.integer(x, at, 1, MAX_UPDATES),
+    "seconds": lambda x, at: v.number(x, at, 0.0, MAX_SECONDS),
+    "epochs": lambda x, at: v.number(x, at, 0.0, MAX_EPOCHS),
+    "target_loss": lambda x, at: _fraction(x, at),
+    "seed": lambda x, at: v.integer(x, at, 0, MAX_SEED),
+    "init": lambda x, at: v.choice(x, at, INITS),
+    "telemetry": lambda x, at: v.flag(x, at),
+    "audit": lambda x, at: v.flag(x, at),
+    "eval_every_s": lambda x, at: v.number(x, at, 0.0, 3600.0),
+    "eval_samples": lambda x, at: v.integer(x, at, 1, 100_000),
+    "diverge_factor": lambda x, at: v.number(x, at, 1.0, 1e6),
+}
+OPTIONAL = {"data_dir", "persistence", "updates", "seconds", "epochs", "target_loss", "init"}  # None allowed
+
+
+def _fraction(x, at: str) -> float:
+    f = v.number(x, at, 0.0, 1.0)
+    if f >= 1.0:
+        raise ConfigError(f"{at} is a fraction of the initial loss, between 0 and 1 (e.g. 0.25), got {f:g}",
+                          at.lstrip("-").replace("-", "_"))
+    return f
+
+
+def label(key: str, source: str) -> str:
+    """How a setting is named to the user: `--target-loss` on the command line, `target_loss` elsewhere."""
+    return "--" + key.replace("_", "-") if source == "cli" else key
 
 
 @dataclass(frozen=True)
@@ -44,50 +92,45 @@ class RunConfig:
     diverge_factor: float = 5.0  # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], source: str = "cli") -> "RunConfig":
+        """Parse settings as a user wrote them; None means "not given" (the default). `source` ("cli",
+        "lesson", "ui") only changes how settings are named in messages. The pseudo-setting `budget`
+        ("3000", "10s", "2ep") sets updates, seconds or epochs."""
+        raw = {k: x for k, x in data.items() if x is not None}
+        if "budget" in raw:
+            raw.update(v.budget(raw.pop("budget"), label("budget", source)))
+        kw = {}
+        for key, x in raw.items():
+            if key not in FIELDS:
+                raise ConfigError(f"unknown setting {key!r}; the settings are {', '.join(FIELDS)}", key)
+            kw[key] = FIELDS[key](x, label(key, source))
+        if kw.get("algo") == "seq":
+            kw.setdefault("threads", 1)
+        return cls(**kw).budget().validate(source)
+
     def budget(self) -> "RunConfig":
         """The same config with the default budget (2,000 updates) filled in when none was given."""
         if self.updates is None and self.seconds is None and self.epochs is None:
             return replace(self, updates=2000)
         return self
 
-    def validate(self) -> "RunConfig":
-        def bad(msg: str) -> None:
-            raise ConfigError(msg)
-
-        if self.algo not in ALGOS:
-            bad(f"unknown algorithm {self.algo!r}: choose one of {', '.join(ALGOS)}")
-        if self.model not in MODELS:
-            bad(f"unknown model {self.model!r}: choose mlp or cnn")
-        if self.dataset not in DATASETS:
-            bad(f"unknown dataset {self.dataset!r}: choose mnist or synthetic (or --data-dir for IDX files)")
-        if not isinstance(self.threads, int) or not 1 <= self.threads <= MAX_THREADS:
-            bad(f"--threads must be an integer from 1 to {MAX_THREADS}, got {self.threads!r}")
+    def validate(self, source: str = "cli") -> "RunConfig":
+        """Check every setting against FIELDS, and the rules between settings; returns self."""
+        for key, parse in FIELDS.items():
+            x = getattr(self, key)
+            if x is None and key in OPTIONAL:
+                continue
+            parsed = parse(x, label(key, source))
+            given = tuple(x) if isinstance(x, list) else x
+            if parsed != given or (isinstance(parsed, int) and not isinstance(given, int)):
+                raise ConfigError(f"{label(key, source)} must be given as {parsed!r}, not {x!r}", key)
         if self.algo == "seq" and self.threads != 1:
-            bad("seq is sequential SGD and runs on exactly one thread: use --threads 1 (or another --algo)")
-        if not self.hidden or any((not isinstance(h, int)) or h < 1 or h > 4096 for h in self.hidden):
-            bad(f"--hidden must be comma-separated layer widths from 1 to 4096, got {self.hidden!r}")
-        if len(self.hidden) > 8:
-            bad("--hidden allows at most 8 hidden layers")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            bad(f"--lr must be a positive number, got {self.lr!r}")
-        if not isinstance(self.batch, int) or not 1 <= self.batch <= 1024:
-            bad(f"--batch must be an integer from 1 to 1024, got {self.batch!r}")
-        if self.persistence is not None and (not isinstance(self.persistence, int) or self.persistence < 0):
-            bad(f"--persistence must be 0, 1, 2, … or inf, got {self.persistence!r}")
-        if self.updates is not None and (not isinstance(self.updates, int) or self.updates < 1):
-            bad(f"--updates must be a positive integer, got {self.updates!r}")
-        if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
-            bad(f"--seconds must be a positive number, got {self.seconds!r}")
-        if self.epochs is not None and not (math.isfinite(self.epochs) and self.epochs > 0):
-            bad(f"--epochs must be a positive number, got {self.epochs!r}")
-        if self.target_loss is not None and not (0 < self.target_loss < 1):
-            bad(f"--target-loss is a fraction of the initial loss, between 0 and 1 (e.g. 0.25), got {self.target_loss!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            bad(f"--seed must be a non-negative integer, got {self.seed!r}")
-        if self.init not in (None, "paper", "he"):
-            bad(f"--init must be paper or he, got {self.init!r}")
-        if not self.eval_every_s > 0 or not isinstance(self.eval_samples, int) or self.eval_samples < 1:
-            bad("eval_every_s and eval_samples must be positive")
+            raise ConfigError(f"seq is sequential SGD and runs on exactly one thread: use "
+                              f"{label('threads', source)} 1 (or another algorithm)", "threads")
+        if self.model == "cnn" and len(self.hidden) > 1:
+            raise ConfigError(f"the CNN has one hidden FC layer: give {label('hidden', source)} one width, "
+                              f"not {','.join(map(str, self.hidden))}", "hidden")
         return self
 
     @property
@@ -99,17 +142,3 @@ class RunConfig:
         d.pop("extra")
         d["hidden"] = list(self.hidden)
         return d
-
-
-def parse_persistence(text: str) -> int | None:
-    """'inf' / '∞' → None (retry until success); '0', '1', … → that bound."""
-    t = text.strip().lower()
-    if t in ("inf", "infinity", "∞", "none"):
-        return None
-    try:
-        value = int(t)
-    except ValueError:
-        raise ConfigError(f"--persistence must be 0, 1, 2, … or inf, got {text!r}") from None
-    if value < 0:
-        raise ConfigError(f"--persistence must be 0, 1, 2, … or inf, got {text!r}")
-    return value

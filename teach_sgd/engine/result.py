@@ -6,6 +6,7 @@ Both hold plain copies: a reader can keep them as long as it likes while the thr
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ class RunResult:
     theta_final: np.ndarray = field(repr=False, compare=False)
     lost_update_mass: float | None = None  # audit runs: Σ|θ0 + Σ applied − θ_final|, over all coordinates
     collapsed: bool = False
+    architecture: str = ""  # the model as built for the data, e.g. "mlp 784-128-10" (ModelSpec.architecture)
 
     @property
     def updates_per_s(self) -> float:
@@ -234,19 +236,31 @@ class RunResult:
             "accuracy_curve": [[t, _finite_or_none(acc)] for t, _, acc in self.loss_curve],
         }
 
+    def json_text(self) -> str:
+        """The run's JSON, as `teach-sgd run --json` writes it."""
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        Path(path).write_text(self.json_text())
+
+
+def runs_json(results, names=None, **extra) -> str:
+    """Several runs as JSON, one shape everywhere (compare, app exports, lesson exports):
+    {**extra, "runs": [run, …]}, each run as `run --json` writes it, with its "name" first when named."""
+    runs = [({"name": n} if n else {}) | r.to_json() for n, r in zip(names or [None] * len(results), results)]
+    return json.dumps({**extra, "runs": runs}, indent=2) + "\n"
 
 
 CSV_COLUMNS = ("algo", "threads", "persistence", "seed", "seconds", "loss", "accuracy")
 
 
-def write_curves_csv(results: list[RunResult], path: str | Path) -> None:
+def curves_csv(results: list[RunResult]) -> str:
     """Loss curves in long format, one row per sample, so runs stack and plot in any spreadsheet."""
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(CSV_COLUMNS)
-        for r in results:
-            for t, loss, acc in r.loss_curve:
-                w.writerow([r.config.algo, r.config.threads, r.config.persistence_label, r.config.seed,
-                            f"{t:.6f}", f"{loss:.6g}", f"{acc:.6g}"])
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for r in results:
+        for t, loss, acc in r.loss_curve:
+            w.writerow([r.config.algo, r.config.threads, r.config.persistence_label, r.config.seed,
+                        f"{t:.6f}", f"{loss:.6g}", f"{acc:.6g}"])
+    return out.getvalue()

@@ -9,9 +9,22 @@
 The Python threads only call the kernel: once inside, they hold no GIL and touch no Python object, so m
 threads really run in parallel. Stop and pause go through the control array, which every kernel loop
 reads with atomic loads, so they take effect within one iteration.
+
+Start-up: every thread first lowers its own scheduling priority, then waits at a start barrier; the run's
+clock starts when the last one arrives, and all enter their kernels together. Threads that are already
+training while others are still being created would starve the creating thread (256 threads took 26 s to
+start on 2 busy cores), and would be timed on a run that had not started.
+
+Priority: workers run at nice WORKER_NICE (Linux, per thread). With more workers than cores, the UI thread
+(or the CLI's progress line and signal handling) would otherwise get a core only 1/(m+1) of the time and
+the screen would stall for seconds. A nice worker gives way whenever the UI has something to do and keeps
+the whole core otherwise, so training speed is unchanged on an otherwise idle machine
+(benchmarks/bench_tui.py measures both).
 """
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -19,17 +32,38 @@ from dataclasses import replace
 import numpy as np
 
 from teach_sgd.data import Dataset, load_dataset
+from teach_sgd.errors import DataError
 from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.native import lib
 from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
 from teach_sgd.engine.state import RunState
 from teach_sgd.engine.warmup import is_warm, warm_up
-from teach_sgd.models import make_model
+from teach_sgd.models import ModelSpec, make_model
 
+WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
 KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker}
 
 _datasets: dict[tuple, Dataset] = {}
+
+
+def model_for(config: RunConfig, data: Dataset) -> ModelSpec:
+    """The config's model, shaped for the data's images and classes; DataError if they cannot fit."""
+    try:
+        return make_model(config.model, config.hidden, data.image_shape, data.n_classes)
+    except ValueError as e:
+        raise DataError(f"the {config.model.upper()} cannot train on {data.name}'s {data.image_shape[0]}×"
+                        f"{data.image_shape[1]} images with {data.n_classes} classes: {e}") from None
+
+
+def lower_priority(nice: int) -> None:
+    """Give the calling thread (not the process) a nice value: Linux schedules threads as tasks with their own
+    priority. Elsewhere setpriority would lower the whole process, UI included, so it is left alone."""
+    if nice and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError:
+            pass  # a sandbox may forbid it; the run is still correct, only the UI may lag
 
 
 def dataset_for(config: RunConfig) -> Dataset:
@@ -41,13 +75,16 @@ def dataset_for(config: RunConfig) -> Dataset:
 
 
 class Runner:
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, nice: int = WORKER_NICE):
         self.config = config.budget().validate()
-        self.model = make_model(self.config.model, self.config.hidden)
-        self.state = RunState(self.config, self.model, dataset_for(self.config))
+        data = dataset_for(self.config)
+        self.model = model_for(self.config, data)
+        self.state = RunState(self.config, self.model, data)
+        self.nice = nice
+        self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
-        self._t0 = 0.0
+        self._t0: float | None = None  # set when the last thread is ready
         self._t_end: float | None = None
         self._curve: list[tuple[float, float, float]] = [(0.0, self.state.loss_initial, float("nan"))]
         self._curve_tuple = tuple(self._curve)
@@ -63,20 +100,31 @@ class Runner:
         kernel = KERNELS[self.config.algo]
         if not is_warm(self.config.algo, self.config.model):  # compile before the clock starts
             warm_up([(self.config.algo, self.config.model)])
-        self._active = self.config.threads
-        self._t0 = time.perf_counter()
-        self.state.start_clock(int(lib.ts_now_ns()))
-        for tid in range(self.config.threads):
-            t = threading.Thread(target=self._work, args=(kernel, self.state.kernel_args(tid)),
-                                 name=f"sgd-{self.config.algo}-{tid}", daemon=True)
-            self._threads.append(t)
+        m = self.config.threads
+        self._active = m
+        self._start = threading.Barrier(m + 1, action=self._start_clock)
+        self._threads = [threading.Thread(target=self._work, args=(kernel, self.state.kernel_args(tid)),
+                                          name=f"sgd-{self.config.algo}-{tid}", daemon=True) for tid in range(m)]
         for t in self._threads:
             t.start()
+        try:
+            self._start.wait()
+        except threading.BrokenBarrierError:  # stopped during start-up: no thread enters its kernel
+            pass
         return self
+
+    def _start_clock(self) -> None:
+        """Run by the last thread to reach the start barrier, before any is released."""
+        self._t0 = time.perf_counter()
+        self.state.start_clock(int(lib.ts_now_ns()))
 
     def _work(self, kernel, args) -> None:
         try:
+            lower_priority(self.nice)
+            self._start.wait()
             kernel(*args)
+        except threading.BrokenBarrierError:
+            pass
         except BaseException as e:  # a kernel error must not leave the other threads running forever
             self._errors.append(e)
             self.state.control[L.STOP] = 1
@@ -103,6 +151,8 @@ class Runner:
     def stop(self) -> None:
         self._stop_requested = True
         self.state.control[L.STOP] = 1
+        if self._start is not None:
+            self._start.abort()  # threads still waiting to start leave at once (harmless once all have started)
 
     @property
     def started(self) -> bool:
@@ -137,7 +187,7 @@ class Runner:
     # ---- reading --------------------------------------------------------------------------------
     def elapsed_s(self) -> float:
         """Seconds the run has been running, pauses left out."""
-        if not self.started:
+        if self._t0 is None:
             return 0.0
         end = self._t_end if self._t_end is not None else time.perf_counter()
         paused_now = end - self._paused_at if self._paused_at is not None else 0.0
@@ -221,6 +271,7 @@ class Runner:
         self._result = RunResult(
             config=self.config,
             params=self.model.n_params,
+            architecture=self.model.architecture,
             status="diverged" if diverged else "collapsed" if collapsed and status == "finished" else status,
             updates=updates,
             gradients=sum(t.gradients for t in threads),

@@ -5,27 +5,20 @@
     walk(lesson, ask=input, out=print, budget=None)  narrative, predictions, headless runs, verdicts
 
 Errors in lesson files go to stderr as `file:line: message`; the other lessons are still listed, and the exit
-status is 1 when any file had errors (0 otherwise; 2 when the --lessons folder does not exist).
+status is 2 (bad input, as for every other usage error) when any file had errors or the --lessons folder
+does not exist, 0 otherwise.
 """
 from __future__ import annotations
 
 import sys
 
+from teach_sgd.errors import EXIT_USAGE, UsageError
 from teach_sgd.lessons.loader import find_lesson, load_lessons
 from teach_sgd.lessons.progress import Progress
 
 
-def _usage_error():
-    try:
-        from teach_sgd.cli import UsageError
-        return UsageError
-    except ImportError:  # pragma: no cover
-        return Exception
-
-
-class LessonNotFound(_usage_error()):
-    """`teach-sgd lesson ID` named no loadable lesson. A UsageError of the main CLI, so `main()` prints it as
-    one line on stderr and exits with status 2."""
+class LessonNotFound(UsageError):
+    """`teach-sgd lesson ID` named no loadable lesson: one line on stderr, exit status 2."""
 
 
 def list_lessons(args) -> int:
@@ -34,7 +27,7 @@ def list_lessons(args) -> int:
     for e in errors:
         print(f"teach-sgd: {e}", file=sys.stderr)
     if extra is not None and any(e.line == 0 and e.message == "lesson folder not found" for e in errors):
-        return 2
+        return EXIT_USAGE
     progress = Progress.load()
     width = max([len(l.id) for l in lessons] + [2])
     print(f"{'ID':<{width}}  {'MIN':>3}  {'':4}  TITLE")
@@ -44,7 +37,7 @@ def list_lessons(args) -> int:
     total = sum(l.minutes for l in lessons)
     print(f"\n{len(lessons)} lessons, about {total} minutes. Open one with `teach-sgd lesson ID` "
           f"(ID or its number, e.g. `teach-sgd lesson 1`).")
-    return 1 if errors else 0
+    return EXIT_USAGE if errors else 0
 
 
 def resolve(extra_dir, wanted: str):

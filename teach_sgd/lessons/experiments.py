@@ -112,13 +112,15 @@ class ExperimentResults:
             return self.sim is not None
         return set(self.runs) == set(self.experiment.run_names())
 
-    def to_json(self) -> dict:
+    def json_text(self) -> str:
+        """The experiment's results as JSON: its runs in the shape of `teach-sgd compare --json` (each
+        named), or the simulator's sweep as `teach-sgd simulate --json` writes it."""
         e = self.experiment
         if e.kind == "simulate":
             from teach_sgd.sim.cli import to_json as sim_json
-            return {"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}
-        return {"experiment": e.id, "kind": e.kind, "over": e.over,
-                "runs": {name: r.to_json() for name, r in self.runs.items()}}
+            return json.dumps({"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}, indent=2) + "\n"
+        from teach_sgd.engine.result import runs_json
+        return runs_json(list(self.runs.values()), names=list(self.runs), experiment=e.id, kind=e.kind, over=e.over)
 
 
 def run_experiment(experiment: Experiment, budget: Budget | None = None,
@@ -144,14 +146,14 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
 def export_results(results: ExperimentResults, folder: str | Path, stem: str) -> list[Path]:
     """Write `stem.json` (every run's RunResult JSON, or the simulator's) and, for engine runs,
     `stem.csv` (loss curves in long format). Returns the paths written."""
-    from teach_sgd.engine.result import write_curves_csv
+    from teach_sgd.engine.result import curves_csv
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.json"]
-    paths[0].write_text(json.dumps(results.to_json(), indent=2) + "\n")
+    paths[0].write_text(results.json_text())
     if results.runs:
         csv_path = folder / f"{stem}.csv"
-        write_curves_csv(list(results.runs.values()), csv_path)
+        csv_path.write_text(curves_csv(list(results.runs.values())))
         paths.append(csv_path)
     return paths

@@ -10,13 +10,16 @@ tomllib's line, shifted past the opening `+++`; semantic errors point at the lin
 from __future__ import annotations
 
 import keyword
-import math
 import re
 import sys
 from pathlib import Path
 
+from teach_sgd.engine.config import FIELDS as RUN_FIELDS
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.errors import ConfigError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
+from teach_sgd.sim.config import SWEEP_FIELDS, SweepConfig
 from teach_sgd.lessons.schema import (
     ASK_WHEN, EXPERIMENT_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec, Step,
 )
@@ -39,11 +42,6 @@ LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "experime
 EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "export"}
 CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
                    "ask"}
-RUN_KEYS = {"algo", "threads", "model", "hidden", "dataset", "data_dir", "lr", "batch", "persistence",
-            "updates", "seconds", "epochs", "target_loss", "seed", "init", "audit", "eval_every_s",
-            "eval_samples", "diverge_factor", "telemetry"}
-SIM_KEYS = {"taus", "alphas", "scheduler", "mode", "objective", "dim", "c", "noise", "eps", "max_iters", "seed",
-            "threads", "persistence"}
 
 
 class LessonLoadError(Exception):
@@ -341,8 +339,8 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
                 from dataclasses import replace
                 for v in values[1:]:
                     try:
-                        replace(config, **{over: v}).validate()
-                    except Exception as e:  # ConfigError
+                        replace(config, **{over: v}).validate("lesson")
+                    except ConfigError as e:
                         ctx.err(here + ("values",), f"runs.{name} at {over} = {v}: {e}")
             specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
     if len(ctx.errors) > n_before:
@@ -352,58 +350,27 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
 
 
 def _sweep_value(ctx, here, over, v):
-    if over == "persistence":
-        if isinstance(v, str) and v.lower() in ("inf", "∞"):
-            return None
-    if over == "lr":
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            ctx.err(here + ("values",), f"lr values must be numbers, got {v!r}")
-            return 0.0
-        return float(v)
-    if isinstance(v, bool) or not isinstance(v, int):
-        ctx.err(here + ("values",), f"{over} values must be whole numbers"
-                + (" or \"inf\"" if over == "persistence" else "") + f", got {v!r}")
-        return 0
-    return v
+    try:
+        return RUN_FIELDS[over](v, over)
+    except ConfigError as e:
+        ctx.err(here + ("values",), str(e))
+        return v
 
 
 def _run_config(ctx: _Ctx, where: tuple, settings: dict, own: set, base_where: tuple):
-    from teach_sgd.engine.config import ConfigError, RunConfig
+    def at(k):
+        return where + (k,) if k in own else base_where + (k,)
 
-    kw = {}
-    ok = True
-    for k, v in settings.items():
-        at = where + (k,) if k in own else base_where + (k,)
-        if k not in RUN_KEYS:
-            ctx.err(at,
-                    f"unknown run setting {k!r}{rules._suggest(k, RUN_KEYS)}; the settings are "
-                    f"{', '.join(sorted(RUN_KEYS))}")
-            ok = False
-            continue
-        if k == "persistence" and isinstance(v, str):
-            if v.lower() in ("inf", "∞"):
-                v = None
-            else:
-                ctx.err(at, f"persistence must be 0, 1, 2, … or \"inf\", got {v!r}")
-                ok = False
-                continue
-        if k == "hidden":
-            if isinstance(v, int) and not isinstance(v, bool):
-                v = (v,)
-            elif isinstance(v, list):
-                v = tuple(v)
-        if k in ("lr", "seconds", "epochs", "target_loss", "eval_every_s", "diverge_factor") and \
-                isinstance(v, int) and not isinstance(v, bool):
-            v = float(v)
-        kw[k] = v
-    if not ok:
+    unknown = [k for k in settings if k not in RUN_FIELDS]
+    for k in unknown:
+        ctx.err(at(k), f"unknown run setting {k!r}{rules._suggest(k, RUN_FIELDS)}; the settings are "
+                       f"{', '.join(sorted(RUN_FIELDS))}")
+    if unknown:
         return None
     try:
-        return RunConfig(**kw).budget().validate()
+        return RunConfig.from_mapping(settings, source="lesson")
     except ConfigError as e:
-        ctx.err(where, f"{e}")
-    except TypeError as e:
-        ctx.err(where, f"bad run settings: {e}")
+        ctx.err(at(e.key) if e.key in settings else where, str(e))
     return None
 
 
@@ -413,69 +380,17 @@ def _build_sim(ctx: _Ctx, here: tuple, raw):
         ctx.err(where if raw is not None else here, "a simulate experiment needs an [experiments.sim] table, "
                                                    "e.g. taus = [0, 1, 3], alphas = [0.25, 0.5, 1.0]")
         return None
+    unknown = [k for k in raw if k not in SWEEP_FIELDS]
+    for k in unknown:
+        ctx.err(where + (k,), f"unknown simulator setting {k!r}{rules._suggest(k, SWEEP_FIELDS)}; the settings are "
+                              f"{', '.join(sorted(SWEEP_FIELDS))}")
+    if unknown:
+        return None
     try:
-        from teach_sgd.sim.objectives import OBJECTIVES
-        from teach_sgd.sim.program import MODES
-        from teach_sgd.sim.schedulers import SCHEDULERS
-        from teach_sgd.sim.sweep import SweepConfig
-    except Exception as e:  # pragma: no cover - the simulator is part of the package
-        ctx.err(where, f"the simulator is not available: {e}")
-        return None
-    kw = {}
-    n_before = len(ctx.errors)
-    for k, v in raw.items():
-        at = where + (k,)
-        if k not in SIM_KEYS:
-            ctx.err(at, f"unknown simulator setting {k!r}{rules._suggest(k, SIM_KEYS)}; the settings are "
-                        f"{', '.join(sorted(SIM_KEYS))}")
-            continue
-        if k == "taus":
-            if not isinstance(v, list) or not v or not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0
-                                                          for t in v) or len(set(v)) != len(v):
-                ctx.err(at, "taus must be a list of distinct whole numbers ≥ 0, e.g. [0, 1, 3]")
-                continue
-            v = tuple(v)
-        elif k == "alphas":
-            if not isinstance(v, list) or not v or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
-                                                          and math.isfinite(a) and a > 0 for a in v) \
-                    or len(set(v)) != len(v):
-                ctx.err(at, "alphas must be a list of distinct positive step sizes, e.g. [0.25, 0.5, 1.0]")
-                continue
-            v = tuple(float(a) for a in v)
-        elif k in ("scheduler", "mode", "objective"):
-            choices = {"scheduler": SCHEDULERS, "mode": MODES, "objective": OBJECTIVES}[k]
-            if v not in choices:
-                ctx.err(at, f"{k} must be one of {', '.join(choices)}, got {v!r}")
-                continue
-        elif k in ("dim", "max_iters", "seed", "threads"):
-            low = 0 if k == "seed" else 1
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                ctx.err(at, f"{k} must be a whole number ≥ {low}, got {v!r}")
-                continue
-        elif k == "persistence":
-            if isinstance(v, str) and v.lower() in ("inf", "∞"):
-                v = None
-            elif isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                ctx.err(at, f"persistence must be 0, 1, 2, … or \"inf\", got {v!r}")
-                continue
-        else:  # c, noise, eps
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or \
-                    (v == 0 and k != "noise"):
-                ctx.err(at, f"{k} must be a {'non-negative' if k == 'noise' else 'positive'} number, got {v!r}")
-                continue
-            v = float(v)
-        kw[k] = v
-    if len(ctx.errors) > n_before:
-        return None
-    cfg = SweepConfig(**kw)
-    if cfg.scheduler == "stale-read" and cfg.threads is not None and cfg.threads < max(cfg.taus) + 1:
-        ctx.err(where + ("threads",), f"the stale-read adversary at τ_max = {max(cfg.taus)} needs at least "
-                                      f"{max(cfg.taus) + 1} threads")
-        return None
-    if cfg.objective == "logistic" and cfg.noise:
-        ctx.err(where + ("noise",), "noise applies to the quadratic objective only")
-        return None
-    return cfg
+        return SweepConfig.from_mapping(raw, source="lesson")
+    except ConfigError as e:
+        ctx.err(where + ((e.key,) if e.key in raw else ()), str(e))
+    return None
 
 
 # ---- checkpoints --------------------------------------------------------------------------------------------

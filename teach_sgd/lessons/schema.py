@@ -29,8 +29,11 @@ class LessonError:
     line: int
     message: str
 
+    MAX_MESSAGE = 300  # a message quotes the author's text; a 10,000-character rule is not echoed whole
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        message = self.message if len(self.message) <= self.MAX_MESSAGE else self.message[:self.MAX_MESSAGE - 1] + "…"
+        return f"{self.file}:{self.line}: {message}" if self.line else f"{self.file}: {message}"
 
 
 @dataclass(frozen=True)

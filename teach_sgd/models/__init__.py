@@ -76,6 +76,12 @@ class ModelSpec:
     default_init: str = "paper"
     default_lr: float = 0.05
 
+    @property
+    def architecture(self) -> str:
+        """'mlp 784-128-10' (layer widths), 'cnn 28×28→10' (input and classes: the layers are fixed)."""
+        d = [int(v) for v in self.dims]
+        return f"mlp {'-'.join(map(str, d))}" if self.kind == MLP else f"cnn {d[0]}×{d[1]}→{d[-1]}"
+
     def workspace_size(self, batch: int) -> int:
         """float32 scratch elements for loss_and_grad on `batch` rows and for loss_and_accuracy on any
         number of rows (evaluated in chunks of at least max(batch, EVAL_CHUNK) rows)."""

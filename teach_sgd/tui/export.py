@@ -1,16 +1,18 @@
 """Export a finished run: RunResult as JSON and CSV, plus an SVG screenshot of the screen."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from teach_sgd.engine.result import write_curves_csv
+from teach_sgd.engine.result import curves_csv, runs_json
+
+
+EXPORT_DIR_ENV = "TEACH_SGD_EXPORT_DIR"
 
 
 def default_export_dir() -> Path:
-    return Path(os.environ.get("TEACH_SGD_EXPORT_DIR") or Path.cwd() / "teach-sgd-exports")
+    return Path(os.environ.get(EXPORT_DIR_ENV) or Path.cwd() / "teach-sgd-exports")
 
 
 def export_results(app, results, directory: Path, stem: str) -> list[Path]:
@@ -26,7 +28,7 @@ def export_results(app, results, directory: Path, stem: str) -> list[Path]:
     if len(results) == 1:
         results[0].write_json(json_path)
     else:
-        json_path.write_text(json.dumps([r.to_json() for r in results], indent=2) + "\n")
-    write_curves_csv(list(results), csv_path)
+        json_path.write_text(runs_json(list(results)))
+    csv_path.write_text(curves_csv(list(results)))
     app.save_screenshot(filename=svg_path.name, path=str(directory))
     return [json_path, csv_path, svg_path]

@@ -16,7 +16,8 @@ from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
 
-from teach_sgd.engine.config import ConfigError, RunConfig
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.errors import ConfigError
 from teach_sgd.tui.export import export_results
 from teach_sgd.tui.widgets.config_form import ConfigForm
 

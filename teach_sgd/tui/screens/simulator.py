@@ -29,7 +29,9 @@ from textual.widgets import Footer, Header, Static
 from teach_sgd.sim import StepRefused
 from teach_sgd.sim.run import DIVERGENCE_FACTOR
 from teach_sgd.sim.sweep import predicted_threshold
-from teach_sgd.tui.widgets.sim_form import SimConfig, SimConfigError, SimSettings
+from teach_sgd.errors import ConfigError
+from teach_sgd.sim.config import SimConfig
+from teach_sgd.tui.widgets.sim_form import SimSettings
 from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, ThreadPanel
 from teach_sgd.tui.widgets.sim_plot import SimPlot
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -118,7 +120,7 @@ class SimulatorScreen(Screen):
     async def on_sim_settings_applied(self, _message: SimSettings.Applied) -> None:
         try:
             config = self.settings.config()
-        except SimConfigError as e:
+        except ConfigError as e:
             self.say(f"✗ {e}", "bold red")
             return
         await self.apply(config)
@@ -287,7 +289,7 @@ class SimulatorScreen(Screen):
     async def action_reset(self) -> None:
         try:
             config = self.settings.config()
-        except SimConfigError as e:
+        except ConfigError as e:
             self.say(f"✗ {e} — reset keeps the machine as it was", "bold red")
             return
         await self.apply(config, reset=True)

@@ -4,29 +4,14 @@ Enter in any field asks the screen to start a run (the form posts `ConfigForm.Su
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Select
 
-from teach_sgd.engine.config import ALGOS, DATASETS, MODELS, ConfigError, RunConfig, parse_persistence
+from teach_sgd.engine.config import ALGOS, DATASETS, MODELS, RunConfig
 from teach_sgd.tui.widgets.settings_row import SettingsRow
 
 ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD"}
-
-
-def parse_budget(text: str) -> dict:
-    """'3000' → updates; '10s' → seconds; '2ep' → epochs."""
-    t = text.strip().lower().replace(" ", "")
-    try:
-        if t.endswith("ep"):
-            return {"epochs": float(t[:-2])}
-        if t.endswith("s"):
-            return {"seconds": float(t[:-1])}
-        return {"updates": int(t)}
-    except ValueError:
-        raise ConfigError(f"budget must be updates (3000), seconds (10s) or epochs (2ep), got {text!r}") from None
 
 
 def budget_text(cfg: RunConfig) -> str:
@@ -47,8 +32,6 @@ class ConfigForm(SettingsRow):
     ConfigForm Input { width: 7; }
     ConfigForm #hidden, ConfigForm #lr { width: 9; }
     """
-
-    error = ConfigError
 
     class Submitted(Message):
         """Enter was pressed in a field: start (or restart) with these settings."""
@@ -82,34 +65,20 @@ class ConfigForm(SettingsRow):
         event.stop()
         self.post_message(self.Submitted())
 
+    def _settings(self) -> dict[str, str]:
+        keys = ("algo", "threads", "model", "hidden", "dataset", "lr", "batch", "persistence", "budget", "seed")
+        return {k: self._value(k) for k in keys}
+
     def config(self) -> RunConfig:
         """The settings as a validated RunConfig; raises ConfigError with a sentence for the user."""
-        try:
-            lr = float(self._value("lr"))
-        except ValueError:
-            raise ConfigError(f"step size lr must be a number, got {self._value('lr')!r}") from None
-        try:
-            hidden = tuple(int(w) for w in self._value("hidden").split(",") if w.strip())
-        except ValueError:
-            raise ConfigError(f"hidden takes comma-separated widths like 128,64, got {self._value('hidden')!r}") \
-                from None
-        budget = parse_budget(self._value("budget"))
-        cfg = RunConfig(
-            algo=self._value("algo"), threads=self._int("threads", "threads"), model=self._value("model"),
-            hidden=hidden, dataset=self._value("dataset"), lr=lr, batch=self._int("batch", "batch"),
-            persistence=parse_persistence(self._value("persistence")), seed=self._int("seed", "seed"),
-            updates=budget.get("updates"), seconds=budget.get("seconds"), epochs=budget.get("epochs"),
-        )
-        if cfg.algo == "seq" and cfg.threads != 1:
-            cfg = replace(cfg, threads=1)
-        return cfg.validate()
+        settings = self._settings()
+        if settings["algo"] == "seq":
+            settings["threads"] = None  # seq is the one-thread baseline
+        return RunConfig.from_mapping(settings, source="ui")
 
     def config_b(self) -> RunConfig:
         """Compare: the same settings and seed, with run B's algorithm."""
-        cfg = self.config()
-        b = replace(cfg, algo=self._value("algo_b"))
-        if b.algo == "seq":
-            b = replace(b, threads=1)
-        if cfg.algo == "seq" and b.algo != "seq":
-            b = replace(b, threads=self._int("threads", "threads"))
-        return b.validate()
+        settings = self._settings() | {"algo": self._value("algo_b")}
+        if settings["algo"] == "seq":
+            settings["threads"] = None
+        return RunConfig.from_mapping(settings, source="ui")

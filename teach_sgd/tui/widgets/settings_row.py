@@ -1,8 +1,8 @@
 """SettingsRow: a one-line toolbar of labelled fields, the base of ConfigForm (runs) and SimSettings (simulator).
 
 It holds the layout they share (a label above each field, side by side, scrolling sideways when the terminal is
-narrow) and the readers of the fields' values; a subclass composes its fields with `_field` and sets `error` to
-the exception type whose message is shown to the user.
+narrow) and the reader of the fields' values; a subclass composes its fields with `_field` and hands the values,
+as text, to its configuration's `from_mapping`, which parses and checks them.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ class SettingsRow(HorizontalScroll):
     """
 
     can_focus = False   # Tab goes straight to the fields (a focused row would be an invisible stop)
-    error: type[Exception] = ValueError
 
     def _field(self, label: str, widget) -> Vertical:
         return Vertical(Label(label), widget, classes="field")
@@ -40,10 +39,3 @@ class SettingsRow(HorizontalScroll):
 
     def _value(self, wid: str) -> str:
         return str(self.query_one(f"#{wid}").value)
-
-    def _int(self, wid: str, name: str) -> int:
-        text = self._value(wid).strip()
-        try:
-            return int(text)
-        except ValueError:
-            raise self.error(f"{name} must be a whole number, got {text!r}") from None

@@ -1,0 +1,59 @@
+"""Output files: checked before any work starts, and written so that a failure never loses a result.
+
+    check_writable(path, "--json")      # before training: really opens the path for writing
+    write_text(path, text, "--json")    # after: on failure, saves the text elsewhere and says where
+
+A path is checked by opening it for writing, the way the result will be written, because permission bits
+do not tell (root may write anywhere but /proc, a read-only file system or a full device). The check
+writes nothing: an existing file keeps its content until the result replaces it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from teach_sgd.errors import OutputError
+
+
+def check_writable(path: str | os.PathLike, label: str) -> Path:
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise OutputError(f"{label} {path} is a folder: give a file name, e.g. {p / ('result' + _suffix(label))}")
+    existed = p.exists()
+    try:
+        fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, b"")  # a full device (/dev/full) refuses even an empty write
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise OutputError(f"cannot write {label} {path}: {e.strerror}; choose another path") from None
+    if not existed and p.is_file():
+        p.unlink()  # the check leaves no empty file behind if the run never gets to write it
+    return p
+
+
+def write_text(path: str | os.PathLike, text: str, label: str) -> Path:
+    """Write `text` to `path`. If that fails (the disk filled up during a long run, say), the text goes to
+    a file in the current folder, or else the temporary folder, and OutputError says where it is."""
+    try:
+        Path(path).expanduser().write_text(text)
+        return Path(path)
+    except OSError as e:
+        reason = e.strerror or str(e)
+    stem = f"teach-sgd-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{_suffix(label, path)}"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            (folder / stem).write_text(text)
+        except OSError:
+            continue
+        raise OutputError(f"cannot write {label} {path}: {reason}; the results were saved to {folder / stem}")
+    raise OutputError(f"cannot write {label} {path}: {reason}, nor a rescue copy in the current or temporary "
+                      "folder; the summary above is all that was kept")
+
+
+def _suffix(label: str, path: str | os.PathLike = "") -> str:
+    suffix = Path(path).suffix
+    return suffix if suffix else (".csv" if "csv" in label else ".json")

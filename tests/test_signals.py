@@ -1,0 +1,100 @@
+"""Nothing measured is lost: every stop signal, in a real subprocess, with a real signal.
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the threads, print the summary, write --json, and exit with
+128 + the signal's number; a second signal while the results are written does not cut them short; a run of
+256 threads starts at once, and a stop while its threads are starting still writes a result.
+"""
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from teach_sgd.child import PACKAGE_HOME, module_argv
+
+
+def _start(tmp_path, *args):
+    out = tmp_path / "r.json"
+    argv = module_argv("teach_sgd.cli", "run", *args, "--json", str(out))
+    p = subprocess.Popen(argv, cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return p, out
+
+
+def _wait_for_progress(p) -> float:
+    """Block until the run's first progress line (the threads are training); returns the time it came."""
+    seen = []
+    while not seen or "updates" not in seen[-1]:
+        seen.append(p.stderr.readline())
+        assert seen[-1], f"the run ended before it started: {''.join(seen)}"
+    return time.perf_counter()
+
+
+@pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stop_signal_stops_the_threads_and_keeps_the_results(tmp_path, sig, status):
+    p, out = _start(tmp_path, "--algo", "leashed", "--threads", "4", "--seconds", "60")
+    _wait_for_progress(p)
+    time.sleep(0.3)
+    sent = time.perf_counter()
+    p.send_signal(sig)
+    stdout, stderr = p.communicate(timeout=30)
+    assert time.perf_counter() - sent < 5
+    assert p.returncode == status, stderr
+    assert "Traceback" not in stderr and f"stopped by {signal.Signals(sig).name}" in stderr
+    assert "updates/s" in stdout
+    r = json.loads(out.read_text())
+    assert r["status"] == "stopped" and 0 < r["updates"] == sum(t["updates"] for t in r["per_thread"])
+    assert r["wall_s"] < 30
+
+
+def test_a_second_ctrl_c_does_not_interrupt_writing_the_results(tmp_path):
+    p, out = _start(tmp_path, "--algo", "hogwild", "--threads", "2", "--seconds", "60")
+    _wait_for_progress(p)
+    for _ in range(5):  # an impatient learner: Ctrl-C, Ctrl-C, Ctrl-C…
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+    stdout, stderr = p.communicate(timeout=30)
+    assert p.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert json.loads(out.read_text())["status"] == "stopped"  # whole, parseable JSON
+    assert "updates/s" in stdout
+
+
+def test_256_threads_start_at_once_and_a_stop_during_start_up_still_writes(tmp_path):
+    """All 256 threads wait at a start barrier before any trains, so starting them does not compete with
+    training threads for the 2 cores; a SIGTERM while they start stops them and still writes the JSON."""
+    p, out = _start(tmp_path, "--algo", "lock", "--threads", "256", "--seconds", "60")
+    started = _wait_for_progress(p)
+    p.send_signal(signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=30)
+    assert p.returncode == 143, stderr
+    r = json.loads(out.read_text())
+    assert r["threads"] == 256 and len(r["per_thread"]) == 256 and r["status"] == "stopped"
+    assert time.perf_counter() - started < 10
+
+
+def test_the_runner_starts_256_threads_within_a_second():
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import Runner
+
+    runner = Runner(RunConfig(algo="hogwild", threads=256, dataset="synthetic", seconds=30))
+    t = time.perf_counter()
+    runner.start()
+    took = time.perf_counter() - t  # start() returns once the last thread is at the barrier
+    runner.stop()
+    assert runner.join(10)
+    assert took < 1.0, f"starting 256 threads took {took:.2f} s"
+    assert runner.result().status == "stopped"
+
+
+def test_a_stop_while_threads_start_leaves_no_thread_behind():
+    """stop() before the barrier opens: no thread enters its kernel, all end, and the result is empty."""
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import Runner
+
+    runner = Runner(RunConfig(algo="leashed", threads=8, dataset="synthetic", seconds=30))
+    runner._start_clock = lambda: runner.stop()  # the stop lands exactly as the last thread arrives
+    runner.start()
+    assert runner.join(5)
+    r = runner.result()
+    assert r.status == "stopped" and r.updates == 0 and r.versions.live == 1
