@@ -1,0 +1,18 @@
+"""`teach-sgd challenges`: the challenges with their step limits and your best scores."""
+from __future__ import annotations
+
+from .catalog import CHALLENGES
+from .progress import Scores
+
+
+def list_challenges(_args=None) -> int:
+    scores = Scores.load()
+    if scores.warning:
+        print(f"teach-sgd: {scores.warning}")
+    width = max(len(c.id) for c in CHALLENGES)
+    print(f"{'id':<{width}}  {'title':<40}  {'limit':>5}  best")
+    for c in CHALLENGES:
+        best = scores.best(c.id)
+        print(f"{c.id:<{width}}  {c.title:<40}  {c.limit:>5}  {'—' if best is None else best}")
+    print("\nopen them from the app's home screen (teach-sgd, then Challenges)")
+    return 0
