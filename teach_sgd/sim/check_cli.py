@@ -1,9 +1,10 @@
 """`teach-sgd check`: explore every interleaving of a protocol model and report what breaks.
 
-    teach-sgd check --protocol leashed --threads 2 [--updates 2] [--persistence inf] [--json OUT]
+    teach-sgd check --protocol leashed --threads 2 [--updates 2] [--persistence inf] [--json OUT] [--show]
 
 Prints the states explored, the time, each property with the number of states that break it, then
-"0 violations" or the shortest counterexample, step by step in words. Bad values raise UsageError (one line,
+"0 violations" or the shortest counterexample, step by step in words; --show then opens it in the app
+(TraceScreen), one step per key. Bad values raise UsageError (one line,
 exit status 2). Sizes are bounded so that a check finishes in minutes at most: the state space grows
 exponentially with threads × updates (see benchmarks/bench_check.py).
 """
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--updates", default="1", help=f"gradients per thread, 1 to {MAX_UPDATES} (default 1)")
     parser.add_argument("--persistence", default="inf", help="Leashed-SGD's Tp: 0, 1, 2 or inf (default inf)")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the result as JSON to OUT")
+    parser.add_argument("--show", action="store_true", help="then step through the counterexample in the app")
 
 
 def model_from_args(args):
@@ -55,6 +57,9 @@ def run(args) -> int:
     print(format_result(result, model))
     if args.json:
         write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n", "--json")
+    if args.show and result.schedule:
+        from teach_sgd.tui.screens.challenge import run_trace
+        return run_trace(model, result)
     return 0
 
 

@@ -3,6 +3,7 @@
     game.threads, game.schedule         how many threads; the thread ids stepped so far
     game.enabled()                      threads that may step now
     game.step(tid) -> [str]             one step; sentences for what it caused (events)
+    game.last_text                      what the latest step did, in words
     game.undo()                         take the last step back (exactly: the prefix is replayed)
     game.facts() -> {name: value}       what a goal rule may name
     game.key()                          a hashable summary of everything that decides the future (for search)
@@ -49,10 +50,12 @@ class MachineGame:
     def step(self, tid: int) -> list[str]:
         m = self.machine
         at = m.steps
-        op = m.next_instr(tid).op
+        instr = m.next_instr(tid)
+        op = instr.op
         if op is Op.READ and self._reading_since[tid] is None:
             self._reading_since[tid] = at
         events = [str(e) for e in m.step(tid)]
+        self.last_text = str(instr)
         self._history.append(m.shared())
         if op is Op.READ and m.next_instr(tid).op is not Op.READ:   # the thread's last READ
             since, self._reading_since[tid] = self._reading_since[tid], None
@@ -115,7 +118,7 @@ class ProtocolGame:
             raise ValueError(f"thread {tid} has finished")
         self.state, tr = self.model.step(self.state, tid)
         self.schedule.append(tid)
-        self.last = tr
+        self.last, self.last_text = tr, tr.text
         self.stale_reads += sum(1 for prop, _ in tr.broken if prop == STALE_READ)
         events = [f"✗ {why}" for _, why in tr.broken]
         lost = self.model.invariants(self.state).get(LOST_UPDATE)

@@ -108,7 +108,7 @@ def replay_text(challenge: Challenge, schedule) -> list[str]:
     game = challenge.new_game()
     lines = []
     for i, tid in enumerate(schedule, 1):
-        what = game.next_text(tid)
         events = game.step(tid)
-        lines.append(f"{i:>3}. thread {tid}: {what}" + (f"  → {'; '.join(events)}" if events else ""))
+        caused = f"  → {'; '.join(events)}" if events else ""
+        lines.append(f"{i:>3}. thread {tid}: {game.last_text}{caused}")
     return lines

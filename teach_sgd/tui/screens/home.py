@@ -57,6 +57,7 @@ class HomeScreen(Screen):
         yield Option("▶ Playground — one run, your settings, live", id="playground")
         yield Option("⇄ Compare — two runs side by side on the same seed", id="compare")
         yield Option("⚙ Simulator — virtual threads, one instruction at a time; be the scheduler", id="simulator")
+        yield Option("★ Challenges — play the scheduler: lose an update, break a broken protocol", id="challenges")
         yield Option("? Help — what every panel shows", id="help")
         yield None
         if self.lessons:
@@ -82,6 +83,9 @@ class HomeScreen(Screen):
         oid = event.option.id or ""
         if oid.startswith("lesson:"):
             self.post_message(LessonChosen(oid.split(":", 1)[1]))
+        elif oid == "challenges":
+            from teach_sgd.tui.screens.challenge import ChallengeMenu
+            self.app.push_screen(ChallengeMenu())
         elif oid == "help":
             self.app.action_help()
         elif oid in ("playground", "compare", "simulator"):
