@@ -7,7 +7,11 @@ Prints:
      (Textual's headless driver: every frame is composed and rendered, only the terminal write is skipped),
      alternated, and the ratio TUI / headless (target ≥ 0.90);
   2. seconds from launching `teach-sgd` (python -m teach_sgd.cli, in a pseudo-terminal) to its first
-     painted screen (target ≤ 1.5 s once kernels are cached).
+     painted screen (target ≤ 1.5 s once kernels are cached);
+  3. with 64 worker threads on this machine's cores: the dashboard's repaint rate (target ≥ 10 Hz) and the
+     latency from a key press (space: pause/resume) to its effect on the run (target ≤ 200 ms);
+  4. what the workers' low priority (nice 19, engine/runner.py) costs in updates/s, headless, alternated
+     with normal priority (expected: nothing, on an otherwise idle machine).
 Targets are printed, never asserted: machines are noisy.
 """
 from __future__ import annotations
@@ -103,13 +107,66 @@ def first_paint() -> float:
         os.close(master)
 
 
+def starved_ui(threads: int = 64, seconds: float = 8.0, presses: int = 12) -> tuple[float, list[float]]:
+    """(dashboard ticks/s, key → effect latencies in s) while `threads` workers train in the Playground.
+
+    A key is posted as the terminal driver would post it, and the latency is taken when the run's pause flag
+    changes: that is the moment the key took effect for the learner (the threads park within a millisecond)."""
+    from textual import events
+
+    from teach_sgd.tui.app import TeachSGDApp
+
+    async def main():
+        app = TeachSGDApp(lessons=[], export_dir=tempfile.mkdtemp())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("p")
+            screen = app.screen
+            for wid, value in {"algo": "leashed", "threads": str(threads), "budget": f"{seconds:g}s"}.items():
+                screen.query_one(f"#{wid}").value = value
+            await pilot.pause()
+            screen.action_start()
+            while screen.runner is None or not screen.runner.started:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.0)
+            ticks0, t0 = screen.dash.ticks, time.perf_counter()
+            latencies = []
+            for _ in range(presses):
+                runner = screen.runner
+                before = runner.paused
+                sent = time.perf_counter()
+                app.post_message(events.Key("space", " "))
+                while runner.paused == before and not runner.done:
+                    await asyncio.sleep(0.002)
+                latencies.append(time.perf_counter() - sent)
+                await asyncio.sleep(0.25)
+            hz = (screen.dash.ticks - ticks0) / (time.perf_counter() - t0)
+            screen.runner.stop()
+            return hz, latencies
+
+    return asyncio.run(main())
+
+
+def nice_cost(threads: int = 4, repeats: int = 5) -> list[float]:
+    """Headless updates/s ratios nice 19 / nice 0, alternated (each pair back to back on the same machine)."""
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import Runner
+
+    config = RunConfig(algo="leashed", threads=threads, dataset="mnist", seconds=3.0)
+    ratios = []
+    for _ in range(repeats):
+        low = Runner(config, nice=19).start().wait().updates_per_s
+        normal = Runner(config, nice=0).start().wait().updates_per_s
+        ratios.append(low / normal)
+    return ratios
+
+
 def main() -> int:
     from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.warmup import warm_up
+    from teach_sgd.engine.warmup import all_kernels, warm_up
     from teach_sgd.tui.warm import mark_cached
 
     warm_up()
-    mark_cached()
+    mark_cached(all_kernels())
     config = RunConfig(algo="leashed", threads=2, model="mlp", dataset="mnist", seconds=SECONDS, seed=0)
     print(f"1. {config.algo}, m={config.threads}, {config.model}, {config.dataset}, {SECONDS:g} s per run, "
           f"alternated {REPEATS}×")
@@ -132,6 +189,13 @@ def main() -> int:
     paints = [first_paint() for _ in range(3)]
     print(f"2. teach-sgd → first painted screen: median {statistics.median(paints):.2f} s "
           f"({', '.join(f'{p:.2f}' for p in paints)})   (target ≤ 1.5 s, kernels cached)")
+    hz, lat = starved_ui()
+    cores = os.cpu_count() or 1
+    print(f"3. 64 leashed workers on {cores} cores: dashboard {hz:.1f} Hz (target ≥ 10); key → effect median "
+          f"{1000 * statistics.median(lat):.0f} ms, worst {1000 * max(lat):.0f} ms (target ≤ 200 ms)")
+    ratios = nice_cost()
+    print(f"4. workers at nice 19 vs nice 0, headless, 4 threads: updates/s ratio median "
+          f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)})")
     return 0
 
 

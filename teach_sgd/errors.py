@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import signal
 
-EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_SIGNAL = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number
-EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
 
 
 class UsageError(Exception):

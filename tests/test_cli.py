@@ -1,9 +1,7 @@
 """The CLI contract: options, the JSON keys, exit statuses (signals: test_signals.py)."""
 import json
 import os
-import signal
 import subprocess
-import time
 
 import pytest
 

@@ -13,8 +13,10 @@ import pytest
 from teach_sgd.lessons import LessonSession, Progress, find_lesson, load_lessons
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
-from teach_sgd.lessons.experiments import TINY, Budget, ExperimentResults, build_runs, export_results, run_experiment
+from teach_sgd.lessons.experiments import Budget, ExperimentResults, build_runs, export_results, run_experiment
 from teach_sgd.lessons.loader import builtin_dirs, load_lesson, parse_lesson
+
+TINY = Budget(updates=60, max_iters=300)  # every experiment at a tiny budget: the suite stays fast
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lessons"
 SHIPPED, SHIPPED_ERRORS = load_lessons()

@@ -22,10 +22,6 @@ class Dataset:
     n_classes: int = 10
     source: str = ""
 
-    @property
-    def n_features(self) -> int:
-        return self.X_train.shape[1]
-
 
 def from_uint8(name, images_train, labels_train, images_test, labels_test, image_shape, source) -> Dataset:
     """Build a Dataset from uint8 pixels and labels, scaling pixels by 1/255."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from itertools import product
 
 from numba.core import event
 
@@ -27,7 +26,8 @@ def is_warm(algo: str, model: str) -> bool:
 
 
 def all_kernels() -> list[tuple[str, str]]:
-    return list(product(ALGOS, MODELS))
+    """Every (algo, model) pair, the MLP's first."""
+    return [(algo, model) for model in MODELS for algo in ALGOS]
 
 
 class _FirstCompile(event.Listener):

@@ -12,7 +12,6 @@ sweep (teach_sgd.sim.sweep) and `ExperimentResults.from_sim(experiment, sweep_re
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -47,8 +46,6 @@ class Budget:
         return config
 
 
-TINY = Budget(updates=60, max_iters=300)  # what the tests use
-
 
 def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tuple[str, object]]:
     """The named RunConfigs of a run or sweep experiment, in the order they should run (validated).
@@ -65,10 +62,6 @@ def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tup
     if budget is not None:
         out = [(n, budget.apply(c)) for n, c in out]
     return [(n, c.budget().validate()) for n, c in out]
-
-
-def algos_of(experiment: Experiment) -> tuple[str, ...]:
-    return tuple(sorted({c.algo for _, c in build_runs(experiment)})) if experiment.kind != "simulate" else ()
 
 
 def sim_config(experiment: Experiment, budget: Budget | None = None):
@@ -92,7 +85,6 @@ class ExperimentResults:
     experiment: Experiment
     runs: dict = field(default_factory=dict)   # name → RunResult
     sim: object = None                         # kind simulate: teach_sgd.sim.sweep.SweepResult
-    finished_at: float = field(default_factory=time.time)
 
     @classmethod
     def from_runs(cls, experiment: Experiment, runs: dict) -> "ExperimentResults":

@@ -462,15 +462,3 @@ def render(text: str, scope: Scope) -> str:
 
 def template_exprs(text: str) -> list[tuple[str, str | None]]:
     return [(e, s) for _, e, s in split_template(text) if e is not None]
-
-
-def names_in(tree: ast.Expression) -> list[tuple[str, str | None]]:
-    """(name, attribute or None) for every name the rule refers to (constants and functions excluded)."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            found.append((node.value.id, node.attr))
-        elif isinstance(node, ast.Name) and node.id not in CONSTANTS and node.id not in FUNCTIONS \
-                and node.id != "at":
-            found.append((node.id, None))
-    return found

@@ -101,6 +101,7 @@ class TeachSGDApp(App):
         self.warm_kernels = warm_kernels
         self._runners: list = []
         self._warm_proc = None
+        self._kernel_lock = asyncio.Lock()
         if warm.kernels_loaded():
             self.set_reactive(TeachSGDApp.kernel_state, "ready")
         self.add_mode("home", lambda: HomeScreen(self.lessons))
@@ -124,35 +125,44 @@ class TeachSGDApp(App):
     # ---- kernels --------------------------------------------------------------------------------------
     @work(exclusive=True, group="kernels")
     async def prepare_kernels(self) -> None:
-        if warm.kernels_loaded():
+        if await self.ensure_kernels(warm.AT_START):
             self._kernels_ready()
-            return
-        if not await asyncio.to_thread(warm.kernels_cached):
-            self.kernel_state = "compiling"
-            self.kernel_detail = "— about a minute, once"
-            self._warm_proc = await asyncio.create_subprocess_exec(
-                *module_argv("teach_sgd.tui.warm"), cwd=PACKAGE_HOME,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-            assert self._warm_proc.stdout is not None
-            while line := (await self._warm_proc.stdout.readline()).decode().strip():
-                done, algo = line.split()[:2]
-                self.kernel_detail = f"— {done} done ({algo})"
-            rc = await self._warm_proc.wait()
-            err = (await self._warm_proc.stderr.read()).decode().strip().splitlines() if rc else []
-            self._warm_proc = None
-            if rc != 0:
+
+    async def ensure_kernels(self, kernels) -> bool:
+        """Make these (algo, model) kernels runnable without freezing the UI: compile any that the cache lacks in
+        a subprocess (the status line shows its progress), then load them here. False if compiling failed."""
+        kernels = sorted(set(kernels))
+        async with self._kernel_lock:
+            if warm.kernels_loaded(kernels):
+                return True
+            before = self.kernel_state
+            if not await asyncio.to_thread(warm.kernels_cached, kernels):
+                self.kernel_state = "compiling"
+                self.kernel_detail = f"— {len(kernels)} kernel{'s' * (len(kernels) > 1)}, about 15 s each, once"
+                self._warm_proc = await asyncio.create_subprocess_exec(
+                    *module_argv("teach_sgd.tui.warm", *(f"{a}:{m}" for a, m in kernels)), cwd=PACKAGE_HOME,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                assert self._warm_proc.stdout is not None
+                while line := (await self._warm_proc.stdout.readline()).decode().strip():
+                    done, algo, model = line.split()[:3]
+                    self.kernel_detail = f"— {done} done ({algo}, {model})"
+                rc = await self._warm_proc.wait()
+                err = (await self._warm_proc.stderr.read()).decode().strip().splitlines() if rc else []
+                self._warm_proc = None
+                if rc != 0:
+                    self.kernel_state = "failed"
+                    self.kernel_detail = err[-1] if err else f"exit status {rc}"
+                    return False
+            self.kernel_state = "loading"
+            self.kernel_detail = ""
+            try:
+                await asyncio.to_thread(warm.warm_in_process, kernels)
+            except Exception as e:  # pragma: no cover - shown on screen
                 self.kernel_state = "failed"
-                self.kernel_detail = err[-1] if err else f"exit status {rc}"
-                return
-        self.kernel_state = "loading"
-        self.kernel_detail = ""
-        try:
-            await asyncio.to_thread(warm.warm_in_process)
-        except Exception as e:  # pragma: no cover - shown on screen
-            self.kernel_state = "failed"
-            self.kernel_detail = str(e)
-            return
-        self._kernels_ready()
+                self.kernel_detail = str(e)
+                return False
+            self.kernel_state = "ready" if before in ("ready", "loading") else before
+            return True
 
     def _kernels_ready(self) -> None:
         self.kernel_state = "ready"

@@ -12,12 +12,17 @@ async def build_runners(app, *configs, say) -> list | None:
     """One Runner per config, built side by side in threads (loading the data and the model takes a while, and
     the UI must keep drawing meanwhile), then registered with the app so that quitting stops them.
 
-    If any cannot be built (a data error, say), that is said in one sentence with
+    Kernels not yet compiled for these configs are compiled first, in a subprocess, with the status line
+    showing progress. If any cannot be built (a data error, say), that is said in one sentence with
     `say(text, style)`, not as a traceback, and the result is None: then none is registered."""
     # imported on first use, as the screens always did: it loads the native kernels, models and data, none of
     # which the app needs in order to open
     from teach_sgd.engine.runner import Runner
 
+    # a CNN kernel is compiled on first use (the app warms the MLP's at start): never inside a run's thread
+    if not await app.ensure_kernels({(c.algo, c.model) for c in configs}):
+        say("✗ the kernels failed to compile, so nothing can run: see the status line", "bold red")
+        return None
     try:
         runners = await asyncio.gather(*(asyncio.to_thread(Runner, c) for c in configs))
     except Exception as e:

@@ -113,7 +113,6 @@ class Dashboard(Widget):
         self._finishing = False
         self._rates: deque[float] = deque(maxlen=120)
         self._prev: tuple[float, int] | None = None
-        self._diverge_sent = False
         self.ticks = 0
 
     def compose(self) -> ComposeResult:
@@ -160,7 +159,6 @@ class Dashboard(Widget):
         self.result = None
         self.last_snapshot = None
         self._finishing = False
-        self._diverge_sent = False
         self._prev = None
         self._rates.clear()
         self.remove_class("-diverged", "-collapsed")

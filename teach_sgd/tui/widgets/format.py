@@ -31,5 +31,3 @@ def fmt_loss(x: float) -> str:
     return f"{x:.4g}"
 
 
-def fmt_seconds(x: float | None) -> str:
-    return "—" if x is None else f"{x:.2f} s"

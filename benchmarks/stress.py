@@ -1,0 +1,52 @@
+"""Randomized runs against the engine's invariants (teach_sgd/engine/invariants.py): prints violations, 0 expected.
+
+    python benchmarks/stress.py            # 1,000 runs, a few minutes on 2 cores
+    python benchmarks/stress.py 200 7      # 200 runs from seed 7
+
+Each run draws its algorithm, thread count (1–64, often more than the cores), Tp, model, batch, step size
+and budget at random, with audit on, so every interleaving the machine happens to produce is checked. The
+test suite runs a few of the same draws (tests/test_invariants.py).
+"""
+from __future__ import annotations
+
+import random
+import sys
+import time
+
+from teach_sgd.engine.config import ALGOS, RunConfig
+
+THREADS = (1, 2, 3, 4, 7, 8, 16, 33, 64)
+
+
+def random_config(rng: random.Random) -> RunConfig:
+    algo = rng.choice(ALGOS)
+    model = "cnn" if rng.random() < 0.15 else "mlp"
+    return RunConfig(
+        algo=algo, threads=1 if algo == "seq" else rng.choice(THREADS), model=model,
+        hidden=(rng.choice((8, 32, 128)),), dataset="synthetic", batch=rng.choice((1, 4, 16, 64)),
+        lr=rng.choice((0.01, 0.05, 0.2)), persistence=rng.choice((0, 1, 2, None)),
+        updates=rng.choice((20, 100, 400)) if model == "mlp" else rng.choice((20, 60)),
+        seed=rng.randrange(1000), audit=True, eval_every_s=0.01, eval_samples=64)
+
+
+def main(runs: int = 1000, seed: int = 0) -> int:
+    from teach_sgd.engine.invariants import violations
+    from teach_sgd.engine.runner import run
+
+    rng = random.Random(seed)
+    bad = []
+    t = time.perf_counter()
+    for k in range(runs):
+        config = random_config(rng)
+        found = violations(run(config))
+        bad += found
+        for v in found:
+            print(f"VIOLATION (run {k}): {v}", flush=True)
+        if (k + 1) % 50 == 0:
+            print(f"{k + 1:,} runs, {len(bad)} violations, {time.perf_counter() - t:.0f} s", flush=True)
+    print(f"{runs:,} randomized runs: {len(bad)} violations")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*(int(a) for a in sys.argv[1:3])))
