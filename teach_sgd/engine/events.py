@@ -1,0 +1,127 @@
+"""The complete event stream of a run: every event the kernels write to the ring, drained to memory.
+
+The kernels append one event per published, dropped or abandoned gradient and per failed CAS attempt to a
+ring in RunState (engine/telemetry.py, layout.E_*). The ring is small and is overwritten as it wraps, so the
+Runner's drainer thread calls `EventLog.drain()` every DRAIN_PERIOD_S while the run goes, and once more after
+the threads have ended: every event ends up here, in index order, unless the ring wrapped past it before it
+was read. Those are counted in `missed`, never hidden (the dashboard, the CLI summary and the JSON show it).
+
+A drain is a few numpy operations on the new events only (a fancy-indexed copy of their rows, two checks of
+their `ready` words), so it costs tens of microseconds whatever the ring's size (benchmarks/bench_events.py).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from teach_sgd.engine import layout as L
+
+DRAIN_PERIOD_S = 0.01
+# Events kept in memory: at 60 bytes each, about 300 MB. A run that writes more (minutes at full speed with
+# many threads) keeps the first MAX_KEPT; the rest count as missed.
+MAX_KEPT = 5_000_000
+
+# One event in memory and in recordings (docs/recording-format.md). Times are run time in ns, pauses left out.
+EVENT_DTYPE = np.dtype([
+    ("k", "<i8"),          # index in the run's event sequence (0, 1, 2, …; gaps = missed events)
+    ("t_start", "<i8"),    # the compute window began (the thread read its parameters)
+    ("t_end", "<i8"),      # the event happened (publish, failed CAS, drop, abandon)
+    ("t_read", "<i8"),     # version read (lock, leashed) / updates applied before the read (hogwild)
+    ("t_applied", "<i8"),  # version the update landed on (published v = t_applied + 1) or tried to
+    ("wait_ns", "<i8"),    # lock: time spent waiting for the lock in this update
+    ("attempts", "<i4"),   # leashed: CAS attempts so far (published: failures + 1)
+    ("lost", "<i4"),       # hogwild: sampled writes of this update that overwrote another thread's write
+    ("thread", "<i2"),
+    ("outcome", "i1"),     # layout.OUTCOME_*
+    ("torn", "i1"),        # hogwild: 1 if the read overlapped another thread's apply
+])
+_COLUMNS = (("t_start", L.E_T_START), ("t_end", L.E_TIME), ("t_read", L.E_T_READ), ("t_applied", L.E_T_APPLIED),
+            ("wait_ns", L.E_WAIT_NS), ("attempts", L.E_ATTEMPTS), ("lost", L.E_LOST), ("thread", L.E_THREAD),
+            ("outcome", L.E_OUTCOME), ("torn", L.E_TORN))
+
+
+def to_events(ks: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Ring rows (int64, EVENT_FIELDS wide) as EVENT_DTYPE records."""
+    out = np.empty(len(ks), EVENT_DTYPE)
+    out["k"] = ks
+    for name, col in _COLUMNS:
+        out[name] = rows[:, col]
+    return out
+
+
+def empty() -> np.ndarray:
+    return np.empty(0, EVENT_DTYPE)
+
+
+class EventLog:
+    """Events drained from one run's ring. `drain()` is called by one thread (the Runner's drainer); `events()`
+    and the counts may be read from any thread."""
+
+    def __init__(self, state):
+        self.state = state
+        self.ring = state.ring_size
+        self.missed = 0
+        self.recorded = 0
+        self._next = 0                                # first index not looked at yet
+        self._pending = np.empty(0, np.int64)         # indices whose writer had not finished at the last drain
+        self._buf = empty()                           # grows by doubling; [:recorded] is the stream
+        self._lock = threading.Lock()
+
+    def drain(self) -> int:
+        """Copy out the events written since the last drain; returns how many were taken."""
+        head = self.state.event_head()
+        ks = np.concatenate((self._pending, np.arange(self._next, head, dtype=np.int64)))
+        self._next = head
+        alive = ks >= head - self.ring
+        gone = int(len(ks) - np.count_nonzero(alive))
+        ks = ks[alive]
+        rows, ready_after = self.state.events_at(ks)
+        want = ks + 1
+        whole = (rows[:, L.E_READY] == want) & (ready_after == want)
+        # A row that is not whole is either still being written by its own writer (read it next time) or
+        # already reused by a writer one lap later, i.e. the ring wrapped past it (missed). The head, read
+        # again now, tells which: a later lap has claimed slot k only if head > k + ring.
+        later = ~whole & (ks >= self.state.event_head() - self.ring)
+        self._pending = ks[later]
+        gone += int(np.count_nonzero(~whole & ~later))
+        taken = to_events(ks[whole], rows[whole])
+        room = max(0, MAX_KEPT - self.recorded)
+        if len(taken) > room:
+            gone += len(taken) - room
+            taken = taken[:room]
+        with self._lock:
+            self.missed += gone
+            if len(taken):
+                self._append(taken)
+        return len(taken)
+
+    def finish(self) -> None:
+        """The last drain, once no thread writes any more: whatever is still pending was overwritten."""
+        self.drain()
+        with self._lock:
+            self.missed += len(self._pending)
+            self._pending = self._pending[:0]
+
+    def _append(self, taken: np.ndarray) -> None:
+        n, new = self.recorded, self.recorded + len(taken)
+        buf = self._buf
+        if new > len(buf):
+            buf = np.empty(max(new, 2 * len(buf), 4096), EVENT_DTYPE)
+            buf[:n] = self._buf[:n]
+        buf[n:new] = taken
+        if n and taken["k"].min() < buf["k"][n - 1]:
+            # a pending event read late: put it back in its place, in a new buffer, so that views already
+            # handed out by events() never change under their reader
+            order = np.argsort(buf["k"][:new], kind="stable")
+            buf = np.concatenate((buf[:new][order], np.empty(len(buf) - new, EVENT_DTYPE)))
+        self._buf = buf
+        self.recorded = new
+
+    def events(self) -> np.ndarray:
+        """All events taken so far, in index order: a read-only view that never changes (later drains append
+        beyond it or into a new buffer)."""
+        with self._lock:
+            view = self._buf[:self.recorded]
+        view.flags.writeable = False
+        return view
