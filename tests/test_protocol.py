@@ -81,3 +81,13 @@ def test_the_invariants_notice_a_lost_update_and_an_overfull_slab():
     assert "lost g0, g1" in model.invariants(lost)[LOST_UPDATE]
     overfull = (p, model.slots + 1, rc, theta, label, published, dropped, threads)
     assert LIVE_BOUND in model.invariants(overfull)
+
+
+def test_the_docs_table_is_the_models_table():
+    from pathlib import Path
+
+    from teach_sgd.sim.protocol import source_table
+    from teach_sgd.sim.racy import FAA, LOAD, STORE
+
+    doc = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
+    assert source_table((*STEPS, LOAD, STORE, FAA)) in doc, "regenerate: python -m teach_sgd.sim.protocol"

@@ -46,8 +46,8 @@ PROBE = Step("claim slot", f"{V}.claim", ("control", "rc", "first"),
 GRADIENT = Step("gradient on p", f"{L}.compute_gradient",
                 ("control", "ip", "fp", "kind", "dims", "X", "y", "rows", "eval_rows", "slab", "rc", "g", "work",
                  "mine", "losslog"), "gradient.compute(")
-BUILD = Step("build q", f"{L}.try_publish", ("tid", "control", "ip", "lr", "slab", "rc", "g", "mine"),
-             "new[i] = old[i] - lr * g[i]")
+BUILD = Step("build q", f"{L}.try_publish", ("tid", "control", "ip", "fp", "window", "t0", "slab", "rc", "g", "mine"),
+             "new[i] = old[i] - ")
 PUBLISH = Step("CAS on P", f"{V}.publish", ("control", "expected", "t_new", "slot"),
                "return atomics.cas(control, CLOCK, expected, pack(t_new, slot)) == expected")
 STEPS = (READ_P, RETAIN, RECHECK, DEC, LOWER, RAISE, PROBE, GRADIENT, BUILD, PUBLISH)

@@ -9,8 +9,8 @@
     game.key()                          a hashable summary of everything that decides the future (for search)
     game.next_text(tid), game.state_text()   what the screen shows
 
-MachineGame wraps the SGD step machine (machine.py): lost updates, failed CAS, drops, delays, growth (‖X−x*‖² over its start), and
-torn reads, which the machine does not record itself: a thread's view is torn when it equals none of the
+MachineGame wraps the SGD step machine (machine.py): lost updates, failed CAS, drops, delays, growth
+(‖X−x*‖² over its start), and torn reads, which the machine does not record itself: a thread's view is torn when it equals none of the
 values X held while the thread was reading it (so no single moment of X is what it read).
 ProtocolGame wraps a protocol model (protocol.py): slots, references and versions.
 """

@@ -122,7 +122,8 @@ class ChallengeScreen(_Board):
         log = list(self.lines)
         v = a.verdict
         if v is not None:
-            verdict = f"★ WON in {v.steps} steps" + (" — new best!" if v.new_best else "") if v.won else "✗ out of steps"
+            best = " — new best!" if v.new_best else ""
+            verdict = f"★ WON in {v.steps} steps{best}" if v.won else "✗ out of steps"
             log += ["", verdict, v.message, "", "the schedule, replayed:", *v.replay]
         self.show(a.game, head, status, log)
 
