@@ -46,6 +46,8 @@ RUN_OPTIONS = (
     ("--target-loss", "target_loss", "stop once loss ≤ FRACTION × initial loss; the time is recorded"),
     ("--seed", "seed", "seed for the initial model, the batch order and the synthetic data (default 0)"),
     ("--init", "init", "weight init: paper or he (default: the model's)"),
+    ("--stretch", "stretch", "slow motion, 1 to 1000 (default 1): every compute and publish window sleeps "
+                             "(stretch − 1) × its own time inside itself, so their ratio and the races stay"),
 )
 BUDGETS = (("--updates", "updates", "published updates (default 2000)"),
            ("--seconds", "seconds", "run time in seconds"),
@@ -65,6 +67,11 @@ def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
     p.add_argument("--no-telemetry", action="store_true", help="count updates only (to measure telemetry cost)")
     p.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
     p.add_argument("--csv", default=None, metavar="PATH", help="write the loss curve(s) as CSV")
+    if not with_algo:
+        return
+    p.add_argument("--record", default=None, metavar="FILE",
+                   help="record the run (config, every event, snapshots at 15 Hz, result) to FILE (.npz); "
+                        "watch it with `teach-sgd replay FILE`")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, with_algo=False)
     p = sub.add_parser("simulate", help="the asynchrony simulator (Alistarh, De Sa, Konstantinov), headless")
     sim_cli.add_arguments(p)
+    p = sub.add_parser("replay", help="replay a recording in the app, or export it headless")
+    p.add_argument("file", metavar="FILE", help="a recording made with `run --record` or R in the app")
+    p.add_argument("--json", default=None, metavar="PATH", help="write the recorded result (as run --json did)")
+    p.add_argument("--csv", default=None, metavar="PATH", help="write every recorded event as CSV")
+    p.add_argument("--svg", default=None, metavar="PATH", help="write the recording's timeline as SVG")
     sub.add_parser("lessons", help="list the lessons")
     p = sub.add_parser("lesson", help="open the app at one lesson")
     p.add_argument("id")
@@ -156,7 +168,9 @@ def cmd_run(args, signals) -> int:
     from teach_sgd.output import check_writable, write_text
 
     configs = [_config_from(args, a) for a in _algos(args)]
-    outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv")) if path]
+    record = getattr(args, "record", None)
+    outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv"),
+                                                  (record, "--record")) if path]
     for path, label in outputs:
         check_writable(path, label)
     for c in configs:  # a data folder that cannot be read, or does not fit the model, fails before any compile
@@ -190,6 +204,8 @@ def cmd_run(args, signals) -> int:
         print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)
     if args.csv:
         print(f"wrote {write_text(args.csv, curves_csv(results), '--csv')}", file=sys.stderr)
+    if record:
+        print(f"wrote {runner.save_recording(record)}", file=sys.stderr)
     if stopped:
         print(f"teach-sgd: stopped by {stopped}: the threads were stopped; the numbers above are what was "
               "measured so far", file=sys.stderr)
@@ -204,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
             args = build_parser().parse_args(argv)
             if args.command in ("run", "compare"):
                 return cmd_run(args, signals)
+            if args.command == "replay":
+                from teach_sgd.replay import cmd_replay
+                return cmd_replay(args)
             if args.command == "simulate":
                 from teach_sgd.sim import cli as sim_cli
                 return sim_cli.run(args)

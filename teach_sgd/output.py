@@ -35,18 +35,19 @@ def check_writable(path: str | os.PathLike, label: str) -> Path:
     return p
 
 
-def write_text(path: str | os.PathLike, text: str, label: str) -> Path:
-    """Write `text` to `path`. If that fails (the disk filled up during a long run, say), the text goes to
+def write_text(path: str | os.PathLike, text: str | bytes, label: str) -> Path:
+    """Write `text` (or bytes: a recording) to `path`. If that fails (the disk filled up during a long run,
+    say), the text goes to
     a file in the current folder, or else the temporary folder, and OutputError says where it is."""
     try:
-        Path(path).expanduser().write_text(text)
+        _write(Path(path).expanduser(), text)
         return Path(path)
     except OSError as e:
         reason = e.strerror or str(e)
     stem = f"teach-sgd-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}{_suffix(label, path)}"
     for folder in (Path.cwd(), Path(tempfile.gettempdir())):
         try:
-            (folder / stem).write_text(text)
+            _write(folder / stem, text)
         except OSError:
             continue
         raise OutputError(f"cannot write {label} {path}: {reason}; the results were saved to {folder / stem}")
@@ -54,6 +55,14 @@ def write_text(path: str | os.PathLike, text: str, label: str) -> Path:
                       "folder; the summary above is all that was kept")
 
 
+def _write(p: Path, data: str | bytes) -> None:
+    if isinstance(data, bytes):
+        p.write_bytes(data)
+    else:
+        p.write_text(data)
+
+
 def _suffix(label: str, path: str | os.PathLike = "") -> str:
     suffix = Path(path).suffix
-    return suffix if suffix else (".csv" if "csv" in label else ".json")
+    return suffix if suffix else next((s for key, s in (("csv", ".csv"), ("record", ".npz"), ("svg", ".svg"))
+                                       if key in label), ".json")

@@ -33,6 +33,11 @@ def run_summary(r: RunResult) -> str:
         f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · parameter versions: peak {r.versions.peak}"
         f" (bound {r.versions.bound}), live at end {r.versions.live}, allocated {r.versions.allocated_total:,}",
     ]
+    if r.events_recorded or r.events_missed:
+        lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"
+                     + (" (the ring wrapped before they were drained)" if r.events_missed else ""))
+    if c.stretch > 1:
+        lines.append(f"slow motion: {c.stretch}× (every compute and publish window stretched by that factor)")
     if r.collapsed:
         lines.append("collapsed: the model ended no better than chance, its loss stuck near ln(classes) — "
                      "a step size too large kills the ReLUs; try a smaller lr")
