@@ -162,30 +162,33 @@ def test_target_loss_records_time_and_stops():
 
 @pytest.mark.parametrize("algo,threads,persistence", [("lock", 4, None), ("hogwild", 4, None),
                                                       ("leashed", 8, None), ("leashed", 8, 0)])
-def test_event_ring_records_every_update_with_its_staleness(algo, threads, persistence):
+def test_event_stream_records_every_update_with_its_staleness(algo, threads, persistence):
     runner = Runner(cfg(algo=algo, threads=threads, persistence=persistence, updates=600, seed=6))
     result = runner.start().wait()
-    events = runner.state.events_since(0)
-    published = events[events[:, L.E_OUTCOME] == L.OUTCOME_PUBLISHED]
-    dropped = events[events[:, L.E_OUTCOME] == L.OUTCOME_DROPPED]
-    unpublished = events[events[:, L.E_OUTCOME] != L.OUTCOME_PUBLISHED]
-    assert len(published) == result.updates == 600  # the ring (4,096 rows) holds the whole run
+    events = runner.events.events()
+    assert runner.events.missed == 0 and result.events_recorded == len(events)
+    published = events[events["outcome"] == L.OUTCOME_PUBLISHED]
+    dropped = events[events["outcome"] == L.OUTCOME_DROPPED]
+    failed = events[events["outcome"] == L.OUTCOME_CAS_FAILED]
+    assert len(published) == result.updates == 600
     assert len(dropped) == sum(t.dropped for t in result.threads)
-    taus = published[:, L.E_T_APPLIED] - published[:, L.E_T_READ]
+    taus = published["t_applied"] - published["t_read"]
     assert taus.max() == result.staleness_max
     assert taus.sum() == pytest.approx(result.staleness_mean * result.updates)
     for t in result.threads:
-        mine = published[published[:, L.E_THREAD] == t.thread]
-        assert len(mine) == t.updates
-        theirs = unpublished[unpublished[:, L.E_THREAD] == t.thread]
-        # every failed CAS belongs to exactly one gradient: attempts − 1 for a published one, all of its
-        # attempts for one dropped or abandoned
-        assert (mine[:, L.E_ATTEMPTS] - 1).sum() + theirs[:, L.E_ATTEMPTS].sum() == t.cas_fail
+        assert (published["thread"] == t.thread).sum() == t.updates
+        # every failed CAS is an event of its own, numbered by its attempt, and a published gradient's
+        # attempts count them plus the one that succeeded
+        mine = failed[failed["thread"] == t.thread]
+        assert len(mine) == t.cas_fail
+        assert (published[published["thread"] == t.thread]["attempts"] - 1).sum() <= t.cas_fail
     if algo == "leashed":
         # every version number 0 … updates−1 was the base of exactly one publish: none lost, none doubled
-        assert sorted(published[:, L.E_T_APPLIED]) == list(range(result.updates))
-    seconds = events[:, L.E_TIME] * 1e-9
+        assert sorted(published["t_applied"]) == list(range(result.updates))
+    assert np.all(events["k"][1:] > events["k"][:-1])  # in order, none twice
+    seconds = events["t_end"] * 1e-9
     assert seconds.min() >= 0 and seconds.max() <= result.wall_s
+    assert np.all(events["t_start"] <= events["t_end"])
 
 
 def test_paused_time_is_not_run_time():

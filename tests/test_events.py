@@ -1,0 +1,191 @@
+"""The event stream, slow motion and recordings, on real threads.
+
+Every assertion holds for every interleaving: event counts against the counters the kernels keep, byte-equal
+JSON, snapshots equal to the samples they were built from, wall time against the stretch factor.
+"""
+import json
+import time
+
+import numpy as np
+import pytest
+
+from teach_sgd.cli import main
+from teach_sgd.engine import layout as L
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.recording import load
+from teach_sgd.engine.runner import Runner
+from teach_sgd.errors import EXIT_USAGE, UsageError
+from teach_sgd.replay import ReplayClock, ReplaySource
+from teach_sgd.timeline import TimelineView, layout, story
+
+
+def cfg(**kw):
+    base = dict(dataset="synthetic", updates=400, batch=8, lr=0.05, eval_every_s=0.01, seed=3)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def per_thread(events, outcome):
+    return np.bincount(events["thread"][events["outcome"] == outcome], minlength=1)
+
+
+@pytest.mark.parametrize("algo,threads,persistence", [("leashed", 4, None), ("leashed", 8, 0), ("lock", 4, None),
+                                                      ("hogwild", 4, None)])
+def test_timeline_events_equal_the_counters_per_thread(algo, threads, persistence):
+    runner = Runner(cfg(algo=algo, threads=threads, persistence=persistence))
+    result = runner.start().wait()
+    events = runner.events.events()
+    assert result.events_missed == 0
+    for t in result.threads:
+        mine = events[events["thread"] == t.thread]
+        assert (mine["outcome"] == L.OUTCOME_PUBLISHED).sum() == t.updates
+        assert (mine["outcome"] == L.OUTCOME_CAS_FAILED).sum() == t.cas_fail
+        assert (mine["outcome"] == L.OUTCOME_DROPPED).sum() == t.dropped
+        if algo == "hogwild":  # lost writes and torn reads of published updates (an abandoned one may add one)
+            assert 0 <= t.lost_updates_sampled - mine["lost"].sum() <= 1
+            assert 0 <= t.torn_reads - mine["torn"].sum() <= 1
+        if algo == "lock":  # lock waits of published updates; an abandoned last one waited too
+            assert mine["wait_ns"].sum() <= t.lock_wait_s * 1e9 + 1
+    # each lane draws its own thread's events, and every published update as a bar or its mark (a thread's
+    # next gradient reads a newer version, so nothing of its own covers a bar; a failed CAS and the drop that
+    # follows it may share a column)
+    view = TimelineView(algo)
+    lo, hi = float(events["t_read"].min()), float(events["t_applied"].max() + 1)
+    lanes = layout(events, view.axis, lo, hi, 10_000, threads)
+    for thread, lane in enumerate(lanes):
+        assert all(events[cell.event]["thread"] == thread for cell in lane.values())
+    drawn = {cell.event for lane in lanes for cell in lane.values()}
+    assert set(np.nonzero(events["outcome"] == L.OUTCOME_PUBLISHED)[0]) <= drawn
+
+
+def test_64_threads_at_full_speed_miss_no_event():
+    """64 threads on 2 cores: every event written is either in the stream or counted as missed — and with
+    the ring sized for the drain period, none is missed."""
+    runner = Runner(RunConfig(algo="leashed", threads=64, updates=20_000, dataset="synthetic", batch=4, seed=1))
+    result = runner.start().wait()
+    written = sum(t.updates + t.cas_fail + t.dropped + t.abandoned for t in result.threads)
+    assert result.events_recorded + result.events_missed == written == runner.state.event_head()
+    assert result.events_missed == 0
+    assert result.to_json()["events"] == {"recorded": written, "missed": 0}
+
+
+def test_slow_motion_scales_wall_time_and_keeps_the_invariants():
+    """At stretch s each compute and publish window lasts s × its time: a run's wall time grows by about s.
+    Tolerance: ±35% (evaluations, batch tickets and the sleeps' timer slack are not stretched exactly)."""
+    def timed(stretch):
+        r = Runner(cfg(algo="leashed", threads=1, updates=150, stretch=stretch, eval_every_s=1.0)).start().wait()
+        assert r.updates == 150 and r.events_recorded == 150 + sum(t.cas_fail + t.abandoned for t in r.threads)
+        return r.wall_s
+
+    base = min(timed(1) for _ in range(2))
+    slow = timed(10)
+    assert 0.65 * 10 <= slow / base <= 1.35 * 10, (base, slow)
+
+
+def test_stretch_changes_live_and_cas_failures_show_one_by_one():
+    runner = Runner(cfg(algo="leashed", threads=4, updates=None, seconds=1.5, stretch=1000)).start()
+    time.sleep(0.7)
+    slow = runner.snapshot().updates
+    result = runner.wait()
+    assert slow < 60  # 1000×: a handful of updates per thread and second, each one visible
+    events = runner.events.events()
+    assert result.updates == (events["outcome"] == L.OUTCOME_PUBLISHED).sum()
+    assert sum(t.cas_fail for t in result.threads) == (events["outcome"] == L.OUTCOME_CAS_FAILED).sum()
+    assert runner.set_stretch("10") == 10 and runner.stretch == 10
+    with pytest.raises(UsageError):
+        runner.set_stretch(0)
+
+
+def test_recording_replays_to_the_same_numbers(tmp_path):
+    runner = Runner(cfg(algo="leashed", threads=4, updates=None, seconds=0.6, persistence=1)).start()
+    result = runner.wait()
+    path = runner.save_recording(tmp_path / "run.npz")
+    rec = load(path)
+    assert rec.result_json == result.json_text()
+    assert json.loads(rec.result_json)["events"] == {"recorded": result.events_recorded, "missed": 0}
+    assert np.array_equal(rec.events, runner.events.events())
+    assert rec.config == result.config and rec.machine["cores"] >= 1
+    samples = runner.samples.copy()
+    assert len(samples) >= 5  # 15 Hz over 0.6 s
+    for s in samples[:: max(1, len(samples) // 5)]:  # the panel values at sampled times
+        live = runner_snapshot = rec.snapshot_at(s.time)
+        assert live.updates == s.updates and live.elapsed_s == s.time and live.status == s.status
+        assert [t.cas_fail for t in runner_snapshot.threads] == [int(c[L.C_CAS_FAIL]) for c in s.telemetry["counters"]]
+        assert live.staleness_hist == tuple(int(x) for x in s.telemetry["staleness"].sum(axis=0))
+    end = rec.snapshot_at(rec.duration_s + 1)
+    assert end.updates == result.updates and [t.updates for t in end.threads] == [t.updates for t in result.threads]
+    back = rec.result
+    assert back.updates == result.updates and back.threads == result.threads
+    assert back.loss_final == result.loss_final and back.staleness_hist == result.staleness_hist
+
+
+def test_replay_source_follows_its_clock(tmp_path):
+    runner = Runner(cfg(algo="lock", threads=2, updates=600)).start()
+    runner.wait()
+    rec = load(runner.save_recording(tmp_path / "r.npz"))
+    now = [0.0]
+    src = ReplaySource(rec, now=lambda: now[0])
+    assert src.snapshot().updates <= rec.snapshot_at(0).updates
+    now[0] = rec.duration_s / 2
+    half = src.snapshot()
+    assert half.elapsed_s <= rec.duration_s / 2 and len(src.events_until(src.clock.t)) <= len(rec.events)
+    now[0] = rec.duration_s * 2
+    assert src.done and src.result().updates == 600
+
+
+def test_replay_clock():
+    now = [100.0]
+    c = ReplayClock(10.0, now=lambda: now[0])
+    now[0] += 2
+    assert c.t == 2.0
+    c.set_speed(1)  # 2×
+    now[0] += 1
+    assert c.t == pytest.approx(4.0)
+    c.toggle()
+    now[0] += 5
+    assert c.t == pytest.approx(4.0) and not c.playing
+    assert c.step(3) == pytest.approx(4.2)
+    assert c.jump(99) == 10.0 and c.at_end
+    c.toggle()  # play at the end starts over
+    assert c.t == 0.0 and c.playing
+
+
+def test_story_tells_a_failed_cas():
+    runner = Runner(cfg(algo="leashed", threads=8, updates=800)).start()
+    runner.wait()
+    events = runner.events.events()
+    failed = np.nonzero(events["outcome"] == L.OUTCOME_CAS_FAILED)[0]
+    if len(failed) == 0:
+        pytest.skip("no CAS failed in this run")
+    e = events[failed[0]]
+    later = np.nonzero((events["thread"] == e["thread"]) & (events["t_start"] == e["t_start"])
+                       & (events["outcome"] == L.OUTCOME_PUBLISHED))[0]
+    text = story(events, int(later[0]) if len(later) else int(failed[0]), "leashed")
+    assert f"thread {e['thread']} read v{e['t_read']}" in text
+    assert f"tried to publish on v{e['t_applied']}: CAS failed — thread" in text
+    if len(later):
+        assert "published v" in text and "τ = " in text
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip", b"PK\x03\x04broken"])
+def test_a_bad_recording_is_one_line_and_exit_2(tmp_path, capsys, content):
+    path = tmp_path / "rec.npz"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["replay", str(path), "--json", str(tmp_path / "out.json")]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("teach-sgd: recording") and "\n" not in err
+    np.savez(path, something=np.zeros(3))
+    assert main(["replay", str(path), "--json", str(tmp_path / "out.json")]) == EXIT_USAGE
+
+
+def test_replay_json_is_the_runs_json(tmp_path):
+    rec, out, ran = tmp_path / "r.npz", tmp_path / "replayed.json", tmp_path / "ran.json"
+    assert main(["run", "--algo", "hogwild", "--threads", "2", "--updates", "300", "--dataset", "synthetic",
+                 "--record", str(rec), "--json", str(ran)]) == 0
+    assert main(["replay", str(rec), "--json", str(out), "--csv", str(tmp_path / "e.csv"),
+                 "--svg", str(tmp_path / "t.svg")]) == 0
+    assert out.read_bytes() == ran.read_bytes()
+    lines = (tmp_path / "e.csv").read_text().splitlines()
+    assert len(lines) == 1 + json.loads(ran.read_text())["events"]["recorded"]
+    assert (tmp_path / "t.svg").read_text().startswith("<svg")
