@@ -2,7 +2,7 @@
 
     python benchmarks/bench_first_start.py          # three runs, each with a fresh, empty numba cache
 
-Each run starts `teach-sgd run --updates 200` (leashed, MLP, the defaults) in a subprocess with NUMBA_CACHE_DIR
+Each run starts `teach-sgd run --seconds 2` (leashed, MLP, the defaults) in a subprocess with NUMBA_CACHE_DIR
 pointing at a new empty folder, and timestamps every line it writes to stderr. Printed per run:
   import + data      until the first "compiling …" line (Python, numba, the bundled digits)
   compile            each compile stage the CLI announced, with its own duration
@@ -22,7 +22,7 @@ import time
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 
-ARGS = ("run", "--updates", "200")
+ARGS = ("run", "--seconds", "2")
 
 
 def timed_run(cache: str) -> tuple[list[tuple[float, str]], float]:

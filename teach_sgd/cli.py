@@ -14,10 +14,11 @@ SweepConfig.from_mapping): argparse here only names them. Exit statuses are in t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
-from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
+from teach_sgd.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, Stopped, UsageError
 
 FIRST_RUN_S = 15  # measured by benchmarks/bench_first_start.py on a quiet 2-core machine (README says the same)
 
@@ -247,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         except Stopped as s:
             print(f"teach-sgd: stopped by {s}", file=sys.stderr)
             return s.exit_status
+        except BrokenPipeError:  # `teach-sgd … | head` closed the pipe: stop quietly, as a shell tool does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return EXIT_BROKEN_PIPE
     return 0
 
 

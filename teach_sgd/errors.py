@@ -9,6 +9,7 @@ Exit statuses (documented in `teach-sgd --help` and the README):
     2    bad input: an option, a lesson file, a data folder, an output path
     129  stopped by SIGHUP (the terminal closed): results written
     130  stopped by Ctrl-C (SIGINT): results written
+    141  the output pipe was closed (`teach-sgd … | head`)
     143  stopped by SIGTERM: results written
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import signal
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 EXIT_SIGNAL = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number
 
 

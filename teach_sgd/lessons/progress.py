@@ -8,26 +8,16 @@
     progress.record(lesson_id, verdict)             # a checkpoint's Verdict (answer, correct, numbers)
     progress.complete(lesson_id); progress.save()   # written atomically
 
-A damaged file never stops the app: it is set aside as progress.json.bad and progress starts empty.
+A damaged file never stops the app: it is set aside as progress.json.bad and progress starts empty
+(teach_sgd/userdata.py).
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-VERSION = 1
-
-
-def data_dir() -> Path:
-    override = os.environ.get("TEACH_SGD_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "teach_sgd"
-
+from teach_sgd.userdata import data_dir, load_table, save_table
 
 def default_path() -> Path:
     return data_dir() / "progress.json"
@@ -47,27 +37,11 @@ class Progress:
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Progress":
         path = Path(path) if path is not None else default_path()
-        if not path.exists():
-            return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("lessons", {}), dict):
-                raise ValueError("not a progress file")
-            return cls(path, dict(data.get("lessons", {})))
-        except (OSError, ValueError) as e:
-            bad = path.with_suffix(".json.bad")
-            try:
-                path.replace(bad)
-            except OSError:
-                pass
-            return cls(path, warning=f"progress file {path} was unreadable ({e}); it was moved to {bad.name}")
+        lessons, warning = load_table(path, "lessons")
+        return cls(path, lessons, warning)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"version": VERSION, "lessons": self.lessons}, indent=1, sort_keys=True) + "\n",
-                       encoding="utf-8")
-        os.replace(tmp, self.path)
+        save_table(self.path, "lessons", self.lessons)
 
     # ---- updates ------------------------------------------------------------------------------------------
     def _entry(self, lesson_id: str) -> dict:
