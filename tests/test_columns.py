@@ -25,15 +25,18 @@ def results():
 def test_each_algorithm_has_its_own_columns():
     keys = {algo: [c.key for c in columns_for(algo)] for algo in ALGOS}
     assert keys["seq"] == ["updates"]
-    assert keys["lock"] == ["updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max"]
-    assert keys["hogwild"] == ["updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max"]
-    assert keys["leashed"] == ["updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max"]
+    assert keys["lock"] == ["updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max", "steps"]
+    assert keys["hogwild"] == ["updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max", "written",
+                               "steps"]
+    assert keys["leashed"] == ["updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max",
+                               "steps"]
+    assert keys["sync"] == ["updates", "barrier", "barrier_per_step"]
     for algo in ALGOS:
         assert set(keys[algo]) == set(ALGO_COLUMNS[algo])
     # side by side: each column once, in the one order
     assert [c.key for c in columns_for("hogwild", "leashed")] == [
         "updates", "torn", "observed", "lost", "lost_est", "cas_ok", "cas_fail", "retries", "dropped",
-        "tau_mean", "tau_max"]
+        "tau_mean", "tau_max", "written", "steps"]
 
 
 @pytest.mark.parametrize("algo", ALGOS)
@@ -43,7 +46,8 @@ def test_a_hidden_column_is_zero_on_a_real_run(results, algo):
     assert r.updates == 400
     for key, col in COLUMNS.items():
         if key not in ALGO_COLUMNS[algo]:
-            assert col.value(r.threads, r.params) == 0, (algo, key)
+            value = col.value(r.threads, r.params)
+            assert not any(value) if isinstance(value, tuple) else value == 0, (algo, key)
 
 
 def test_hogwild_observes_its_writes(results):
@@ -69,12 +73,34 @@ def test_compare_cells_say_zero_where_it_is_zero_by_construction(results):
 
 def test_lost_estimate_scales_the_observed_fraction_to_every_coordinate(results):
     t = results["hogwild"].threads[0]
-    a = replace(t, updates=10, sampled_writes=1000, lost_updates_sampled=3)
-    b = replace(t, updates=30, sampled_writes=3000, lost_updates_sampled=1)
     params = 100_000
+    a = replace(t, updates=10, sampled_writes=1000, lost_updates_sampled=3, written=10 * params)
+    b = replace(t, updates=30, sampled_writes=3000, lost_updates_sampled=1, written=30 * params)
     assert lost_estimate((a,), params) == pytest.approx(3 / 1000 * 10 * params)
     assert lost_estimate((a, b), params) == pytest.approx(4 / 4000 * 40 * params)  # pooled over threads
+    sparse = replace(a, written=4 * params)  # sparse writes: only the coordinates written can be lost
+    assert lost_estimate((sparse,), params) == pytest.approx(3 / 1000 * 4 * params)
     assert lost_estimate((replace(a, sampled_writes=0, lost_updates_sampled=0),), params) == 0
+
+
+def test_sync_shows_its_barrier_wait_and_hogwild_its_writes(results):
+    sync, hog = results["sync"], results["hogwild"]
+    assert COLUMNS["barrier"].value(sync.threads, sync.params) == pytest.approx(
+        sum(t.barrier_wait_s for t in sync.threads))
+    per_step = COLUMNS["barrier_per_step"].value(sync.threads, sync.params)
+    assert per_step == pytest.approx(1e6 * sum(t.barrier_wait_s for t in sync.threads) / (2 * 400))
+    assert COLUMNS["written"].value(hog.threads, hog.params) == pytest.approx(100)  # dense: every coordinate
+    # without a step rule every update is applied with 1 × η: one full bar in the middle of the sparkline
+    assert COLUMNS["steps"].cell("hogwild", hog.threads, hog.params) == "     █     "
+
+
+def test_step_sparkline_pairs_the_engine_bins():
+    from teach_sgd.tui.widgets.columns import spark, step_hist
+    t = replace(run(RunConfig(algo="lock", threads=1, dataset="synthetic", updates=5)).threads[0],
+                step_hist=(4,) + (0,) * 4 + (1, 1) + (0,) * 12 + (0, 8))
+    assert step_hist((t,), 1) == (4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)
+    assert spark((4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)) == "▄  ▂      █"
+    assert spark(()) == "·" * 11
 
 
 def test_counts_have_thousands_separators():

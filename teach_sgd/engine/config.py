@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, field, replace
 from teach_sgd import values as v
 from teach_sgd.errors import ConfigError
 
-ALGOS = ("seq", "lock", "hogwild", "leashed")
+ALGOS = ("seq", "lock", "hogwild", "leashed", "sync")
+ASYNC_ALGOS = ("lock", "hogwild", "leashed")  # the ones whose updates can be stale: step rules apply to them
+WRITES = ("dense", "sparse")                   # hogwild's write modes (engine/hogwild.py)
+STEPS = ("none", "inverse", "tail", "fleet")   # step-size rules (engine/stepsize.py RULES, same order)
 MODELS = ("mlp", "cnn")
 DATASETS = ("mnist", "synthetic")
 INITS = ("paper", "he")
@@ -28,6 +31,7 @@ MAX_SECONDS = 7 * 24 * 3600.0
 MAX_EPOCHS = 1e6
 MAX_PERSISTENCE = 10**6  # more retries than this is ∞ in all but name: say inf
 MAX_SEED = 2**32 - 1
+MAX_STRETCH = 1000  # slow motion: 1000× turns a 0.1 ms gradient into 0.1 s, single events at human speed
 
 # setting -> parser(value, label): the single declaration of what each setting accepts
 FIELDS = {
@@ -51,6 +55,9 @@ FIELDS = {
     "eval_every_s": lambda x, at: v.number(x, at, 0.0, 3600.0),
     "eval_samples": lambda x, at: v.integer(x, at, 1, 100_000),
     "diverge_factor": lambda x, at: v.number(x, at, 1.0, 1e6),
+    "writes": lambda x, at: v.choice(x, at, WRITES),
+    "step": lambda x, at: v.choice(x, at, STEPS),
+    "stretch": lambda x, at: v.integer(x, at, 1, MAX_STRETCH),
 }
 OPTIONAL = {"data_dir", "persistence", "updates", "seconds", "epochs", "target_loss", "init"}  # None allowed
 
@@ -89,7 +96,10 @@ class RunConfig:
     audit: bool = False  # also sum every applied update per thread in float64 (tests, lost-update mass)
     eval_every_s: float = 0.05
     eval_samples: int = 256
+    stretch: int = 1  # slow motion: compute and publish windows last stretch × their time (engine/control.py)
     diverge_factor: float = 5.0  # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
+    writes: str = "dense"  # hogwild: dense (every coordinate) or sparse (only non-zero gradient coordinates)
+    step: str = "none"     # step-size rule for lock, hogwild, leashed: none, inverse, tail, fleet
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
@@ -128,6 +138,15 @@ class RunConfig:
         if self.algo == "seq" and self.threads != 1:
             raise ConfigError(f"seq is sequential SGD and runs on exactly one thread: use "
                               f"{label('threads', source)} 1 (or another algorithm)", "threads")
+        if self.algo == "sync" and self.batch < self.threads:
+            raise ConfigError(f"sync splits each mini-batch among the threads: {label('batch', source)} must be "
+                              f"at least {label('threads', source)} ({self.threads})", "batch")
+        if self.writes != "dense" and self.algo != "hogwild":
+            raise ConfigError(f"{label('writes', source)} {self.writes} is a HOGWILD! write mode: use it with "
+                              f"hogwild (the other algorithms apply whole updates)", "writes")
+        if self.step != "none" and self.algo not in ASYNC_ALGOS:
+            raise ConfigError(f"{label('step', source)} {self.step} scales stale updates, and {self.algo}'s are "
+                              f"never stale: use it with {', '.join(ASYNC_ALGOS)}", "step")
         if self.model == "cnn" and len(self.hidden) > 1:
             raise ConfigError(f"the CNN has one hidden FC layer: give {label('hidden', source)} one width, "
                               f"not {','.join(map(str, self.hidden))}", "hidden")

@@ -8,10 +8,11 @@ from numba import njit
 from teach_sgd.engine import atomics, native
 from teach_sgd.engine.layout import (
     BATCH, C_STATE, CLOCK, P_BATCH, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES, P_N_TRAIN, P_T0_NS, PAUSE,
-    PAUSED_NS, S_PAUSED, STOP,
+    PAUSED_NS, S_PAUSED, STOP, STRETCH,
 )
 
 PAUSE_POLL_NS = 1_000_000  # a parked thread looks at the flags every millisecond
+STRETCH_SLICE_NS = 1_000_000  # slow-motion sleeps come in 1 ms slices, so stop and pause still act at once
 
 
 @njit(nogil=True, cache=True)
@@ -67,18 +68,28 @@ def next_batch(control, ip, counters_row, published, perm):
     `perm` is a fixed permutation of the training rows with its first `batch` entries appended, so every
     batch is one contiguous slice.
     """
-    none = perm[0:0]
+    if not may_continue(control, ip, counters_row, published):
+        return perm[0:0]
+    return batch_rows(ip, atomics.fetch_add(control, BATCH, 1), perm)
+
+
+@njit(nogil=True, cache=True)
+def may_continue(control, ip, counters_row, published):
+    """False if the thread must stop (stop flag, deadline, update budget reached); parks while paused."""
     if not wait_while_paused(control, counters_row):
-        return none
+        return False
     if past_deadline(control, ip):
         request_stop(control)
-        return none
-    if budget_reached(ip, published):
-        return none
-    ticket = atomics.fetch_add(control, BATCH, 1)
+        return False
+    return not budget_reached(ip, published)
+
+
+@njit(nogil=True, cache=True)
+def batch_rows(ip, ticket, perm):
+    """The rows of mini-batch number `ticket`, or an empty slice once the epoch budget is spent."""
     max_batches = ip[P_MAX_BATCHES]
     if max_batches >= 0 and ticket >= max_batches:
-        return none
+        return perm[0:0]
     b = ip[P_BATCH]
     start = (ticket * b) % ip[P_N_TRAIN]
     return perm[start:start + b]
@@ -88,3 +99,38 @@ def next_batch(control, ip, counters_row, published, perm):
 def clock(control):
     """Updates published so far (lock, hogwild)."""
     return atomics.load(control, CLOCK)
+
+
+# ---- slow motion ---------------------------------------------------------------------------------------
+# At stretch s every window that decides a race lasts s × its own time: the compute window (from the read of
+# the parameters to the end of the gradient) and the publish window (from the read of the version an update
+# lands on to its CAS, its locked apply or its racy writes). A window is stretched by sleeping (s − 1) × the
+# time it really took, *inside* the window. Scaling both windows by the same factor keeps their ratio, and the
+# chance that another thread publishes inside a thread's publish window depends on that ratio, not on
+# absolute speed: CAS failures, lock waits and staleness stay what they are at full speed, only slower.
+# (Sleeping between iterations instead would shrink the windows relative to the run, and hide the races.)
+# The factor is a control word read atomically in every window, so it can change while the run goes.
+
+@njit(nogil=True, cache=True)
+def window_start(control):
+    """The start of a window to stretch: now, or 0 at 1× (then a window costs one load, no clock read)."""
+    if atomics.load(control, STRETCH) > 1:
+        return native.now_ns()
+    return 0
+
+
+@njit(nogil=True, cache=True)
+def stretch_window(control, started_ns):
+    """Sleep (stretch − 1) × the time since `started_ns`, in slices that stop at once on a stop; time spent
+    paused meanwhile does not count."""
+    factor = atomics.load(control, STRETCH)
+    if factor <= 1 or started_ns == 0:
+        return
+    remaining = (factor - 1) * (native.now_ns() - started_ns)
+    while remaining > 0 and not stopped(control):
+        if atomics.load(control, PAUSE) != 0:
+            native.sleep_ns(PAUSE_POLL_NS)
+            continue
+        piece = min(remaining, STRETCH_SLICE_NS)
+        native.sleep_ns(piece)
+        remaining -= piece

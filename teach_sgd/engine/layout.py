@@ -23,7 +23,10 @@ ALLOCATED = 66      # leashed: slots ever claimed for a candidate (published or 
 TARGET_NS = 72      # time (ns since start) the loss first reached the target, 0 = not yet
 APPLYING = 80       # hogwild: applies started (CLOCK counts the finished ones)
 PAUSED_NS = 88      # time spent paused so far: deadlines and timestamps leave it out
-CONTROL_WORDS = 96
+TAIL_SEEN = 89      # step rule tail: staleness observations taken in the window (engine/stepsize.py)
+BARRIER = 90        # sync: the barrier, (round << 16) | threads arrived in this round (engine/sync.py)
+STRETCH = 96        # slow motion: every compute and publish window lasts STRETCH × its own time (1 = off)
+CONTROL_WORDS = 104
 
 # ip[] — integer parameters (read-only during a run)
 P_BATCH = 0
@@ -40,14 +43,20 @@ P_LOSS_CAP = 10     # rows in the loss log
 P_RING = 11         # events in the ring
 P_SAMPLE_STRIDE = 12  # hogwild: every k-th coordinate is written with an observed exchange
 P_STOP_AT_TARGET = 13
-INT_PARAMS = 16
+P_STEP = 14         # step-size rule: stepsize.NONE, INVERSE, TAIL, FLEET
+P_SPARSE = 15       # hogwild: 1 = write only coordinates whose gradient is non-zero (Niu et al.)
+P_TAIL_FROM = 16    # step rule tail: updates with ticket in [FROM, TO) are observed (the window)
+P_TAIL_TO = 17
+P_THREADS = 18      # m (sync: the barrier's party size and the batch split)
+INT_PARAMS = 24
 
 # fp[] — float parameters
 F_LR = 0
 F_LOSS0 = 1         # loss at θ0 on the evaluation rows
 F_DIVERGE = 2       # diverged if loss > F_DIVERGE × F_LOSS0
 F_TARGET = 3        # absolute target loss (fraction × F_LOSS0), 0 = none
-FLOAT_PARAMS = 4
+F_FLEET_BETA = 4    # step rule fleet: β = (2/τ_thr)·ln(1 + τ_thr/2), τ_thr = m + 1
+FLOAT_PARAMS = 8
 
 # counters[thread, :] — per-thread telemetry, each row written only by its own thread
 C_UPDATES = 0       # updates this thread published (applied)
@@ -67,6 +76,8 @@ C_SAMPLED = 13      # hogwild: sampled writes
 C_EVAL_NS = 14
 C_STATE = 15        # what the thread does now: see S_* below
 C_ABANDONED = 16    # gradients computed but never applied because the run ended first (stop, budget)
+C_BARRIER_NS = 17   # sync: time spent waiting at the barrier for the other threads (pauses left out)
+C_WRITTEN = 18      # hogwild: coordinates of θ written (dense: every one; sparse: the non-zero gradient's)
 COUNTERS = 24       # 24 int64 = three whole cache lines per row: rows of different threads never share a line
 
 # what a thread is doing (C_STATE), for the live per-thread view
@@ -77,15 +88,24 @@ S_PUBLISH = 3
 S_LOCK_WAIT = 4
 S_PAUSED = 5
 S_DONE = 6
+S_BARRIER = 7       # sync: waiting at the barrier
 
 STALENESS_BINS = 65  # τ = 0 … 63, the last bin collects τ ≥ 64
 RETRY_BINS = 17      # failed CAS before a publish: 0 … 15, the last bin ≥ 16
+STEP_BINS = 21       # effective step as a multiple of η, in bins of 0.1: 0.0, 0.1, … 2.0 (the last ≥ 1.95)
+STEP_BIN_WIDTH = 0.1
 
-EVENT_FIELDS = 8     # ready, thread, t_read, t_applied, attempts, time_ns, outcome, spare
-E_READY, E_THREAD, E_T_READ, E_T_APPLIED, E_ATTEMPTS, E_TIME, E_OUTCOME = range(7)
+# One event = 16 int64 = two whole cache lines, so events written by different threads never share a line.
+# t_start and time are run time in ns (pauses left out): the compute window began at t_start, the event
+# happened at time. wait: LOCK's ns waiting for the lock in this update; lost/torn: HOGWILD!'s sampled writes
+# this update overwrote, and 1 if its read overlapped another apply.
+EVENT_FIELDS = 16
+(E_READY, E_THREAD, E_T_READ, E_T_APPLIED, E_ATTEMPTS, E_TIME, E_OUTCOME, E_T_START, E_WAIT_NS, E_LOST,
+ E_TORN) = range(11)
 OUTCOME_PUBLISHED = 0
 OUTCOME_DROPPED = 1
 OUTCOME_ABANDONED = 2
+OUTCOME_CAS_FAILED = 3  # leashed: one failed attempt (t_applied = the version it tried to publish on)
 
 LOSS_FIELDS = 4      # seconds, loss, accuracy, ready
 

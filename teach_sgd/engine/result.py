@@ -16,11 +16,12 @@ import numpy as np
 
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.layout import (
-    C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
-    C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_SUM, C_TORN, C_UPDATES,
+    C_ABANDONED, C_BARRIER_NS, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
+    C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_SUM, C_TORN, C_UPDATES, C_WRITTEN,
+    STEP_BIN_WIDTH,
 )
 
-THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done")
+THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done", "barrier")
 
 # A run *collapsed* when it did not diverge yet ended knowing nothing: test accuracy at most chance (1/classes) +
 # COLLAPSE_ACCURACY_MARGIN and the loss within COLLAPSE_LOSS_BAND (relative) of ln(classes), the loss of a model
@@ -65,9 +66,12 @@ class ThreadStats:
     state: str
     staleness_hist: tuple[int, ...]
     retry_hist: tuple[int, ...]
+    barrier_wait_s: float = 0.0  # sync
+    written: int = 0             # hogwild: coordinates written
+    step_hist: tuple[int, ...] = ()  # updates per effective step, bins of STEP_BIN_WIDTH × η (engine/stepsize.py)
 
     @staticmethod
-    def from_rows(tid: int, c: np.ndarray, stale: np.ndarray, retry: np.ndarray) -> "ThreadStats":
+    def from_rows(tid: int, c: np.ndarray, stale: np.ndarray, retry: np.ndarray, steps: np.ndarray) -> "ThreadStats":
         updates = int(c[C_UPDATES])
         return ThreadStats(
             thread=tid,
@@ -90,12 +94,16 @@ class ThreadStats:
             state=THREAD_STATES[int(c[C_STATE])] if 0 <= c[C_STATE] < len(THREAD_STATES) else "?",
             staleness_hist=tuple(stale.tolist()),
             retry_hist=tuple(retry.tolist()),
+            barrier_wait_s=c[C_BARRIER_NS] * 1e-9,
+            written=int(c[C_WRITTEN]),
+            step_hist=tuple(steps.tolist()),
         )
 
     def to_json(self) -> dict:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["staleness_hist"] = list(self.staleness_hist)
         d["retry_hist"] = list(self.retry_hist)
+        d["step_hist"] = list(self.step_hist)
         return d
 
 
@@ -126,6 +134,9 @@ class RunSnapshot:
     loss_initial: float
     time_to_target_s: float | None
     diverged: bool
+    events_recorded: int = 0  # events drained from the ring so far (engine/events.py)
+    events_missed: int = 0    # events the ring wrapped past before they were drained: shown, never hidden
+    stretch: int = 1          # slow motion factor at that moment
 
     @property
     def updates_per_s(self) -> float:
@@ -175,6 +186,8 @@ class RunResult:
     lost_update_mass: float | None = None  # audit runs: Σ|θ0 + Σ applied − θ_final|, over all coordinates
     collapsed: bool = False
     architecture: str = ""  # the model as built for the data, e.g. "mlp 784-128-10" (ModelSpec.architecture)
+    events_recorded: int = 0
+    events_missed: int = 0
 
     @property
     def updates_per_s(self) -> float:
@@ -201,6 +214,8 @@ class RunResult:
             "lr": c.lr,
             "batch": c.batch,
             "persistence": c.persistence,
+            "writes": c.writes,
+            "step": c.step,
             "seed": c.seed,
             "status": self.status,
             "updates": self.updates,
@@ -230,11 +245,42 @@ class RunResult:
                 "lost_sampled": sum(t.lost_updates_sampled for t in self.threads),
                 "fraction_sampled": self.lost_fraction_sampled,
                 "mass": self.lost_update_mass,
+                "coordinates_written": sum(t.written for t in self.threads),
             },
+            "step_factors": {
+                "bin_width": STEP_BIN_WIDTH,
+                "hist": [int(v) for v in np.sum([t.step_hist for t in self.threads], axis=0)],
+            },
+            "events": {"recorded": self.events_recorded, "missed": self.events_missed},
             "per_thread": [t.to_json() for t in self.threads],
             "loss_curve": [[t, _finite_or_none(loss)] for t, loss, _ in self.loss_curve],
             "accuracy_curve": [[t, _finite_or_none(acc)] for t, _, acc in self.loss_curve],
         }
+
+    @classmethod
+    def from_json(cls, d: dict, config: RunConfig, architecture: str = "") -> "RunResult":
+        """The RunResult that `to_json` wrote (a recording's end; theta_final is not stored: empty)."""
+        nan = float("nan")
+        fields = set(ThreadStats.__dataclass_fields__)
+        threads = tuple(ThreadStats(**{k: tuple(x) if isinstance(x, list) else x
+                                       for k, x in t.items() if k in fields}) for t in d["per_thread"])
+        v = d["versions"]
+        lost = d.get("lost_updates", {})
+        events = d.get("events", {})
+        return cls(
+            config=config, params=d["params"], status=d["status"], updates=d["updates"],
+            gradients=d["gradients"], wall_s=d["wall_s"],
+            loss_initial=nan if d["loss_initial"] is None else d["loss_initial"],
+            loss_final=nan if d["loss_final"] is None else d["loss_final"],
+            accuracy_final=nan if d["accuracy_final"] is None else d["accuracy_final"],
+            diverged=d["diverged"], time_to_target_s=d["time_to_target_s"], threads=threads,
+            versions=Versions(v["live_final"], v["peak"], v["bound"], v["allocated_total"]),
+            staleness_hist=tuple(d["staleness"]["hist"]), staleness_max=d["staleness"]["max"],
+            loss_curve=tuple((t, nan if loss is None else loss, nan if acc is None else acc)
+                             for (t, loss), (_, acc) in zip(d["loss_curve"], d["accuracy_curve"])),
+            theta_final=np.zeros(0, np.float32), lost_update_mass=lost.get("mass"),
+            collapsed=d.get("collapsed", False), architecture=architecture,
+            events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0))
 
     def json_text(self) -> str:
         """The run's JSON, as `teach-sgd run --json` writes it."""

@@ -33,16 +33,19 @@ import numpy as np
 
 from teach_sgd.data import Dataset, load_dataset
 from teach_sgd.errors import DataError
-from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq, sync
+from teach_sgd.engine.config import FIELDS, RunConfig
+from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.native import lib
+from teach_sgd.engine.recording import Sample, SampleLog, save, snapshot_of
 from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
 from teach_sgd.engine.state import RunState
 from teach_sgd.engine.warmup import is_warm, warm_up
 from teach_sgd.models import ModelSpec, make_model
 
 WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
-KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker}
+KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker,
+           "sync": sync.worker}
 
 _datasets: dict[tuple, Dataset] = {}
 
@@ -94,6 +97,9 @@ class Runner:
         self._paused_at: float | None = None
         self._stop_requested = False
         self._result: RunResult | None = None
+        self.events = EventLog(self.state)  # every event of the run, drained while it goes
+        self.samples = SampleLog()          # snapshots' raw data at the dashboard's rate, for recordings
+        self._drainer: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "Runner":
@@ -111,7 +117,24 @@ class Runner:
             self._start.wait()
         except threading.BrokenBarrierError:  # stopped during start-up: no thread enters its kernel
             pass
+        self._drainer = threading.Thread(target=self._drain, name="sgd-drain", daemon=True)
+        self._drainer.start()
         return self
+
+    def _drain(self) -> None:
+        """The drainer: copies new events out of the ring every DRAIN_PERIOD_S and takes a Sample when one is
+        due, until the threads have ended; then one last drain, so no event written is left behind."""
+        while True:
+            finished = self.done
+            if finished:
+                self.events.finish()
+            else:
+                self.events.drain()
+            if finished or self.samples.due(self.elapsed_s()):
+                self.samples.add(self._sample())
+            if finished:
+                return
+            time.sleep(DRAIN_PERIOD_S)
 
     def _start_clock(self) -> None:
         """Run by the last thread to reach the start barrier, before any is released."""
@@ -147,6 +170,16 @@ class Runner:
                 self.state.control[L.PAUSED_NS] += int((time.perf_counter() - self._paused_at) * 1e9)
                 self._paused_at = None
                 self.state.control[L.PAUSE] = 0
+
+    def set_stretch(self, factor) -> int:
+        """Slow motion, live: the kernels read the factor at every window (engine/control.py)."""
+        factor = FIELDS["stretch"](factor, "stretch")
+        self.state.control[L.STRETCH] = factor
+        return factor
+
+    @property
+    def stretch(self) -> int:
+        return int(self.state.control[L.STRETCH])
 
     def stop(self) -> None:
         self._stop_requested = True
@@ -221,24 +254,27 @@ class Runner:
                 self._curve_tuple = tuple(self._curve)
             return self._curve_tuple
 
-    def snapshot(self) -> RunSnapshot:
+    def _sample(self) -> Sample:
         s = self.state
-        threads = s.thread_stats()
-        return RunSnapshot(
-            config=self.config,
-            params=self.model.n_params,
-            status=self.status(),
-            elapsed_s=self.elapsed_s(),
-            updates=s.published(),
-            gradients=sum(t.gradients for t in threads),
-            threads=threads,
-            versions=s.versions(),
-            staleness_hist=_summed(threads),
-            loss_curve=self._loss_curve(),
-            loss_initial=s.loss_initial,
-            time_to_target_s=s.time_to_target_s(),
-            diverged=s.diverged,
-        )
+        return Sample(time=self.elapsed_s(), status=self.status(), updates=s.published(), telemetry=s.telemetry(),
+                      versions=s.versions(), curve_len=len(self._loss_curve()),
+                      time_to_target_s=s.time_to_target_s(), diverged=s.diverged,
+                      events_recorded=self.events.recorded, events_missed=self.events.missed,
+                      stretch=self.stretch)
+
+    def snapshot(self) -> RunSnapshot:
+        """The live state, built by the same `snapshot_of` a replay uses (engine/recording.py)."""
+        sample = self._sample()
+        return snapshot_of(sample, self.config, self.model.n_params, self.state.loss_initial, self._curve_tuple)
+
+    def events_now(self):
+        """Every event drained so far (the timeline's input; a replay gives those recorded up to its time)."""
+        return self.events.events()
+
+    def save_recording(self, path, label: str = "--record", **meta):
+        """Write the ended run as a recording (engine/recording.py); returns the path written."""
+        result = self.result()
+        return save(path, result, self.events.events(), self.samples.copy(), self._curve_tuple, label, **meta)
 
     def result(self) -> RunResult:
         """The RunResult of a run whose threads have ended (computed once)."""
@@ -248,6 +284,8 @@ class Runner:
             raise RuntimeError("result() needs the run to have ended: call wait() or stop() and join() first")
         if self._errors:
             raise self._errors[0]
+        if self._drainer is not None:
+            self._drainer.join()  # its last drain takes the final events and sample
         s = self.state
         theta = s.current_theta()
         wall = self.elapsed_s()
@@ -289,6 +327,8 @@ class Runner:
             theta_final=theta,
             lost_update_mass=mass,
             collapsed=collapsed,
+            events_recorded=self.events.recorded,
+            events_missed=self.events.missed,
         )
         return self._result
 

@@ -11,18 +11,31 @@ import numpy as np
 
 from teach_sgd.data import Dataset
 from teach_sgd.engine import layout as L
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine import stepsize
+from teach_sgd.engine.config import STEPS, RunConfig
 from teach_sgd.engine.native import new_mutex
 from teach_sgd.engine.result import ThreadStats, Versions
 from teach_sgd.engine.versions import pack
 from teach_sgd.models import ModelSpec, loss_and_accuracy
 
 LOSS_CAP = 20_000     # loss samples kept (at 20 Hz: over 16 minutes)
-EVENT_RING = 4096     # most recent update events kept
+# Events the ring holds between two drains (engine/events.py drains every 10 ms). 64 threads on 2 cores write
+# ~40,000 events/s at full speed; a UI redraw can hold the GIL (and so the drainer) for ~150 ms: 65,536 events
+# (8 MB) leave more than a second of slack (tests/test_events.py, benchmarks/bench_events.py).
+EVENT_RING = 1 << 16
 # hogwild: observe every 1009th coordinate (prime: no alignment with layer sizes). The observing exchange is
 # a locked instruction that drains the store buffer; at 1 in 251 it cost HOGWILD! ~10% of its 2-thread
 # throughput, at 1 in 1009 it is within noise, and ~100 observed writes per update are plenty to count by.
 SAMPLE_STRIDE = 1009
+
+
+# the per-thread telemetry arrays, in the order ThreadStats.from_rows takes their rows
+TELEMETRY_ARRAYS = ("counters", "staleness", "retries", "steps")
+
+
+def thread_stats_of(telemetry: dict[str, np.ndarray]) -> tuple[ThreadStats, ...]:
+    rows = [telemetry[name] for name in TELEMETRY_ARRAYS]
+    return tuple(ThreadStats.from_rows(i, *(r[i] for r in rows)) for i in range(len(rows[0])))
 
 
 def cache_aligned_zeros(shape, dtype) -> np.ndarray:
@@ -58,6 +71,8 @@ class RunState:
         self.counters = cache_aligned_zeros((m, L.COUNTERS), np.int64)
         self.staleness = np.zeros((m, L.STALENESS_BINS), np.int64)
         self.retries = np.zeros((m, L.RETRY_BINS), np.int64)
+        self.steps = np.zeros((m, L.STEP_BINS), np.int64)      # effective step per update, multiples of η
+        self.window = np.zeros(L.STALENESS_BINS, np.int64)     # step rule tail: the staleness observed
         self.events = cache_aligned_zeros(EVENT_RING * L.EVENT_FIELDS, np.int64)  # one event = one line
         self.losslog = np.zeros(LOSS_CAP * L.LOSS_FIELDS, np.float64)
         self.audit = np.zeros((m, d if config.audit else 0), np.float64)
@@ -76,7 +91,7 @@ class RunState:
             self.control[L.PEAK] = 1
         else:
             self.theta = self.theta0.copy()
-            self.local = np.zeros((m if config.algo != "seq" else 0, d), np.float32)
+            self.local = np.zeros((m if config.algo in ("lock", "hogwild") else 0, d), np.float32)
             self.mutex = new_mutex() if config.algo == "lock" else None
 
         ip, fp = self.ip, self.fp
@@ -91,8 +106,14 @@ class RunState:
         ip[L.P_N_TRAIN] = n
         ip[L.P_LOSS_CAP] = LOSS_CAP
         ip[L.P_RING] = EVENT_RING
+        self.control[L.STRETCH] = config.stretch
         ip[L.P_SAMPLE_STRIDE] = SAMPLE_STRIDE
         ip[L.P_STOP_AT_TARGET] = int(config.target_loss is not None)
+        ip[L.P_STEP] = STEPS.index(config.step)
+        ip[L.P_SPARSE] = int(config.writes == "sparse")
+        ip[L.P_TAIL_FROM], ip[L.P_TAIL_TO] = (w * m for w in stepsize.TAIL_WINDOW)
+        ip[L.P_THREADS] = m
+        fp[L.F_FLEET_BETA] = stepsize.fleet_beta(m)
         fp[L.F_LR] = config.lr
         fp[L.F_DIVERGE] = config.diverge_factor
 
@@ -104,7 +125,8 @@ class RunState:
     def kernel_args(self, tid: int) -> tuple:
         common = (tid, self.control, self.ip, self.fp, self.model.kind, self.model.dims,
                   self.data.X_train, self.data.y_train, self.perm, self.eval_rows)
-        tail = (self.counters, self.staleness, self.retries, self.events, self.losslog, self.audit)
+        tail = (self.counters, self.staleness, self.retries, self.events, self.losslog, self.audit, self.steps,
+                self.window)
         algo = self.config.algo
         if algo == "leashed":
             return common + (self.slab, self.rc, self.grad, self.work) + tail
@@ -144,19 +166,20 @@ class RunState:
             live = int(self.control[L.LIVE])
             return Versions(live=live, peak=int(self.control[L.PEAK]), bound=2 * m + 1,
                             allocated_total=int(self.control[L.ALLOCATED]) + 1)
-        held = 1 if self.config.algo == "seq" else m + 1
+        held = 1 if self.config.algo in ("seq", "sync") else m + 1  # sync reads θ itself: no private copies
         return Versions(live=held, peak=held, bound=held, allocated_total=held)
 
     def live_slots(self) -> int:
         """Slots with a reference right now, counted directly in the slab (leashed only)."""
         return int(np.count_nonzero(self.rc > 0)) if self.config.algo == "leashed" else self.versions().live
 
+    def telemetry(self) -> dict[str, np.ndarray]:
+        """Copies of the per-thread arrays (TELEMETRY_ARRAYS): all a snapshot's thread numbers come from, and
+        what a recording stores per sample, so a replay rebuilds them with the same `thread_stats_of`."""
+        return {name: getattr(self, name).copy() for name in TELEMETRY_ARRAYS}
+
     def thread_stats(self) -> tuple[ThreadStats, ...]:
-        counters = self.counters.copy()
-        staleness = self.staleness.copy()
-        retries = self.retries.copy()
-        return tuple(ThreadStats.from_rows(i, counters[i], staleness[i], retries[i])
-                     for i in range(self.config.threads))
+        return thread_stats_of(self.telemetry())
 
     def loss_rows(self, start: int) -> list[tuple[float, float, float]]:
         """Loss samples from index `start` on that are completely written, in log order."""
@@ -167,19 +190,20 @@ class RunState:
             rows = rows[: int(np.argmin(ready))]
         return [(float(t), float(loss), float(acc)) for t, loss, acc, _ in rows]
 
-    def events_since(self, after: int) -> np.ndarray:
-        """Completely written events with index ≥ `after` still in the ring, as rows of EVENT_FIELDS, in order.
+    ring_size = EVENT_RING
 
-        The ring is copied once; a row counts only if its `ready` field says it holds event k both in that
-        copy and when read again afterwards (a writer reusing the row meanwhile changes it: seqlock rule)."""
-        head = int(self.control[L.EVENT_HEAD])
+    def event_head(self) -> int:
+        """Events taken from the ring so far (some may still be being written)."""
+        return int(self.control[L.EVENT_HEAD])
+
+    def events_at(self, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the ring rows of events `ks`, and their `ready` words read again after the copy. Row i
+        holds event ks[i] whole only if both say ks[i] + 1 (seqlock rule, engine/telemetry.py); only the
+        rows asked for are copied, so a drain costs what it reads, not the ring's size."""
         rows = self.events.reshape(EVENT_RING, L.EVENT_FIELDS)
-        copy = rows.copy()
-        ready_after = rows[:, L.E_READY].copy()
-        ks = np.arange(max(after, head - EVENT_RING), head)
         slots = ks % EVENT_RING
-        whole = (copy[slots, L.E_READY] == ks + 1) & (ready_after[slots] == ks + 1)
-        return copy[slots[whole]]
+        copy = rows[slots]
+        return copy, rows[slots, L.E_READY]
 
     def time_to_target_s(self) -> float | None:
         ns = int(self.control[L.TARGET_NS])

@@ -15,7 +15,8 @@ from teach_sgd.engine import control as ctl
 from teach_sgd.engine.control import request_stop
 from teach_sgd.engine.layout import (
     C_EVAL_NS, C_TAU_MAX, C_TAU_SUM, C_UPDATES, DIVERGED, E_ATTEMPTS, E_OUTCOME, E_READY, E_T_APPLIED,
-    E_T_READ, E_THREAD, E_TIME, EVENT_FIELDS, EVENT_HEAD, F_DIVERGE, F_LOSS0, F_TARGET, LOSS_COUNT,
+    E_LOST, E_T_READ, E_T_START, E_THREAD, E_TIME, E_TORN, E_WAIT_NS, EVENT_FIELDS, EVENT_HEAD, F_DIVERGE,
+    F_LOSS0, F_TARGET, LOSS_COUNT,
     LOSS_FIELDS, NEXT_EVAL, P_AUDIT, P_EVAL_NS, P_LOSS_CAP, P_RING, P_STOP_AT_TARGET, P_T0_NS, P_TELEMETRY,
     PAUSED_NS,
     RETRY_BINS, STALENESS_BINS, TARGET_NS,
@@ -56,8 +57,17 @@ def record_update(ip, counters_row, staleness_row, retry_row, tau, failures):
 
 
 @njit(nogil=True, cache=True)
-def record_event(control, ip, events, thread, t_read, t_applied, attempts, outcome):
-    """Append (thread, t_read, t_applied, attempts, time, outcome) to the ring; old events are overwritten."""
+def clock(control, ip):
+    """Run time in ns (pauses left out) when telemetry is on, 0 otherwise: the start of an event's window."""
+    if ip[P_TELEMETRY] != 0:
+        return ctl.run_time_ns(control, ip)
+    return 0
+
+
+@njit(nogil=True, cache=True)
+def record_event(control, ip, events, thread, t_read, t_applied, attempts, outcome, t_start, wait_ns, lost, torn):
+    """Append one event (layout.E_*) to the ring; the Runner's drainer copies it out before it is overwritten
+    (engine/events.py), so the ring needs to hold only what is written between two drains."""
     if ip[P_TELEMETRY] == 0:
         return
     k = atomics.fetch_add(control, EVENT_HEAD, 1)
@@ -72,6 +82,10 @@ def record_event(control, ip, events, thread, t_read, t_applied, attempts, outco
     events[base + E_ATTEMPTS] = attempts
     events[base + E_TIME] = ctl.run_time_ns(control, ip)
     events[base + E_OUTCOME] = outcome
+    events[base + E_T_START] = t_start
+    events[base + E_WAIT_NS] = wait_ns
+    events[base + E_LOST] = lost
+    events[base + E_TORN] = torn
     atomics.store(events, base + E_READY, k + 1)
 
 

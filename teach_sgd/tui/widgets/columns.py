@@ -5,9 +5,14 @@ the value taken over all the run's threads) both read ALGO_COLUMNS, so no algori
 have — no CAS columns for HOGWILD!, no lost updates for LOCK:
 
     SEQ      updates
-    LOCK     updates · lock wait (s) · wait per update (µs) · τ mean · τ max
-    HOGWILD! updates · torn reads · writes observed (sampled) · of them lost · ≈ lost in all · τ mean · τ max
-    Leashed  updates · CAS ok · CAS fail · retries per update · dropped · τ mean · τ max
+    LOCK     updates · lock wait (s) · wait per update (µs) · τ mean · τ max · step ×η
+    HOGWILD! updates · torn reads · writes observed (sampled) · of them lost · ≈ lost in all · coordinates
+             written per update (%) · τ mean · τ max · step ×η
+    Leashed  updates · CAS ok · CAS fail · retries per update · dropped · τ mean · τ max · step ×η
+    SYNC     updates · barrier wait (s) · barrier wait per step (µs)
+
+`step ×η` is the histogram of effective step sizes (engine/stepsize.py) as an 11-character sparkline over
+0, 0.2, … 2 × η: one bar at 1 without a step rule.
 
 (the thread table adds each thread's state). Where Compare sets two algorithms side by side, a column only
 one of them has reads "—" for the other, unless the other has it as 0 by construction (`zero_elsewhere`):
@@ -29,19 +34,53 @@ def _sum(field: str) -> Callable[[Threads, int], float]:
     return lambda ts, params: sum(getattr(t, field) for t in ts)
 
 
-def _per_update(field: str, scale: float = 1.0) -> Callable[[Threads, int], float]:
+def _per(count: str, field: str, scale: float) -> Callable[[Threads, int], float]:
     def value(ts: Threads, params: int) -> float:
-        updates = sum(t.updates for t in ts)
-        return scale * sum(getattr(t, field) for t in ts) / updates if updates else 0.0
+        n = sum(getattr(t, count) for t in ts)
+        return scale * sum(getattr(t, field) for t in ts) / n if n else 0.0
     return value
+
+
+def _per_update(field: str, scale: float = 1.0) -> Callable[[Threads, int], float]:
+    return _per("updates", field, scale)
+
+
+def _per_gradient(field: str, scale: float = 1.0) -> Callable[[Threads, int], float]:
+    """Per step of SYNC: every thread computes one share's gradient per step (its `updates` are 0 but for
+    thread 0, which counts the step)."""
+    return _per("gradients", field, scale)
 
 
 def lost_estimate(ts: Threads, params: int) -> float:
     """Lost updates over all coordinates: the lost fraction of the observed (sampled) writes × every coordinate
-    written (each update writes all `params` coordinates)."""
+    written (dense: each update writes all `params` coordinates; sparse: those with a non-zero gradient)."""
     observed = sum(t.sampled_writes for t in ts)
     lost = sum(t.lost_updates_sampled for t in ts)
-    return lost / observed * sum(t.updates for t in ts) * params if observed else 0.0
+    return lost / observed * sum(t.written for t in ts) if observed else 0.0
+
+
+def written_share(ts: Threads, params: int) -> float:
+    """Coordinates written per update, as a percentage of the model (dense HOGWILD!: 100)."""
+    updates = sum(t.updates for t in ts)
+    return 100 * sum(t.written for t in ts) / (updates * params) if updates else 0.0
+
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+def step_hist(ts: Threads, params: int):
+    """The effective-step histogram over the threads, in 11 bins of 0.2 × η (pairs of the engine's 0.1 bins;
+    the engine's first bin, 0 × η, stays alone)."""
+    total = [sum(t.step_hist[i] for t in ts if t.step_hist) for i in range(len(ts[0].step_hist))] if ts else []
+    return tuple([total[0]] + [sum(total[i:i + 2]) for i in range(1, len(total), 2)]) if total else ()
+
+
+def spark(hist) -> str:
+    """A histogram as one character per bin; any non-zero bin shows at least ▁."""
+    if not hist or not any(hist):
+        return "·" * 11
+    top = max(hist)
+    return "".join(SPARK[0] if v == 0 else SPARK[max(1, round(8 * v / top))] for v in hist)
 
 
 @dataclass(frozen=True)
@@ -86,13 +125,20 @@ COLUMNS = {c.key: c for c in (
            "yellow", zero_elsewhere=True),
     Column("tau_max", "τ max", "τ max", lambda ts, params: max((t.staleness_max for t in ts), default=0), _count,
            5, "yellow", zero_elsewhere=True),
+    Column("written", "write %", "coordinates written per update (%)", written_share, lambda v: f"{v:.0f}%", 7,
+           "cyan"),
+    Column("barrier", "barrier s", "barrier wait s", _sum("barrier_wait_s"), lambda v: f"{v:.3f}", 9, "blue"),
+    Column("barrier_per_step", "µs/step", "barrier wait µs per step", _per_gradient("barrier_wait_s", 1e6),
+           lambda v: f"{v:,.1f}", 7, "blue"),
+    Column("steps", "step ×η 0…2", "effective step ×η (0 … 2)", step_hist, spark, 11, "green"),
 )}
 
 ALGO_COLUMNS: dict[str, tuple[str, ...]] = {
     "seq": ("updates",),
-    "lock": ("updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max"),
-    "hogwild": ("updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max"),
-    "leashed": ("updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max"),
+    "lock": ("updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max", "steps"),
+    "hogwild": ("updates", "torn", "observed", "lost", "lost_est", "written", "tau_mean", "tau_max", "steps"),
+    "leashed": ("updates", "cas_ok", "cas_fail", "retries", "dropped", "tau_mean", "tau_max", "steps"),
+    "sync": ("updates", "barrier", "barrier_per_step"),
 }
 
 
