@@ -29,6 +29,7 @@ from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
+from teach_sgd.tui.widgets.timeline import TimelinePanel
 
 SAMPLE_HZ = 15.0  # snapshots a second: every live number on the dashboard (help and README quote it)
 STATUS_STYLE = {
@@ -119,6 +120,8 @@ class Dashboard(Widget):
         yield RunStatus(Text("no run yet — choose settings and press s", style="dim"), id="status")
         yield Static("", id="banner")
         yield ThreadTable(compact=self.compact, id="thread-table")
+        if not self.compact:
+            yield TimelinePanel(id="timeline")
         with Horizontal(id="lower"):
             yield StalenessHistogram(id="hist")
             yield VersionsPlot(id="versions")
@@ -135,6 +138,7 @@ class Dashboard(Widget):
         self._table.border_title = "threads"
         self._table.border_subtitle = "bars ∝ column max · bright = the max · ↑↓ select"
         self._hist = self.query_one(StalenessHistogram)
+        self._timeline = None if self.compact else self.query_one(TimelinePanel)
         self._versions = self.query_one(VersionsPlot)
         self._loss = self.query_one(LossPlot)
         self._rate_box = self.query_one("#rate", Vertical)
@@ -219,6 +223,9 @@ class Dashboard(Widget):
             return
         self.result = result
         self.show_result(result)
+        if self._timeline is not None:  # result() waited for the drainer's last drain: every event is in
+            self._timeline.show(runner.events_now(), result.config.algo, result.config.threads,
+                                result.events_missed)
         if result.diverged:
             self.post_message(self.RunDiverged(self, result))
         self.post_message(self.RunFinished(self, result))
@@ -245,6 +252,8 @@ class Dashboard(Widget):
         label = self._label(cfg)
         self._loss.show([(label, snap.loss_curve)])
         self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
+        if self._timeline is not None:
+            self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed)
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
         self._status.show_text(*self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s,
                                                   snap.updates, rate, snap.updates_per_s, snap.loss,

@@ -1,0 +1,91 @@
+"""TimelinePanel: a swimlane per thread from the run's real events; it only draws (teach_sgd/timeline.py decides).
+
+Keys while focused: p follow/hold · ←/→ scroll · +/- zoom · [ ] select the previous/next event · v axis
+(versions or run time). The selected event's story is the panel's last line.
+"""
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.binding import Binding
+from textual.widget import Widget
+
+from teach_sgd.engine.events import empty
+from teach_sgd.timeline import TimelineView, axis_label, layout, story
+
+MAX_LANES = 8  # more threads than this: the first 8 lanes (the thread table has every thread's numbers)
+STYLES = {"bar": "cyan", "mark": "bold red", "selected": "bold black on yellow"}
+LABEL_W = 4
+
+
+class TimelinePanel(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    TimelinePanel { height: auto; max-height: 12; border: round $primary 50%; border-title-color: $text; }
+    TimelinePanel:focus { border: round $accent; }
+    """
+    BINDINGS = [
+        Binding("p", "follow", "follow/hold"), Binding("left", "scroll_by(-0.5)", "back", show=False),
+        Binding("right", "scroll_by(0.5)", "on", show=False), Binding("plus,equals", "zoom(-1)", "zoom in"),
+        Binding("minus", "zoom(1)", "zoom out"), Binding("left_square_bracket", "select(-1)", "prev event"),
+        Binding("right_square_bracket", "select(1)", "next event"), Binding("v", "axis", "axis"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.view = TimelineView("leashed")
+        self.events = empty()
+        self.threads = 1
+        self.missed = 0
+
+    def show(self, events: np.ndarray, algo: str, threads: int, missed: int) -> None:
+        """The events so far (drained live, or recorded up to the replay's time)."""
+        if algo != self.view.algo:
+            self.view = TimelineView(algo)
+        self.events, self.threads, self.missed = events, threads, missed
+        self.refresh(layout=self.styles.height is None)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return min(self.threads, MAX_LANES) + 2
+
+    def render(self) -> Text:
+        v = self.view
+        lo, hi = v.window(self.events)
+        width = max(1, self.size.width - LABEL_W)
+        lanes = layout(self.events, v.axis, lo, hi, width, min(self.threads, MAX_LANES), v.selected)
+        self.border_title = (f"timeline · {axis_label(v.axis, v.algo)} · {'following' if v.follow else 'held'} · "
+                             f"{len(self.events):,} events" + (f" · {self.missed:,} MISSED" if self.missed else ""))
+        self.border_subtitle = "p follow · ←→ scroll · +- zoom · [ ] select · v axis"
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for t, lane in enumerate(lanes):
+            out.append(f"t{t:<{LABEL_W - 1}}", style="dim")
+            for c in range(width):
+                cell = lane.get(c)
+                out.append(cell.char if cell else " ", style=STYLES[cell.kind] if cell else "")
+            out.append("\n")
+        span = f"{lo:,.0f} … {hi:,.0f}" if v.axis == "versions" else f"{lo / 1e6:,.1f} … {hi / 1e6:,.1f} ms"
+        out.append(f"{span}  ", style="dim")
+        if v.selected is not None and v.selected < len(self.events):
+            out.append(story(self.events, v.selected, v.algo))
+        else:
+            out.append("━ update (read → published)  ✗ CAS failed  ⊘ dropped  w lock wait  ! lost write", style="dim")
+        return out
+
+    def action_follow(self) -> None:
+        self.view.toggle_follow(self.events)
+        self.refresh()
+
+    def action_scroll_by(self, fraction: float) -> None:
+        self.view.scroll(self.events, fraction)
+        self.refresh()
+
+    def action_zoom(self, steps: int) -> None:
+        self.view.zoom_by(steps)
+        self.refresh()
+
+    def action_select(self, step: int) -> None:
+        self.view.select(self.events, step)
+        self.refresh()
+
+    def action_axis(self) -> None:
+        self.view.toggle_axis(self.events)
+        self.refresh()
