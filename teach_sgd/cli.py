@@ -47,6 +47,10 @@ RUN_OPTIONS = (
     ("--target-loss", "target_loss", "stop once loss ≤ FRACTION × initial loss; the time is recorded"),
     ("--seed", "seed", "seed for the initial model, the batch order and the synthetic data (default 0)"),
     ("--init", "init", "weight init: paper or he (default: the model's)"),
+    ("--writes", "writes", "HOGWILD!'s writes: dense (every coordinate) or sparse (only non-zero gradient "
+                           "coordinates, Niu et al.); compare applies it to hogwild only (default dense)"),
+    ("--step", "step", "step-size rule for lock, hogwild, leashed: none, inverse, tail (TAIL-τ) or fleet; "
+                       "compare applies it to those only (default none)"),
     ("--stretch", "stretch", "slow motion, 1 to 1000 (default 1): every compute and publish window sleeps "
                              "(stretch − 1) × its own time inside itself, so their ratio and the races stay"),
 )
@@ -86,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, with_algo=True)
     p = sub.add_parser("compare", help="run several algorithms on the same seed and data")
     p.add_argument("--algos", default="lock,hogwild,leashed", help="comma-separated, e.g. lock,hogwild,leashed")
+    p.add_argument("--repeat", default="1", help="run each algorithm N times, on seeds seed, seed+1, …; the "
+                                                 "table shows medians and ranges (default 1)")
     _add_run_options(p, with_algo=False)
     p = sub.add_parser("simulate", help="the asynchrony simulator (Alistarh, De Sa, Konstantinov), headless")
     sim_cli.add_arguments(p)
@@ -111,6 +117,12 @@ def _config_from(args, algo: str):
 
     settings = {key: getattr(args, key) for _, key, _ in RUN_OPTIONS + BUDGETS}
     settings.update(algo=algo, telemetry=not args.no_telemetry)
+    if args.command == "compare":  # one --writes/--step for a mix of algorithms: each takes what applies to it
+        from teach_sgd.engine.config import ASYNC_ALGOS
+        if algo != "hogwild":
+            settings["writes"] = None
+        if algo not in ASYNC_ALGOS:
+            settings["step"] = None
     if algo == "seq":
         settings["threads"] = None  # compare runs seq as the one-thread baseline beside the parallel ones
         if args.command == "run" and args.threads not in (None, "1"):
@@ -169,6 +181,10 @@ def cmd_run(args, signals) -> int:
     from teach_sgd.output import check_writable, write_text
 
     configs = [_config_from(args, a) for a in _algos(args)]
+    if args.command == "compare":
+        from teach_sgd.engine.config import repeat_count
+        n = repeat_count(args.repeat, "--repeat")
+        configs = [c for config in configs for c in config.repeats(n)]
     record = getattr(args, "record", None)
     outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv"),
                                                   (record, "--record")) if path]
@@ -199,7 +215,8 @@ def cmd_run(args, signals) -> int:
     if not results:
         print("teach-sgd: stopped before training started; nothing was measured", file=sys.stderr)
         return signals.exit_status or EXIT_USAGE
-    print(report.run_summary(results[0]) if args.command == "run" else report.compare_table(results))
+    print(report.run_summary(results[0]) if args.command == "run" else report.compare_table(results)
+          if args.repeat == "1" else report.repeat_table(results))
     if args.json:
         text = results[0].json_text() if args.command == "run" else runs_json(results)
         print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)

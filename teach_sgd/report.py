@@ -66,6 +66,41 @@ def run_summary(r: RunResult) -> str:
     return "\n".join(lines) + "\n\n" + _table(header, rows)
 
 
+def median_range(values, fmt: str) -> str:
+    """'median [min–max]' (only the median when all are equal)."""
+    v = sorted(values)
+    mid = len(v) // 2
+    med = v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+    if v[0] == v[-1]:
+        return format(med, fmt)
+    return f"{med:{fmt}} [{v[0]:{fmt}}–{v[-1]:{fmt}}]"
+
+
+def repeat_table(results: list[RunResult]) -> str:
+    """Compare with repeats: one row per algorithm, median [range] over its runs (seeds seed, seed+1, …),
+    and how many of them diverged or collapsed."""
+    groups: dict[str, list[RunResult]] = {}
+    for r in results:
+        groups.setdefault(r.config.algo + _persistence(r), []).append(r)
+    c = results[0].config
+    seeds = sorted({r.config.seed for r in results})
+    head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · "
+            f"seeds {seeds[0]}–{seeds[-1]} · median [min–max] over the runs of each algorithm")
+    header = ["algo", "threads", "runs", "updates/s", "loss final", "accuracy", "τ mean", "τ max", "diverged",
+              "collapsed"]
+    rows = []
+    for name, rs in groups.items():
+        finite = [r for r in rs if not r.diverged]
+        rows.append([
+            name, str(rs[0].config.threads), str(len(rs)), median_range([r.updates_per_s for r in rs], ",.0f"),
+            median_range([r.loss_final for r in finite], ".4f") if finite else "—",
+            median_range([100 * r.accuracy_final for r in rs], ".1f"),
+            median_range([r.staleness_mean for r in rs], ".2f"), median_range([r.staleness_max for r in rs], ".0f"),
+            f"{sum(r.diverged for r in rs)} of {len(rs)}", f"{sum(r.collapsed for r in rs)} of {len(rs)}",
+        ])
+    return head + "\n\n" + _table(header, rows)
+
+
 def compare_table(results: list[RunResult]) -> str:
     c = results[0].config
     head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"

@@ -31,6 +31,7 @@ MAX_SECONDS = 7 * 24 * 3600.0
 MAX_EPOCHS = 1e6
 MAX_PERSISTENCE = 10**6  # more retries than this is ∞ in all but name: say inf
 MAX_SEED = 2**32 - 1
+MAX_REPEAT = 100  # runs of one config (compare --repeat, a lesson experiment's repeat)
 MAX_STRETCH = 1000  # slow motion: 1000× turns a 0.1 ms gradient into 0.1 s, single events at human speed
 
 # setting -> parser(value, label): the single declaration of what each setting accepts
@@ -68,6 +69,11 @@ def _fraction(x, at: str) -> float:
         raise ConfigError(f"{at} is a fraction of the initial loss, between 0 and 1 (e.g. 0.25), got {f:g}",
                           at.lstrip("-").replace("-", "_"))
     return f
+
+
+def repeat_count(x, at: str) -> int:
+    """How many times to run each config, on seeds seed, seed + 1, … (compare --repeat, `repeat` in a lesson)."""
+    return v.integer(x, at, 1, MAX_REPEAT)
 
 
 def label(key: str, source: str) -> str:
@@ -151,6 +157,10 @@ class RunConfig:
             raise ConfigError(f"the CNN has one hidden FC layer: give {label('hidden', source)} one width, "
                               f"not {','.join(map(str, self.hidden))}", "hidden")
         return self
+
+    def repeats(self, n: int, source: str = "cli") -> list["RunConfig"]:
+        """This config n times, on seeds seed, seed + 1, …: the same run, other batch orders and initial models."""
+        return [replace(self, seed=self.seed + i).validate(source) for i in range(n)]
 
     @property
     def persistence_label(self) -> str:
