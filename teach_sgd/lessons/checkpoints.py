@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.metrics import GROUP_METRICS, RUN_METRICS, TAU_METRICS, STABLE_FRACTION, run_metric
 from teach_sgd.lessons.rules import Measured, Obj, RuleError, Scope, Undecided
-from teach_sgd.lessons.schema import Checkpoint, Experiment, sweep_run_name, value_label
+from teach_sgd.lessons.schema import Checkpoint, Experiment, repeat_run_name, sweep_run_name, value_label
 
 TEMPLATE_NAMES = ("correct", "correct_text", "chosen", "chosen_text")
 
@@ -158,10 +158,13 @@ class ResultScope(Scope):
         self.extra = dict(extra or {})
         self._objs: dict[str, Obj] = {}
         e = experiment
+        self._repeats: list[dict[str, Obj]] = [{} for _ in range(e.repeat)]
         if e.kind == "run":
             for spec in e.runs:
-                if spec.name in results.runs:
-                    self._objs[spec.name] = RunObj(spec.name, results.runs[spec.name])
+                for k, objs in enumerate(self._repeats):
+                    if repeat_run_name(spec.name, k) in results.runs:
+                        objs[spec.name] = RunObj(spec.name, results.runs[repeat_run_name(spec.name, k)])
+            self._objs.update(self._repeats[0])  # a plain run name is the first repeat (the lesson's seed)
         elif e.kind == "sweep":
             for g in e.runs:
                 runs = {v: results.runs[sweep_run_name(g.name, v)] for v in e.values
@@ -183,6 +186,26 @@ class ResultScope(Scope):
 
     def names(self):
         return [*self.experiment.names(), *self.extra]
+
+    def repeat_scopes(self):
+        return [_RepeatScope(self, objs) for objs in self._repeats]
+
+
+class _RepeatScope(Scope):
+    """One repeat's runs under the run names; everything else as in the experiment's scope."""
+
+    def __init__(self, parent: ResultScope, objs: dict):
+        self.parent, self.objs = parent, objs
+
+    def lookup(self, name: str):
+        if name in self.objs:
+            return self.objs[name]
+        if name in self.parent.experiment.names():
+            raise Undecided(f"{name} (this repeat has no result for it)")
+        return self.parent.lookup(name)
+
+    def names(self):
+        return self.parent.names()
 
 
 # ---- validation without results: dummy worlds ------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from teach_sgd.lessons.schema import Experiment, sweep_run_name
+from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tup
     Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none."""
     out = []
     if experiment.kind == "run":
-        for spec in experiment.runs:
-            out.append((spec.name, spec.config))
+        for spec in experiment.runs:  # repeats (seed, seed + 1, …) side by side, each named run#k
+            out += [(repeat_run_name(spec.name, k), c) for k, c in enumerate(spec.config.repeats(experiment.repeat))]
     elif experiment.kind == "sweep":
         for v in experiment.values:
             for g in experiment.runs:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from teach_sgd.engine.config import FIELDS as RUN_FIELDS
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.config import RunConfig, repeat_count
 from teach_sgd.errors import ConfigError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
@@ -36,10 +36,10 @@ FENCE = "+++"
 MARKER = re.compile(r"^\s*<!--\s*experiment\s*:\s*(?P<id>[^\s>]*)\s*-->\s*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-RESERVED = set(rules.FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
+RESERVED = set(rules.FUNCTIONS) | set(rules.REPEAT_FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
 
 LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "experiments", "checkpoints"}
-EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "export"}
+EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "export", "repeat"}
 CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
                    "ask"}
 
@@ -271,6 +271,16 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
         ctx.err(here + ("export",), "export must be true or false")
         export = False
 
+    repeat = 1
+    if "repeat" in raw:
+        if kind != "run":
+            ctx.err(here + ("repeat",), "repeat belongs to kind = \"run\" experiments")
+        else:
+            try:
+                repeat = repeat_count(raw["repeat"], "repeat")
+            except ConfigError as e:
+                ctx.err(here + ("repeat",), str(e))
+
     if kind == "simulate":
         for k in ("base", "runs", "over", "values"):
             if k in raw:
@@ -343,10 +353,15 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
                     except ConfigError as e:
                         ctx.err(here + ("values",), f"runs.{name} at {over} = {v}: {e}")
             specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
+    for spec in specs if repeat > 1 else ():
+        try:
+            spec.config.repeats(repeat, "lesson")
+        except ConfigError as e:
+            ctx.err(here + ("repeat",), f"runs.{spec.name} repeated {repeat} times: {e}")
     if len(ctx.errors) > n_before:
         return None
     return Experiment(id=eid, kind=kind, title=title, note=note, runs=tuple(specs), over=over, values=values,
-                      export=export, line=ctx.line(*here))
+                      export=export, line=ctx.line(*here), repeat=repeat)
 
 
 def _sweep_value(ctx, here, over, v):

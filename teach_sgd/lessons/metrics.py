@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from typing import Callable
+from teach_sgd.engine.layout import STEP_BIN_WIDTH
 
 # A run counts as *stable* when it did not diverge and ended with loss ≤ STABLE_FRACTION × initial loss.
 STABLE_FRACTION = 0.5
@@ -48,6 +49,21 @@ def _stable(r) -> bool:
 
 def _lost_fraction(r):
     return r.lost_fraction_sampled if r.config.algo == "hogwild" else None
+
+
+def _step_hist(r):
+    return [sum(t.step_hist[i] for t in r.threads) for i in range(len(r.threads[0].step_hist))] \
+        if r.threads and r.threads[0].step_hist else []
+
+
+def _step_mean(r):
+    h = _step_hist(r)
+    return _per(sum(i * STEP_BIN_WIDTH * n for i, n in enumerate(h)), sum(h)) if sum(h) else None
+
+
+def _step_share(r, lo: int, hi: int):
+    h = _step_hist(r)
+    return _per(sum(h[lo:hi + 1]), sum(h)) if sum(h) else None
 
 
 def _finite(x):
@@ -118,6 +134,27 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "lost_fraction": ("fraction of sampled HOGWILD! writes that were lost (none for other algorithms)",
                       _lost_fraction),
     "lost_update_mass": ("Σ|θ0 + Σ applied − θ_final| (runs with audit = true)", lambda r: r.lost_update_mass),
+    "written_fraction": ("HOGWILD!: coordinates written per update / parameters (dense 1; sparse: the non-zero "
+                         "gradient's share)", lambda r: _per(_sum(r, "written"), r.updates * r.params)
+                         if r.config.algo == "hogwild" else None),
+    # SYNC
+    "barrier_wait_s": ("SYNC: seconds spent waiting at the barrier, summed over threads",
+                       lambda r: _sum(r, "barrier_wait_s")),
+    "barrier_fraction": ("SYNC: share of the threads' time spent waiting at the barrier",
+                         lambda r: _sum(r, "barrier_wait_s") / (r.config.threads * r.wall_s) if r.wall_s else 0.0),
+    # the cost of sharing memory
+    "grad_us_per_update": ("gradient time per gradient, µs", lambda r: 1e6 * _per(_sum(r, "grad_s"), r.gradients)
+                           if r.gradients else None),
+    "share_us_per_update": ("copy + publish time per published update, µs (reading and writing shared θ)",
+                            lambda r: 1e6 * (_sum(r, "copy_s") + _sum(r, "publish_s")) / r.updates
+                            if r.updates else None),
+    "share_fraction": ("(copy + publish) / (copy + publish + gradient) time, summed over threads",
+                       lambda r: _per(_sum(r, "copy_s") + _sum(r, "publish_s"),
+                                      _sum(r, "copy_s") + _sum(r, "publish_s") + _sum(r, "grad_s"))),
+    # step-size rules
+    "step_mean": ("mean effective step as a multiple of η (lock, hogwild, leashed; 0.1 bins)",
+                  lambda r: _step_mean(r)),
+    "step_damped_fraction": ("share of updates applied with at most 0.5 × η", lambda r: _step_share(r, 0, 5)),
     # memory
     "versions_peak": ("peak parameter vectors in memory (Leashed: live versions; others: m + 1)",
                       lambda r: r.versions.peak),

@@ -78,6 +78,10 @@ class Scope:
     def names(self) -> list[str]:  # pragma: no cover - interface
         return []
 
+    def repeat_scopes(self) -> list["Scope"]:
+        """One scope per repeat of the experiment, each naming that repeat's runs (no repeats: this one)."""
+        return [self]
+
 
 class Obj:
     """Something with metrics: a run, a sweep group, a simulator τ row."""
@@ -189,6 +193,35 @@ FUNCTION_HELP = {
     "known": "known(x): whether x was measured (not none)",
     "default": "default(x, v): x, or v when x was not measured",
 }
+# Functions over the repeats of an experiment (`repeat = N`): the argument is evaluated once per repeat, with
+# every run name meaning that repeat's run (same seed offset), so `fraction(sparse.lost_fraction <
+# dense.lost_fraction)` compares the two runs of each seed. Repeats where the argument is undecided are left out.
+REPEAT_FUNCTIONS = {
+    "fraction": "fraction(condition): the share of repeats in which the condition held (0–1)",
+    "count": "count(condition): in how many repeats the condition held",
+    "median": "median(x): the median of x over the repeats",
+}
+
+
+def _over_repeats(fn: str, node, scope: Scope):
+    if len(node.args) != 1 or node.keywords:
+        raise RuleError(f"{fn}() takes one expression: {REPEAT_FUNCTIONS[fn]}")
+    values = []
+    for s in scope.repeat_scopes():
+        try:
+            values.append(_eval(node.args[0], s))
+        except Undecided:
+            pass
+    if not values:
+        raise Undecided(f"{ast.unparse(node.args[0])} (in every repeat)")
+    if fn == "median":
+        xs = sorted(_number(v, "median") for v in values)
+        mid = len(xs) // 2
+        return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+    held = sum(_truth(v) for v in values)
+    return held if fn == "count" else held / len(values)
+
+
 CONSTANTS = {"true": True, "false": False, "none": None, "True": True, "False": False, "None": None,
              "inf": math.inf}
 
@@ -242,9 +275,10 @@ def _check_form(node) -> None:
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise RuleError("only the rule language's functions can be called, e.g. argmax(…)")
-        if node.func.id not in FUNCTIONS and node.func.id != "at":
-            raise RuleError(f"unknown function {node.func.id!r}{_suggest(node.func.id, [*FUNCTIONS, 'at'])}; "
-                            f"the functions are {', '.join(sorted([*FUNCTIONS, 'at']))}")
+        known = [*FUNCTIONS, *REPEAT_FUNCTIONS, "at"]
+        if node.func.id not in known:
+            raise RuleError(f"unknown function {node.func.id!r}{_suggest(node.func.id, known)}; "
+                            f"the functions are {', '.join(sorted(known))}")
     if isinstance(node, ast.Attribute):
         if node.attr.startswith("_"):
             raise RuleError(f"{node.attr!r} is not a metric")
@@ -277,8 +311,9 @@ def _eval(node, scope: Scope):
     if isinstance(node, ast.Name):
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        if node.id in FUNCTIONS or node.id == "at":
-            raise RuleError(f"{node.id} is a function: call it, e.g. {FUNCTION_HELP[node.id]}")
+        if node.id in FUNCTIONS or node.id in REPEAT_FUNCTIONS or node.id == "at":
+            raise RuleError(f"{node.id} is a function: call it, e.g. "
+                            f"{FUNCTION_HELP.get(node.id) or REPEAT_FUNCTIONS[node.id]}")
         return scope.lookup(node.id)
     if isinstance(node, ast.Attribute):
         base = _eval(node.value, scope)
@@ -287,6 +322,8 @@ def _eval(node, scope: Scope):
         return base.metric(node.attr)
     if isinstance(node, ast.Call):
         fn = node.func.id
+        if fn in REPEAT_FUNCTIONS:
+            return _over_repeats(fn, node, scope)
         if fn == "at":
             if len(node.args) != 2 or node.keywords:
                 raise RuleError("at() takes a sweep group and one swept value, e.g. at(hogwild, 0.5)")

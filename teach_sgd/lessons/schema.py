@@ -57,6 +57,7 @@ class Experiment:
     sim: Any = None                 # kind simulate: teach_sgd.sim.sweep.SweepConfig
     export: bool = False            # write the results (JSON + CSV) after the run
     line: int = 0
+    repeat: int = 1                 # kind run: each run on seeds seed, seed+1, … (rules: fraction(), median())
 
     def names(self) -> tuple[str, ...]:
         """The names a checkpoint rule can use for this experiment's results."""
@@ -67,7 +68,7 @@ class Experiment:
     def run_names(self) -> tuple[str, ...]:
         """The keys of the results dict: run names; for a sweep `group@value` (see sweep_run_name)."""
         if self.kind == "run":
-            return tuple(r.name for r in self.runs)
+            return tuple(repeat_run_name(r.name, k) for r in self.runs for k in range(self.repeat))
         if self.kind == "sweep":
             return tuple(sweep_run_name(g.name, v) for g in self.runs for v in self.values)
         return ()
@@ -79,6 +80,11 @@ def value_label(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
+
+
+def repeat_run_name(run: str, k: int) -> str:
+    """Repeat k of a run: the run's own name for the first (its seed), `run#k` for seed + k."""
+    return run if k == 0 else f"{run}#{k}"
 
 
 def sweep_run_name(group: str, value) -> str:
