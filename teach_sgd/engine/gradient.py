@@ -12,7 +12,7 @@ from teach_sgd.engine.layout import C_GRAD_NS, C_GRADS, C_STATE, S_GRADIENT
 from teach_sgd.models import loss_and_grad
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")  # a thin wrapper: inlined, it is not compiled again at every level
 def compute(control, ip, fp, kind, dims, theta, X, y, rows, eval_rows, g, work, mine, losslog):
     """Overwrite g with the mini-batch gradient at theta. False if the loss was not finite (the run is
     then marked diverged and stopping)."""

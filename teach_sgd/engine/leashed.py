@@ -35,7 +35,7 @@ CAS_FAILED = 1
 STOPPED = 2
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")  # see gradient.compute
 def compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g, work, mine, losslog):
     """Step 1. Returns (t0, finite): the version the gradient was computed on (NONE if the run stopped),
     and whether the loss was finite."""

@@ -6,6 +6,13 @@ run, so every front end warms the (algorithm, model) pairs it is about to run fi
 
     warm_up([("leashed", "mlp")], on_compile=print_progress)   # seconds spent; cached code loads in ~1 s
 
+What a compile costs: numba compiles every @njit function into a module of its own and links in, and
+optimizes again, everything the function calls, so each level of calls above the model's code pays for the
+model's code once more. The thin wrappers between a kernel and the model (gradient.compute,
+leashed.compute_gradient, models.loss_and_grad) are therefore inlined (`inline="always"`), which took the
+Leashed MLP kernel from about 19.5 s to 15.4 s on 2 cores, and the model kind is a type, so a kernel never
+contains the other model (37.7 s → 24.8 s before that, under load).
+
 `on_compile(i, n, what)` is called only for a stage that really compiles (numba's "numba:compile" event
 fires on compiles, not on cache loads), so "compiling…" is never shown when the cache is warm.
 """

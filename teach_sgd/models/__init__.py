@@ -163,7 +163,7 @@ def make_model(name: str, hidden: tuple[int, ...] = (128,), input_shape=(28, 28)
     raise ValueError(f"unknown model {name!r}; choose 'mlp' or 'cnn'")
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")  # see engine/warmup.py: compile time
 def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
     """Mean cross-entropy over X[rows] (float64), and grad overwritten with its gradient. theta is only
     read. work needs at least workspace_size(len(rows)) elements."""
