@@ -1,0 +1,56 @@
+"""`repeat = N` in a lesson experiment and the rule functions over repeats (fraction, count, median)."""
+from teach_sgd.lessons.checkpoints import evaluate
+from teach_sgd.lessons.experiments import Budget, build_runs, run_experiment
+from teach_sgd.lessons.loader import load_lesson
+
+LESSON = """+++
+title = "repeats"
+minutes = 1
+[[experiments]]
+id = "e"
+repeat = 3
+base = { dataset = "synthetic", updates = 40, seed = 7, batch = 8 }
+runs.a = { algo = "seq" }
+runs.b = { algo = "hogwild", threads = 2 }
+[[checkpoints]]
+question = "q"
+choices = { yes = "y", no = "n" }
+answer = "fraction(a.staleness_max == 0) == 1 and count(b.updates == 40) == 3 and median(b.updates) == 40"
+explain = "{fraction(a.seed_is_never_a_metric)}"
++++
+text
+"""
+
+
+def test_repeat_runs_every_seed_and_rules_see_each_repeat(tmp_path):
+    path = tmp_path / "r.md"
+    path.write_text(LESSON.replace('explain = "{fraction(a.seed_is_never_a_metric)}"', 'explain = "{count(a.updates > 0)} of 3"'))
+    lesson = load_lesson(path)
+    e = lesson.experiments[0]
+    plan = build_runs(e)
+    assert [(n, c.seed) for n, c in plan] == [("a", 7), ("a#1", 8), ("a#2", 9), ("b", 7), ("b#1", 8), ("b#2", 9)]
+    v = evaluate(lesson.checkpoints[0], run_experiment(e, Budget(updates=40)))
+    assert v.correct_choice == "yes"
+    assert "3 of 3" in v.explanation
+
+
+def test_unknown_metric_inside_fraction_is_a_load_error(tmp_path):
+    path = tmp_path / "r.md"
+    path.write_text(LESSON)
+    try:
+        load_lesson(path)
+    except Exception as e:  # the loader reports the file and line
+        assert "seed_is_never_a_metric" in str(e)
+    else:
+        raise AssertionError("an unknown metric inside fraction() must not load")
+
+
+def test_repeat_is_checked_by_the_configuration_layer(tmp_path):
+    path = tmp_path / "r.md"
+    path.write_text(LESSON.replace("repeat = 3", "repeat = 0"))
+    try:
+        load_lesson(path)
+    except Exception as e:
+        assert "repeat must be a whole number from 1 to 100" in str(e)
+    else:
+        raise AssertionError("repeat = 0 must not load")
