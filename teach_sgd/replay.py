@@ -1,11 +1,12 @@
 """Replaying a recording: its clock, a stand-in for the Runner that the dashboard reads, and the headless exports.
 
     clock = ReplayClock(duration_s)      # play/pause, speed, step, jump — driven by the wall clock it is given
-    source = ReplaySource(recording)     # snapshot()/done/result()/pause()/resume(): what the Dashboard reads
+    source = ReplaySource(recording)     # snapshot()/done/result()/events_now(): what the Dashboard reads
     cmd_replay(args)                     # `teach-sgd replay FILE [--json OUT] [--csv OUT] [--svg OUT]`
 
 The dashboard samples a ReplaySource exactly as it samples a live Runner; ReplaySource.snapshot() is the
 recording's snapshot at the clock's time (Recording.snapshot_at), and at the end the recorded RunResult.
+The replay screen (tui/screens/replay.py) only turns keys into clock calls.
 """
 from __future__ import annotations
 
@@ -13,11 +14,36 @@ import csv
 import io
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from teach_sgd.engine.recording import Recording, load
+if TYPE_CHECKING:  # the engine (numba) loads only when a recording is read: a lesson screen asks this module first
+    from teach_sgd.engine.recording import Recording
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
 STEP_S = 1 / 15  # one step = one sample at the dashboard's rate
+
+# Reference recordings: HOGWILD! and Leashed-SGD at 8 and 16 threads made on a machine with ≥ 16 cores
+# (scripts/record_reference.sh), shipped inside the package as <algo>-<threads>.npz so that a class on laptops
+# sees what those threads do on real cores. Lessons offer them for runs of these algorithms with ≥ 8 threads.
+REFERENCE_DIR = Path(__file__).parent / "data" / "recordings"
+REFERENCE_ALGOS = ("hogwild", "leashed")
+REFERENCE_THREADS = (16, 8)
+
+
+def wants_reference(config) -> bool:
+    return config.algo in REFERENCE_ALGOS and config.threads >= min(REFERENCE_THREADS)
+
+
+def find_reference(configs, directory=None) -> Path | None:
+    """The reference recording for the first of these runs that wants one: its algorithm at its own thread count,
+    else at 16, else at 8 threads, in `directory` (default REFERENCE_DIR); None if none of those files exists."""
+    for c in filter(wants_reference, configs):
+        for m in dict.fromkeys((c.threads, *REFERENCE_THREADS)):
+            path = Path(directory or REFERENCE_DIR) / f"{c.algo}-{m}.npz"
+            if path.is_file():
+                return path
+    return None
 
 
 class ReplayClock:
@@ -83,34 +109,25 @@ class ReplaySource:
     def done(self) -> bool:
         return self.clock.at_end
 
-    @property
-    def paused(self) -> bool:
-        return not self.clock.playing
-
     def snapshot(self):
         return self.recording.snapshot_at(self.clock.t)
 
-    def events_until(self, t: float):
-        """The recorded events that had happened by run time t (what the live timeline had drained)."""
-        ev = self.recording.events
-        return ev[ev["t_end"] <= t * 1e9]
+    def samples_between(self, after: int, upto: int):
+        """Samples after+1 … upto−1: those a replay passed over between two of its dashboard's ticks (the live
+        dashboard had sampled them, so its history panels hold them)."""
+        return [self.recording.sample(i) for i in range(max(after + 1, 0), upto)]
+
+    def sample_index(self) -> int:
+        """The sample the clock's time shows."""
+        return self.recording.index_at(self.clock.t)
+
+    def events_now(self):
+        """The events the live timeline had drained when the sample the clock's time shows was taken (the stream is
+        in index order, so they are its first events_recorded: a slice, even of a million)."""
+        return self.recording.events[:self.recording.sample(self.sample_index()).events_recorded]
 
     def result(self):
         return self.recording.result
-
-    def pause(self) -> None:
-        if self.clock.playing:
-            self.clock.toggle()
-
-    def resume(self) -> None:
-        if not self.clock.playing:
-            self.clock.toggle()
-
-    def stop(self) -> None:
-        self.clock.jump(self.clock.duration)
-
-    def join(self, timeout: float | None = None) -> bool:
-        return True
 
 
 EVENT_CSV_COLUMNS = ("k", "thread", "outcome", "t_read", "t_applied", "attempts", "t_start_s", "t_end_s",
@@ -130,10 +147,24 @@ def events_csv(recording: Recording) -> str:
     return out.getvalue()
 
 
+def describe(recording: Recording) -> str:
+    """'leashed × 8 threads, recorded on 16 cores (AMD EPYC 9654)': the run and the machine it raced on."""
+    c, m = recording.config, recording.machine
+    return (f"{c.algo} × {c.threads} threads, recorded on {m.get('cores', '?')} cores"
+            + (f" ({m['cpu']})" if m.get("cpu") else ""))
+
+
+def timeline_svg(recording: Recording) -> str:
+    from teach_sgd.timeline import svg
+
+    c = recording.config
+    return svg(recording.events, c.algo, c.threads, title=describe(recording))
+
+
 def cmd_replay(args) -> int:
     """Headless exports when any is asked for; otherwise the app opens on the recording."""
+    from teach_sgd.engine.recording import load
     from teach_sgd.output import check_writable, write_text
-    from teach_sgd.timeline import svg
 
     outputs = [(p, label) for p, label in ((args.json, "--json"), (args.csv, "--csv"), (args.svg, "--svg")) if p]
     for path, label in outputs:
@@ -142,10 +173,8 @@ def cmd_replay(args) -> int:
     if not outputs:
         from teach_sgd.tui.app import launch
         return launch(lessons_dir=args.lessons, replay=recording)
-    c = recording.config
     texts = {"--json": lambda: recording.result_json, "--csv": lambda: events_csv(recording),
-             "--svg": lambda: svg(recording.events, c.algo, c.threads,
-                                  title=f"{c.algo} × {c.threads} threads, recorded on {recording.machine.get('cores', '?')} cores")}
+             "--svg": lambda: timeline_svg(recording)}
     for path, label in outputs:
         print(f"wrote {write_text(path, texts[label](), label)}", file=sys.stderr)
     return 0

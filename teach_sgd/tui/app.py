@@ -5,6 +5,7 @@
       ├ screens/playground.py      ConfigForm + Dashboard (one run)
       ├ screens/compare.py         ConfigForm + two compact Dashboards + overlaid loss + results table
       ├ screens/simulator.py       the teach_sgd.sim step machine: schedulers, manual stepping, undo
+      ├ screens/replay.py          a recording on the dashboard, with play/pause, speed, step, jump (pushed)
       └ screens/help.py            every panel and key explained
 
 Kernels: at start the app checks numba's cache; if the kernels may be uncached they are compiled in a
@@ -92,10 +93,13 @@ class TeachSGDApp(App):
     kernel_detail: reactive[str] = reactive("")
 
     def __init__(self, lessons_dir: str | None = None, lesson_id: str | None = None,
-                 lessons: list[LessonRow] | None = None, export_dir=None, warm_kernels: bool = True) -> None:
+                 lessons: list[LessonRow] | None = None, export_dir=None, warm_kernels: bool = True,
+                 replay=None, reference_dir=None) -> None:
         super().__init__()
         self.lessons_dir = lessons_dir
         self.lesson_id = lesson_id
+        self.replay = replay  # a Recording to open on (`teach-sgd replay FILE`)
+        self.reference_dir = reference_dir  # where lessons look for reference recordings (None: the shipped ones)
         self.lessons = discover_lessons(lessons_dir) if lessons is None else list(lessons)
         self.export_dir = export_dir or default_export_dir()
         self.warm_kernels = warm_kernels
@@ -121,6 +125,8 @@ class TeachSGDApp(App):
             self.call_after_refresh(self.prepare_kernels)
         if self.lesson_id:
             self.post_message(LessonChosen(self.lesson_id))
+        if self.replay is not None:
+            self.open_replay(self.replay)
 
     # ---- kernels --------------------------------------------------------------------------------------
     @work(exclusive=True, group="kernels")
@@ -197,6 +203,12 @@ class TeachSGDApp(App):
         self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir,
                                       budget=getattr(self, "lesson_budget", None)))
 
+    def open_replay(self, recording) -> None:
+        """The replay screen on a Recording, over the current screen (h/Esc goes back to it)."""
+        from teach_sgd.tui.screens.replay import ReplayScreen
+
+        self.push_screen(ReplayScreen(recording))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Home", "The menu: lessons, Playground, Compare", lambda: self.action_open("home"))
         yield SystemCommand("Playground", "One run, your settings, watched live", lambda: self.action_open("playground"))
@@ -246,15 +258,16 @@ class TeachSGDApp(App):
         self.exit()
 
 
-def launch(lessons_dir: str | None = None, lesson_id: str | None = None) -> int:
-    """`teach-sgd` and `teach-sgd lesson ID`: run the app in this terminal; returns the exit status.
+def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None) -> int:
+    """`teach-sgd`, `teach-sgd lesson ID` and `teach-sgd replay FILE` (replay: the loaded Recording): run the app
+    in this terminal; returns the exit status.
 
     An unknown ID raises LessonNotFound (a UsageError: one line on stderr, exit status 2) before the TUI starts."""
     if lesson_id is not None:
         from teach_sgd.lessons.cli import resolve
 
         lesson_id = resolve(lessons_dir, lesson_id).id
-    app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id)
+    app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay)
     try:
         app.run()
     finally:

@@ -118,6 +118,9 @@ class CompareScreen(RunScreen):
     def has_results(self) -> bool:
         return all(r is not None for r in self.results)
 
+    def ended_runners(self) -> list:
+        return list(self.runners) if self.has_results else []
+
     @staticmethod
     def label(cfg: RunConfig) -> str:
         tp = f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else ""

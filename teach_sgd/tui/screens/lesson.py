@@ -11,7 +11,9 @@ It drives a `teach_sgd.lessons.LessonSession` step by step:
                 simulator in a thread and shows its table
     verdict     ✓ / ✗ and the checkpoint's explanation, with the numbers this very run measured
 
-n/→ next (once the step is done), p/← back, r run, space pause, x stop, h/Esc home. Progress (step, answers,
+n/→ next (once the step is done), p/← back, r run, space pause, x stop, R record the last run, c "see it on 16
+real cores" (the reference recording of this experiment's many-thread run, teach_sgd/replay.py), h/Esc home.
+Progress (step, answers,
 verdicts, completion) is saved by the session at every change. `budget` (teach_sgd.lessons.Budget) shrinks every
 run, for tests and quick previews; without it the app's `lesson_budget` attribute is used, if set.
 """
@@ -28,7 +30,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Markdown, OptionList, Static
 
+from teach_sgd.errors import UsageError
+from teach_sgd.replay import find_reference, wants_reference
 from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.screens.run_screen import save_recordings
 from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices, LessonOutline
@@ -45,6 +50,8 @@ class LessonScreen(Screen):
         Binding("r", "run", "Run"),
         Binding("space", "pause", "Pause/Resume"),
         Binding("x", "stop", "Stop"),
+        Binding("R", "record", "Record"),
+        Binding("c", "reference", "16 real cores"),
         Binding("h,escape", "home", "Home", key_display="h/Esc"),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
     ]
@@ -303,6 +310,10 @@ class LessonScreen(Screen):
             return None if self._busy else True
         if action in ("pause", "stop"):
             return True if self._busy and self.runner is not None else False
+        if action == "record":
+            return True if self.dash.result is not None and not self._busy else False
+        if action == "reference":
+            return any(map(wants_reference, self._reference_configs()))
         if action == "choose":
             return kind == "predict" and parameters[0] <= len(self.step.checkpoint.choices)
         return True
@@ -473,6 +484,45 @@ class LessonScreen(Screen):
         self.w_run_header.update(Text.assemble(("showing run ", "dim"), (name, "bold cyan"),
                                                (f" — {describe_config(res.runs[name].config)}", ""),
                                                ("   (↑↓: another run)", "dim")))
+
+    # ---- record, and the reference recording --------------------------------------------------------------
+    @work(exclusive=True, group="record")
+    async def action_record(self) -> None:
+        if self.dash.result is None or self._busy:
+            return
+        c = self.dash.runner.config
+        await save_recordings(self.app, [self.dash.runner], f"lesson-{self.lesson.id}-{c.algo}-m{c.threads}",
+                              self._say)
+
+    def _reference_configs(self) -> list:
+        """The lesson's runs: the one on the dashboard first, then the experiment on the right's, then the rest."""
+        if self.session is None:
+            return []
+        shown = self._experiment_for(self.session.index)
+        experiments = sorted((e for e in self.lesson.experiments if e.kind != "simulate"), key=lambda e: e is not shown)
+        return ([self.dash.result.config] if self.dash.result is not None else []) + [
+            cfg for e in experiments for _, cfg in self.session.plan(e.id)]
+
+    def action_reference(self) -> None:
+        """The same kind of run on a machine with ≥ 16 cores, beside the learner's own, when one ships."""
+        configs = [c for c in self._reference_configs() if wants_reference(c)]
+        if not configs:
+            return
+        path = find_reference(configs, self.app.reference_dir)
+        if path is None:
+            c = configs[0]
+            self.app.notify(f"No reference recording of {c.algo} × {c.threads} threads ships yet. On a machine with "
+                            "≥ 16 cores, scripts/record_reference.sh makes them (into teach_sgd/data/recordings/).",
+                            title="16 real cores", severity="warning", timeout=10)
+            return
+        from teach_sgd.engine.recording import load  # the engine: only once there is a recording to read
+
+        try:
+            recording = load(path)
+        except UsageError as e:
+            self.app.notify(str(e), title="16 real cores", severity="error")
+            return
+        self.app.open_replay(recording)
 
     def _say(self, text: str, style: str = "") -> None:
         self.w_run_header.update(Text(text, style=style))

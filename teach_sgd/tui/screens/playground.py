@@ -1,4 +1,5 @@
-"""PlaygroundScreen: choose settings, press one key, watch one run live; pause, resume, stop, restart, export."""
+"""PlaygroundScreen: choose settings, press one key, watch one run live; pause, resume, stop, restart, export,
+record (R)."""
 from __future__ import annotations
 
 import asyncio
@@ -51,6 +52,9 @@ class PlaygroundScreen(RunScreen):
     def has_results(self) -> bool:
         return self.dash.result is not None
 
+    def ended_runners(self) -> list:
+        return [self.runner] if self.has_results else []
+
     # ---- actions --------------------------------------------------------------------------------------
     def _configs(self) -> list[RunConfig]:
         return [self.form.config()]
@@ -94,8 +98,8 @@ class PlaygroundScreen(RunScreen):
         self.refresh_bindings()
         if not event.result.diverged:
             r = event.result
-            self.say(f"{r.status}: {r.updates:,} updates in {r.wall_s:.2f} s — press e to export, s to run again",
-                     "cyan")
+            self.say(f"{r.status}: {r.updates:,} updates in {r.wall_s:.2f} s — press e to export, R to record, "
+                     "s to run again", "cyan")
 
     def action_export(self) -> None:
         result = self.dash.result

@@ -1,24 +1,26 @@
 """RunScreen: what the Playground and the Compare screen share — a ConfigForm whose Enter (or s) starts runs once
-the kernels are ready, a #message line, pause / stop / export keys, and the export of finished results.
+the kernels are ready, a #message line, pause / stop / export / record keys, and the export of finished results.
 
 A subclass composes a ConfigForm, looks up `self.form` and `self.message` in on_mount, and provides:
 
     _configs()          the RunConfig(s) the form describes (raises ConfigError with a sentence for the user)
     _launch(configs)    start the worker that runs them, inside `with self.starting():`
     active              a run is in flight (pause and stop are enabled)
-    has_results         every run has ended (export is enabled)
+    has_results         every run has ended (export and record are enabled)
+    ended_runners()     the Runners of those runs (R records them)
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import contextmanager
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
 from textual.screen import Screen
 
 from teach_sgd.engine.config import RunConfig
-from teach_sgd.errors import ConfigError
-from teach_sgd.tui.export import export_results
+from teach_sgd.errors import ConfigError, UsageError
+from teach_sgd.tui.export import export_results, record_runs
 from teach_sgd.tui.widgets.config_form import ConfigForm
 
 
@@ -28,6 +30,7 @@ class RunScreen(Screen):
         Binding("space", "pause", "Pause/Resume"),
         Binding("x", "stop", "Stop"),
         Binding("e", "export", "Export"),
+        Binding("R", "record", "Record"),
         Binding("escape,h", "app.open('home')", "Home"),
     ]
 
@@ -51,6 +54,9 @@ class RunScreen(Screen):
     def has_results(self) -> bool:
         raise NotImplementedError
 
+    def ended_runners(self) -> list:
+        raise NotImplementedError
+
     # ---- shared ---------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
         if not hasattr(self, "message"):  # before on_mount has looked up the widgets there is nothing to ask
@@ -59,7 +65,7 @@ class RunScreen(Screen):
             return True if self.app.kernel_state == "ready" and not self._starting else None
         if action in ("pause", "stop"):
             return True if self.active else None
-        if action == "export":
+        if action in ("export", "record"):
             return True if self.has_results else None
         return True
 
@@ -104,3 +110,26 @@ class RunScreen(Screen):
             return
         self.say("exported: " + "  ".join(str(p) for p in paths), "green")
         self.app.notify(f"Exported to {paths[0].parent}", title="Export")
+
+    @work(exclusive=True, group="record")
+    async def action_record(self) -> None:
+        """R: the ended run(s) as recordings in the export folder (`teach-sgd replay FILE` plays them)."""
+        runners = self.ended_runners()
+        if not runners:
+            self.say("nothing to record yet: R records a run once it has ended", "yellow")
+            return
+        await save_recordings(self.app, runners, "recording-" + "-vs-".join(
+            f"{r.config.algo}-m{r.config.threads}" for r in runners), self.say)
+
+
+async def save_recordings(app, runners, stem: str, say) -> None:
+    """Write `runners` as recordings into the app's export folder in a thread (a long run's events take a moment
+    to compress) and say where, or why not."""
+    say("recording…", "dim")
+    try:
+        paths = await asyncio.to_thread(record_runs, runners, app.export_dir, stem)
+    except (OSError, UsageError) as e:
+        say(f"✗ recording failed: {e}", "bold red")
+        return
+    say("recorded: " + "  ".join(str(p) for p in paths) + " — replay: teach-sgd replay FILE", "green")
+    app.notify(f"Recorded to {paths[0].parent}", title="Record")

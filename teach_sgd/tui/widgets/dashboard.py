@@ -101,6 +101,7 @@ class Dashboard(Widget):
         """The loss exploded: the dashboard stopped the run; posted just before RunFinished."""
 
     selected_thread: reactive[int] = reactive(0, init=False)
+    live = True  # a live run: one that diverges is stopped (a replay shows what happened next instead)
 
     def __init__(self, hz: float = SAMPLE_HZ, compact: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -163,14 +164,18 @@ class Dashboard(Widget):
         self.result = None
         self.last_snapshot = None
         self._finishing = False
-        self._prev = None
-        self._rates.clear()
         self.remove_class("-diverged", "-collapsed")
         self._table.clear_threads()
-        self._versions.clear_plot()
+        self._forget_history()
         self._loss.clear_plot()
-        self._rate_line.data = []
         self._banner.update("")
+
+    def _forget_history(self) -> None:
+        """Empty the panels that gather a history tick by tick: live versions over time and updates/s."""
+        self._prev = None
+        self._rates.clear()
+        self._versions.clear_plot()
+        self._rate_line.data = []
 
     def pause_run(self) -> None:
         if self.runner is not None and not self.runner.done:
@@ -209,7 +214,7 @@ class Dashboard(Widget):
         self.ticks += 1
         snap = runner.snapshot()
         self.last_snapshot = snap
-        if snap.diverged and snap.status != "stopping":
+        if snap.diverged and snap.status != "stopping" and self.live:
             stop_runner(runner)  # a diverged run has nothing left to teach: stop it cleanly
         self._show_snapshot(snap)
         if runner.done and not self._finishing:
@@ -219,7 +224,7 @@ class Dashboard(Widget):
 
     async def _finish(self, runner) -> None:
         result = await asyncio.to_thread(runner.result)
-        if runner is not self.runner:
+        if runner is not self.runner or not self._finishing:  # another run, or a replay that went back meanwhile
             return
         self.result = result
         self.show_result(result)
@@ -230,22 +235,22 @@ class Dashboard(Widget):
             self.post_message(self.RunDiverged(self, result))
         self.post_message(self.RunFinished(self, result))
 
-    def _rate(self, snap) -> float:
-        now = snap.elapsed_s
+    def _rate(self, now: float, updates: int, status: str) -> float:
+        """Take in the run's progress at `now` s; updates/s over at least 0.2 s (the sparkline's history)."""
         if self._prev is not None and now > self._prev[0] + 1e-6:
             dt = now - self._prev[0]
-            if dt >= 0.2 or snap.status != "running":
-                rate = (snap.updates - self._prev[1]) / dt
-                self._prev = (now, snap.updates)
+            if dt >= 0.2 or status != "running":
+                rate = (updates - self._prev[1]) / dt
+                self._prev = (now, updates)
                 self._rates.append(rate)
                 self._rate_line.data = list(self._rates)
         elif self._prev is None:
-            self._prev = (now, snap.updates)
+            self._prev = (now, updates)
         return self._rates[-1] if self._rates else 0.0
 
     def _show_snapshot(self, snap) -> None:
         cfg = snap.config
-        rate = self._rate(snap)
+        rate = self._rate(snap.elapsed_s, snap.updates, snap.status)
         self._table.show(snap.threads, cfg.algo, snap.params)
         if self.ticks % 3 == 1:  # the histogram changes slowly: ~5 Hz is plenty
             self._show_hist(snap.staleness_hist, snap.threads)
@@ -317,3 +322,37 @@ class Dashboard(Widget):
         snap = self.result or self.last_snapshot
         if snap is not None:
             self._show_hist(snap.staleness_hist, snap.threads)
+
+
+class ReplayDashboard(Dashboard):
+    """The Dashboard on a ReplaySource (teach_sgd/replay.py). Before each tick it takes into its history every
+    recorded sample the replay passed over since the last one, and starts the history over when the replay went
+    back: so live versions over time and updates/s hold what the live dashboard had gathered by the replay's
+    time, at any speed and after any jump, and every other panel is the snapshot at that time."""
+
+    live = False
+
+    def reset(self) -> None:
+        super().reset()
+        self._seen = -1  # the last sample taken into the history
+
+    def seek(self) -> None:
+        """The replay's clock moved (play, step, jump): show its time now, also after the end was shown."""
+        if self._finishing:
+            self.start(self.runner)  # the final view gives way to the samples again
+        else:
+            self._tick()
+
+    def _tick(self) -> None:
+        source = self.runner
+        if source is not None:
+            now = source.sample_index()
+            if now < self._seen:
+                self._forget_history()
+                self._seen = -1
+            cfg = source.config
+            for sample in source.samples_between(self._seen, now):
+                self._rate(sample.time, sample.updates, sample.status)
+                self._versions.push(sample.time, sample.versions, cfg.algo, cfg.threads, draw=False)
+            self._seen = now
+        super()._tick()

@@ -152,7 +152,9 @@ class VersionsPlot(ThrottledPlot):
         plt.title("live parameter versions")
         self.refresh()
 
-    def push(self, t: float, versions, algo: str, threads: int, force: bool = False) -> None:
+    def push(self, t: float, versions, algo: str, threads: int, force: bool = False, draw: bool = True) -> None:
+        """Add the live count at t s (a later t than the last only) and redraw when due; draw=False only adds
+        (a replay catching up on the samples it passed over)."""
         if algo != self._algo:
             self._algo = algo
             self._show_legend()
@@ -160,7 +162,7 @@ class VersionsPlot(ThrottledPlot):
             self._ts.append(t)
             self._live.append(versions.live)
         key = (len(self._ts), versions.live, versions.peak)
-        if not self._due(key, force):
+        if not draw or not self._due(key, force):
             return
         plt = self.plt
         plt.clear_figure()
