@@ -63,6 +63,9 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   peak so far. LOCK and HOGWILD! hold θ plus one private copy per thread (m+1), constant.
 - **loss** — training loss over wall-clock seconds, log scale (plotext).
 - **updates/s** — throughput over time (sparkline), now and mean.
+- **timeline** — a lane per thread from the run's real events: an update is a bar from the version it read to
+  the one it published (its length is τ + 1); ✗ failed CAS, ⊘ dropped, w lock wait, ! HOGWILD! lost write.
+  Tab to it: p follow/hold · ←→ scroll · +- zoom · [ ] select an event and read its story · v axis.
 - A **DIVERGED** banner appears when the loss becomes non-finite or explodes; the run is stopped.
 - A **COLLAPSED** banner appears when a run ends no better than chance with its loss stuck near ln(classes)
   (ln 10 ≈ 2.30): too large a step killed the ReLUs, and the model no longer depends on its input.
@@ -77,12 +80,18 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | space | pause / resume |
 | x | stop the run |
 | e | export the finished run: JSON, CSV and an SVG screenshot (the path is shown) |
+| R | record the ended run(s): every event, the snapshots and the result (`teach-sgd replay FILE` plays it) |
+| > < | slow motion: 1×, 10×, 100×, 1000× — compute and publish windows last that much longer, races unchanged |
+| c | in a lesson: the same run recorded on 16 real cores, when one ships |
 | ↑ ↓ | select a thread (histogram) |
 | Tab | move between fields and panels |
 | h / Esc | back to Home |
 | ? / F1 | this help |
 | Ctrl+P | command palette |
 | q / Ctrl+C | quit (running threads are stopped first) |
+
+**Replay** (`teach-sgd replay FILE`): space play/pause · , . one sample back/on · < > speed 0.1×–50× ·
+0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · h/Esc back.
 
 ## The simulator
 The asynchronous shared-memory model of Alistarh, De Sa and Konstantinov (PODC 2018), stepped one

@@ -22,6 +22,9 @@ from teach_sgd.engine.config import RunConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.tui.export import export_results, record_runs
 from teach_sgd.tui.widgets.config_form import ConfigForm
+from teach_sgd.tui.widgets.dashboard import Dashboard
+
+STRETCHES = (1, 10, 100, 1000)  # slow-motion steps of > and <
 
 
 class RunScreen(Screen):
@@ -31,6 +34,8 @@ class RunScreen(Screen):
         Binding("x", "stop", "Stop"),
         Binding("e", "export", "Export"),
         Binding("R", "record", "Record"),
+        Binding("greater_than_sign", "stretch(1)", "Slow motion", key_display=">"),
+        Binding("less_than_sign", "stretch(-1)", "Faster", key_display="<", show=False),
         Binding("escape,h", "app.open('home')", "Home"),
     ]
 
@@ -63,7 +68,7 @@ class RunScreen(Screen):
             return True
         if action == "start":
             return True if self.app.kernel_state == "ready" and not self._starting else None
-        if action in ("pause", "stop"):
+        if action in ("pause", "stop", "stretch"):
             return True if self.active else None
         if action in ("export", "record"):
             return True if self.has_results else None
@@ -110,6 +115,20 @@ class RunScreen(Screen):
             return
         self.say("exported: " + "  ".join(str(p) for p in paths), "green")
         self.app.notify(f"Exported to {paths[0].parent}", title="Export")
+
+    def action_stretch(self, step: int) -> None:
+        """Slow motion, live: every running run goes one step along STRETCHES (engine/control.py says where the
+        time is added, and why that keeps the races as they are)."""
+        runners = [d.runner for d in self.query(Dashboard) if d.running and d.runner.started and not d.runner.done]
+        if not runners:
+            return
+        now = runners[0].stretch
+        i = min(range(len(STRETCHES)), key=lambda k: abs(STRETCHES[k] - now)) + step
+        factor = STRETCHES[min(max(i, 0), len(STRETCHES) - 1)]
+        for r in runners:
+            r.set_stretch(factor)
+        self.say("full speed" if factor == 1 else f"slow motion {factor}× — every compute and publish window lasts "
+                 f"{factor}× its time, so the races stay what they are; < back to full speed", "dim")
 
     @work(exclusive=True, group="record")
     async def action_record(self) -> None:

@@ -260,9 +260,11 @@ class Dashboard(Widget):
         if self._timeline is not None:
             self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed)
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
-        self._status.show_text(*self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s,
-                                                  snap.updates, rate, snap.updates_per_s, snap.loss,
-                                                  snap.loss_initial, acc, cfg))
+        line, more = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
+                                       rate, snap.updates_per_s, snap.loss, snap.loss_initial, acc, cfg)
+        if snap.stretch > 1:
+            line.append(f"  slow motion {snap.stretch}×", style="bold magenta")
+        self._status.show_text(line, more)
         self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
         if snap.diverged:
             self._show_failed("diverged")
@@ -337,11 +339,16 @@ class ReplayDashboard(Dashboard):
         self._seen = -1  # the last sample taken into the history
 
     def seek(self) -> None:
-        """The replay's clock moved (play, step, jump): show its time now, also after the end was shown."""
+        """The replay's clock moved (play, step, jump): show its time now, every panel, also after the end was
+        shown (the plots and the histogram otherwise redraw at their own slower rates)."""
+        self._loss.draw_next()
+        self._versions.draw_next()
         if self._finishing:
             self.start(self.runner)  # the final view gives way to the samples again
         else:
             self._tick()
+        if self.result is None and self.last_snapshot is not None:
+            self._show_hist(self.last_snapshot.staleness_hist, self.last_snapshot.threads)
 
     def _tick(self) -> None:
         source = self.runner

@@ -30,6 +30,10 @@ class ThrottledPlot(PlotextPlot):
         self._dirty = False
         self._data_key = None
 
+    def draw_next(self) -> None:
+        """Draw the next data at once, however soon after the last drawing (a replay that jumped)."""
+        self._last_draw = 0.0
+
     def _due(self, key, force: bool) -> bool:
         if key == self._data_key and not force:
             return False
