@@ -6,10 +6,12 @@ Prints:
   1. updates/s of each algorithm at 1 and 2 threads, and the ratio 2t/1t (MLP 784-128-10 and CNN, batch 16),
      next to the ceiling: the same ratio for bare loops that do only the memory work each algorithm must do
      (benchmarks/ceiling.py);
+  1b. SYNC and HOGWILD!'s sparse writes beside dense HOGWILD! and Leashed-SGD, at 1 and 2 threads (MLP);
   2. telemetry on vs off (updates/s ratio, runs interleaved);
   3. one training step on one thread: the numba kernel (seq) against the NumPy/BLAS reference, with GFLOP/s;
   4. the wall time of a warm `teach-sgd run` of 2,000 updates;
-  5. how long a stop request takes to end 64 threads on this machine.
+  5. how long a stop request takes to end 64 threads on this machine;
+  6. what `compare --repeat N` costs: wall time per run of `--repeat 3` against `--repeat 1`.
 """
 from __future__ import annotations
 
@@ -133,10 +135,43 @@ def stop_latency() -> None:
             print(f"   {algo:<10}{threads:>3} threads: {1000 * (time.perf_counter() - t):6.1f} ms")
 
 
+def variants_table() -> None:
+    """SYNC and sparse HOGWILD! beside the algorithms they are compared with, each pair of rows interleaved."""
+    print(f"1b. updates/s, MLP, batch 16 ({SECONDS:g} s runs, medians of {REPEATS}, interleaved)")
+    variants = [("hogwild dense", dict(algo="hogwild", writes="dense")),
+                ("hogwild sparse", dict(algo="hogwild", writes="sparse")),
+                ("leashed", dict(algo="leashed")), ("sync", dict(algo="sync"))]
+    rows = {name: {1: [], 2: []} for name, _ in variants}
+    for _ in range(REPEATS):
+        for threads in (1, 2):
+            for name, kw in variants:
+                rows[name][threads].append(run(RunConfig(threads=threads, seconds=SECONDS, **kw)).updates_per_s)
+    for name, by in rows.items():
+        one, two = statistics.median(by[1]), statistics.median(by[2])
+        print(f"   {name:<16}{one:>10,.0f}{two:>11,.0f}{two / one:>7.2f}")
+
+
+def repeat_cost() -> None:
+    """`compare --repeat 3` runs three seeds; per run it should cost what one run costs (data and kernels are
+    loaded once per process)."""
+    def wall(*extra):
+        t = time.perf_counter()
+        subprocess.run(module_argv("teach_sgd.cli", "compare", "--algos", "leashed", "--updates", "2000", *extra),
+                       cwd=PACKAGE_HOME, check=True, capture_output=True)
+        return time.perf_counter() - t
+
+    one = statistics.median(wall() for _ in range(3))
+    three = statistics.median(wall("--repeat", "3") for _ in range(3))
+    print(f"6. compare --repeat: 1 run {one:.2f} s, 3 runs {three:.2f} s; each extra repeat costs "
+          f"{(three - one) / 2:.2f} s")
+
+
 if __name__ == "__main__":
     print(f"compile/load kernels: {warm_up():.1f} s   (cores: {os.cpu_count()})")
     throughput_table()
+    variants_table()
     telemetry_cost()
     single_step()
     warm_cli_run()
     stop_latency()
+    repeat_cost()

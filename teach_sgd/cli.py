@@ -113,20 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- run / compare --------------------------------------------------------------------------------
 def _config_from(args, algo: str):
-    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.config import RunConfig, shared_settings
 
     settings = {key: getattr(args, key) for _, key, _ in RUN_OPTIONS + BUDGETS}
     settings.update(algo=algo, telemetry=not args.no_telemetry)
-    if args.command == "compare":  # one --writes/--step for a mix of algorithms: each takes what applies to it
-        from teach_sgd.engine.config import ASYNC_ALGOS
-        if algo != "hogwild":
-            settings["writes"] = None
-        if algo not in ASYNC_ALGOS:
-            settings["step"] = None
-    if algo == "seq":
-        settings["threads"] = None  # compare runs seq as the one-thread baseline beside the parallel ones
-        if args.command == "run" and args.threads not in (None, "1"):
-            settings["threads"] = args.threads  # …but `run --algo seq --threads 4` is a mistake to report
+    if args.command == "compare":  # one set of options for several algorithms: each takes what applies to it
+        settings = shared_settings(settings, algo)
+    elif algo == "seq" and args.threads is None:
+        settings["threads"] = 1  # (`run --algo seq --threads 4` is a mistake to report, not to mend)
     return RunConfig.from_mapping(settings, source="cli")
 
 
@@ -181,10 +175,11 @@ def cmd_run(args, signals) -> int:
     from teach_sgd.output import check_writable, write_text
 
     configs = [_config_from(args, a) for a in _algos(args)]
+    repeats = 1
     if args.command == "compare":
         from teach_sgd.engine.config import repeat_count
-        n = repeat_count(args.repeat, "--repeat")
-        configs = [c for config in configs for c in config.repeats(n)]
+        repeats = repeat_count(args.repeat, "--repeat")
+        configs = [c for config in configs for c in config.repeats(repeats)]
     record = getattr(args, "record", None)
     outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv"),
                                                   (record, "--record")) if path]
@@ -215,14 +210,16 @@ def cmd_run(args, signals) -> int:
     if not results:
         print("teach-sgd: stopped before training started; nothing was measured", file=sys.stderr)
         return signals.exit_status or EXIT_USAGE
-    print(report.run_summary(results[0]) if args.command == "run" else report.compare_table(results)
-          if args.repeat == "1" else report.repeat_table(results))
+    if args.command == "run":
+        print(report.run_summary(results[0]))
+    else:
+        print(report.compare_table(results) if repeats == 1 else report.repeat_table(results))
     if args.json:
         text = results[0].json_text() if args.command == "run" else runs_json(results)
         print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)
     if args.csv:
         print(f"wrote {write_text(args.csv, curves_csv(results), '--csv')}", file=sys.stderr)
-    if record:
+    if record and runner is not None:
         print(f"wrote {runner.save_recording(record)}", file=sys.stderr)
     if stopped:
         print(f"teach-sgd: stopped by {stopped}: the threads were stopped; the numbers above are what was "

@@ -82,7 +82,7 @@ def test_slow_motion_scales_wall_time_and_keeps_the_invariants():
         return r.wall_s
 
     base = min(timed(1) for _ in range(2))
-    slow = timed(10)
+    slow = min(timed(10) for _ in range(2))  # the faster of two: other load on the machine only ever adds time
     assert 0.65 * 10 <= slow / base <= 1.35 * 10, (base, slow)
 
 

@@ -15,6 +15,7 @@ from teach_sgd import values as v
 from teach_sgd.errors import ConfigError
 
 ALGOS = ("seq", "lock", "hogwild", "leashed", "sync")
+ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD", "sync": "SYNC"}  # as shown
 ASYNC_ALGOS = ("lock", "hogwild", "leashed")  # the ones whose updates can be stale: step rules apply to them
 WRITES = ("dense", "sparse")                   # hogwild's write modes (engine/hogwild.py)
 STEPS = ("none", "inverse", "tail", "fleet")   # step-size rules (engine/stepsize.py RULES, same order)
@@ -74,6 +75,20 @@ def _fraction(x, at: str) -> float:
 def repeat_count(x, at: str) -> int:
     """How many times to run each config, on seeds seed, seed + 1, … (compare --repeat, `repeat` in a lesson)."""
     return v.integer(x, at, 1, MAX_REPEAT)
+
+
+def shared_settings(settings: Mapping[str, object], algo: str) -> dict:
+    """One set of settings for several algorithms (compare, the app's form): each takes what applies to it.
+    HOGWILD!'s write mode goes to hogwild only, a step-size rule to the asynchronous algorithms only, and seq
+    always runs as the one-thread baseline."""
+    out = {**settings, "algo": algo}
+    if algo != "hogwild":
+        out["writes"] = None
+    if algo not in ASYNC_ALGOS:
+        out["step"] = None
+    if algo == "seq":
+        out["threads"] = None
+    return out
 
 
 def label(key: str, source: str) -> str:

@@ -8,10 +8,9 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Select
 
-from teach_sgd.engine.config import ALGOS, DATASETS, MODELS, RunConfig
+from teach_sgd.engine.config import ALGO_NAMES, ALGOS, DATASETS, MODELS, STEPS, WRITES, RunConfig, shared_settings
 from teach_sgd.tui.widgets.settings_row import SettingsRow
 
-ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD"}
 
 
 def budget_text(cfg: RunConfig) -> str:
@@ -58,6 +57,10 @@ class ConfigForm(SettingsRow):
         yield self._field("step lr", Input(f"{c.lr:g}", id="lr", compact=True, type="number"))
         yield self._field("batch", Input(str(c.batch), id="batch", compact=True, type="integer"))
         yield self._field("persist Tp", Input(c.persistence_label, id="persistence", compact=True))
+        yield self._field("writes", Select([(w, w) for w in WRITES], value=c.writes, allow_blank=False, compact=True,
+                                           id="writes"))
+        yield self._field("step rule", Select([(r, r) for r in STEPS], value=c.step, allow_blank=False, compact=True,
+                                              id="step"))
         yield self._field("budget", Input(budget_text(c), id="budget", compact=True))
         yield self._field("seed", Input(str(c.seed), id="seed", compact=True, type="integer"))
 
@@ -65,20 +68,16 @@ class ConfigForm(SettingsRow):
         event.stop()
         self.post_message(self.Submitted())
 
-    def _settings(self) -> dict[str, str]:
-        keys = ("algo", "threads", "model", "hidden", "dataset", "lr", "batch", "persistence", "budget", "seed")
-        return {k: self._value(k) for k in keys}
+    def _settings(self, algo_field: str = "algo") -> dict[str, str]:
+        """The form's text for `algo_field`'s algorithm; writes and step rule reach only the algorithms they fit."""
+        keys = ("threads", "model", "hidden", "dataset", "lr", "batch", "persistence", "writes", "step", "budget",
+                "seed")
+        return shared_settings({k: self._value(k) for k in keys}, self._value(algo_field))
 
     def config(self) -> RunConfig:
         """The settings as a validated RunConfig; raises ConfigError with a sentence for the user."""
-        settings = self._settings()
-        if settings["algo"] == "seq":
-            settings["threads"] = None  # seq is the one-thread baseline
-        return RunConfig.from_mapping(settings, source="ui")
+        return RunConfig.from_mapping(self._settings(), source="ui")
 
     def config_b(self) -> RunConfig:
         """Compare: the same settings and seed, with run B's algorithm."""
-        settings = self._settings() | {"algo": self._value("algo_b")}
-        if settings["algo"] == "seq":
-            settings["threads"] = None
-        return RunConfig.from_mapping(settings, source="ui")
+        return RunConfig.from_mapping(self._settings("algo_b"), source="ui")
