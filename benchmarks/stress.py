@@ -13,7 +13,7 @@ import random
 import sys
 import time
 
-from teach_sgd.engine.config import ALGOS, RunConfig
+from teach_sgd.engine.config import ALGOS, ASYNC_ALGOS, STEPS, WRITES, RunConfig
 
 THREADS = (1, 2, 3, 4, 7, 8, 16, 33, 64)
 
@@ -21,10 +21,14 @@ THREADS = (1, 2, 3, 4, 7, 8, 16, 33, 64)
 def random_config(rng: random.Random) -> RunConfig:
     algo = rng.choice(ALGOS)
     model = "cnn" if rng.random() < 0.15 else "mlp"
+    threads = 1 if algo == "seq" else rng.choice(THREADS)
+    batch = rng.choice((1, 4, 16, 64))
     return RunConfig(
-        algo=algo, threads=1 if algo == "seq" else rng.choice(THREADS), model=model,
-        hidden=(rng.choice((8, 32, 128)),), dataset="synthetic", batch=rng.choice((1, 4, 16, 64)),
+        algo=algo, threads=threads, model=model, hidden=(rng.choice((8, 32, 128)),), dataset="synthetic",
+        batch=max(batch, threads) if algo == "sync" else batch,  # SYNC splits each batch among the threads
         lr=rng.choice((0.01, 0.05, 0.2)), persistence=rng.choice((0, 1, 2, None)),
+        writes=rng.choice(WRITES) if algo == "hogwild" else "dense",
+        step=rng.choice(STEPS) if algo in ASYNC_ALGOS else "none",
         updates=rng.choice((20, 100, 400)) if model == "mlp" else rng.choice((20, 60)),
         seed=rng.randrange(1000), audit=True, eval_every_s=0.01, eval_samples=64)
 

@@ -43,10 +43,12 @@ def barrier(control, ip, mine):
 
     One word holds (round << 16) | arrived. A thread arrives with fetch-and-add; the last one (it saw m − 1)
     starts the next round with the count at 0, which releases the others. A waiter spins on atomic loads
-    (a plain load would be hoisted out of the loop) until the round changes or the count reaches m (the
-    last arrival has happened, its store is on its way). To leave on stop it withdraws by CAS(w, w − 1)
-    on the exact word it saw: that fails if anyone arrived meanwhile, so a withdrawal and the last
-    arrival can never both succeed — either everyone goes on, or the round never completes.
+    (a plain load would be hoisted out of the loop) until the round changes — and only then: leaving when
+    the count reads m (the last arrival's store still on its way) let a fast thread reach the *next*
+    barrier and arrive there before that store, which then wiped its arrival out; the threads fell out
+    of step and the run hung. To leave on stop a waiter withdraws by CAS(w, w − 1) on the exact word it
+    saw, and only while the count is below m: that fails if anyone arrived meanwhile, so a withdrawal and
+    the last arrival can never both succeed — either everyone goes on, or the round never completes.
     """
     m = ip[P_THREADS]
     t_arrive = native.now_ns()
@@ -60,10 +62,10 @@ def barrier(control, ip, mine):
         spins = 0
         while True:
             w = atomics.load(control, BARRIER)
-            if (w >> ROUND_SHIFT) != round_now or (w & ARRIVED_MASK) == m:
+            if (w >> ROUND_SHIFT) != round_now:
                 break
             if ctl.stopped(control):
-                if atomics.cas(control, BARRIER, w, w - 1) == w:
+                if (w & ARRIVED_MASK) < m and atomics.cas(control, BARRIER, w, w - 1) == w:
                     return False
             elif atomics.load(control, PAUSE) != 0:
                 native.sleep_ns(ctl.PAUSE_POLL_NS)

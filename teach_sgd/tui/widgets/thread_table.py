@@ -114,8 +114,10 @@ class ThreadTable(LinesWidget, can_focus=True):
         columns = columns_for(self._algo) if self._algo else ()
         self._columns = columns
         threads = self._threads
-        values = {(t.thread, m.key): float(m.value((t,), self._params)) for t in threads for m in columns}
-        self._cells = {(t.thread, m.key): m.fmt(values[(t.thread, m.key)]) for t in threads for m in columns}
+        raw = {(t.thread, m.key): m.value((t,), self._params) for t in threads for m in columns}
+        self._cells = {(t.thread, m.key): m.fmt(raw[(t.thread, m.key)]) for t in threads for m in columns}
+        # bars and the bright maximum are for number columns; a histogram column (step ×η) draws itself
+        values = {k: float(v) if isinstance(v, (int, float)) else 0.0 for k, v in raw.items()}
         # a number column is as wide as its header, its widest number and the column's minimum
         numbers = {m.key: max(m.width, len(m.label), *(len(self._cells[(t.thread, m.key)]) for t in threads))
                    for m in columns}
