@@ -169,7 +169,7 @@ async def test_lesson_id_opens_directly_and_leaving_stops_the_run(tmp_path):
 async def test_instructor_lesson_folder(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
-    (folder / "12-mine.md").write_text('''+++
+    (folder / "90-mine.md").write_text('''+++
 title = "An instructor's own lesson"
 minutes = 3
 
@@ -190,12 +190,12 @@ explain = "It made {two.updates} updates; the wild one diverged: {wild.diverged}
 
 Hello from the instructor.
 ''')
-    app = make_app(tmp_path, updates=150, lessons_dir=str(folder), lesson_id="12")
+    app = make_app(tmp_path, updates=150, lessons_dir=str(folder), lesson_id="90")
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
         await pilot.pause()
         screen = app.screen
-        assert screen.lesson.id == "12-mine"
+        assert screen.lesson.id == "90-mine"
         assert "Hello from the instructor" in screen_text(screen)
         for key in ("n", "1", "n", "r"):
             await pilot.press(key)

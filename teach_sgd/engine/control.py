@@ -121,16 +121,19 @@ def window_start(control):
 
 @njit(nogil=True, cache=True)
 def stretch_window(control, started_ns):
-    """Sleep (stretch − 1) × the time since `started_ns`, in slices that stop at once on a stop; time spent
-    paused meanwhile does not count."""
+    """Sleep until (stretch − 1) × the time since `started_ns` has passed, in slices that stop at once on a
+    stop; time spent paused meanwhile does not count. The end is a deadline on the clock, not a sum of the
+    slices asked for: a sleep can wake late (by a scheduler tick on a busy machine), and summing requests
+    would add every late wake-up to the window, stretching it by more than s."""
     factor = atomics.load(control, STRETCH)
     if factor <= 1 or started_ns == 0:
         return
-    remaining = (factor - 1) * (native.now_ns() - started_ns)
-    while remaining > 0 and not stopped(control):
+    now = native.now_ns()
+    end = now + (factor - 1) * (now - started_ns)
+    while now < end and not stopped(control):
         if atomics.load(control, PAUSE) != 0:
             native.sleep_ns(PAUSE_POLL_NS)
-            continue
-        piece = min(remaining, STRETCH_SLICE_NS)
-        native.sleep_ns(piece)
-        remaining -= piece
+            end += native.now_ns() - now  # a pause does not use up the window
+        else:
+            native.sleep_ns(min(end - now, STRETCH_SLICE_NS))
+        now = native.now_ns()

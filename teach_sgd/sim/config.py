@@ -60,12 +60,15 @@ SCREEN_FIELDS = {**{k: FIELDS[k] for k in ("mode", "objective", "seed", "noise",
                  "tau_max": lambda x, at: v.bound_or_inf(x, at, MAX_TAU),
                  "d": lambda x, at: v.integer(x, at, 1, MAX_SCREEN_DIM)}
 CLI_FLAGS = {"taus": "--tau-max"}  # settings whose command-line flag is not just --key
+SCREEN_NAMES = {"tau_max": "τ_max", "alpha": "α", "persistence": "Tp"}  # as the simulator screen labels them
 QUADRATIC_C = 1.0    # f(x) = (c/2)‖x‖²
 LOGISTIC_C = 0.1     # the logistic regression's L2 weight
 
 
 def label(key: str, source: str) -> str:
-    return CLI_FLAGS[key] if source == "cli" and key in CLI_FLAGS else run_config.label(key, source)
+    if source == "cli":
+        return CLI_FLAGS.get(key) or run_config.label(key, source)
+    return SCREEN_NAMES.get(key, key) if source == "ui" else key
 
 
 def _parse(cls, table, data: Mapping[str, object], source: str, defaults: Mapping[str, object] = {}):
