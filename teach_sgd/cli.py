@@ -20,7 +20,7 @@ import time
 
 from teach_sgd.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, Stopped, UsageError
 
-FIRST_RUN_S = 15  # measured by benchmarks/bench_first_start.py on a quiet 2-core machine (README says the same)
+FIRST_RUN_S = 18  # measured by benchmarks/bench_first_start.py on a quiet 2-core machine (README says the same)
 
 EPILOG = """\
 With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.

@@ -131,10 +131,14 @@ class TeachSGDApp(App):
     # ---- kernels --------------------------------------------------------------------------------------
     @work(exclusive=True, group="kernels")
     async def prepare_kernels(self) -> None:
-        if await self.ensure_kernels(warm.AT_START):
-            self._kernels_ready()
+        """The MLP's kernels, one at a time, Leashed-SGD's (every screen's default) first: a run waits only for
+        its own kernel, never for the whole set (each ensure_kernels call holds the lock for one kernel)."""
+        for i, kernel in enumerate(warm.AT_START, 1):
+            if not await self.ensure_kernels([kernel], f"{i}/{len(warm.AT_START)}"):
+                return
+        self._kernels_ready()
 
-    async def ensure_kernels(self, kernels) -> bool:
+    async def ensure_kernels(self, kernels, step: str = "") -> bool:
         """Make these (algo, model) kernels runnable without freezing the UI: compile any that the cache lacks in
         a subprocess (the status line shows its progress), then load them here. False if compiling failed."""
         kernels = sorted(set(kernels))
@@ -144,14 +148,16 @@ class TeachSGDApp(App):
             before = self.kernel_state
             if not await asyncio.to_thread(warm.kernels_cached, kernels):
                 self.kernel_state = "compiling"
-                self.kernel_detail = f"— {len(kernels)} kernel{'s' * (len(kernels) > 1)}, about 15 s each, once"
+                names = ", ".join(f"{a} {m}" for a, m in kernels)
+                self.kernel_detail = f"— {step} {names}, about 18 s each, once".replace("—  ", "— ")
                 self._warm_proc = await asyncio.create_subprocess_exec(
                     *module_argv("teach_sgd.tui.warm", *(f"{a}:{m}" for a, m in kernels)), cwd=PACKAGE_HOME,
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 assert self._warm_proc.stdout is not None
                 while line := (await self._warm_proc.stdout.readline()).decode().strip():
                     done, algo, model = line.split()[:3]
-                    self.kernel_detail = f"— {done} done ({algo}, {model})"
+                    if len(kernels) > 1:
+                        self.kernel_detail = f"— {done} done ({algo}, {model})"
                 rc = await self._warm_proc.wait()
                 err = (await self._warm_proc.stderr.read()).decode().strip().splitlines() if rc else []
                 self._warm_proc = None

@@ -22,7 +22,8 @@ from pathlib import Path
 import teach_sgd  # (importing it sets NUMBA_CACHE_DIR)
 from teach_sgd.engine.config import ALGOS
 
-AT_START = tuple((algo, "mlp") for algo in ALGOS)
+# Leashed-SGD first: the Playground, Compare and most lessons open with it
+AT_START = tuple((algo, "mlp") for algo in sorted(ALGOS, key=lambda a: a != "leashed"))
 
 
 def _fingerprint() -> str:

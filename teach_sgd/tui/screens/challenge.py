@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.sim.challenges import BY_ID, CHALLENGES, Attempt, AttemptOver, Scores
 from teach_sgd.sim.challenges.game import ProtocolGame
+from teach_sgd.tui.widgets.menus import reload_options
 
 CSS = """
 .board-head { height: auto; padding: 0 1; background: $boost; }
@@ -50,11 +51,7 @@ class ChallengeMenu(Screen):
             yield Option(f"{c.title}  (≤ {c.limit} steps){mark}", id=c.id)
 
     def on_screen_resume(self) -> None:
-        menu = self.query_one("#ch-menu", OptionList)
-        highlighted = menu.highlighted
-        menu.clear_options()
-        menu.add_options(list(self._options()))
-        menu.highlighted = highlighted
+        reload_options(self.query_one("#ch-menu", OptionList), self._options())
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.app.push_screen(ChallengeScreen(BY_ID[event.option.id]))

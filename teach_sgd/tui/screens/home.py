@@ -10,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.tui.messages import LessonChosen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
+from teach_sgd.tui.widgets.menus import reload_options
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 INTRO = (
@@ -73,11 +74,7 @@ class HomeScreen(Screen):
 
     def on_screen_resume(self) -> None:
         """Back from a lesson: refresh the lessons' progress marks (✓ done, … started)."""
-        menu = self.query_one("#menu", OptionList)
-        highlighted = menu.highlighted
-        menu.clear_options()
-        menu.add_options(list(self._options()))
-        menu.highlighted = highlighted
+        reload_options(self.query_one("#menu", OptionList), self._options())
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         oid = event.option.id or ""

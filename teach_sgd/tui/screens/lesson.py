@@ -407,14 +407,7 @@ class LessonScreen(Screen):
         self._shown_experiment = e.id
         self.w_results.show_plan(plan)
         try:
-            while getattr(self.app, "kernel_state", "ready") != "ready":
-                if self.app.kernel_state == "failed":
-                    self._say("✗ the kernels failed to compile, so nothing can run: see the status line", "bold red")
-                    return
-                self.w_run_header.update(Text("waiting for the kernels… the run starts when they are ready",
-                                              style="yellow"))
-                await asyncio.sleep(0.1)
-            for k, (name, config) in enumerate(plan, 1):
+            for k, (name, config) in enumerate(plan, 1):  # (build_runners waits for the run's kernel)
                 if self._aborted:
                     break
                 self.w_run_header.update(Text.assemble((f"run {k} of {len(plan)}: ", "bold"),

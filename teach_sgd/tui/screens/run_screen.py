@@ -67,7 +67,8 @@ class RunScreen(Screen):
         if not hasattr(self, "message"):  # before on_mount has looked up the widgets there is nothing to ask
             return True
         if action == "start":
-            return True if self.app.kernel_state == "ready" and not self._starting else None
+            # a run waits for its own kernel (build_runners), so Start is on unless compiling failed
+            return True if self.app.kernel_state != "failed" and not self._starting else None
         if action in ("pause", "stop", "stretch"):
             return True if self.active else None
         if action in ("export", "record"):
@@ -82,9 +83,6 @@ class RunScreen(Screen):
         self.action_start()
 
     def action_start(self) -> None:
-        if self.app.kernel_state != "ready":
-            self.say("Kernels are still being prepared — Start is enabled when they are ready.", "yellow")
-            return
         if self._starting:
             return
         try:

@@ -27,6 +27,8 @@ class ConfigForm(SettingsRow):
     DEFAULT_CSS = """
     ConfigForm Select { width: 17; }
     ConfigForm #model { width: 9; }
+    ConfigForm #writes { width: 10; }
+    ConfigForm #step { width: 11; }
     ConfigForm #dataset { width: 14; }
     ConfigForm Input { width: 7; }
     ConfigForm #hidden, ConfigForm #lr { width: 9; }
