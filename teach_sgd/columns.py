@@ -1,7 +1,7 @@
 """Which numbers each algorithm has: the one table of per-algorithm columns.
 
-The thread table (one row per thread) and Compare's results table (one row per column, one column per run,
-the value taken over all the run's threads) both read ALGO_COLUMNS, so no algorithm shows a column it cannot
+The app's thread table (one row per thread), Compare's results table (one row per column, one column per run,
+the value taken over all the run's threads) and the CLI's run summary all read ALGO_COLUMNS, so no algorithm shows a column it cannot
 have — no CAS columns for HOGWILD!, no lost updates for LOCK:
 
     SEQ      updates

@@ -1,6 +1,7 @@
 """Plain-text tables of run results, for the CLI's stdout (and anyone who wants them in a terminal)."""
 from __future__ import annotations
 
+from teach_sgd.columns import columns_for
 from teach_sgd.engine.result import RunResult
 
 
@@ -52,17 +53,11 @@ def run_summary(r: RunResult) -> str:
         sampled = sum(t.sampled_writes for t in r.threads)
         lines.append(f"lost updates: {lost:,} of {sampled:,} observed writes were overwritten "
                      f"({100 * r.lost_fraction_sampled:.3f}%) · torn reads: {sum(t.torn_reads for t in r.threads):,}")
-    header = ["thread", "updates", "grads", "cas ok", "cas fail", "dropped", "τ mean", "τ max", "lock wait",
-              "torn", "lost"]
-    rows = [[str(t.thread), f"{t.updates:,}", f"{t.gradients:,}", f"{t.cas_success:,}", f"{t.cas_fail:,}",
-             f"{t.dropped:,}", f"{t.staleness_mean:.2f}", str(t.staleness_max), f"{t.lock_wait_s:.3f}s",
-             f"{t.torn_reads:,}", f"{t.lost_updates_sampled:,}"] for t in r.threads]
-    tot = r.threads
-    rows.append(["total", f"{sum(t.updates for t in tot):,}", f"{sum(t.gradients for t in tot):,}",
-                 f"{sum(t.cas_success for t in tot):,}", f"{sum(t.cas_fail for t in tot):,}",
-                 f"{sum(t.dropped for t in tot):,}", f"{r.staleness_mean:.2f}", str(r.staleness_max),
-                 f"{sum(t.lock_wait_s for t in tot):.3f}s", f"{sum(t.torn_reads for t in tot):,}",
-                 f"{sum(t.lost_updates_sampled for t in tot):,}"])
+    # the same columns as the app's thread table: each algorithm's own events, no column of zeros
+    columns = columns_for(c.algo)
+    header = ["thread", *(m.label for m in columns)]
+    rows = [[str(t.thread), *(m.fmt(m.value((t,), r.params)) for m in columns)] for t in r.threads]
+    rows.append(["total", *(m.fmt(m.value(r.threads, r.params)) for m in columns)])
     return "\n".join(lines) + "\n\n" + _table(header, rows)
 
 

@@ -1,4 +1,4 @@
-"""The per-algorithm columns (teach_sgd/tui/widgets/columns.py), shared by the thread table and Compare: each
+"""The per-algorithm columns (teach_sgd/columns.py), shared by the thread table and Compare: each
 algorithm shows exactly the numbers it can have, a hidden column is one that is 0 by construction on a real
 run, and Compare says 0 or — for the other algorithm's columns. Plus the number formats and the versions
 legend that must fit its panel."""
@@ -10,7 +10,7 @@ import pytest
 
 from teach_sgd.engine.config import ALGOS, RunConfig
 from teach_sgd.engine.runner import run
-from teach_sgd.tui.widgets.columns import ALGO_COLUMNS, COLUMNS, columns_for, lost_estimate
+from teach_sgd.columns import ALGO_COLUMNS, COLUMNS, columns_for, lost_estimate
 from teach_sgd.tui.widgets.format import fmt_count
 from teach_sgd.tui.widgets.plots import legend
 
@@ -95,7 +95,7 @@ def test_sync_shows_its_barrier_wait_and_hogwild_its_writes(results):
 
 
 def test_step_sparkline_pairs_the_engine_bins():
-    from teach_sgd.tui.widgets.columns import spark, step_hist
+    from teach_sgd.columns import spark, step_hist
     t = replace(run(RunConfig(algo="lock", threads=1, dataset="synthetic", updates=5)).threads[0],
                 step_hist=(4,) + (0,) * 4 + (1, 1) + (0,) * 12 + (0, 8))
     assert step_hist((t,), 1) == (4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)

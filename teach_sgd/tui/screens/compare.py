@@ -20,7 +20,7 @@ from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
-from teach_sgd.tui.widgets.columns import COLUMNS, columns_for
+from teach_sgd.columns import COLUMNS, columns_for
 from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
-from teach_sgd.tui.widgets.columns import Column, columns_for
+from teach_sgd.columns import Column, columns_for
 from teach_sgd.tui.widgets.format import bar
 from teach_sgd.tui.widgets.lines import LinesWidget
 
