@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.result import ThreadStats, staleness_mean
 from teach_sgd.tui.widgets.format import fmt_count
 
@@ -146,3 +147,18 @@ def columns_for(*algos: str) -> tuple[Column, ...]:
     """The columns of one algorithm, or of several side by side (in COLUMNS' order, each once)."""
     keys = {k for a in algos for k in ALGO_COLUMNS[a]}
     return tuple(c for k, c in COLUMNS.items() if k in keys)
+
+
+def lost_updates_story(results) -> str | None:
+    """'HOGWILD! lost 1,234 of 98,000 observed writes; Leashed-SGD lost 0' (None when no run is HOGWILD!)."""
+    if not any(r.config.algo == "hogwild" for r in results):
+        return None
+    lost, observed = COLUMNS["lost"], COLUMNS["observed"]
+    parts = []
+    for r in results:
+        algo = r.config.algo
+        part = f"{ALGO_NAMES[algo]} lost {lost.cell(algo, r.threads, r.params)}"
+        if algo == "hogwild":
+            part += f" of {observed.cell(algo, r.threads, r.params)} observed writes"
+        parts.append(part)
+    return "; ".join(parts)

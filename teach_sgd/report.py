@@ -1,7 +1,7 @@
 """Plain-text tables of run results, for the CLI's stdout (and anyone who wants them in a terminal)."""
 from __future__ import annotations
 
-from teach_sgd.columns import columns_for
+from teach_sgd.columns import columns_for, lost_updates_story
 from teach_sgd.engine.result import RunResult
 
 
@@ -100,8 +100,10 @@ def compare_table(results: list[RunResult]) -> str:
     c = results[0].config
     head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"
             + (f" · target {c.target_loss:g} × initial loss" if c.target_loss else ""))
-    header = ["algo", "threads", "updates", "updates/s", "loss final", "accuracy", "τ mean", "τ max",
-              "cas fail", "dropped", "versions peak/bound", "time to target", "status"]
+    # the app's Compare columns: each algorithm's own numbers, "—" where an algorithm has no such number
+    events = [m for m in columns_for(*(r.config.algo for r in results)) if m.key != "updates"]
+    header = ["algo", "threads", "updates", "updates/s", "loss final", "accuracy", *(m.label for m in events),
+              "versions peak/bound", "time to target", "status"]
     rows = []
     for r in results:
         ttt = "—" if r.config.target_loss is None else (
@@ -109,7 +111,8 @@ def compare_table(results: list[RunResult]) -> str:
         rows.append([
             r.config.algo + _persistence(r), str(r.config.threads), f"{r.updates:,}", f"{r.updates_per_s:,.0f}",
             "diverged" if r.diverged else f"{r.loss_final:.4f}", f"{100 * r.accuracy_final:.1f}%",
-            f"{r.staleness_mean:.2f}", str(r.staleness_max), f"{sum(t.cas_fail for t in r.threads):,}",
-            f"{sum(t.dropped for t in r.threads):,}", f"{r.versions.peak}/{r.versions.bound}", ttt, r.status,
+            *(m.cell(r.config.algo, r.threads, r.params) for m in events),
+            f"{r.versions.peak}/{r.versions.bound}", ttt, r.status,
         ])
-    return head + "\n\n" + _table(header, rows)
+    story = lost_updates_story(results)
+    return head + "\n\n" + _table(header, rows) + (f"\n\n{story}" if story else "")

@@ -15,12 +15,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
+from teach_sgd.columns import columns_for, lost_updates_story
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
-from teach_sgd.columns import COLUMNS, columns_for
 from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot
@@ -54,19 +54,6 @@ END_ROWS = (
 )
 
 
-def lost_updates_story(results) -> str | None:
-    """'HOGWILD! lost 1,234 of 98,000 observed writes; Leashed-SGD lost 0' (None when no run is HOGWILD!)."""
-    if not any(r.config.algo == "hogwild" for r in results):
-        return None
-    lost, observed = COLUMNS["lost"], COLUMNS["observed"]
-    parts = []
-    for r in results:
-        algo = r.config.algo
-        part = f"{ALGO_NAMES[algo]} lost {lost.cell(algo, r.threads, r.params)}"
-        if algo == "hogwild":
-            part += f" of {observed.cell(algo, r.threads, r.params)} observed writes"
-        parts.append(part)
-    return "; ".join(parts)
 
 
 class CompareScreen(RunScreen):
