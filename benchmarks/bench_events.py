@@ -78,23 +78,26 @@ def replay_ui(recording, seconds: float = 6.0, presses: int = 10) -> tuple[float
                 await asyncio.sleep(0.05)
             screen = app.screen
             clock = screen.source.clock
-            clock.jump(clock.duration / 2)  # the second half: the timeline holds half a million events and more
+            clock.jump(clock.duration / 3)  # from a third on: the timeline holds a third of a million events and more
             screen.dash.seek()
             ticks0, t0, cpu0 = screen.dash.ticks, time.perf_counter(), time.thread_time()
-            await asyncio.sleep(seconds)
+            # measure only while the replay plays (at its end it stops and no frame changes any more)
+            await asyncio.sleep(min(seconds, 0.9 * (clock.duration - clock.t)))
             hz = (screen.dash.ticks - ticks0) / (time.perf_counter() - t0)
             ui = (time.thread_time() - cpu0) / (time.perf_counter() - t0)
             latencies = []
-            for k in range(presses):
+            clock.jump(clock.duration / 3)
+            for k in range(presses):  # space pauses/plays, `.` steps: each changes the frame
                 key = events.Key("full_stop", ".") if k % 2 else events.Key("space", " ")
                 before = (clock.playing, clock.t)
                 sent = time.perf_counter()
                 app.post_message(key)
-                while (clock.playing, clock.t) == before:
+                give_up = sent + 2.0  # a key that never takes effect counts as 2 s, never as a hang
+                while (clock.playing, clock.t) == before and time.perf_counter() < give_up:
                     await asyncio.sleep(0.001)
                 # the effect the learner sees is the dashboard's next frame: wait for the tick it triggers
                 ticks = screen.dash.ticks
-                while screen.dash.ticks == ticks:
+                while screen.dash.ticks == ticks and time.perf_counter() < give_up:
                     await asyncio.sleep(0.001)
                 latencies.append(time.perf_counter() - sent)
                 await asyncio.sleep(0.2)
