@@ -1,4 +1,4 @@
-"""HOGWILD! (Niu, Recht, Ré, Wright, NIPS 2011): no locks at all (PAPERS.md §A and §C).
+"""HOGWILD! (Niu, Recht, Ré, Wright, NIPS 2011): no locks at all (docs/papers.md §A and §C).
 
 Each worker thread:
   1. copies θ into its private buffer component by component, with no lock: if another thread is writing

@@ -11,7 +11,7 @@ with the flags every loop polls: false sharing would slow every thread down for 
 # control[] — shared words
 STOP = 0            # 1 = every loop ends as soon as it sees it
 PAUSE = 8           # 1 = threads park between iterations
-BATCH = 16          # next mini-batch ticket (shared atomic batch counter, PAPERS.md §A)
+BATCH = 16          # next mini-batch ticket (shared atomic batch counter, docs/papers.md §A)
 CLOCK = 24          # lock/hogwild: updates published so far (t); leashed: the packed pointer P
 DIVERGED = 32       # 1 = a non-finite or exploding loss was seen
 NEXT_EVAL = 40      # time (ns) after which the next thread that passes evaluates the loss

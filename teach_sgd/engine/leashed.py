@@ -1,7 +1,7 @@
 """Leashed-SGD (Bäckström, Walulya, Papatriantafilou, Tsigas, IPDPS 2021): lock-free *and* consistent.
 
 Every update publishes a new, immutable parameter version by compare-and-swap on one shared pointer P.
-Each worker thread runs `worker` (PAPERS.md §A, "Leashed-SGD in detail"):
+Each worker thread runs `worker` (docs/papers.md §A, "Leashed-SGD, step by step"):
 
   1. acquire the latest version p, remember t0 = p.t, compute the gradient g on p.θ in place
      (published versions are immutable, so no copy is needed), release p;

@@ -1,4 +1,4 @@
-"""Lock-based AsyncSGD: consistency through one global lock (PAPERS.md §A, "LOCK").
+"""Lock-based AsyncSGD: consistency through one global lock (docs/papers.md §A, "LOCK").
 
 Each worker thread:
   1. takes the lock, copies θ into its private buffer and notes t0 = t, releases the lock;

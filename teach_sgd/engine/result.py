@@ -1,7 +1,7 @@
 """What flows back from a run: RunSnapshot (live, many per second) and RunResult (once, at the end).
 
 Both hold plain copies: a reader can keep them as long as it likes while the threads run on.
-`RunResult.to_json()` writes the keys DESIGN.md promises (scripts and graders rely on them: never rename).
+`RunResult.to_json()` writes the keys the README documents for `--json` (scripts and graders rely on them: never rename).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SEQ: plain sequential SGD on one thread, θ ← θ − η·g (PAPERS.md §A).
+"""SEQ: plain sequential SGD on one thread, θ ← θ − η·g (docs/papers.md §A).
 
 The baseline every parallel algorithm is measured against. The gradient is computed on θ itself, so one
 vector exists; staleness is 0 by definition, so no step-size rule applies (`steps` and `window` are only
