@@ -200,3 +200,49 @@ def test_replay_json_is_the_runs_json(tmp_path):
     lines = (tmp_path / "e.csv").read_text().splitlines()
     assert len(lines) == 1 + json.loads(ran.read_text())["events"]["recorded"]
     assert (tmp_path / "t.svg").read_text().startswith("<svg")
+
+
+class _Ring:
+    """A ring the test writes by hand: events_at/event_head as RunState gives them."""
+
+    ring_size = 8
+
+    def __init__(self):
+        self.rows = np.zeros((self.ring_size, L.EVENT_FIELDS), np.int64)
+        self.head = 0
+
+    def write(self, k: int, ready: bool = True) -> None:
+        self.rows[k % self.ring_size, L.E_THREAD] = k % 3
+        self.rows[k % self.ring_size, L.E_READY] = k + 1 if ready else 0
+        self.head = max(self.head, k + 1)
+
+    def event_head(self) -> int:
+        return self.head
+
+    def events_at(self, ks):
+        slots = ks % self.ring_size
+        return self.rows[slots].copy(), self.rows[slots, L.E_READY].copy()
+
+
+def test_an_event_still_being_written_holds_back_the_later_ones_and_no_view_changes():
+    """Event 1's writer has not finished at the first drain: events 2 and 3 wait for it, so the stream only
+    grows at its end, in index order, and a view handed out earlier never changes."""
+    from teach_sgd.engine.events import EventLog
+
+    ring = _Ring()
+    log = EventLog(ring)
+    ring.write(0)
+    ring.write(1, ready=False)
+    ring.write(2)
+    ring.write(3)
+    log.drain()
+    first = log.events()
+    assert list(first["k"]) == [0] and log.missed == 0
+    ring.write(1)
+    ring.write(4)
+    log.drain()
+    assert list(log.events()["k"]) == [0, 1, 2, 3, 4] and list(first["k"]) == [0]
+    ring.write(5, ready=False)
+    ring.write(6)
+    log.finish()  # the writer of 5 never finished: it was overwritten, and 6 is still taken
+    assert list(log.events()["k"]) == [0, 1, 2, 3, 4, 6] and log.missed == 1 and log.recorded == 6
