@@ -37,8 +37,7 @@ def check_writable(path: str | os.PathLike, label: str) -> Path:
 
 def write_text(path: str | os.PathLike, text: str | bytes, label: str) -> Path:
     """Write `text` (or bytes: a recording) to `path`. If that fails (the disk filled up during a long run,
-    say), the text goes to
-    a file in the current folder, or else the temporary folder, and OutputError says where it is."""
+    say), it goes to a file in the current folder, or else the temporary folder, and OutputError says where."""
     try:
         _write(Path(path).expanduser(), text)
         return Path(path)
