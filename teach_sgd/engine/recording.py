@@ -223,5 +223,8 @@ def load(path: str | os.PathLike) -> Recording:
     except UsageError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as e:
-        raise UsageError(f"{where} cannot be read as a recording ({type(e).__name__}: "
-                         f"{str(e).splitlines()[0] if str(e) else 'damaged'})") from None
+        # numpy's own words can be misleading here (for a text file it suggests loading it "unsafely"): say
+        # what the file is not, and keep numpy's reason short, at the end
+        reason = str(e).splitlines()[0].split(". ")[0] if str(e) else "damaged"
+        raise UsageError(f"{where} is not a teach-sgd recording (the .npz file `teach-sgd run … --record FILE` "
+                         f"writes): {type(e).__name__}: {reason}") from None
