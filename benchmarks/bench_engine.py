@@ -112,7 +112,7 @@ def single_step() -> None:
 
 
 def warm_cli_run() -> None:
-    cmd = module_argv("teach_sgd.cli", "run", "--algo", "leashed", "--threads", "2", "--updates", "2000")
+    cmd = module_argv("teach_sgd.commands", "run", "--algo", "leashed", "--threads", "2", "--updates", "2000")
     subprocess.run(cmd, cwd=PACKAGE_HOME, capture_output=True, check=True)  # make sure the cache is warm
     times = []
     for _ in range(REPEATS):
@@ -156,7 +156,7 @@ def repeat_cost() -> None:
     loaded once per process)."""
     def wall(*extra):
         t = time.perf_counter()
-        subprocess.run(module_argv("teach_sgd.cli", "compare", "--algos", "leashed", "--updates", "2000", *extra),
+        subprocess.run(module_argv("teach_sgd.commands", "compare", "--algos", "leashed", "--updates", "2000", *extra),
                        cwd=PACKAGE_HOME, check=True, capture_output=True)
         return time.perf_counter() - t
 

@@ -28,7 +28,7 @@ ARGS = ("run", "--seconds", "2")
 def timed_run(cache: str) -> tuple[list[tuple[float, str]], float]:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
     t0 = time.perf_counter()
-    p = subprocess.Popen(module_argv("teach_sgd.cli", *ARGS), cwd=PACKAGE_HOME, env=env, text=True,
+    p = subprocess.Popen(module_argv("teach_sgd.commands", *ARGS), cwd=PACKAGE_HOME, env=env, text=True,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     lines = [(time.perf_counter() - t0, line.rstrip()) for line in p.stderr]
     p.wait()

@@ -6,7 +6,7 @@ Prints:
   1. updates/s of the same run headless and inside the Playground with the dashboard sampling at 15 Hz
      (Textual's headless driver: every frame is composed and rendered, only the terminal write is skipped),
      alternated, and the ratio TUI / headless (target ≥ 0.90);
-  2. seconds from launching `teach-sgd` (python -m teach_sgd.cli, in a pseudo-terminal) to its first
+  2. seconds from launching `teach-sgd` (python -m teach_sgd.commands, in a pseudo-terminal) to its first
      painted screen (target ≤ 1.5 s once kernels are cached);
   3. with 64 worker threads on this machine's cores: the dashboard's repaint rate (target ≥ 10 Hz) and the
      latency from a key press (space: pause/resume) to its effect on the run (target ≤ 200 ms);
@@ -70,13 +70,13 @@ def in_tui(config) -> tuple[float, float, float]:
 
 
 def first_paint() -> float:
-    """Seconds from spawning `python -m teach_sgd.cli` in a 120×40 pty to the app's first painted frame."""
+    """Seconds from spawning `python -m teach_sgd.commands` in a 120×40 pty to the app's first painted frame."""
     probe = Path(tempfile.mkdtemp()) / "paint"
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = dict(os.environ, TEACH_SGD_PAINT_PROBE=str(probe), TERM="xterm-256color")
     t0 = time.time()
-    proc = subprocess.Popen(module_argv("teach_sgd.cli"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave, stderr=slave,
+    proc = subprocess.Popen(module_argv("teach_sgd.commands"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave, stderr=slave,
                             env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     stop = threading.Event()

@@ -1,12 +1,13 @@
-"""Replaying a recording: its clock, a stand-in for the Runner that the dashboard reads, and the headless exports.
+"""Replaying a recording: its clock, a stand-in for the Runner that the dashboard reads, and the exports.
 
     clock = ReplayClock(duration_s)      # play/pause, speed, step, jump — driven by the wall clock it is given
     source = ReplaySource(recording)     # snapshot()/done/result()/events_now(): what the Dashboard reads
-    cmd_replay(args)                     # `teach-sgd replay FILE [--json OUT] [--csv OUT] [--svg OUT]`
+    events_csv(recording), timeline_svg(recording)   # what `teach-sgd replay FILE --csv/--svg` writes
 
 The dashboard samples a ReplaySource exactly as it samples a live Runner; ReplaySource.snapshot() is the
 recording's snapshot at the clock's time (Recording.snapshot_at), and at the end the recorded RunResult.
-The replay screen (tui/screens/replay.py) only turns keys into clock calls.
+The replay screen (tui/screens/replay.py) only turns keys into clock calls; `teach-sgd replay` is in
+teach_sgd/commands/replay.py.
 """
 from __future__ import annotations
 
@@ -159,22 +160,3 @@ def timeline_svg(recording: Recording) -> str:
 
     c = recording.config
     return svg(recording.events, c.algo, c.threads, title=describe(recording))
-
-
-def cmd_replay(args) -> int:
-    """Headless exports when any is asked for; otherwise the app opens on the recording."""
-    from teach_sgd.engine.recording import load
-    from teach_sgd.output import check_writable, write_text
-
-    outputs = [(p, label) for p, label in ((args.json, "--json"), (args.csv, "--csv"), (args.svg, "--svg")) if p]
-    for path, label in outputs:
-        check_writable(path, label)
-    recording = load(args.file)
-    if not outputs:
-        from teach_sgd.tui.app import launch
-        return launch(lessons_dir=args.lessons, replay=recording)
-    texts = {"--json": lambda: recording.result_json, "--csv": lambda: events_csv(recording),
-             "--svg": lambda: timeline_svg(recording)}
-    for path, label in outputs:
-        print(f"wrote {write_text(path, texts[label](), label)}", file=sys.stderr)
-    return 0

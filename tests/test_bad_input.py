@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 from teach_sgd.data.idx import write_idx
 
 
@@ -134,7 +134,7 @@ def test_a_broken_lesson_file_is_a_usage_error_and_a_long_rule_is_not_echoed_who
 
 
 def test_serve_hands_the_served_app_absolute_paths(tmp_path, monkeypatch):
-    from teach_sgd.tui.serve import serve_command
+    from teach_sgd.commands.serve import serve_command
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine").mkdir()

@@ -3,7 +3,7 @@ impossible (the checker, or an exhaustive search within the limit), goals name r
 and replayed, undo takes a verdict back, and scores survive a restart."""
 import pytest
 
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 from teach_sgd.lessons import rules
 from teach_sgd.sim.challenges import BY_ID, CHALLENGES, Attempt, AttemptOver, Scores
 from teach_sgd.sim.challenges.solve import Facts, shortest_win

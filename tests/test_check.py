@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 from teach_sgd.sim.check import check, make_model, replay
 from teach_sgd.sim.protocol import DEADLOCK, EXACTLY_ONCE, LIVE_BOUND, LOST_UPDATE, STALE_READ
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 
 JSON_KEYS = {"algo", "threads", "model", "dataset", "params", "lr", "batch", "persistence", "seed", "updates",
              "wall_s", "updates_per_s", "loss_initial", "loss_final", "accuracy_final", "diverged",
@@ -87,7 +87,7 @@ def test_bad_values_exit_2_with_one_line(capsys, argv, words):
 
 
 def _cli(*args):
-    return module_argv("teach_sgd.cli", *args)
+    return module_argv("teach_sgd.commands", *args)
 
 
 def test_console_entry_point_exits_2_without_traceback():

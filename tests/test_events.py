@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.recording import load

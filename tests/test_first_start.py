@@ -8,7 +8,7 @@ from teach_sgd.child import PACKAGE_HOME, module_argv
 
 def test_compiling_is_announced_only_when_something_compiles(tmp_path):
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    argv = module_argv("teach_sgd.cli", "run", "--algo", "seq", "--dataset", "synthetic", "--updates", "20")
+    argv = module_argv("teach_sgd.commands", "run", "--algo", "seq", "--dataset", "synthetic", "--updates", "20")
     cold = subprocess.run(argv, cwd=PACKAGE_HOME, env=env, capture_output=True, text=True, timeout=600)
     assert cold.returncode == 0, cold.stderr
     said = [line for line in cold.stderr.splitlines() if line.startswith("compiling")]

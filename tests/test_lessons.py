@@ -372,7 +372,7 @@ def test_results_from_the_ui_must_match_the_plan():
 
 # ---- the command line ----------------------------------------------------------------------------------------
 def test_teach_sgd_lessons_lists_id_title_minutes(capsys):
-    from teach_sgd.cli import main
+    from teach_sgd.commands.main import main
 
     assert main(["lessons"]) == 0
     out = capsys.readouterr().out
@@ -383,7 +383,7 @@ def test_teach_sgd_lessons_lists_id_title_minutes(capsys):
 
 
 def test_teach_sgd_lessons_with_a_broken_folder(capsys):
-    from teach_sgd.lessons.cli import list_lessons
+    from teach_sgd.commands.lessons import list_lessons
 
     assert list_lessons(SimpleNamespace(lessons=str(FIXTURES))) == 2  # bad input, as every usage error
     out, err = capsys.readouterr()
@@ -393,7 +393,7 @@ def test_teach_sgd_lessons_with_a_broken_folder(capsys):
 
 
 def test_walk_prints_the_lesson_in_plain_text():
-    from teach_sgd.lessons.cli import walk
+    from teach_sgd.commands.lessons import walk
 
     lines = []
     answers = iter(["bogus", "high", "seq"])
@@ -418,8 +418,8 @@ def test_the_readme_example_is_a_valid_lesson(tmp_path):
 
 
 def test_resolve_finds_a_lesson_or_fails_as_a_usage_error():
-    from teach_sgd.cli import UsageError
-    from teach_sgd.lessons.cli import LessonNotFound, resolve
+    from teach_sgd.errors import UsageError
+    from teach_sgd.lessons.loader import LessonNotFound, resolve
 
     assert resolve(None, "3").id == "03-hogwild"
     assert resolve(None, "hogwild").id == "03-hogwild"

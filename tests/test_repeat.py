@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from teach_sgd.cli import main
+from teach_sgd.commands.main import main
 from teach_sgd.report import median_range
 
 

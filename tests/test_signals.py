@@ -16,7 +16,7 @@ from teach_sgd.child import PACKAGE_HOME, module_argv
 
 def _start(tmp_path, *args):
     out = tmp_path / "r.json"
-    argv = module_argv("teach_sgd.cli", "run", *args, "--json", str(out))
+    argv = module_argv("teach_sgd.commands", "run", *args, "--json", str(out))
     p = subprocess.Popen(argv, cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return p, out
 

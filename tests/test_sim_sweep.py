@@ -1,11 +1,9 @@
 """The τ_max × α sweep: the stale-read threshold 2/((τ+1)c), the measurement rules, and the CLI."""
-import argparse
 import json
 
 import pytest
 
-from teach_sgd.errors import UsageError
-from teach_sgd.sim import cli
+from teach_sgd.commands.main import main
 from teach_sgd.sim.machine import Machine
 from teach_sgd.sim.objectives import Quadratic
 from teach_sgd.sim.run import CONVERGED, DIVERGED, NOT_REACHED, run_until
@@ -74,16 +72,14 @@ def test_sweep_is_deterministic_with_noise_and_random_schedules():
 
 # ---- the CLI ---------------------------------------------------------------------------------------
 
-def parse(*argv):
-    parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
-    return parser.parse_args(list(argv))
+def simulate(*argv) -> int:
+    return main(["simulate", *argv])
 
 
 def test_cli_prints_table_and_plot_and_writes_json(tmp_path, capsys):
     path = tmp_path / "out.json"
-    rc = cli.run(parse("--tau-max", "0,1,3", "--alphas", "0.1:2.5:12", "--dim", "2", "--max-iters", "3000",
-                       "--json", str(path)))
+    rc = simulate("--tau-max", "0,1,3", "--alphas", "0.1:2.5:12", "--dim", "2", "--max-iters", "3000",
+                       "--json", str(path))
     out = capsys.readouterr().out
     assert rc == 0
     assert "2/((τ+1)c)" in out and "τ=3" in out and "div" in out
@@ -98,15 +94,15 @@ def test_cli_prints_table_and_plot_and_writes_json(tmp_path, capsys):
 
 def test_cli_no_plot_and_other_schedulers(capsys):
     for scheduler in ("round-robin", "random", "bounded-delay"):
-        assert cli.run(parse("--scheduler", scheduler, "--tau-max", "0,2", "--alphas", "0.1,0.5",
-                             "--max-iters", "300", "--no-plot", "--mode", "leashed", "--persistence", "1")) == 0
+        assert simulate("--scheduler", scheduler, "--tau-max", "0,2", "--alphas", "0.1,0.5",
+                             "--max-iters", "300", "--no-plot", "--mode", "leashed", "--persistence", "1") == 0
     out = capsys.readouterr().out
     assert "where it diverges" not in out and "2/((τ+1)c)" not in out
 
 
 def test_cli_logistic(capsys):
-    assert cli.run(parse("--objective", "logistic", "--scheduler", "bounded-delay", "--tau-max", "0,2",
-                         "--alphas", "0.05,0.5", "--eps", "0.05", "--max-iters", "500", "--no-plot")) == 0
+    assert simulate("--objective", "logistic", "--scheduler", "bounded-delay", "--tau-max", "0,2",
+                         "--alphas", "0.05,0.5", "--eps", "0.05", "--max-iters", "500", "--no-plot") == 0
     assert "logistic" in capsys.readouterr().out
 
 
@@ -118,8 +114,7 @@ def test_cli_logistic(capsys):
     ["--eps", "nan"], ["--max-iters", "0"], ["--persistence", "-1"], ["--dim", "0"], ["--c", "-1"],
     ["--noise", "-0.5"], ["--objective", "logistic", "--noise", "0.1"], ["--json", "/no/such/folder/out.json"],
 ])
-def test_cli_bad_values_raise_usage_error(argv):
-    with pytest.raises(UsageError) as err:
-        cli.run(parse(*argv))
-    message = str(err.value)
-    assert message and "\n" not in message
+def test_cli_bad_values_say_one_line_and_exit_2(argv, capsys):
+    assert simulate(*argv) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("teach-sgd: ") and message.count("\n") == 1 and "Traceback" not in message

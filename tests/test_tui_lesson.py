@@ -210,7 +210,7 @@ Hello from the instructor.
 
 
 def test_unknown_lesson_id_is_a_usage_error(capsys):
-    from teach_sgd.cli import main
+    from teach_sgd.commands.main import main
 
     assert main(["lesson", "no-such-lesson"]) == 2
     err = capsys.readouterr().err
@@ -228,9 +228,10 @@ def test_lesson_first_step_snapshot(snap_compare):
 
 
 def test_unknown_lesson_id_via_python_m():
-    """`python -m teach_sgd.cli` runs cli.py as __main__: its UsageError must still be the one main() catches."""
+    """`python -m teach_sgd.commands` (how the server and benchmarks start the app): an unknown lesson is one
+    line and exit status 2, as with `teach-sgd`."""
     import subprocess
 
-    p = subprocess.run(module_argv("teach_sgd.cli", "lesson", "no-such-lesson"), cwd=PACKAGE_HOME,
+    p = subprocess.run(module_argv("teach_sgd.commands", "lesson", "no-such-lesson"), cwd=PACKAGE_HOME,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "no lesson" in p.stderr

@@ -109,7 +109,7 @@ class ExperimentResults:
         named), or the simulator's sweep as `teach-sgd simulate --json` writes it."""
         e = self.experiment
         if e.kind == "simulate":
-            from teach_sgd.sim.cli import to_json as sim_json
+            from teach_sgd.sim.report import sweep_json as sim_json
             return json.dumps({"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}, indent=2) + "\n"
         from teach_sgd.engine.result import runs_json
         return runs_json(list(self.runs.values()), names=list(self.runs), experiment=e.id, kind=e.kind, over=e.over)

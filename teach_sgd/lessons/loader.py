@@ -2,6 +2,7 @@
 
     lessons, errors = load_lessons(extra_dir=None)     # the shipped lessons (+ an instructor's folder)
     lesson = load_lesson(path)                         # one file; raises LessonLoadError (with .errors)
+    lesson = resolve(extra_dir, "3")                   # what `teach-sgd lesson 3` means (or LessonNotFound)
 
 Loading never raises for a bad file: every problem becomes a LessonError(file, line, message), and the
 other lessons still load. Line numbers are lines of the lesson file (1-based): TOML syntax errors carry
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from teach_sgd.engine.config import FIELDS as RUN_FIELDS
 from teach_sgd.engine.config import RunConfig, repeat_count
-from teach_sgd.errors import ConfigError
+from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
 from teach_sgd.sim.config import SWEEP_FIELDS, SweepConfig
@@ -113,6 +114,23 @@ def find_lesson(lessons: list[Lesson], wanted: str) -> Lesson | None:
             return hits[0]
     hits = [l for l in lessons if l.id.startswith(wanted) or l.id.split("-", 1)[-1].startswith(wanted)]
     return hits[0] if len(hits) == 1 else None
+
+
+class LessonNotFound(UsageError):
+    """`teach-sgd lesson ID` named no loadable lesson: one line on stderr, exit status 2."""
+
+
+def resolve(extra_dir, wanted: str) -> Lesson:
+    """The lesson `teach-sgd lesson ID` means (by id, number or unique prefix)."""
+    lessons, errors = load_lessons(extra_dir)
+    lesson = find_lesson(lessons, wanted)
+    if lesson is None:
+        bad = [e for e in errors if wanted in e.file]
+        if bad:
+            raise LessonNotFound(f"lesson {wanted!r} has errors: {bad[0]}")
+        raise LessonNotFound(f"no lesson {wanted!r}; the lessons are {', '.join(l.id for l in lessons)} "
+                             "(see `teach-sgd lessons`)")
+    return lesson
 
 
 # ---- one file ---------------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Text renderings of a sweep: the table (α rows × τ_max columns, then one summary line per τ_max) and two
-plotext plots (iterations to ε against τ_max; the (τ_max, α) plane with its divergence region)."""
+plotext plots (iterations to ε against τ_max; the (τ_max, α) plane with its divergence region), and the JSON
+that `teach-sgd simulate --json` and a lesson's simulate experiment write (sweep_json)."""
 from __future__ import annotations
 
 import numpy as np
 import plotext as plt
 
-from .run import CONVERGED, DIVERGED
+from .delay import DEFINITION
+from .run import CONVERGED, DIVERGED, DIVERGENCE_RULE, MEASUREMENT_RULE
 from .sweep import SweepResult, predicted_threshold
 
 
@@ -107,3 +109,16 @@ def format_plot(result: SweepResult, width: int = 90, height: int = 34, color: b
     text = plt.build()
     plt.clf()
     return text if color else plt.uncolorize(text)
+
+
+def sweep_json(result: SweepResult) -> dict:
+    cfg = result.config
+    return {
+        "config": {"scheduler": cfg.scheduler, "mode": cfg.mode, "objective": cfg.objective, "dim": cfg.dim,
+                   "c": cfg.c, "noise": cfg.noise, "eps": cfg.eps, "max_iters": cfg.max_iters, "seed": cfg.seed,
+                   "threads": cfg.threads, "persistence": cfg.persistence, "tau_max": list(cfg.taus),
+                   "alphas": sorted(cfg.alphas)},
+        "rules": {"delay": DEFINITION, "iterations_to_eps": MEASUREMENT_RULE, "diverged": DIVERGENCE_RULE},
+        "summary": [s.to_dict() for s in result.summaries()],
+        "cells": [c.to_dict() for c in result.cells],
+    }

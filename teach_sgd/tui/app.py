@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from typing import Iterable
 
@@ -266,13 +265,7 @@ class TeachSGDApp(App):
 
 def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None) -> int:
     """`teach-sgd`, `teach-sgd lesson ID` and `teach-sgd replay FILE` (replay: the loaded Recording): run the app
-    in this terminal; returns the exit status.
-
-    An unknown ID raises LessonNotFound (a UsageError: one line on stderr, exit status 2) before the TUI starts."""
-    if lesson_id is not None:
-        from teach_sgd.lessons.cli import resolve
-
-        lesson_id = resolve(lessons_dir, lesson_id).id
+    in this terminal; returns the exit status. `lesson_id` is a lesson's id (teach_sgd.lessons.loader.resolve)."""
     app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay)
     try:
         app.run()
@@ -281,6 +274,3 @@ def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=
         app.join_all_runs(1.0)
     return app.return_code or 0
 
-
-if __name__ == "__main__":
-    sys.exit(launch())

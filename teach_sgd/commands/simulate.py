@@ -5,20 +5,17 @@ one ConfigError sentence, which the top-level CLI prints with exit status 2.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from teach_sgd.output import check_writable, write_text
 
-from .config import MAX_SWEEP_POINTS, SweepConfig
-from .delay import DEFINITION
-from .objectives import OBJECTIVES
-from .program import MODES
-from .report import format_plot, format_table
-from .run import DIVERGENCE_RULE, MEASUREMENT_RULE
-from .schedulers import SCHEDULERS
-from .sweep import sweep
+from teach_sgd.sim.config import MAX_SWEEP_POINTS, SweepConfig
+from teach_sgd.sim.objectives import OBJECTIVES
+from teach_sgd.sim.program import MODES
+from teach_sgd.sim.report import format_plot, format_table, sweep_json
+from teach_sgd.sim.schedulers import SCHEDULERS
+from teach_sgd.sim.sweep import sweep
 
 # (flag, SweepConfig key, help)
 OPTIONS = (
@@ -42,7 +39,9 @@ OPTIONS = (
 DEFAULTS = {"taus": "0,1,2,4,8", "alphas": "0.02:2.5:25"}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_parser(sub) -> None:
+    parser = sub.add_parser("simulate", help="the asynchrony simulator (Alistarh, De Sa, Konstantinov), headless")
+    parser.set_defaults(run=run)
     for flag, key, text in OPTIONS:
         parser.add_argument(flag, dest=key, help=text)
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON to PATH")
@@ -55,7 +54,7 @@ def config_from_args(args) -> SweepConfig:
                                      for k in settings}, source="cli")
 
 
-def run(args) -> int:
+def run(args, _signals=None) -> int:
     cfg = config_from_args(args)
     if args.json:
         check_writable(args.json, "--json")
@@ -67,22 +66,9 @@ def run(args) -> int:
         print()
         print(format_plot(result, color=sys.stdout.isatty()))
     if args.json:
-        write_text(args.json, json.dumps(to_json(result), indent=1) + "\n", "--json")
+        write_text(args.json, json.dumps(sweep_json(result), indent=1) + "\n", "--json")
     return 0
 
 
 def _progress(done: int, total: int) -> None:
     print(f"\rsimulating: {done}/{total} runs", end="", file=sys.stderr, flush=True)
-
-
-def to_json(result) -> dict:
-    cfg = result.config
-    return {
-        "config": {"scheduler": cfg.scheduler, "mode": cfg.mode, "objective": cfg.objective, "dim": cfg.dim,
-                   "c": cfg.c, "noise": cfg.noise, "eps": cfg.eps, "max_iters": cfg.max_iters, "seed": cfg.seed,
-                   "threads": cfg.threads, "persistence": cfg.persistence, "tau_max": list(cfg.taus),
-                   "alphas": sorted(cfg.alphas)},
-        "rules": {"delay": DEFINITION, "iterations_to_eps": MEASUREMENT_RULE, "diverged": DIVERGENCE_RULE},
-        "summary": [s.to_dict() for s in result.summaries()],
-        "cells": [c.to_dict() for c in result.cells],
-    }

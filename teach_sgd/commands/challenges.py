@@ -1,11 +1,16 @@
 """`teach-sgd challenges`: the challenges with their step limits and your best scores."""
 from __future__ import annotations
 
-from .catalog import CHALLENGES
-from .progress import Scores
+from teach_sgd.sim.challenges.catalog import CHALLENGES
+from teach_sgd.sim.challenges.progress import Scores
 
 
-def list_challenges(_args=None) -> int:
+def add_parser(sub) -> None:
+    sub.add_parser("challenges", help="list the scheduler challenges and your best scores").set_defaults(
+        run=list_challenges)
+
+
+def list_challenges(_args=None, _signals=None) -> int:
     scores = Scores.load()
     if scores.warning:
         print(f"teach-sgd: {scores.warning}")

@@ -10,6 +10,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from textual_serve.server import Server
+
 from teach_sgd import values
 from teach_sgd.child import module_shell_command
 from teach_sgd.errors import UsageError
@@ -25,12 +27,16 @@ def serve_command(lessons_dir: str | None = None) -> str:
             raise UsageError(f"--lessons {lessons_dir}: no such folder; give a folder of lesson files")
         args = ["--lessons", str(folder)]
     exports = default_export_dir().resolve()
-    return f"export {EXPORT_DIR_ENV}={shlex.quote(str(exports))}; " + module_shell_command("teach_sgd.cli", *args)
+    return f"export {EXPORT_DIR_ENV}={shlex.quote(str(exports))}; " + module_shell_command("teach_sgd.commands", *args)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="serve the app to a browser on localhost")
+    p.add_argument("--port", default="8000")
+    p.set_defaults(run=lambda args, _signals: serve(port=args.port, lessons_dir=args.lessons))
 
 
 def serve(port: str | int = 8000, lessons_dir: str | None = None) -> int:
-    from textual_serve.server import Server
-
     port = values.integer(port, "--port", 1, 65535)
     server = Server(serve_command(lessons_dir), host="localhost", port=port, title="teach-sgd")
     print(f"teach-sgd: serving on http://localhost:{port} (Ctrl+C stops); exports go to "

@@ -1,7 +1,7 @@
-"""`teach-sgd lessons` (list) and a plain-text walk through one lesson (no TUI).
+"""`teach-sgd lessons` (list), `teach-sgd lesson ID` (the app at one lesson), and a plain-text walk through one
+lesson (no TUI).
 
     list_lessons(args) -> int     args.lessons: an extra lesson folder or None
-    resolve(args_lessons, wanted) -> Lesson          for `teach-sgd lesson ID` (raises LessonNotFound)
     walk(lesson, ask=input, out=print, budget=None)  narrative, predictions, headless runs, verdicts
 
 Errors in lesson files go to stderr as `file:line: message`; the other lessons are still listed, and the exit
@@ -12,16 +12,26 @@ from __future__ import annotations
 
 import sys
 
-from teach_sgd.errors import EXIT_USAGE, UsageError
-from teach_sgd.lessons.loader import find_lesson, load_lessons
+from teach_sgd.errors import EXIT_USAGE
+from teach_sgd.lessons.loader import load_lessons, resolve
 from teach_sgd.lessons.progress import Progress
+from teach_sgd.lessons.session import LessonSession
+from teach_sgd.tui.app import launch
 
 
-class LessonNotFound(UsageError):
-    """`teach-sgd lesson ID` named no loadable lesson: one line on stderr, exit status 2."""
+def add_parser(sub) -> None:
+    sub.add_parser("lessons", help="list the lessons").set_defaults(run=list_lessons)
+    p = sub.add_parser("lesson", help="open the app at one lesson")
+    p.add_argument("id")
+    p.set_defaults(run=open_lesson)
 
 
-def list_lessons(args) -> int:
+def open_lesson(args, _signals=None) -> int:
+    """An unknown ID is a LessonNotFound (one line on stderr, exit status 2) before the app starts."""
+    return launch(lessons_dir=args.lessons, lesson_id=resolve(args.lessons, args.id).id)
+
+
+def list_lessons(args, _signals=None) -> int:
     extra = getattr(args, "lessons", None)
     lessons, errors = load_lessons(extra)
     for e in errors:
@@ -40,23 +50,8 @@ def list_lessons(args) -> int:
     return EXIT_USAGE if errors else 0
 
 
-def resolve(extra_dir, wanted: str):
-    """The lesson `teach-sgd lesson ID` means (by id, number or unique prefix)."""
-    lessons, errors = load_lessons(extra_dir)
-    lesson = find_lesson(lessons, wanted)
-    if lesson is None:
-        bad = [e for e in errors if wanted in e.file]
-        if bad:
-            raise LessonNotFound(f"lesson {wanted!r} has errors: {bad[0]}")
-        raise LessonNotFound(f"no lesson {wanted!r}; the lessons are {', '.join(l.id for l in lessons)} "
-                             "(see `teach-sgd lessons`)")
-    return lesson
-
-
 def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = None) -> list:
     """Walk a lesson in plain text: the same steps and verdicts as the lesson screen. Returns the verdicts."""
-    from teach_sgd.lessons.session import LessonSession
-
     session = LessonSession(lesson, progress, resume=False, budget=budget)
     verdicts = []
     out(f"# {lesson.title}  ({lesson.minutes} min)\n")

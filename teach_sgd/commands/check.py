@@ -10,23 +10,25 @@ exponentially with threads × updates (see benchmarks/bench_check.py).
 """
 from __future__ import annotations
 
-import argparse
 import json
 
 from teach_sgd import values
 from teach_sgd.errors import UsageError
 from teach_sgd.output import check_writable, write_text
 
-from .check import PROTOCOLS, Result, check, make_model
-from .protocol import PROPERTY_TEXT
-from .versions_model import VARIANTS
+from teach_sgd.sim.check import PROTOCOLS, Result, check, make_model
+from teach_sgd.sim.protocol import PROPERTY_TEXT
+from teach_sgd.sim.versions_model import VARIANTS
+from teach_sgd.tui.screens.challenge import run_trace
 
 MAX_THREADS = {"leashed": 3, "hogwild": 4, "faa": 4}
 MAX_UPDATES = 3
 MAX_WORK = {"leashed": 6, "hogwild": 9, "faa": 12}   # threads × updates: leashed 3 × 2 explores 5.7 M states
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_parser(sub) -> None:
+    parser = sub.add_parser("check", help="check every interleaving of a lock-free protocol")
+    parser.set_defaults(run=run)
     parser.add_argument("--protocol", required=True, help=f"one of {', '.join(PROTOCOLS)}")
     parser.add_argument("--threads", default="2", help="threads m (default 2)")
     parser.add_argument("--updates", default="1", help=f"gradients per thread, 1 to {MAX_UPDATES} (default 1)")
@@ -49,7 +51,7 @@ def model_from_args(args):
     return make_model(protocol, threads, updates, persistence)
 
 
-def run(args) -> int:
+def run(args, _signals=None) -> int:
     model = model_from_args(args)
     if args.json:
         check_writable(args.json, "--json")
@@ -58,7 +60,6 @@ def run(args) -> int:
     if args.json:
         write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n", "--json")
     if args.show and result.schedule:
-        from teach_sgd.tui.screens.challenge import run_trace
         return run_trace(model, result)
     return 0
 

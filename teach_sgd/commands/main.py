@@ -1,0 +1,65 @@
+"""`teach-sgd`: the command line.
+
+    teach-sgd                      open the app (the lesson menu) in this terminal
+    teach-sgd lesson ID            open the app at one lesson
+    teach-sgd lessons              list lessons
+    teach-sgd run [OPTIONS]        one headless run: live progress on stderr, summary on stdout
+    teach-sgd compare --algos A,B  the same options, one run per algorithm on the same seed and data
+    teach-sgd simulate [OPTIONS]   the asynchrony simulator, headless
+    teach-sgd check --protocol P   every interleaving of a protocol model
+    teach-sgd replay FILE          a recording, in the app or exported headless
+    teach-sgd serve                the app in a browser on localhost (classroom projector)
+    teach-sgd challenges           the scheduler challenges and your best scores
+
+Each command lives in its own module of this package (COMMANDS below). Exit statuses are in teach_sgd/errors.py.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from teach_sgd.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, Stopped, UsageError
+from teach_sgd.signals import StopSignals
+
+from . import app, challenges, check, lessons, replay, run, serve, simulate
+
+EPILOG = """\
+With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.
+
+exit status: 0 done · 2 bad input (an option, a lesson file, a data folder, an output path) · 130 Ctrl-C ·
+143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
+
+COMMANDS = (run, simulate, replay, lessons, serve, check, challenges)  # in the order --help lists them
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line instead of argparse's usage block
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="teach-sgd", description="Watch real threads race through asynchronous SGD.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lessons", default=None, metavar="DIR", help="load lessons from DIR too")
+    parser.set_defaults(run=app.run)  # no command: the app
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    with StopSignals() as signals:
+        try:
+            args = build_parser().parse_args(argv)
+            return args.run(args, signals)
+        except UsageError as e:
+            print(f"teach-sgd: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        except Stopped as s:
+            print(f"teach-sgd: stopped by {s}", file=sys.stderr)
+            return s.exit_status
+        except BrokenPipeError:  # `teach-sgd … | head` closed the pipe: stop quietly, as a shell tool does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return EXIT_BROKEN_PIPE
