@@ -8,9 +8,10 @@ import time
 
 import numpy as np
 import pytest
+from numba import njit
 
 from teach_sgd.commands.main import main
-from teach_sgd.engine import layout as L
+from teach_sgd.engine import control as ctl, layout as L, native
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.recording import load
 from teach_sgd.engine.runner import Runner
@@ -91,6 +92,31 @@ def test_slow_motion_scales_wall_time_and_keeps_the_invariants():
     hundred = timed(100)
     assert ten >= 0.65 * 10 * base, (base, ten)
     assert 0.65 * 10 <= hundred / ten <= 1.35 * 10, (ten, hundred)
+
+
+@njit(nogil=True)
+def _window_with_a_wait(control, wait_ns, work):
+    """A window in which this thread waits `wait_ns` off the CPU (as when descheduled) and works `work` steps."""
+    start = ctl.window_start(control)
+    native.sleep_ns(wait_ns)
+    x = 0.0
+    for i in range(work):
+        x += np.sqrt(i + x)
+    return ctl.stretch_ns(control, start), x
+
+
+def test_slow_motion_stretches_the_work_of_a_window_not_the_time_it_waited_for_a_core():
+    """A thread descheduled inside a window must not get a window s × as long as the wait (issue 16 item 10:
+    at 1000× on a busy machine, one preemption made a window of seconds, and Leashed-SGD threads that kept
+    losing their CAS in it published nothing while others published dozens). 50 ms off the CPU at 100× would
+    be ~5 s of stretch if waiting counted; the work of the window is what is stretched."""
+    control = np.zeros(L.CONTROL_WORDS, np.int64)
+    control[L.STRETCH] = 100
+    _window_with_a_wait(control, 0, 10)  # compile
+    stretch, _ = _window_with_a_wait(control, 50_000_000, 200_000)
+    assert 0 < stretch < 99 * 25_000_000  # far below 99 × the wait (≈ 4.95 s): the wait is not stretched
+    control[L.STRETCH] = 1
+    assert _window_with_a_wait(control, 1_000_000, 10)[0] == 0  # 1×: no stretch, no clock read
 
 
 def test_stretch_changes_live_and_cas_failures_show_one_by_one():

@@ -11,6 +11,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(
     """
     int64_t ts_now_ns(void);
+    int64_t ts_thread_cpu_ns(void);
     void ts_sleep_ns(int64_t ns);
     int64_t ts_mutex_size(void);
     int32_t ts_mutex_init(void *m);

@@ -109,27 +109,44 @@ def clock(control):
 # chance that another thread publishes inside a thread's publish window depends on that ratio, not on
 # absolute speed: CAS failures, lock waits and staleness stay what they are at full speed, only slower.
 # (Sleeping between iterations instead would shrink the windows relative to the run, and hide the races.)
+# "The time it really took" is the thread's CPU time in the window, not the wall time: on a busy machine a
+# thread is often descheduled inside a window, and stretching that wait s-fold made one 10 ms preemption a
+# 10 s window at 1000×. Under Leashed-SGD such a thread then lost every CAS (others published inside its
+# huge window), retried with another stretched copy, and published nothing for seconds while the others
+# published dozens (benchmarks/bench_slowmo.py). Stretching the work only gives every thread the windows it
+# would have on a core of its own, whatever else the machine runs.
 # The factor is a control word read atomically in every window, so it can change while the run goes.
 
 @njit(nogil=True, cache=True)
 def window_start(control):
-    """The start of a window to stretch: now, or 0 at 1× (then a window costs one load, no clock read)."""
+    """The start of a window to stretch: this thread's CPU time now, or 0 at 1× (then a window costs one load,
+    no clock read)."""
     if atomics.load(control, STRETCH) > 1:
-        return native.now_ns()
+        return native.thread_cpu_ns()
     return 0
 
 
 @njit(nogil=True, cache=True)
-def stretch_window(control, started_ns):
-    """Sleep until (stretch − 1) × the time since `started_ns` has passed, in slices that stop at once on a
-    stop; time spent paused meanwhile does not count. The end is a deadline on the clock, not a sum of the
-    slices asked for: a sleep can wake late (by a scheduler tick on a busy machine), and summing requests
-    would add every late wake-up to the window, stretching it by more than s."""
+def stretch_ns(control, started_cpu_ns):
+    """How long to sleep to end a window begun at `started_cpu_ns` (window_start): (stretch − 1) × the CPU
+    time this thread has spent since; 0 at 1×."""
     factor = atomics.load(control, STRETCH)
-    if factor <= 1 or started_ns == 0:
+    if factor <= 1 or started_cpu_ns == 0:
+        return 0
+    return (factor - 1) * max(0, native.thread_cpu_ns() - started_cpu_ns)
+
+
+@njit(nogil=True, cache=True)
+def stretch_window(control, started_cpu_ns):
+    """Sleep for stretch_ns, in slices that stop at once on a stop; time spent paused meanwhile does not count.
+    The end is a deadline on the clock, not a sum of the slices asked for: a sleep can wake late (by a
+    scheduler tick on a busy machine), and summing requests would add every late wake-up to the window,
+    stretching it by more than s."""
+    extra = stretch_ns(control, started_cpu_ns)
+    if extra == 0:
         return
     now = native.now_ns()
-    end = now + (factor - 1) * (now - started_ns)
+    end = now + extra
     while now < end and not stopped(control):
         if atomics.load(control, PAUSE) != 0:
             native.sleep_ns(PAUSE_POLL_NS)

@@ -1,6 +1,7 @@
 /* The small C11 core of teach_sgd: what numba cannot express portably.
  *
- * - a monotonic clock and a sleep, so nogil kernels can time phases and idle while paused;
+ * - a monotonic clock and a sleep, so nogil kernels can time phases and idle while paused; the calling
+ *   thread's CPU clock, so slow motion stretches the work a window did, not the time it waited for a core;
  * - the pthread mutex of lock-based AsyncSGD (it lives inside a numpy byte buffer);
  * - C11 <stdatomic.h> reference atomics. The kernels use LLVM atomics emitted by numba intrinsics
  *   (teach_sgd/engine/atomics.py); the tests hammer one counter with both and demand the exact count,
@@ -18,6 +19,12 @@
 int64_t ts_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t ts_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 

@@ -14,6 +14,7 @@ from teach_sgd.engine import _native as _module
 _llvm.load_library_permanently(_module.__file__)
 
 now_ns = types.ExternalFunction("ts_now_ns", types.int64())
+thread_cpu_ns = types.ExternalFunction("ts_thread_cpu_ns", types.int64())  # this thread's CPU time
 sleep_ns = types.ExternalFunction("ts_sleep_ns", types.void(types.int64))
 mutex_lock = types.ExternalFunction("ts_mutex_lock", types.int32(types.voidptr))
 mutex_unlock = types.ExternalFunction("ts_mutex_unlock", types.int32(types.voidptr))

@@ -1,0 +1,75 @@
+"""Slow-motion fairness: does every thread publish when the machine is busy?
+
+    python benchmarks/bench_slowmo.py            # about a minute on 2 cores (kernels already cached)
+
+Runs Leashed-SGD with 4 threads at 1000× slow motion for 8 s (lesson 5's "slow" experiment), as the app
+does (workers at nice 19), with BENCH_SLOWMO_LOAD busy processes competing for the cores (default 2), and
+prints each run's updates per thread and the fairness ratio min/max of them (1 = every thread published
+as often as the busiest). Alternates with no outside load. Printed, never asserted: machines are noisy.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import sys
+
+LOAD = int(os.environ.get("BENCH_SLOWMO_LOAD", "2"))
+REPEATS = int(os.environ.get("BENCH_SLOWMO_REPEATS", "3"))
+SECONDS = float(os.environ.get("BENCH_SLOWMO_SECONDS", "8"))
+
+
+def spin() -> None:
+    while True:
+        pass
+
+
+class Load:
+    """n busy processes for the duration of a with-block: the outside load of a busy laptop."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self):
+        self.procs = [multiprocessing.Process(target=spin, daemon=True) for _ in range(self.n)]
+        for p in self.procs:
+            p.start()
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.terminate()
+            p.join()
+
+
+def one_run() -> tuple[int, ...]:
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import Runner
+
+    config = RunConfig(algo="leashed", threads=4, dataset="mnist", lr=0.05, batch=16, seconds=SECONDS, seed=0,
+                       stretch=1000)
+    result = Runner(config).start().wait()
+    return tuple(t.updates for t in result.threads)
+
+
+def main() -> int:
+    from teach_sgd.engine.warmup import warm_up
+
+    warm_up([("leashed", "mlp")])
+    print(f"Leashed-SGD, 4 threads, 1000× slow motion, {SECONDS:g} s, {os.cpu_count()} cores; "
+          f"alternating {LOAD} busy processes / none, {REPEATS}× each")
+    fair = {LOAD: [], 0: []}
+    for _ in range(REPEATS):
+        for load in (LOAD, 0):
+            with Load(load):
+                ups = one_run()
+            ratio = min(ups) / max(ups) if max(ups) else 0.0
+            fair[load].append(ratio)
+            print(f"   load {load}: updates per thread {' '.join(f'{u:3d}' for u in ups)}   min/max {ratio:.2f}")
+    for load, ratios in fair.items():
+        print(f"   load {load}: fairness min/max median {statistics.median(ratios):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
