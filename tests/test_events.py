@@ -1,7 +1,7 @@
 """The event stream, slow motion and recordings, on real threads.
 
 Every assertion holds for every interleaving: event counts against the counters the kernels keep, byte-equal
-JSON, snapshots equal to the samples they were built from, wall time against the stretch factor.
+JSON, snapshots equal to the samples they were built from, what slow motion stretches.
 """
 import json
 import time
@@ -70,28 +70,16 @@ def test_64_threads_at_full_speed_miss_no_event():
     assert result.to_json()["events"] == {"recorded": written, "missed": 0}
 
 
-def test_slow_motion_scales_wall_time_and_keeps_the_invariants():
-    """At stretch s each compute and publish window lasts s × its own time, so wall time grows by s.
-
-    Measured between 10× and 100×, both in slow motion: after every sleep the core's caches and clock have
-    cooled, so a stretched run's windows themselves take 20–40% longer than at full speed (measured on the
-    2-core machine: gradient 1.2 → 1.5 ms, the copy of θ 5× slower), and 10× against 1× lands at 12–16×.
-    Between two stretches that effect cancels. Tolerance ±35% (evaluations and batch tickets are not
-    stretched; sleeps wake late on a busy machine). Batches of 128 make each window long (~1 ms)."""
-    def timed(stretch, updates=20):
-        # nice=0: at the workers' usual nice 19, any other load on the machine delays every wake-up from a
-        # sleep, which is the priority doing its job, not the stretch
-        r = Runner(cfg(algo="leashed", threads=1, updates=updates, batch=128, stretch=stretch,
-                       eval_every_s=1.0), nice=0).start().wait()
-        assert r.updates == updates
-        assert r.events_recorded == updates + sum(t.cas_fail + t.abandoned for t in r.threads)
-        return r.wall_s
-
-    base = timed(1)
-    ten = min(timed(10) for _ in range(2))  # the faster of two: other load on the machine only ever adds time
-    hundred = timed(100)
-    assert ten >= 0.65 * 10 * base, (base, ten)
-    assert 0.65 * 10 <= hundred / ten <= 1.35 * 10, (ten, hundred)
+def test_slow_motion_keeps_the_invariants():
+    """At 10× and 100× a budget of updates is published exactly and every event is in the stream. How long
+    slow motion makes a run is a benchmark's business (benchmarks/bench_slowmo.py), not a test's: under
+    other load a test of wall time is flaky. What a window's stretch is made of is tested below."""
+    for stretch in (10, 100):
+        r = Runner(cfg(algo="leashed", threads=2, updates=20, batch=128, stretch=stretch, eval_every_s=1.0)
+                   ).start().wait()
+        assert r.updates == 20
+        assert r.events_recorded == 20 + sum(t.cas_fail + t.dropped + t.abandoned for t in r.threads)
+        assert r.events_missed == 0
 
 
 @njit(nogil=True)
