@@ -95,7 +95,7 @@ def story(events: np.ndarray, i: int, algo: str) -> str:
     took = _ms(e["t_end"] - e["t_start"])
     if algo == "hogwild":
         text = (f"thread {th} copied θ after {read:,} updates had been applied"
-                + (" — torn: another thread was writing during the copy" if e["torn"] else "")
+                + (" — possibly torn: another thread's update was in flight during the copy" if e["torn"] else "")
                 + f"; {took} later ")
         if out != OUTCOME_PUBLISHED:
             return text + "the run ended before it could write"

@@ -54,3 +54,48 @@ def test_repeat_is_checked_by_the_configuration_layer(tmp_path):
         assert "repeat must be a whole number from 1 to 100" in str(e)
     else:
         raise AssertionError("repeat = 0 must not load")
+
+
+SWEEP = """+++
+title = "sweep repeats"
+minutes = 1
+[[experiments]]
+id = "e"
+kind = "sweep"
+over = "lr"
+values = [0.05, 0.1]
+repeat = 2
+base = { dataset = "synthetic", updates = 30, seed = 3, batch = 8 }
+runs.s = { algo = "seq" }
+[[checkpoints]]
+question = "q"
+choices = { yes = "y", no = "n" }
+answer = "count(at(s, 0.1).updates == 30) == 2 and median(s.runs) == 2"
+explain = "{count(at(s, 0.05).stable)} of 2 stable at 0.05; first seed {at(s, 0.1).loss_final:.3f}"
++++
+text
+"""
+
+
+def test_a_sweep_repeats_every_value_on_every_seed_and_rules_see_each_repeat(tmp_path):
+    path = tmp_path / "s.md"
+    path.write_text(SWEEP)
+    lesson = load_lesson(path)
+    e = lesson.experiments[0]
+    plan = build_runs(e)
+    assert [(n, c.seed, c.lr) for n, c in plan] == [("s@0.05", 3, 0.05), ("s@0.05#1", 4, 0.05),
+                                                   ("s@0.1", 3, 0.1), ("s@0.1#1", 4, 0.1)]
+    results = run_experiment(e, Budget(updates=30))
+    assert set(results.runs) == set(e.run_names()) and results.complete
+    v = evaluate(lesson.checkpoints[0], results)
+    assert v.correct_choice == "yes" and "of 2 stable at 0.05" in v.explanation
+
+
+def test_a_sweep_over_seeds_cannot_also_repeat(tmp_path):
+    path = tmp_path / "s.md"
+    path.write_text(SWEEP.replace('over = "lr"', 'over = "seed"').replace("values = [0.05, 0.1]", "values = [1, 2]")
+                    .replace("at(s, 0.1)", "at(s, 1)").replace("at(s, 0.05)", "at(s, 2)"))
+    from teach_sgd.lessons.loader import load_lessons
+
+    _, errors = load_lessons(tmp_path)
+    assert any("already runs every seed" in e.message for e in errors), errors

@@ -487,3 +487,69 @@ def test_shipped_lessons_never_write_a_core_count_or_cite_files_outside_the_proj
         assert not re.search(r"\bon (2|two) cores\b|\b2-core machine\b|\bhas (2|two)( cores)?\b", raw), lesson.id
         outside = ("PAPERS" + ".md", "DESIGN" + ".md")  # the team's own notes, which users never get
         assert not any(name in raw for name in outside), lesson.id
+
+
+# ---- every verdict's bands are the ones its choices state ---------------------------------------------------
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_BOUND_WORDS = r"(?:under|over|below|above|within|least|most|than|by over|by under)"
+
+
+def _stated_bounds(text: str) -> set[tuple[float, str]]:
+    """The numeric bounds a choice states, with their unit: '10–40%' → {(0.1, '%'), (0.4, '%')},
+    'over 1.3×' → {(1.3, '×')}, 'within 20 ms' → {(0.02, 's')}, 'within 0.1' → {(0.1, '')}. (A plain whole
+    number is a count, such as 'at most 9' versions, which a rule may take from a run rather than write.)"""
+    import re
+
+    found = set()
+    scale = {"%": 0.01, "ms": 0.001, "s": 1.0, "×": 1.0, "": 1.0}
+    for lo, hi, unit in re.findall(_NUMBER + r"\s*[–-]\s*" + _NUMBER + r"\s*(%|×)", text):
+        found |= {(float(lo) * scale[unit], unit), (float(hi) * scale[unit], unit)}
+    for num, unit in re.findall(_NUMBER + r"\s*(%|×|ms\b)", text):
+        found.add((float(num) * scale[unit], "s" if unit == "ms" else unit))
+    for num in re.findall(_BOUND_WORDS + r"\s+(\d+\.\d+)(?![.,]?\d|\s*[%×])", text):
+        found.add((float(num), ""))
+    return found
+
+
+def _rule_numbers(rule: str) -> set[float]:
+    import ast
+
+    return {float(n.value) for n in ast.walk(rules.parse(rule)) if isinstance(n, ast.Constant)
+            and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)}
+
+
+@pytest.mark.parametrize("lesson", SHIPPED, ids=lambda l: l.id)
+def test_every_bound_a_choice_states_is_a_bound_of_its_rule(lesson):
+    """A choice that says 'under 10%' is judged by a rule that compares with 0.1 (a rule splitting at 12.5%
+    while its choices say 10% would call a measured 11% 'under 10%')."""
+    for cp in lesson.checkpoints:
+        numbers = _rule_numbers(cp.answer)
+        for key, text in cp.choices:
+            for bound, unit in _stated_bounds(text):
+                # a relative band may be written either way: 'within 20%' is also '> 1.2 × the other'
+                ways = (bound, 1 + bound, 1 - bound) if unit == "%" else (bound,)
+                assert any(math.isclose(w, n, rel_tol=1e-9) for w in ways for n in numbers), \
+                    f"{lesson.id} {cp.id}: choice {key!r} states {bound:g}, the rule compares with {sorted(numbers)}"
+
+
+def test_the_bound_check_catches_a_rule_that_splits_elsewhere():
+    assert _stated_bounds("some (10–40%)") == {(0.1, "%"), (0.4, "%")}
+    assert _stated_bounds("faster (over 1.3×)") == {(1.3, "×")}
+    assert _stated_bounds("about the same (within 0.1)") == {(0.1, "")}
+    assert _stated_bounds("within 20 ms") == {(0.02, "s")}
+    assert not {0.1, 0.4} <= _rule_numbers("nearest(x, little=0.0, some=0.25, much=0.7)")
+
+
+@pytest.mark.parametrize("lesson", SHIPPED, ids=lambda l: l.id)
+def test_every_rule_names_only_its_own_choices(lesson):
+    for cp in lesson.checkpoints:
+        assert set(rules.outcomes(rules.parse(cp.answer))) <= set(cp.keys), cp.id
+
+
+def test_a_rule_naming_an_outcome_the_choices_lack_is_a_load_error(tmp_path):
+    path = tmp_path / "x.md"
+    path.write_text('+++\ntitle = "x"\nminutes = 1\n[[experiments]]\nid = "e"\nbase = { algo = "seq" }\nruns.a = {}\n'
+                    '[[checkpoints]]\nquestion = "q"\nchoices = { yes = "y", no = "n" }\n'
+                    "answer = \"'yes' if a.updates > 1 else 'maybe'\"\nexplain = \"{a.updates}\"\n+++\ntext\n")
+    _, errors = load_lessons(tmp_path)
+    assert any("'maybe'" in e.message and "not a choice key" in e.message for e in errors), errors

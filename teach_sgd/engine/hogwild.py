@@ -17,14 +17,16 @@ Two write modes (docs/papers.md §C, §E):
 
 Making the races visible, with minimal perturbation:
 - torn reads: a thread notes how many applies had *finished* before its copy (CLOCK) and how many had
-  *started* by the end of it (APPLYING); if more had started, some write overlapped the copy and the view
-  may be torn (counted per thread);
+  *started* by the end of it (APPLYING); if more had started, some update was in flight during the copy and
+  the view may be torn (counted per thread). Every torn copy is counted, not every counted copy is torn
+  (the update in flight may have been writing elsewhere, or, in slow motion, sleeping): an upper bound;
 - lost updates: every k-th coordinate (k = P_SAMPLE_STRIDE) is written with an atomic exchange instead of a
   plain store. The value written is the same racy `old − η·g` a plain store would write, but the exchange
   returns what it replaced: if that differs from the `old` this thread read, another thread's write landed
   in between and has just been overwritten — a lost update, counted exactly on the sampled coordinates.
-- with audit on, each thread also sums what it applied in float64: θ0 + Σ applied − θ_final is the mass
-  of all lost updates, on every coordinate.
+- with audit on, each thread also sums what it applied in float64: Σ|θ0 + Σ applied − θ_final| looks at
+  every coordinate, but nets out: losses of opposite sign on one coordinate cancel, so it is a lower bound
+  on the lost mass (plus float rounding), not the mass itself.
 Staleness τ = t1 − t0: updates applied between the start of this thread's read and the start of its write.
 Memory: one shared θ plus one private copy per thread, m + 1 vectors.
 """

@@ -167,9 +167,11 @@ class ResultScope(Scope):
             self._objs.update(self._repeats[0])  # a plain run name is the first repeat (the lesson's seed)
         elif e.kind == "sweep":
             for g in e.runs:
-                runs = {v: results.runs[sweep_run_name(g.name, v)] for v in e.values
-                        if sweep_run_name(g.name, v) in results.runs}
-                self._objs[g.name] = GroupObj(g.name, e.over, [v for v in e.values if v in runs], runs)
+                for k, objs in enumerate(self._repeats):
+                    names = {v: repeat_run_name(sweep_run_name(g.name, v), k) for v in e.values}
+                    runs = {v: results.runs[n] for v, n in names.items() if n in results.runs}
+                    objs[g.name] = GroupObj(g.name, e.over, [v for v in e.values if v in runs], runs)
+            self._objs.update(self._repeats[0])
         else:
             for s in results.sim.summaries():
                 self._objs[f"tau{s.tau}"] = TauObj(f"tau{s.tau}", s, results.sim.config.c)
@@ -301,6 +303,12 @@ def check(checkpoint: Checkpoint, experiment: Experiment, worlds: int = 24) -> N
     """Raise RuleError if the rule or a template can never work: bad form, unknown names or metrics,
     or an answer that is not a choice key in some plausible world."""
     tree = rules.parse(checkpoint.answer)
+    outcomes = rules.outcomes(tree)
+    foreign = [o for o in outcomes if o not in checkpoint.keys]
+    if foreign:
+        raise RuleError(f"the answer rule can give {', '.join(map(repr, foreign))}, which "
+                        f"{'is not a choice key' if len(foreign) == 1 else 'are not choice keys'} "
+                        f"({', '.join(checkpoint.keys)})")
     for w in range(worlds):
         try:
             value = rules.evaluate(tree, ValidationScope(experiment, seed=w))

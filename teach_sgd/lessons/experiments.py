@@ -58,7 +58,8 @@ def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tup
     elif experiment.kind == "sweep":
         for v in experiment.values:
             for g in experiment.runs:
-                out.append((sweep_run_name(g.name, v), replace(g.config, **{experiment.over: v})))
+                configs = replace(g.config, **{experiment.over: v}).repeats(experiment.repeat, "lesson")
+                out += [(repeat_run_name(sweep_run_name(g.name, v), k), c) for k, c in enumerate(configs)]
     if budget is not None:
         out = [(n, budget.apply(c)) for n, c in out]
     return [(n, c.budget().validate()) for n, c in out]

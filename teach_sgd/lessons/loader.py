@@ -291,8 +291,8 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
 
     repeat = 1
     if "repeat" in raw:
-        if kind != "run":
-            ctx.err(here + ("repeat",), "repeat belongs to kind = \"run\" experiments")
+        if kind == "simulate":
+            ctx.err(here + ("repeat",), "repeat belongs to run and sweep experiments")
         else:
             try:
                 repeat = repeat_count(raw["repeat"], "repeat")
@@ -371,6 +371,8 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
                     except ConfigError as e:
                         ctx.err(here + ("values",), f"runs.{name} at {over} = {v}: {e}")
             specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
+    if kind == "sweep" and over == "seed" and repeat > 1:
+        ctx.err(here + ("repeat",), "a sweep over seed already runs every seed: remove repeat")
     for spec in specs if repeat > 1 else ():
         try:
             spec.config.repeats(repeat, "lesson")

@@ -4,14 +4,15 @@ A lesson file may write `{cores}` anywhere — narrative, titles, notes, questio
 even rules — and it is replaced by the number of CPU cores this process may run on, when the lesson is
 loaded (loader.parse_lesson calls `machine_text` on the whole file, before parsing). So "8 threads on
 {cores} cores" reads "8 threads on 2 cores" on a 2-core laptop and "8 threads on 64 cores" on a server, and a
-rule such as `'over' if m8.threads > {cores} else 'fits'` compares with the real count. lessons/README.md
+rule such as `'over' if m8.threads > {cores} else 'fits'` compares with the real count. `{cores*2}` is twice
+the count: a number of threads that is more than the cores on every machine. lessons/README.md
 documents it for lesson authors.
 """
 from __future__ import annotations
 
 import os
 
-PLACEHOLDERS = ("{cores}",)
+PLACEHOLDERS = ("{cores}", "{cores*2}")  # {cores*2}: a thread count that oversubscribes every machine
 
 
 def cores() -> int:
@@ -23,10 +24,11 @@ def cores() -> int:
 
 
 def machine_text(text: str) -> str:
-    """`text` with every `{cores}` replaced by cores()."""
-    if "{cores}" not in text:
+    """`text` with every `{cores}` replaced by cores(), and `{cores*2}` by twice that."""
+    if "{cores" not in text:
         return text
-    return text.replace("{cores}", str(cores()))
+    n = cores()
+    return text.replace("{cores*2}", str(2 * n)).replace("{cores}", str(n))
 
 
 __all__ = ["cores", "machine_text", "PLACEHOLDERS"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from typing import Callable
-from teach_sgd.engine.layout import STEP_BIN_WIDTH
+from teach_sgd.engine.layout import STEP_BIN_WIDTH, STEP_BINS
 
 # A run counts as *stable* when it did not diverge and ended with loss ≤ STABLE_FRACTION × initial loss.
 STABLE_FRACTION = 0.5
@@ -126,7 +126,7 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "lock_wait_fraction": ("share of the threads' time spent waiting for the lock",
                            lambda r: _sum(r, "lock_wait_s") / (r.config.threads * r.wall_s) if r.wall_s else 0.0),
     # HOGWILD!
-    "torn_reads": ("reads during which another update was applied (possibly torn views)",
+    "torn_reads": ("copies of θ during which another update was in flight (an upper bound on torn views)",
                    lambda r: _sum(r, "torn_reads")),
     "torn_fraction": ("torn_reads / gradients", lambda r: _per(_sum(r, "torn_reads"), r.gradients) or 0.0),
     "lost_sampled": ("sampled writes that overwrote another thread's write", lambda r: _sum(r, "lost_updates_sampled")),
@@ -155,6 +155,8 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "step_mean": ("mean effective step as a multiple of η (lock, hogwild, leashed; 0.1 bins)",
                   lambda r: _step_mean(r)),
     "step_damped_fraction": ("share of updates applied with at most 0.5 × η", lambda r: _step_share(r, 0, 5)),
+    "step_boosted_fraction": ("share of updates applied with 1.5 × η or more (TAIL-τ's fresh updates)",
+                              lambda r: _step_share(r, 15, STEP_BINS - 1)),
     # memory
     "versions_peak": ("peak parameter vectors in memory (Leashed: live versions; others: m + 1)",
                       lambda r: r.versions.peak),

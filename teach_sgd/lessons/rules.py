@@ -291,6 +291,18 @@ def _suggest(word: str, options) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+def outcomes(tree: ast.Expression) -> list[str]:
+    """The answers a rule can name outright: its string constants and the keywords of nearest(), in order.
+    (argmax/argmin answer with run names, checked against the choices when the rule is evaluated.)"""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "nearest":
+            found += [k.arg for k in node.keywords if k.arg]
+    return list(dict.fromkeys(found))
+
+
 # ---- evaluation -----------------------------------------------------------------------------------------
 def evaluate(tree: ast.Expression | str, scope: Scope):
     """Evaluate a parsed rule in a scope; returns a plain value (Measured is unwrapped)."""

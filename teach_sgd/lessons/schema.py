@@ -57,7 +57,8 @@ class Experiment:
     sim: Any = None                 # kind simulate: teach_sgd.sim.sweep.SweepConfig
     export: bool = False            # write the results (JSON + CSV) after the run
     line: int = 0
-    repeat: int = 1                 # kind run: each run on seeds seed, seed+1, … (rules: fraction(), median())
+    repeat: int = 1                 # each run (sweep: each group at each value) on seeds seed, seed+1, …
+                                    # (rules: fraction(), count(), median())
 
     def names(self) -> tuple[str, ...]:
         """The names a checkpoint rule can use for this experiment's results."""
@@ -70,7 +71,8 @@ class Experiment:
         if self.kind == "run":
             return tuple(repeat_run_name(r.name, k) for r in self.runs for k in range(self.repeat))
         if self.kind == "sweep":
-            return tuple(sweep_run_name(g.name, v) for g in self.runs for v in self.values)
+            return tuple(repeat_run_name(sweep_run_name(g.name, v), k)
+                         for g in self.runs for v in self.values for k in range(self.repeat))
         return ()
 
 
