@@ -1,17 +1,29 @@
-"""Engine benchmarks: every number is a ratio or a rate measured in this one run (machines are noisy).
+"""Engine benchmarks: every number is a ratio, a rate or a spread measured in this one run (machines are noisy).
 
-    python benchmarks/bench_engine.py            # about 1–2 minutes on 2 cores
+    python benchmarks/bench_engine.py                    # all sections, 5 rounds, ~6 minutes on 2 cores
+    python benchmarks/bench_engine.py --against f4497c2  # also: this engine against an older commit, interleaved
+    python benchmarks/bench_engine.py --only throughput,telemetry --rounds 9
 
-Prints:
-  1. updates/s of each algorithm at 1 and 2 threads, and the ratio 2t/1t (MLP 784-128-10 and CNN, batch 16),
-     next to the ceiling: the same ratio for bare loops that do only the memory work each algorithm must do
-     (benchmarks/ceiling.py);
-  1b. SYNC and HOGWILD!'s sparse writes beside dense HOGWILD! and Leashed-SGD, at 1 and 2 threads (MLP);
-  2. telemetry on vs off (updates/s ratio, runs interleaved);
-  3. one training step on one thread: the numba kernel (seq) against the NumPy/BLAS reference, with GFLOP/s;
-  4. the wall time of a warm `teach-sgd run` of 2,000 updates;
-  5. how long a stop request takes to end 64 threads on this machine;
-  6. what `compare --repeat N` costs: wall time per run of `--repeat 3` against `--repeat 1`.
+The standard run (issue-tracker figures use it): MLP 784-128-10, batch 16, η 0.05, 3,000 updates, the bundled
+MNIST subset. Each measurement is one timed run in a fresh child process (the same interpreter and package),
+so this engine and an older one (`--against REF`, built from git into a cached venv under the temporary
+folder) are measured the same way, one after the other, in every round.
+
+Sections:
+  throughput  updates/s min / median / max over the rounds for every algorithm at 1 and 2 threads (and at as
+              many threads as cores), 2t/1t, and the spread: a run more than 20% below its median is a worker
+              that lost its core (reported as "starved");
+  against     the same runs of REF, interleaved round by round, and new / old per row;
+  ceiling     2t/1t of bare loops doing each algorithm's memory work (benchmarks/ceiling.py), with its flips:
+              how much 2 threads can gain on this machine at all, measured between the engine's runs;
+  telemetry   telemetry on vs off on interleaved pairs (HOGWILD!'s lost-write sampling included);
+  step        one training step on one thread: the seq kernel against the NumPy/BLAS loop of the same math,
+              and the kernel's GFLOP/s against the 1-core float32 matmul peak that NumPy reaches here;
+  target      time to 10% of the initial loss (evaluation every 10 ms), per algorithm at 2 threads;
+  cli         the wall time of a warm `teach-sgd run` of 2,000 updates;
+  stop        how long a stop request takes to end 2 and 64 threads;
+  repeat      what `compare --repeat N` costs per extra run.
+No test asserts any of these: speed lives here (benchmarks/README.md keeps the last figures).
 """
 from __future__ import annotations
 
@@ -20,9 +32,12 @@ import os
 # The reference step is single-threaded like the kernel it is compared with: one BLAS thread.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+import argparse
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,92 +54,184 @@ from teach_sgd.engine.runner import Runner, run  # noqa: E402
 from teach_sgd.engine.warmup import warm_up  # noqa: E402
 from teach_sgd.models import make_model  # noqa: E402
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "2.0"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+STANDARD = dict(model="mlp", hidden=[128], batch=16, lr=0.05, updates=3000, dataset="mnist")
+STARVED = 0.8  # a run below 80% of its row's median: one worker did not keep its core
+REPO = Path(__file__).resolve().parent.parent
+
+# One timed run in a child: works with this engine and with older ones (RunConfig and run() are old API).
+CHILD = """
+import json, sys
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.runner import run
+kw = json.loads(sys.argv[1])
+kw["hidden"] = tuple(kw["hidden"])
+r = run(RunConfig(**kw))
+print(json.dumps({"updates_per_s": r.updates_per_s, "ttt": r.time_to_target_s, "updates": r.updates}))
+"""
 
 
-def rate(config: RunConfig) -> float:
-    """Median updates/s over REPEATS timed runs of SECONDS each."""
-    return statistics.median(run(config).updates_per_s for _ in range(REPEATS))
+class Engine:
+    """A teach_sgd to measure: this checkout's interpreter, or REF's in its own venv."""
+
+    def __init__(self, name: str, python: str, cwd: str):
+        self.name, self.python, self.cwd = name, python, cwd
+
+    def measure(self, **settings) -> dict:
+        out = subprocess.run([self.python, "-c", CHILD, json.dumps({**STANDARD, **settings})], cwd=self.cwd,
+                             capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if out.returncode != 0:
+            raise SystemExit(f"bench_engine: a run of {self.name} failed:\n{out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def throughput_table() -> None:
-    """2t/1t of the engine next to 2t/1t of the bare loop that does the same memory work (the ceiling).
-
-    How much two cores gain on a dense shared model depends on where the host has placed this machine's
-    two vCPUs, and that changes from minute to minute: the same bare loop measured 1.9× and 0.9× an hour
-    apart here. So every repeat measures bare 1t, bare 2t, engine 1t, engine 2t back to back, and the
-    medians are reported with engine ÷ ceiling, the number that says what the engine itself costs.
-    """
-    data = load_dataset("mnist")
-    print(f"1. updates/s at batch 16 ({SECONDS:g} s engine runs; ceiling = bare loops measured between them; "
-          f"medians of {REPEATS})")
-    print(f"   {'model':<6}{'algo':<9}{'1 thread':>10}{'2 threads':>11}{'2t/1t':>7}{'ceiling':>9}{'÷ ceiling':>11}")
-    bare_kind = {"lock": ceiling.HOGWILD, "hogwild": ceiling.HOGWILD, "leashed": ceiling.LEASHED}
-    for model in ("mlp", "cnn"):
-        spec = make_model(model)
-        n = 3000 if model == "mlp" else 600
-        seq = rate(RunConfig(algo="seq", threads=1, model=model, seconds=SECONDS))
-        print(f"   {model:<6}{'seq':<9}{seq:>10,.0f}{'—':>11}{'—':>7}{'—':>9}{'—':>11}")
-        for algo in ("lock", "hogwild", "leashed"):
-            ones, twos, ratios, ceilings = [], [], [], []
-            for _ in range(REPEATS):
-                bare = ceiling.rate(bare_kind[algo], 2, spec, data, n=n) / ceiling.rate(bare_kind[algo], 1, spec, data, n=n)
-                one = run(RunConfig(algo=algo, threads=1, model=model, seconds=SECONDS)).updates_per_s
-                two = run(RunConfig(algo=algo, threads=2, model=model, seconds=SECONDS)).updates_per_s
-                ones.append(one)
-                twos.append(two)
-                ratios.append(two / one)
-                ceilings.append(bare)
-            med = statistics.median
-            print(f"   {model:<6}{algo:<9}{med(ones):>10,.0f}{med(twos):>11,.0f}{med(ratios):>7.2f}"
-                  f"{med(ceilings):>9.2f}{med(r / c for r, c in zip(ratios, ceilings)):>11.2f}")
+def build_ref(ref: str) -> Engine:
+    """REF's package in a venv of its own (built once; kept under the temporary folder, keyed by the commit)."""
+    sha = subprocess.run(["git", "rev-parse", ref], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    home = Path(tempfile.gettempdir()) / f"teach-sgd-ref-{sha[:12]}"
+    python = home / "venv" / "bin" / "python"
+    if not python.exists():
+        print(f"building {ref} ({sha[:12]}) in {home} …", flush=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "-f", str(home / "src"), sha], cwd=REPO, check=True,
+                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "venv", str(home / "venv")], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(home / "src")], check=True)
+    # An empty folder as cwd: the child must import the installed package, not a checkout's sources.
+    (home / "run").mkdir(exist_ok=True)
+    return Engine(f"{ref} ({sha[:8]})", str(python), str(home / "run"))
 
 
-def telemetry_cost() -> None:
-    print("2. telemetry on vs off, MLP, 2 threads: updates/s (on and off runs interleaved, medians)")
-    for algo in ("hogwild", "leashed"):
-        on, off = [], []
-        for _ in range(REPEATS):
-            on.append(run(RunConfig(algo=algo, threads=2, seconds=SECONDS)).updates_per_s)
-            off.append(run(RunConfig(algo=algo, threads=2, seconds=SECONDS, telemetry=False)).updates_per_s)
-        on_m, off_m = statistics.median(on), statistics.median(off)
-        print(f"   {algo:<10} on {on_m:>9,.0f}   off {off_m:>9,.0f}   on/off {on_m / off_m:.3f}")
+def spread(values: list[float]) -> str:
+    lo, med, hi = min(values), statistics.median(values), max(values)
+    starved = sum(v < STARVED * med for v in values)
+    return f"{lo:>8,.0f}{med:>9,.0f}{hi:>9,.0f}" + (f"  starved {starved}" if starved else "")
 
 
-def single_step() -> None:
+def rows_to_measure() -> list[tuple[str, int, dict]]:
+    cores = os.cpu_count() or 1
+    rows = [("seq", 1, {})]
+    for algo in ("lock", "hogwild", "leashed", "sync"):
+        for threads in sorted({1, 2, cores}):
+            rows.append((algo, threads, {}))
+    rows += [("hogwild sparse", 1, {"writes": "sparse"}), ("hogwild sparse", 2, {"writes": "sparse"})]
+    return rows
+
+
+def throughput(engines: list[Engine], rounds: int) -> None:
+    rows = rows_to_measure()
+    for e in engines:  # compile or load every kernel outside the clock
+        for name, threads, extra in rows:
+            e.measure(algo=name.split()[0], threads=threads, updates=50, **extra)
+    got = {(e.name, name, threads): [] for e in engines for name, threads, _ in rows}
+    for _ in range(rounds):
+        for name, threads, extra in rows:
+            for e in engines:
+                got[(e.name, name, threads)].append(
+                    e.measure(algo=name.split()[0], threads=threads, **extra)["updates_per_s"])
+    print(f"throughput: updates/s over {rounds} rounds ({', '.join(e.name for e in engines)} interleaved; "
+          f"{os.cpu_count()} cores; 'starved' = runs below {STARVED:.0%} of the median)")
+    print(f"   {'algo':<16}{'m':>3}  {'engine':<22}{'min':>8}{'median':>9}{'max':>9}")
+    for name, threads, _ in rows:
+        for e in engines:
+            print(f"   {name:<16}{threads:>3}  {e.name:<22}{spread(got[(e.name, name, threads)])}")
+        if len(engines) == 2:
+            new, old = (statistics.median(got[(e.name, name, threads)]) for e in engines)
+            print(f"   {'':<16}{'':>3}  {'new / old':<22}{new / old:>17.2f}")
+    print("   2t/1t (medians):", ", ".join(
+        f"{name} {statistics.median(got[(engines[0].name, name, 2)]) / statistics.median(got[(engines[0].name, name, 1)]):.2f}"
+        for name in ("lock", "hogwild", "leashed", "hogwild sparse", "sync")))
+
+
+def ceiling_flips(rounds: int) -> None:
+    """Bare-loop 2t/1t per round: how much two cores can gain here, and how often the host flips it."""
+    data, spec = load_dataset("mnist"), make_model("mlp")
+    print(f"ceiling: bare-loop 2t/1t per round (MLP), beside the engine's 2t/1t in the same round")
+    for kind, algo in ((ceiling.HOGWILD, "hogwild"), (ceiling.LEASHED, "leashed")):
+        bare, engine = [], []
+        for _ in range(rounds):
+            bare.append(ceiling.rate(kind, 2, spec, data) / ceiling.rate(kind, 1, spec, data))
+            engine.append(run(RunConfig(algo=algo, threads=2, updates=3000)).updates_per_s
+                          / run(RunConfig(algo=algo, threads=1, updates=3000)).updates_per_s)
+        ratio = [e / b for e, b in zip(engine, bare)]
+        print(f"   {algo:<9} bare {' '.join(f'{b:.2f}' for b in bare)}   engine {' '.join(f'{e:.2f}' for e in engine)}"
+              f"   engine ÷ bare median {statistics.median(ratio):.2f}")
+
+
+def telemetry_cost(rounds: int) -> None:
+    pairs = max(rounds, 9)
+    print(f"telemetry on / off, MLP, 2 threads, {pairs} interleaved pairs (median of the pair ratios, range)")
+    for algo in ("lock", "hogwild", "leashed"):
+        ratios = []
+        for _ in range(pairs):
+            on = run(RunConfig(algo=algo, threads=2, updates=3000)).updates_per_s
+            off = run(RunConfig(algo=algo, threads=2, updates=3000, telemetry=False)).updates_per_s
+            ratios.append(on / off)
+        print(f"   {algo:<10} on/off {statistics.median(ratios):.3f}  [{min(ratios):.3f}–{max(ratios):.3f}]")
+
+
+def matmul_peak() -> float:
+    """GFLOP/s of one-thread float32 matmuls through NumPy's BLAS (512×512 by 512×512, best of 5): the
+    1-core peak this machine reaches, the roofline the kernel's arithmetic is read against."""
+    a = np.random.default_rng(0).random((512, 512), np.float32)
+    b = np.random.default_rng(1).random((512, 512), np.float32)
+    best = 0.0
+    for _ in range(5):
+        n, t = 0, time.perf_counter()
+        while time.perf_counter() - t < 0.3:
+            a @ b
+            n += 1
+        best = max(best, n * 2 * 512 ** 3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def single_step(rounds: int) -> None:
     data = load_dataset("mnist")
     sizes, batch, steps = (784, 128, 10), 16, 3000
-    ref = NumpyMLP(sizes)
     rng = np.random.default_rng(0)
     batches = [rng.choice(len(data.y_train), batch) for _ in range(steps)]
-    t = time.perf_counter()
-    for rows in batches:
-        ref.step(data.X_train[rows], data.y_train[rows], 0.05)
-    numpy_rate = steps / (time.perf_counter() - t)
-    numba_rate = rate(RunConfig(algo="seq", threads=1, seconds=SECONDS, telemetry=False))
+    ratios, kernel = [], []
+    for _ in range(rounds):
+        ref = NumpyMLP(sizes)
+        t = time.perf_counter()
+        for rows in batches:
+            ref.step(data.X_train[rows], data.y_train[rows], 0.05)
+        numpy_rate = steps / (time.perf_counter() - t)
+        numba_rate = run(RunConfig(algo="seq", threads=1, updates=3000, telemetry=False)).updates_per_s
+        ratios.append(numba_rate / numpy_rate)
+        kernel.append(numba_rate)
     flops = flops_per_step(sizes, batch)
-    print("3. one training step (gradient + update), MLP 784-128-10, batch 16, one thread")
-    print(f"   numpy+BLAS reference {numpy_rate:>9,.0f} steps/s  {numpy_rate * flops / 1e9:6.1f} GFLOP/s (dense count)")
-    print(f"   teach_sgd seq kernel {numba_rate:>9,.0f} steps/s  {numba_rate * flops / 1e9:6.1f} GFLOP/s "
-          f"(same count; the kernel skips zero pixels, so it does fewer)")
-    print(f"   kernel / numpy = {numba_rate / numpy_rate:.2f}")
+    peak = matmul_peak()
+    k = statistics.median(kernel)
+    print("step: one training step (gradient + update), MLP 784-128-10, batch 16, one thread")
+    print(f"   seq kernel / NumPy loop: median {statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]")
+    print(f"   seq kernel {k:,.0f} steps/s = {k * flops / 1e9:.1f} GFLOP/s by the dense count (the kernel skips zero "
+          f"pixels, so it does fewer); 1-core float32 matmul peak here {peak:.1f} GFLOP/s → "
+          f"{k * flops / 1e9 / peak:.0%} of it")
 
 
-def warm_cli_run() -> None:
+def time_to_target(rounds: int) -> None:
+    print("target: seconds to 10% of the initial loss, 2 threads, evaluation every 10 ms (median [range])")
+    for algo in ("lock", "hogwild", "leashed", "sync"):
+        times = []
+        for _ in range(rounds):
+            r = run(RunConfig(algo=algo, threads=2, updates=None, seconds=30.0, target_loss=0.1, eval_every_s=0.01))
+            times.append(r.time_to_target_s if r.time_to_target_s is not None else float("inf"))
+        print(f"   {algo:<10}{statistics.median(times):>7.2f} s  [{min(times):.2f}–{max(times):.2f}]")
+
+
+def warm_cli_run(rounds: int) -> None:
     cmd = module_argv("teach_sgd.commands", "run", "--algo", "leashed", "--threads", "2", "--updates", "2000")
     subprocess.run(cmd, cwd=PACKAGE_HOME, capture_output=True, check=True)  # make sure the cache is warm
     times = []
-    for _ in range(REPEATS):
+    for _ in range(rounds):
         t = time.perf_counter()
         subprocess.run(cmd, cwd=PACKAGE_HOME, capture_output=True, check=True)
         times.append(time.perf_counter() - t)
-    print(f"4. warm `teach-sgd run --algo leashed --threads 2 --updates 2000`: {statistics.median(times):.2f} s "
-          f"(median of {REPEATS}, whole process)")
+    print(f"cli: warm `teach-sgd run --algo leashed --threads 2 --updates 2000`: {statistics.median(times):.2f} s "
+          f"(median of {rounds}, whole process)")
 
 
-def stop_latency() -> None:
-    print("5. stop request → every thread ended")
+def stop_latency(_rounds: int) -> None:
+    print("stop: stop request → every thread ended")
     for algo in ("lock", "hogwild", "leashed"):
         for threads in (2, 64):
             runner = Runner(RunConfig(algo=algo, threads=threads, seconds=60)).start()
@@ -135,23 +242,7 @@ def stop_latency() -> None:
             print(f"   {algo:<10}{threads:>3} threads: {1000 * (time.perf_counter() - t):6.1f} ms")
 
 
-def variants_table() -> None:
-    """SYNC and sparse HOGWILD! beside the algorithms they are compared with, each pair of rows interleaved."""
-    print(f"1b. updates/s, MLP, batch 16 ({SECONDS:g} s runs, medians of {REPEATS}, interleaved)")
-    variants = [("hogwild dense", dict(algo="hogwild", writes="dense")),
-                ("hogwild sparse", dict(algo="hogwild", writes="sparse")),
-                ("leashed", dict(algo="leashed")), ("sync", dict(algo="sync"))]
-    rows = {name: {1: [], 2: []} for name, _ in variants}
-    for _ in range(REPEATS):
-        for threads in (1, 2):
-            for name, kw in variants:
-                rows[name][threads].append(run(RunConfig(threads=threads, seconds=SECONDS, **kw)).updates_per_s)
-    for name, by in rows.items():
-        one, two = statistics.median(by[1]), statistics.median(by[2])
-        print(f"   {name:<16}{one:>10,.0f}{two:>11,.0f}{two / one:>7.2f}")
-
-
-def repeat_cost() -> None:
+def repeat_cost(_rounds: int) -> None:
     """`compare --repeat 3` runs three seeds; per run it should cost what one run costs (data and kernels are
     loaded once per process)."""
     def wall(*extra):
@@ -162,16 +253,37 @@ def repeat_cost() -> None:
 
     one = statistics.median(wall() for _ in range(3))
     three = statistics.median(wall("--repeat", "3") for _ in range(3))
-    print(f"6. compare --repeat: 1 run {one:.2f} s, 3 runs {three:.2f} s; each extra repeat costs "
+    print(f"repeat: compare --repeat: 1 run {one:.2f} s, 3 runs {three:.2f} s; each extra repeat costs "
           f"{(three - one) / 2:.2f} s")
 
 
+SECTIONS = {"ceiling": ceiling_flips, "telemetry": telemetry_cost, "step": single_step, "target": time_to_target,
+            "cli": warm_cli_run, "stop": stop_latency, "repeat": repeat_cost}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--rounds", type=int, default=5, help="rounds (repeats) per measurement (default 5)")
+    p.add_argument("--against", metavar="REF", help="also measure the engine of git commit REF, interleaved")
+    p.add_argument("--only", default="", help="comma-separated sections: throughput," + ",".join(SECTIONS))
+    args = p.parse_args()
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = only - {"throughput", *SECTIONS}
+    if unknown:
+        p.error(f"unknown section(s) {', '.join(sorted(unknown))}")
+    print(f"compile/load kernels: {warm_up():.1f} s   (cores: {os.cpu_count()}; "
+          f"load average now {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M')})", flush=True)
+    if not only or "throughput" in only:
+        engines = [Engine("this checkout", sys.executable, PACKAGE_HOME)]
+        if args.against:
+            engines.append(build_ref(args.against))
+        throughput(engines, args.rounds)
+    for name, section in SECTIONS.items():
+        if not only or name in only:
+            section(args.rounds)
+            sys.stdout.flush()
+
+
 if __name__ == "__main__":
-    print(f"compile/load kernels: {warm_up():.1f} s   (cores: {os.cpu_count()})")
-    throughput_table()
-    variants_table()
-    telemetry_cost()
-    single_step()
-    warm_cli_run()
-    stop_latency()
-    repeat_cost()
+    main()

@@ -15,11 +15,13 @@ clock starts when the last one arrives, and all enter their kernels together. Th
 training while others are still being created would starve the creating thread (256 threads took 26 s to
 start on 2 busy cores), and would be timed on a run that had not started.
 
-Priority: workers run at nice WORKER_NICE (Linux, per thread). With more workers than cores, the UI thread
-(or the CLI's progress line and signal handling) would otherwise get a core only 1/(m+1) of the time and
-the screen would stall for seconds. A nice worker gives way whenever the UI has something to do and keeps
-the whole core otherwise, so training speed is unchanged on an otherwise idle machine
-(benchmarks/bench_tui.py measures both).
+Priority: a Runner built for a screen (`nice=WORKER_NICE`, as the app does) runs its workers at nice 19 (Linux,
+per thread). With more workers than cores, the UI thread would otherwise get a core only 1/(m+1) of the time
+and the screen would stall for seconds. A headless run (`nice=None`, the default) has no screen to paint:
+its workers keep normal priority as long as they fit the machine's cores, because nice workers next to the
+normal-priority helper threads (the event drainer) lost their core to them and turned two-thread runs bimodal
+(benchmarks/bench_engine.py reports the spread over repeats). With more workers than cores a headless run
+lowers them too, so the main thread still gets a core to show progress and handle Ctrl-C at once.
 """
 from __future__ import annotations
 
@@ -59,6 +61,11 @@ def model_for(config: RunConfig, data: Dataset) -> ModelSpec:
                         f"{data.image_shape[1]} images with {data.n_classes} classes: {e}") from None
 
 
+def headless_nice(threads: int) -> int:
+    """The workers' nice value for a run without a screen: normal while they fit the cores (see above)."""
+    return 0 if threads <= (os.cpu_count() or 1) else WORKER_NICE
+
+
 def lower_priority(nice: int) -> None:
     """Give the calling thread (not the process) a nice value: Linux schedules threads as tasks with their own
     priority. Elsewhere setpriority would lower the whole process, UI included, so it is left alone."""
@@ -78,12 +85,12 @@ def dataset_for(config: RunConfig) -> Dataset:
 
 
 class Runner:
-    def __init__(self, config: RunConfig, nice: int = WORKER_NICE):
+    def __init__(self, config: RunConfig, nice: int | None = None):
         self.config = config.budget().validate()
         data = dataset_for(self.config)
         self.model = model_for(self.config, data)
         self.state = RunState(self.config, self.model, data)
-        self.nice = nice
+        self.nice = headless_nice(self.config.threads) if nice is None else nice
         self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []

@@ -17,14 +17,14 @@ async def build_runners(app, *configs, say) -> list | None:
     `say(text, style)`, not as a traceback, and the result is None: then none is registered."""
     # imported on first use, as the screens always did: it loads the native kernels, models and data, none of
     # which the app needs in order to open
-    from teach_sgd.engine.runner import Runner
+    from teach_sgd.engine.runner import WORKER_NICE, Runner
 
     # a CNN kernel is compiled on first use (the app warms the MLP's at start): never inside a run's thread
     if not await app.ensure_kernels({(c.algo, c.model) for c in configs}):
         say("✗ the kernels failed to compile, so nothing can run: see the status line", "bold red")
         return None
     try:
-        runners = await asyncio.gather(*(asyncio.to_thread(Runner, c) for c in configs))
+        runners = await asyncio.gather(*(asyncio.to_thread(Runner, c, WORKER_NICE) for c in configs))
     except Exception as e:
         say(f"✗ {e}", "bold red")
         return None
