@@ -62,24 +62,60 @@ def test_shipped_lesson_shape(lesson):
 
 
 @pytest.mark.parametrize("lesson", SHIPPED, ids=lambda l: l.id)
-def test_shipped_lesson_runs_headless_and_checkpoints_evaluate(lesson, data_dir):
+def test_lesson_run_runs_every_experiment_headless_and_says_what_each_question_supports(lesson, data_dir, tmp_path,
+                                                                                       capsys):
+    """`teach-sgd lesson ID --run --scale 0.02 --json OUT` on every shipped lesson (a small budget: CI)."""
+    from teach_sgd.commands.main import main
+
+    out = tmp_path / "report.json"
+    assert main(["lesson", lesson.id, "--run", "--scale", "0.02", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["lesson"] == lesson.id and [q["id"] for q in report["questions"]] == [c.id for c in lesson.checkpoints]
+    assert set(report["experiments"]) == {e.id for e in lesson.experiments}
     for e in lesson.experiments:
-        results = run_experiment(e, TINY)
-        assert results.complete
-        for cp in lesson.checkpoints_for(e.id):
-            for chosen in (None, cp.keys[0]):
-                v = evaluate(cp, results, chosen=chosen)
-                assert isinstance(v, Verdict) and v.explanation.strip()
-                assert "{" not in v.explanation.replace("{{", ""), v.explanation
-                if v.decided:
-                    assert v.correct_choice in cp.keys
-                    assert v.user_correct == (None if chosen is None else chosen == v.correct_choice)
-                else:
-                    assert v.correct_choice is None and v.user_correct is None and v.missing
-        if e.export:
-            paths = export_results(results, data_dir / "exports", f"{lesson.id}-{e.id}")
-            payload = json.loads(paths[0].read_text())
-            assert {r["name"] for r in payload["runs"]} == set(e.run_names())
+        if e.kind != "simulate":
+            assert set(report["experiments"][e.id]) == set(e.run_names())
+    for q, cp in zip(report["questions"], lesson.checkpoints):
+        assert q["explanation"].strip() and "{" not in q["explanation"].replace("{{", "")
+        if q["decided"]:
+            assert q["supports"] in cp.keys and f"supports: [{q['supports']}]" in printed
+        else:
+            assert q["supports"] is None and q["missing"]
+    assert printed.count("\n? ") == len(lesson.checkpoints)
+
+
+@pytest.mark.parametrize("lesson", [l for l in SHIPPED if any(e.export for e in l.experiments)], ids=lambda l: l.id)
+def test_exported_experiments_write_every_run(lesson, data_dir):
+    for e in (e for e in lesson.experiments if e.export):
+        paths = export_results(run_experiment(e, TINY), data_dir / "exports", f"{lesson.id}-{e.id}")
+        payload = json.loads(paths[0].read_text())
+        assert {r["name"] for r in payload["runs"]} == set(e.run_names())
+
+
+def test_the_verdicts_of_a_lesson_run_are_the_sessions_verdicts(data_dir):
+    """The headless report evaluates the same checkpoints on the same results as the lesson screen."""
+    from teach_sgd.lessons.headless import run_lesson
+
+    lesson = find_lesson(SHIPPED, "1")
+    report = run_lesson(lesson, TINY)
+    for cp in lesson.checkpoints:
+        v = evaluate(cp, report.results[cp.experiment])
+        assert report.outcomes()[cp.id] == v.correct_choice
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lesson", "1", "--json", "x.json"], "--json goes with --run"),
+    (["lesson", "1", "--scale", "0.5"], "--scale goes with --run"),
+    (["lesson", "1", "--run", "--scale", "zero"], "--scale must be a number"),
+    (["lesson", "1", "--run", "--scale", "0"], "--scale must be a number"),
+])
+def test_lesson_run_bad_options_are_one_line_and_status_2(argv, message, capsys):
+    from teach_sgd.commands.main import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_lesson_1_asks_and_checks_on_its_own_numbers():

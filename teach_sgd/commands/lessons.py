@@ -1,4 +1,5 @@
-"""`teach-sgd lessons` (list), `teach-sgd lesson ID` (the app at one lesson), and a plain-text walk through one
+"""`teach-sgd lessons` (list), `teach-sgd lesson ID` (the app at one lesson), `teach-sgd lesson ID --run`
+(its experiments headless, and what each question's measurement supports), and a plain-text walk through one
 lesson (no TUI).
 
     list_lessons(args) -> int     args.lessons: an extra lesson folder or None
@@ -10,25 +11,62 @@ does not exist, 0 otherwise.
 """
 from __future__ import annotations
 
+import json
 import sys
 
-from teach_sgd.errors import EXIT_USAGE
+from teach_sgd.errors import EXIT_USAGE, UsageError
+from teach_sgd.lessons.experiments import Budget
+from teach_sgd.lessons.headless import run_lesson
 from teach_sgd.lessons.loader import load_lessons, resolve
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.lessons.session import LessonSession
+from teach_sgd.output import check_writable, write_text
 from teach_sgd.tui.app import launch
+from teach_sgd.values import number
 
 
 def add_parser(sub) -> None:
     sub.add_parser("lessons", help="list the lessons").set_defaults(run=list_lessons)
-    p = sub.add_parser("lesson", help="open the app at one lesson")
+    p = sub.add_parser("lesson", help="open the app at one lesson (or, with --run, run it headless)")
     p.add_argument("id")
+    p.add_argument("--run", dest="headless", action="store_true",
+                   help="run the lesson's experiments headless and print, per question, what was measured and "
+                        "which choice it supports (no app, no predictions asked)")
+    p.add_argument("--json", default=None, metavar="OUT", help="with --run: also write that report as JSON")
+    p.add_argument("--scale", default=None, metavar="F",
+                   help="with --run: multiply every run's budget (updates, seconds, epochs) by F, e.g. 0.2 for a "
+                        "quick preview; a smaller budget measures less, so its verdicts may differ")
     p.set_defaults(run=open_lesson)
 
 
 def open_lesson(args, _signals=None) -> int:
     """An unknown ID is a LessonNotFound (one line on stderr, exit status 2) before the app starts."""
-    return launch(lessons_dir=args.lessons, lesson_id=resolve(args.lessons, args.id).id)
+    lesson = resolve(args.lessons, args.id)
+    if args.headless:
+        return run_headless(lesson, args)
+    for flag, value in (("--json", args.json), ("--scale", args.scale)):
+        if value is not None:
+            raise UsageError(f"{flag} goes with --run: `teach-sgd lesson {args.id} --run {flag} …`")
+    return launch(lessons_dir=args.lessons, lesson_id=lesson.id)
+
+
+def run_headless(lesson, args) -> int:
+    """`teach-sgd lesson ID --run`: progress on stderr, the report on stdout, --json OUT."""
+    budget = Budget(scale=number(args.scale, "--scale", 0, 100)) if args.scale is not None else None
+    if args.json:
+        check_writable(args.json, "--json")
+    report = run_lesson(lesson, budget, progress=lambda eid, name, k, n: print(
+        f"  {eid}: run {k + 1}/{n} ({name})", file=sys.stderr, flush=True))
+    print(report.text(), end="")
+    if args.json:
+        path = write_text(args.json, json.dumps(report.to_dict(), indent=2, default=_json_value) + "\n", "--json")
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _json_value(x):
+    """JSON has no infinity: a bound never reached (∞) is written as the string "inf"."""
+    return str(x)
 
 
 def list_lessons(args, _signals=None) -> int:

@@ -24,7 +24,8 @@ class Budget:
     """Override the lesson's budgets, for tests and quick previews.
 
     updates: every run gets exactly this many updates (seconds/epochs budgets are replaced);
-    scale:   multiply each run's own budget (updates, seconds or epochs) by this factor;
+    scale:   multiply each run's own budget (updates, seconds or epochs), and the simulator's iterations per
+             cell, by this factor;
     max_iters: cap the simulator's iterations per cell.
     """
 
@@ -69,6 +70,8 @@ def sim_config(experiment: Experiment, budget: Budget | None = None):
     cfg = experiment.sim
     if budget is not None and budget.max_iters is not None:
         cfg = replace(cfg, max_iters=min(cfg.max_iters, budget.max_iters))
+    elif budget is not None and budget.scale is not None:
+        cfg = replace(cfg, max_iters=max(1, int(round(cfg.max_iters * budget.scale))))
     return cfg
 
 
@@ -123,7 +126,7 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
     progress(name, done, total) is called before each run."""
     if experiment.kind == "simulate":
         return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
-    from teach_sgd.engine.runner import run
+    from teach_sgd.engine.runner import Runner
     from teach_sgd.engine.warmup import warm_up
 
     plan = build_runs(experiment, budget)
@@ -132,7 +135,13 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
     for k, (name, config) in enumerate(plan):
         if progress is not None:
             progress(name, k, len(plan))
-        runs[name] = run(config)
+        runner = Runner(config).start()
+        try:
+            runs[name] = runner.wait()
+        except BaseException:  # Ctrl-C (Stopped) or an error here: no worker thread outlives the call
+            runner.stop()
+            runner.join()
+            raise
     return ExperimentResults.from_runs(experiment, runs)
 
 
