@@ -98,10 +98,10 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         assert screen.dash.result is small  # the last run of the sequence stays on the dashboard
         table = screen.query_one(RunResultsTable)
         assert table.get_cell("seq", "updates") == "300"
-        assert "2 runs done" in str(screen.w_run_header.content)
+        assert "2 runs done" in str(screen.w_right.w_header.content)
         table.focus()
         await pilot.press("up")  # the highlighted run is what the dashboard shows
-        assert "seq" in str(screen.w_run_header.content)
+        assert "seq" in str(screen.w_right.w_header.content)
         assert f"{seq.updates:,} updates" in str(screen.dash.query_one("#status").content)
         screen.w_scroll.focus()
 
@@ -163,6 +163,46 @@ async def test_lesson_id_opens_directly_and_leaving_stops_the_run(tmp_path):
         await until(lambda: runner.done, timeout=5)
         assert isinstance(app.screen, HomeScreen)
         assert "baseline" not in s.results
+
+
+@sync
+async def test_esc_leaves_a_panel_first_and_leaving_loses_nothing(tmp_path, data_dir):
+    """Issue 16 point 4: Esc with the timeline focused goes back to the text, not home; the runs, the predictions
+    and the position survive going home, reopening the lesson and restarting the app."""
+    from teach_sgd.tui.widgets.timeline import TimelinePanel
+
+    app = make_app(tmp_path, lesson_id="1")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen, s = app.screen, app.screen.session
+        for key in ("n", "2", "n", "1", "n", "r"):
+            await pilot.press(key)
+        await until(lambda: s.can_advance and not screen._busy)
+        await pilot.pause()
+        await pilot.press("n", "n", "n")          # the two checks, then the last step
+        assert s.index == len(s.steps) - 1
+        screen.query_one(TimelinePanel).focus()
+        await pilot.press("escape")
+        assert app.screen is screen and screen.w_scroll.has_focus, "Esc leaves the panel, not the lesson"
+        await pilot.press("escape")
+        await until(lambda: isinstance(app.screen, HomeScreen))
+        await pilot.pause()
+        label = str(app.screen.query_one("#menu", OptionList).get_option(f"lesson:{LESSON1}").prompt)
+        assert f"at step {len(s.steps)} / {len(s.steps)}" in label
+    for _ in range(2):   # reopened in the same app, then after a restart: both the same
+        app = make_app(tmp_path, lesson_id="1")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+            await pilot.pause()
+            screen, again = app.screen, app.screen.session
+            assert again.index == len(again.steps) - 1 and again.can_advance, "no re-run demanded"
+            assert set(again.results["baseline"].runs) == {"seq", "small"}
+            assert again.answers == {"accuracy": "mid", "step": "seq"}
+            assert screen.w_right.current == "ls-experiment" and "showing run" in str(screen.w_right.w_header.content)
+            await pilot.press("p")   # the check before: the prediction and the measured verdict, not "no prediction"
+            assert again.step.kind == "verdict"
+            assert "no prediction was made" not in screen_text(screen) and "you predicted: **—" not in screen_text(screen)
+            await pilot.press("n")   # back where it was, for the restart
 
 
 @sync

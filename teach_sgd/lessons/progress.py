@@ -55,8 +55,16 @@ class Progress:
     def start(self, lesson_id: str) -> None:
         self._entry(lesson_id)
 
-    def set_step(self, lesson_id: str, step: int) -> None:
-        self._entry(lesson_id)["step"] = int(step)
+    def set_step(self, lesson_id: str, step: int, steps: int | None = None) -> None:
+        e = self._entry(lesson_id)
+        e["step"] = int(step)
+        if steps is not None:
+            e["steps"] = int(steps)
+
+    def set_answer(self, lesson_id: str, checkpoint_id: str, chosen: str) -> None:
+        """The learner's prediction, kept as soon as it is made (its verdict comes later, or never)."""
+        cps = self._entry(lesson_id)["checkpoints"]
+        cps[checkpoint_id] = {"chosen": chosen, "at": time.time()}
 
     def record(self, lesson_id: str, verdict, numbers: dict | None = None) -> None:
         """Keep a checkpoint's outcome: what was chosen, what the run said, whether they matched."""
@@ -71,10 +79,9 @@ class Progress:
         e["completed_at"] = time.time()
 
     def reset(self, lesson_id: str | None = None) -> None:
-        if lesson_id is None:
-            self.lessons.clear()
-        else:
-            self.lessons.pop(lesson_id, None)
+        for lid in list(self.lessons) if lesson_id is None else [lesson_id]:
+            self.lessons.pop(lid, None)
+            ResultsStore.beside(self, lid).clear()
 
     # ---- reading ------------------------------------------------------------------------------------------
     def status(self, lesson_id: str) -> str:
@@ -83,6 +90,14 @@ class Progress:
         if not e:
             return "new"
         return "done" if e.get("completed") else "started"
+
+    def status_text(self, lesson_id: str) -> str:
+        """What the home screen says of a lesson: '' (new), '✓ done', or '… at step k / n' (where it reopens)."""
+        status = self.status(lesson_id)
+        if status != "started":
+            return "✓ done" if status == "done" else ""
+        steps = self.lessons[lesson_id].get("steps")
+        return f"… at step {self.step(lesson_id) + 1}" + (f" / {steps}" if steps else "")
 
     def step(self, lesson_id: str) -> int:
         return int(self.lessons.get(lesson_id, {}).get("step", 0))
@@ -95,3 +110,29 @@ class Progress:
 
     def answer(self, lesson_id: str, checkpoint_id: str) -> dict | None:
         return self.lessons.get(lesson_id, {}).get("checkpoints", {}).get(checkpoint_id)
+
+
+@dataclass
+class ResultsStore:
+    """What a lesson's experiments measured, kept between visits beside the progress file:
+    <progress folder>/lesson-results/<lesson id>.json = {"results": {experiment id: {"plan": …, "runs": …}}}.
+    A file of its own per lesson, so that moving a step (which saves progress.json) never rewrites loss curves."""
+
+    path: Path
+
+    @classmethod
+    def beside(cls, progress: Progress, lesson_id: str) -> "ResultsStore":
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in lesson_id)
+        return cls(Path(progress.path).parent / "lesson-results" / f"{safe}.json")
+
+    def load(self) -> dict:
+        table, _warning = load_table(self.path, "results")  # a damaged file is set aside: the runs are re-run
+        return table
+
+    def save(self, experiment_id: str, entry: dict) -> None:
+        table = self.load()
+        table[experiment_id] = entry
+        save_table(self.path, "results", table)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,27 +1,46 @@
-"""LessonSession: one learner walking through one lesson — the API the TUI lesson screen drives.
+"""LessonSession: one learner walking through one lesson — everything the lesson screen shows, without a terminal.
 
-    session = LessonSession(lesson, progress)       # resumes at the saved step
+    session = open_session("1", lessons_dir=None)    # reads the lessons from disk; None if there is no such lesson
     while not session.finished:
         step = session.step                         # schema.Step: narrative | predict | run | verdict
         if step.kind == "narrative":  show(step.text)
-        if step.kind == "predict":    session.answer(key)                # the learner's choice
-        if step.kind == "run":        plan = session.plan()              # [(name, RunConfig)] → dashboard
-                                      session.set_results({name: RunResult, …})
-                                      # (simulate: session.set_sim_result(sweep_result), or session.run_headless())
+        if step.kind == "predict":    session.answer(key)                # the learner's choice, saved at once
+        if step.kind == "run":        live = session.begin()             # the experiment loop, run by run:
+                                      for name, config in live.pending(): live.add(name, <RunResult>)
+                                      live.finish()                      # stores the results once all ran
+                                      # (simulate: session.simulate(), or session.run_headless())
         if step.kind == "verdict":    v = session.verdict()              # Verdict, recorded in progress
         session.next()
 
-Every change is saved to the progress file at once (progress.save()), so quitting mid-lesson loses nothing
-but a run in flight. `can_advance` says whether `next()` is allowed (a run step needs its results).
+What the screen draws comes from here too: `experiment_for(index)` (the experiment the right pane shows),
+`markdown()` and `hint(busy)` (teach_sgd.lessons.pages), `reference_configs(...)` (the "16 real cores" key).
+
+Nothing the learner did is lost by leaving: every change is saved to the progress file at once (progress.save()),
+answers when they are given, and each experiment's results beside it (lessons/progress.py, ResultsStore), so a
+reopened lesson resumes at its step with its runs, predictions and verdicts; only a run in flight is lost.
+`can_advance` says whether `next()` is allowed (a run step needs its results).
 """
 from __future__ import annotations
 
+from teach_sgd.engine.result import RunResult
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
 from teach_sgd.lessons.experiments import (
     Budget, ExperimentResults, build_runs, export_results, run_experiment, simulate,
 )
-from teach_sgd.lessons.progress import Progress, exports_dir
-from teach_sgd.lessons.schema import Lesson, Step
+from teach_sgd.lessons.loader import find_lesson, load_lessons
+from teach_sgd.lessons.progress import Progress, ResultsStore, exports_dir
+from teach_sgd.lessons.schema import Experiment, Lesson, Step
+
+
+def open_session(lesson_id: str, lessons_dir=None, progress: Progress | None = None,
+                 budget: Budget | None = None) -> "LessonSession | None":
+    """The session of lesson `lesson_id` (id, number or unique prefix) read from the shipped lessons and
+    `lessons_dir`, resumed from `progress` (the saved one if None); None if no such lesson loads."""
+    lessons, _errors = load_lessons(lessons_dir)
+    lesson = find_lesson(lessons, lesson_id)
+    if lesson is None:
+        return None
+    return LessonSession(lesson, progress if progress is not None else Progress.load(), budget=budget)
 
 
 class LessonSession:
@@ -36,18 +55,45 @@ class LessonSession:
         self.verdicts: dict[str, Verdict] = {}
         self.exported: dict[str, list] = {}
         self.index = 0
+        self.store = ResultsStore.beside(progress, lesson.id) if progress is not None else None
+        self.status_before = progress.status(lesson.id) if progress is not None else "new"
         if progress is not None:
             progress.start(lesson.id)
             if resume:
-                # never resume past a run step whose results are gone (they are not saved)
-                saved = min(progress.step(lesson.id), len(lesson.steps) - 1)
-                first_run = next((i for i, s in enumerate(lesson.steps) if s.kind == "run"), len(lesson.steps))
-                self.index = max(0, min(saved, first_run))
-                for cp in lesson.checkpoints:
-                    a = progress.answer(lesson.id, cp.id)
-                    if a and a.get("chosen"):
-                        self.answers[cp.id] = a["chosen"]
+                self._restore()
             self._save()
+
+    def _restore(self) -> None:
+        """Answers, results and position as the learner left them. Results are kept only if the experiment
+        would still run the same configs (the lesson file or the budget may have changed since)."""
+        lesson = self.lesson
+        for cp in lesson.checkpoints:
+            a = self.progress.answer(lesson.id, cp.id)
+            if a and a.get("chosen") in cp.keys:
+                self.answers[cp.id] = a["chosen"]
+        saved = self.store.load()
+        for e in lesson.experiments:
+            entry = saved.get(e.id)
+            if not entry or entry.get("plan") != self._fingerprint(e):
+                continue
+            if e.kind == "simulate":  # the simulator is seeded and takes milliseconds: recompute it
+                self.results[e.id] = ExperimentResults.from_sim(e, simulate(e, self.budget))
+            else:
+                plan = dict(build_runs(e, self.budget))
+                runs = {name: RunResult.from_json(d, plan[name]) for name, d in entry["runs"].items()
+                        if name in plan}
+                if len(runs) == len(plan):
+                    self.results[e.id] = ExperimentResults.from_runs(e, runs)
+        # never resume past a run step whose results are gone
+        saved_step = min(self.progress.step(lesson.id), len(lesson.steps) - 1)
+        missing = next((i for i, s in enumerate(lesson.steps) if not self._step_done(s) and s.kind == "run"),
+                       len(lesson.steps))
+        self.index = max(0, min(saved_step, missing))
+
+    def _fingerprint(self, e: Experiment) -> str:
+        if e.kind == "simulate":
+            return repr((e.sim, self.budget))
+        return repr(build_runs(e, self.budget))
 
     # ---- where we are ---------------------------------------------------------------------------------
     @property
@@ -57,6 +103,10 @@ class LessonSession:
     @property
     def step(self) -> Step:
         return self.lesson.steps[self.index]
+
+    @property
+    def last(self) -> bool:
+        return self.index == len(self.lesson.steps) - 1
 
     @property
     def finished(self) -> bool:
@@ -80,7 +130,7 @@ class LessonSession:
         """Go to the next step (None at the end: the lesson is then marked complete)."""
         if not self.can_advance:
             raise RuntimeError(f"step {self.index} ({self.step.kind}) is not done yet")
-        if self.index >= len(self.lesson.steps) - 1:
+        if self.last:
             self._completed = True
             if self.progress is not None:
                 self.progress.complete(self.lesson.id)
@@ -95,6 +145,18 @@ class LessonSession:
         self._save()
         return self.step
 
+    def experiment_for(self, index: int | None = None) -> Experiment | None:
+        """The experiment the right pane shows at step `index` (default: the current one): the step's own, or
+        for a narrative step the last experiment before it that has results (None: show the outline)."""
+        index = self.index if index is None else index
+        step = self.steps[index]
+        if step.kind == "run":
+            return step.experiment
+        if step.kind in ("predict", "verdict"):
+            return self.lesson.experiment(step.checkpoint.experiment)
+        return next((s.experiment for s in reversed(self.steps[:index])
+                     if s.kind == "run" and s.experiment.id in self.results), None)
+
     # ---- predict ----------------------------------------------------------------------------------------
     def answer(self, key: str, checkpoint_id: str | None = None) -> None:
         cp = self.lesson.checkpoint(checkpoint_id) if checkpoint_id else self.step.checkpoint
@@ -104,12 +166,20 @@ class LessonSession:
             raise ValueError(f"{key!r} is not a choice of {cp.id!r} ({', '.join(cp.keys)})")
         self.answers[cp.id] = key
         self.verdicts.pop(cp.id, None)
+        if self.progress is not None:
+            self.progress.set_answer(self.lesson.id, cp.id, key)
+            self._save()
 
     # ---- run --------------------------------------------------------------------------------------------
     def plan(self, experiment_id: str | None = None) -> list[tuple[str, object]]:
         """The named RunConfigs to run live (empty for a simulate experiment)."""
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
         return build_runs(e, self.budget)
+
+    def begin(self, experiment_id: str | None = None) -> "LiveExperiment":
+        """The experiment loop of a live run: its configs one after another, results handed back as they end."""
+        e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
+        return LiveExperiment(self, e)
 
     def set_results(self, runs: dict, experiment_id: str | None = None) -> ExperimentResults:
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
@@ -137,7 +207,21 @@ class LessonSession:
         if e.export:
             folder = self.export_dir if self.export_dir is not None else exports_dir()
             self.exported[e.id] = export_results(res, folder, f"{self.lesson.id}-{e.id}")
+        if self.store is not None:
+            runs = {name: r.to_json() for name, r in res.runs.items()}
+            try:
+                self.store.save(e.id, {"plan": self._fingerprint(e), "runs": runs})
+            except OSError:
+                pass  # a read-only home must not stop a lesson: the results stay for this visit
         return res
+
+    def reference_configs(self, shown=None) -> list:
+        """The lesson's run configs for the "16 real cores" key: `shown` (the config on the dashboard) first, then
+        the runs of the experiment on the right, then the rest."""
+        current = self.experiment_for()
+        experiments = sorted((e for e in self.lesson.experiments if e.kind != "simulate"),
+                             key=lambda e: e is not current)
+        return ([shown] if shown is not None else []) + [cfg for e in experiments for _, cfg in self.plan(e.id)]
 
     # ---- verdict ----------------------------------------------------------------------------------------
     def verdict(self, checkpoint_id: str | None = None) -> Verdict:
@@ -156,8 +240,48 @@ class LessonSession:
 
     def _save(self) -> None:
         if self.progress is not None:
-            self.progress.set_step(self.lesson.id, self.index)
+            self.progress.set_step(self.lesson.id, self.index, len(self.steps))
             try:
                 self.progress.save()
             except OSError:
                 pass  # a read-only home must not stop a lesson
+
+
+class LiveExperiment:
+    """One pass of an experiment's runs on the dashboard: `pending()` yields (name, config) while the pass goes
+    on; `add(name, result)` keeps a run that ended (False for a stopped run, which ends the pass); `finish()`
+    stores the results once every run has ended (True) — a stopped pass stores nothing and the step stays
+    to be run. `runs` holds the results so far (the screen's table shows them while the pass goes on)."""
+
+    def __init__(self, session: LessonSession, experiment: Experiment):
+        self.session = session
+        self.experiment = experiment
+        self.plan = session.plan(experiment.id)
+        self.runs: dict = {}
+        self.stopped = False
+
+    def pending(self):
+        for k, (name, config) in enumerate(self.plan, 1):
+            if self.stopped:
+                return
+            yield k, name, config
+
+    def add(self, name: str, result) -> bool:
+        if self.stopped or result.status == "stopped":
+            self.stopped = True
+            return False
+        self.runs[name] = result
+        return True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    @property
+    def complete(self) -> bool:
+        return len(self.runs) == len(self.plan)
+
+    def finish(self) -> bool:
+        if self.complete and not self.stopped:
+            self.session.set_results(dict(self.runs), self.experiment.id)
+            return True
+        return False

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from teach_sgd.lessons.progress import Progress
 from teach_sgd.tui.messages import LessonChosen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.menus import reload_options
@@ -21,15 +22,9 @@ INTRO = (
 
 
 def _progress_marks() -> dict[str, str]:
-    """Lesson id → '  ✓ done' / '  … started' from the saved progress ({} if there is none)."""
-    try:
-        from teach_sgd.lessons.progress import Progress
-
-        progress = Progress.load()
-    except Exception:
-        return {}
-    labels = {"done": "  ✓ done", "started": "  … started"}
-    return {lid: labels[progress.status(lid)] for lid in progress.lessons if progress.status(lid) in labels}
+    """Lesson id → '  ✓ done' / '  … at step 4 / 7' from the saved progress ({} if there is none)."""
+    progress = Progress.load()  # a damaged file is set aside, never raised
+    return {lid: f"  {progress.status_text(lid)}" for lid in progress.lessons if progress.status_text(lid)}
 
 
 class HomeScreen(Screen):

@@ -20,21 +20,6 @@ COLUMNS = (("run", "run"), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates
            ("time", "time s"), ("loss", "loss"), ("acc", "test acc"), ("state", ""))
 
 
-def describe_config(config) -> str:
-    """'leashed, 8 threads, η = 0.05, 2,000 updates' — the header of a run in a sequence."""
-    threads = f"{config.threads} thread{'s' if config.threads != 1 else ''}"
-    parts = [config.algo, threads, f"η = {config.lr:g}"]
-    if config.algo == "leashed":
-        parts.append(f"Tp = {config.persistence_label}")
-    if config.updates is not None:
-        parts.append(f"{config.updates:,} updates")
-    elif config.seconds is not None:
-        parts.append(f"{config.seconds:g} s")
-    elif config.epochs is not None:
-        parts.append(f"{config.epochs:g} epochs")
-    return ", ".join(parts)
-
-
 class RunResultsTable(DataTable):
     DEFAULT_CSS = """
     RunResultsTable { height: auto; max-height: 12; }

@@ -1,0 +1,105 @@
+"""What the lesson screen writes on its left pane, as text: a step's Markdown, the verdict's badge, the hint line.
+
+    markdown(session)             the current step as Markdown (narrative, question, experiment plan, check)
+    verdict_badge(verdict)        ("match" | "mismatch" | "none" | "undecided", its words) — the screen colours it
+    hint(session, busy, paused)   (the line under the text, its tone: "go" | "todo" | "info" | "dim" | "pause")
+    describe_config(config)       'leashed, 8 threads, η = 0.05, 2,000 updates'
+
+Plain functions of a LessonSession, so that what a learner reads is tested without a terminal.
+"""
+from __future__ import annotations
+
+from teach_sgd.lessons.checkpoints import Verdict
+
+
+def describe_config(config) -> str:
+    """'leashed, 8 threads, η = 0.05, 2,000 updates' — the header of a run in a sequence."""
+    threads = f"{config.threads} thread{'s' if config.threads != 1 else ''}"
+    parts = [config.algo, threads, f"η = {config.lr:g}"]
+    if config.algo == "leashed":
+        parts.append(f"Tp = {config.persistence_label}")
+    if config.updates is not None:
+        parts.append(f"{config.updates:,} updates")
+    elif config.seconds is not None:
+        parts.append(f"{config.seconds:g} s")
+    elif config.epochs is not None:
+        parts.append(f"{config.epochs:g} epochs")
+    return ", ".join(parts)
+
+
+def markdown(session) -> str:
+    step = session.step
+    if step.kind == "narrative":
+        return step.text
+    if step.kind == "predict":
+        return _predict(session, step.checkpoint)
+    if step.kind == "run":
+        return _run(session, step.experiment)
+    return _verdict(session.verdict(step.checkpoint.id), step.checkpoint)
+
+
+def _predict(session, cp) -> str:
+    e = session.lesson.experiment(cp.experiment)
+    if cp.ask == "after":
+        lead = (f"*A question about what you just watched* (experiment **{e.title}**): the numbers are on "
+                "the right.")
+    else:
+        lead = f"*Predict before you run* experiment **{e.title}**."
+    return f"## Your prediction\n\n{lead}\n\n**{cp.question}**\n\nChoose one below."
+
+
+def _run(session, e) -> str:
+    lines = [f"## Experiment: {e.title}", ""]
+    if e.note:
+        lines += [e.note, ""]
+    if e.kind == "simulate":
+        lines += ["This experiment runs the **asynchrony simulator** (no real threads): a sweep of step "
+                  "sizes α against delay bounds τ_max. Its table appears on the right.", ""]
+    else:
+        plan = session.plan(e.id)
+        lines += [f"{'These runs go' if len(plan) > 1 else 'This run goes'} one after another, "
+                  "live on the right:", ""]
+        lines += [f"{i}. **{name}** — {describe_config(cfg)}" for i, (name, cfg) in enumerate(plan, 1)]
+        lines.append("")
+    done = e.id in session.results
+    lines.append("Press **r** to run it again." if done else "Press **r** to start the experiment.")
+    return "\n".join(lines)
+
+
+def _verdict(v: Verdict, cp) -> str:
+    lines = ["## Check", "", f"**{cp.question}**", ""]
+    lines.append(f"- you predicted: **{cp.choice_text(v.chosen) or '—'}**")
+    if v.decided:
+        lines.append(f"- this run measured: **{v.correct_text}**")
+    elif v.missing:
+        lines.append(f"- not measured: {v.missing}")
+    lines += ["", v.explanation.strip()]
+    return "\n".join(lines)
+
+
+def verdict_badge(v: Verdict) -> tuple[str, str]:
+    if not v.decided:
+        return "undecided", " ? UNDECIDED — the run did not measure what the question needs "
+    if v.user_correct is None:
+        return "none", " – no prediction was made "
+    if v.user_correct:
+        return "match", " ✓ your prediction matches the measurement "
+    return "mismatch", " ✗ the measurement says otherwise "
+
+
+def hint(session, busy: bool = False) -> tuple[str, str]:
+    step = session.step
+    nxt = "n → finish the lesson" if session.last else "n → next"
+    if busy:
+        live = step.kind == "run" and step.experiment.kind != "simulate"
+        return ("running… space pauses, x stops" if live else "simulating…"), "go"
+    if step.kind == "predict":
+        chosen = session.answers.get(step.checkpoint.id)
+        if chosen:
+            return f"prediction saved: {step.checkpoint.choice_text(chosen)} — {nxt}", "info"
+        return f"choose: ↑↓ + Enter, or 1–{len(step.checkpoint.choices)}", "todo"
+    if step.kind == "run":
+        if session.can_advance:
+            return f"done — {nxt} (the check), r runs it again", "info"
+        return "r → run the experiment", "todo"
+    return nxt, "dim"

@@ -1,0 +1,190 @@
+"""LessonPane: the right half of the lesson screen — the lesson's outline, a live experiment (its header, the
+Dashboard and every run's numbers), or a simulation's table. It draws; the LessonSession decides what.
+
+    pane.show(session, busy, live)      the outline, the experiment or the simulation the current step is about
+    await pane.run(live)                a LiveExperiment's runs, one after another, on the dashboard
+    await pane.simulate(session)        a simulate experiment, in a thread, its table once done
+    pane.stop()                         ends the run in flight (leaving the lesson)
+    pane.header(text) · pane.overlay(runs) · pane.show_run(name, result)
+"""
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, Static
+
+from teach_sgd.lessons.pages import describe_config
+from teach_sgd.sim.report import format_table
+from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
+from teach_sgd.tui.widgets.kernel_status import KernelStatus
+from teach_sgd.tui.widgets.lesson_outline import LessonOutline
+from teach_sgd.tui.widgets.lesson_results import RunResultsTable
+from teach_sgd.tui.widgets.plots import LossPlot
+
+
+class LessonPane(ContentSwitcher):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="ls-outline"):
+            yield LessonOutline(id="ls-outline-text")
+        with Vertical(id="ls-experiment"):
+            yield Static("", id="ls-exp-title")
+            yield Static("", id="ls-exp-note")
+            with Horizontal(id="ls-run-row"):
+                yield Static("", id="ls-run-header")
+                yield KernelStatus()
+            yield Dashboard(id="ls-dash")
+            yield RunResultsTable(id="ls-results")
+        with Vertical(id="ls-simulation"):
+            yield Static("", id="ls-sim-title")
+            yield Static("", id="ls-sim-status")
+            with ScrollableContainer(id="ls-sim-scroll"):
+                yield Static("", id="ls-sim-table")
+
+    def on_mount(self) -> None:
+        q = self.query_one
+        self.dash, self.results = q("#ls-dash", Dashboard), q("#ls-results", RunResultsTable)
+        self.w_header, self.w_sim_status = q("#ls-run-header", Static), q("#ls-sim-status", Static)
+        self.results.border_title = "runs"
+        self.shown: str | None = None  # the experiment whose runs the table lists
+        self.runner = None             # the run in flight
+        self.passing = False           # a LiveExperiment's pass is on (between its runs too)
+        self._waiting: asyncio.Future | None = None
+
+    def show(self, session, busy: bool, live=None) -> None:
+        self.session = session
+        e = session.experiment_for()
+        here = session.step.kind == "run"
+        if e is None:
+            self.query_one(LessonOutline).show(session.lesson, session.index, session.status_before)
+            self.current = "ls-outline"
+        elif e.kind == "simulate":
+            self.simulation(e, session.results.get(e.id), busy,
+                            "press r to run the simulation" if here else "the simulation runs at its step")
+        else:
+            self.experiment(e, session, busy, live.runs if live else None, "press r to start the experiment" if here
+                            else "the experiment runs at its step, after your predictions")
+
+    def experiment(self, e, session, busy: bool, partial: dict | None, idle: str) -> None:
+        self.current = "ls-experiment"
+        self.query_one("#ls-exp-title", Static).update(Text.assemble(("Experiment  ", "dim"), (e.title, "bold")))
+        note = self.query_one("#ls-exp-note", Static)
+        note.update(e.note or "")
+        note.display = bool(e.note)
+        res = session.results.get(e.id)
+        if self.shown != e.id and not busy:
+            self.shown = e.id
+            plan = session.plan(e.id)
+            self.results.show_plan(plan, res.runs if res else partial)
+            if res is None:
+                self.header(Text(f"{len(plan)} run(s), not run yet", style="dim"))
+            else:  # results from an earlier visit: the last run on the dashboard, every loss curve beside it
+                self.show_run(*list(res.runs.items())[-1])
+                self.overlay(res.runs)
+        if self.dash.runner is None and res is None:
+            self.dash.query_one(RunStatus).show_text(Text(idle, style="dim"))
+
+    def simulation(self, e, res, busy: bool, idle: str) -> None:
+        self.current = "ls-simulation"
+        self.query_one("#ls-sim-title", Static).update(Text.assemble(("Simulation  ", "dim"), (e.title, "bold")))
+        table = self.query_one("#ls-sim-table", Static)
+        if res is not None and res.sim is not None:
+            table.update(Text(format_table(res.sim), no_wrap=True))
+            self.sim_status(Text("✓ simulated — the table below is what the checkpoints read", style="cyan"))
+        elif not busy:
+            table.update("")
+            self.sim_status(Text(idle, style="dim"))
+
+    def sim_status(self, text) -> None:
+        self.w_sim_status.update(text)
+
+    async def simulate(self, session) -> None:
+        """The simulator's sweep in a thread (pure Python, a few ms to seconds), its progress on the status line."""
+        e = session.step.experiment
+        self.simulation(e, None, False, "")
+        self.sim_status(Text("simulating…", style="bold green"))
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.sim_status, Text(f"simulating… {done} / {total} cells", style="bold green"))
+        try:
+            await asyncio.to_thread(session.simulate, e.id, progress)
+        except Exception as exc:  # a lesson's bad simulation settings: said on screen, the lesson goes on
+            self.sim_status(Text(f"✗ {exc}", style="bold red"))
+            return
+        self.simulation(e, session.results.get(e.id), False, "")
+
+    def header(self, text) -> None:
+        self.w_header.update(text)
+
+    def run_header(self, k: int, n: int, name: str, config) -> None:
+        self.header(Text.assemble((f"run {k} of {n}: ", "bold"), (name, "bold cyan"), f" — {describe_config(config)}"))
+
+    def show_run(self, name: str, result) -> None:
+        """A finished run on the dashboard (and every run's loss curve beside it)."""
+        self.dash.show_result(result)
+        self.header(Text.assemble(("showing run ", "dim"), (name, "bold cyan"),
+                                  (f" — {describe_config(result.config)}", ""), ("   (↑↓: another run)", "dim")))
+
+    @on(RunResultsTable.RowHighlighted, "#ls-results")
+    def _row_highlighted(self, event: RunResultsTable.RowHighlighted) -> None:
+        """Once an experiment is done, the highlighted row's run is what the dashboard shows."""
+        res = self.session.results.get(self.shown) if self.shown else None
+        name = event.row_key.value if event.row_key is not None else None
+        if not self.passing and res is not None and name in res.runs and not self.dash.running:
+            self.show_run(name, res.runs[name])
+            self.overlay(res.runs)
+
+    def overlay(self, runs: dict) -> None:
+        """After the last run: every run's loss curve in one plot, to compare them."""
+        if not 2 <= len(runs) <= len(LossPlot.COLOURS):
+            return  # one curve is already shown; more than the plot has colours would be a tangle
+        plot = self.dash.query_one(LossPlot)
+        plot.show([(name, r.loss_curve) for name, r in runs.items()], force=True)
+        plot.border_title = "loss — all runs"
+
+    async def run(self, live) -> None:
+        """The experiment loop on screen: each of the LiveExperiment's runs in the Dashboard (build_runners waits
+        for the run's kernel), its numbers in the table, until all have ended or one was stopped."""
+        self.shown = live.experiment.id
+        self.results.show_plan(live.plan)
+        self.passing = True
+        try:
+            for k, name, config in live.pending():
+                self.run_header(k, len(live.plan), name, config)
+                self.results.set_running(name)
+                runners = await build_runners(self.app, config, say=self.say)
+                if runners is None:
+                    return
+                [self.runner] = runners
+                self._waiting = asyncio.get_running_loop().create_future()
+                self.dash.start(self.runner)
+                result = await self._waiting
+                self.results.set_result(name, result)
+                if not live.add(name, result):
+                    break
+        finally:
+            self.runner, self._waiting, self.passing = None, None, False
+        if live.finish():
+            self.overlay(live.runs)
+            self.header(Text("✓ done", style="cyan") if len(live.plan) == 1 else Text.assemble(
+                (f"✓ {len(live.plan)} runs done", "cyan"), " — showing ", (live.plan[-1][0], "bold cyan"),
+                ("   (Tab ↑↓: another run)", "dim")))
+        else:
+            self.results.clear_state([n for n, _ in live.plan if n not in live.runs])
+            self.header(Text("stopped — r runs the experiment again from the start", style="yellow"))
+
+    def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
+        if self._waiting is not None and not self._waiting.done() and event.result is not None:
+            self._waiting.set_result(event.result)
+
+    def stop(self) -> None:
+        stop_runner(self.runner)
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.cancel()
+
+    def say(self, text: str, style: str = "") -> None:
+        self.header(Text(text, style=style))
