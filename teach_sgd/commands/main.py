@@ -10,6 +10,9 @@
     teach-sgd replay FILE          a recording, in the app or exported headless
     teach-sgd serve                the app in a browser on localhost (classroom projector)
     teach-sgd challenges           the scheduler challenges and your best scores
+    teach-sgd present [OPTIONS]    the presenter view (projector): compare's options, big numbers, high contrast
+    teach-sgd class host|send|export|show   a class session
+    teach-sgd --class HOST:PORT CODE        join a class as a student
 
 Each command lives in its own module of this package (COMMANDS below). Exit statuses are in teach_sgd/errors.py.
 """
@@ -22,7 +25,7 @@ import sys
 from teach_sgd.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, Stopped, UsageError
 from teach_sgd.signals import StopSignals
 
-from . import app, challenges, check, lessons, replay, run, serve, simulate
+from . import app, challenges, check, classroom, lessons, present, replay, run, serve, simulate
 
 EPILOG = """\
 With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.
@@ -30,7 +33,7 @@ With no command, teach-sgd opens the app (lessons, playground, compare, simulato
 exit status: 0 done · 2 bad input (an option, a lesson file, a data folder, an output path) · 130 Ctrl-C ·
 143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
 
-COMMANDS = (run, simulate, replay, lessons, serve, check, challenges)  # in the order --help lists them
+COMMANDS = (run, simulate, replay, lessons, serve, present, classroom, check, challenges)  # in the order --help lists them
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="teach-sgd", description="Watch real threads race through asynchronous SGD.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lessons", default=None, metavar="DIR", help="load lessons from DIR too")
+    classroom.add_join_arguments(parser)
     parser.set_defaults(run=app.run)  # no command: the app
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     for command in COMMANDS:

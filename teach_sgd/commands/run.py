@@ -78,7 +78,7 @@ def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
 def _config_from(args, algo: str):
     settings = {key: getattr(args, key) for _, key, _ in RUN_OPTIONS + BUDGETS}
     settings.update(algo=algo, telemetry=not args.no_telemetry)
-    if args.command == "compare":  # one set of options for several algorithms: each takes what applies to it
+    if args.command in ("compare", "present"):  # one set of options for several algorithms: each takes its own
         settings = shared_settings(settings, algo)
     elif algo == "seq" and args.threads is None:
         settings["threads"] = 1  # (`run --algo seq --threads 4` is a mistake to report, not to mend)

@@ -93,8 +93,9 @@ class TeachSGDApp(App):
 
     def __init__(self, lessons_dir: str | None = None, lesson_id: str | None = None,
                  lessons: list[LessonRow] | None = None, export_dir=None, warm_kernels: bool = True,
-                 replay=None, reference_dir=None) -> None:
+                 replay=None, reference_dir=None, opening=None) -> None:
         super().__init__()
+        self.opening = opening  # a callable → the Screen to open on (`class host --ui`, `--class`, `present`)
         self.lessons_dir = lessons_dir
         self.lesson_id = lesson_id
         self.replay = replay  # a Recording to open on (`teach-sgd replay FILE`)
@@ -126,6 +127,8 @@ class TeachSGDApp(App):
             self.post_message(LessonChosen(self.lesson_id))
         if self.replay is not None:
             self.open_replay(self.replay)
+        if self.opening is not None:
+            self.push_screen(self.opening())
 
     # ---- kernels --------------------------------------------------------------------------------------
     @work(exclusive=True, group="kernels")
@@ -263,10 +266,11 @@ class TeachSGDApp(App):
         self.exit()
 
 
-def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None) -> int:
+def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None, opening=None) -> int:
     """`teach-sgd`, `teach-sgd lesson ID` and `teach-sgd replay FILE` (replay: the loaded Recording): run the app
-    in this terminal; returns the exit status. `lesson_id` is a lesson's id (teach_sgd.lessons.loader.resolve)."""
-    app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay)
+    in this terminal; returns the exit status. `lesson_id` is a lesson's id (teach_sgd.lessons.loader.resolve).
+    `opening`: a callable that makes the screen to open on (`class host --ui`, `--class`, `present`)."""
+    app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay, opening=opening)
     try:
         app.run()
     finally:

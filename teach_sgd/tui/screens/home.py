@@ -10,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.tui.messages import LessonChosen
+from teach_sgd.tui.screens.classroom import JoinScreen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.menus import reload_options
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -54,6 +55,7 @@ class HomeScreen(Screen):
         yield Option("⇄ Compare — two runs side by side on the same seed", id="compare")
         yield Option("⚙ Simulator — virtual threads, one instruction at a time; be the scheduler", id="simulator")
         yield Option("★ Challenges — play the scheduler: lose an update, break a broken protocol", id="challenges")
+        yield Option("◎ Join a class — the instructor's address and join code, and a nickname", id="join")
         yield Option("? Help — what every panel shows", id="help")
         yield None
         if self.lessons:
@@ -78,6 +80,8 @@ class HomeScreen(Screen):
         elif oid == "challenges":
             from teach_sgd.tui.screens.challenge import ChallengeMenu
             self.app.push_screen(ChallengeMenu())
+        elif oid == "join":
+            self.app.push_screen(JoinScreen())
         elif oid == "help":
             self.app.action_help()
         elif oid in ("playground", "compare", "simulator"):

@@ -18,13 +18,14 @@ from textual import on, work
 from textual.binding import Binding
 from textual.screen import Screen
 
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.tui.export import export_results, record_runs
+from teach_sgd.tui.screens.present import PresenterScreen
+from teach_sgd.tui.stretch import next_stretch
 from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
 
-STRETCHES = (1, 10, 100, 1000)  # slow-motion steps of > and <
 
 
 class RunScreen(Screen):
@@ -36,6 +37,7 @@ class RunScreen(Screen):
         Binding("R", "record", "Record"),
         Binding("greater_than_sign", "stretch(1)", "Slow motion", key_display=">"),
         Binding("less_than_sign", "stretch(-1)", "Faster", key_display="<", show=False),
+        Binding("P", "present", "Present"),
         Binding("escape,h", "app.open('home')", "Home"),
     ]
 
@@ -71,6 +73,8 @@ class RunScreen(Screen):
             return True if self.app.kernel_state != "failed" and not self._starting else None
         if action in ("pause", "stop", "stretch"):
             return True if self.active else None
+        if action == "present":
+            return True if self.present_sources() else None
         if action in ("export", "record"):
             return True if self.has_results else None
         return True
@@ -120,13 +124,22 @@ class RunScreen(Screen):
         runners = [d.runner for d in self.query(Dashboard) if d.running and d.runner.started and not d.runner.done]
         if not runners:
             return
-        now = runners[0].stretch
-        i = min(range(len(STRETCHES)), key=lambda k: abs(STRETCHES[k] - now)) + step
-        factor = STRETCHES[min(max(i, 0), len(STRETCHES) - 1)]
+        factor = next_stretch(runners[0].stretch, step)
         for r in runners:
             r.set_stretch(factor)
         self.say("full speed" if factor == 1 else f"slow motion {factor}× — every compute and publish window lasts "
                  f"{factor}× its time, so the races stay what they are; < back to full speed", "dim")
+
+    def present_sources(self) -> list:
+        """[(label, Runner)] of this screen's runs (running or ended), for the presenter view."""
+        return [(f"{ALGO_NAMES[d.runner.config.algo]} ×{d.runner.config.threads}", d.runner)
+                for d in self.query(Dashboard) if d.runner is not None and d.runner.started]
+
+    def action_present(self) -> None:
+        """P: the presenter view (screens/present.py) on this screen's runs: big numbers, high contrast."""
+        sources = self.present_sources()
+        if sources:
+            self.app.push_screen(PresenterScreen(sources))
 
     @work(exclusive=True, group="record")
     async def action_record(self) -> None:

@@ -1,0 +1,104 @@
+"""What the instructor's screen shows, computed from the store with no terminal: the open question's live
+distribution (counts only, never who), the measured outcomes next to it after the reveal, and the class's
+machines as points; plus the three exports.
+
+    view = ClassView(rows_fn=store.results, store=store)    # live, or ClassView.from_file(path) for a saved class
+    view.tally()          # [(choice, label, predicted, measured)] for the open question
+    view.points()         # one per machine (experiment.machine_points)
+    view.headline()       # "your class, 2026-12-03: 31 machines, 2–16 cores"
+    class_json(view) / class_csv(view) / class_file(view)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+from teach_sgd.classroom.experiment import machine_points
+from teach_sgd.classroom.protocol import Refused
+from teach_sgd.classroom.server import export_rows
+from teach_sgd.errors import UsageError
+
+FILE_KIND = "teach-sgd class"
+FILE_VERSION = 1
+CSV_COLUMNS = ("nickname", "experiment", "question", "measured", "cores", "cpu", "os", "algo", "threads",
+               "updates", "wall_s", "updates_per_s", "loss_final", "staleness_mean", "cas_fail", "lost_sampled",
+               "sampled_writes")
+
+
+class ClassView:
+    def __init__(self, store=None, catalog=None, rows: list[dict] | None = None, created: float | None = None):
+        self.store, self.catalog = store, catalog
+        self._rows = rows
+        self.created = created if created is not None else (store.created if store is not None else time.time())
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ClassView":
+        """A class saved with class_file(): the same plots, read-only."""
+        try:
+            data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise UsageError(f"cannot read class file {path}: {getattr(e, 'strerror', None) or e}") from None
+        if not isinstance(data, dict) or data.get("kind") != FILE_KIND or not isinstance(data.get("results"), list):
+            raise UsageError(f"{path} is not a class file (one is written by E on the instructor's screen or "
+                             "`teach-sgd class export ADDRESS CODE --class FILE`)")
+        return cls(rows=data["results"], created=data.get("created_unix", time.time()))
+
+    def rows(self) -> list[dict]:
+        return export_rows(self.store) if self._rows is None else self._rows
+
+    def points(self) -> list[dict]:
+        return machine_points(self.rows())
+
+    def headline(self) -> str:
+        points = self.points()
+        day = time.strftime("%Y-%m-%d", time.localtime(self.created))
+        if not points:
+            return f"your class, {day}: no machine has sent its runs yet"
+        cores = sorted(pt["cores"] for pt in points)
+        span = f"{cores[0]}" if cores[0] == cores[-1] else f"{cores[0]}–{cores[-1]}"
+        return f"your class, {day}: {len(points)} machine{'s' * (len(points) != 1)}, {span} cores"
+
+    # ---- the open question ------------------------------------------------------------------------------
+    def question(self):
+        """(the store's open question dict, its catalog Question) or (None, None)."""
+        q = self.store.current_question() if self.store is not None else None
+        if q is None or self.catalog is None:
+            return None, None
+        try:
+            return q, self.catalog.question(q["lesson"], q["checkpoint"])
+        except Refused:
+            return q, None
+
+    def tally(self) -> list[tuple[str, str, int, int]]:
+        """(choice, its text, students who predicted it, machines whose run measured it) for the open question."""
+        q, question = self.question()
+        if q is None:
+            return []
+        predicted = self.store.distribution(q["seq"])
+        measured = self.store.measured(q["seq"]) if q["revealed"] else {}
+        labels = dict(zip(question.choices, question.labels)) if question else {}
+        return [(c, labels.get(c, c), predicted.get(c, 0), measured.get(c, 0)) for c in q["choices"]]
+
+
+def class_json(view: ClassView) -> str:
+    return json.dumps({"results": view.rows()}, indent=2) + "\n"
+
+
+def class_csv(view: ClassView) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(CSV_COLUMNS)
+    for r in view.rows():
+        s, m = r["summary"], r["machine"]
+        w.writerow([r["nickname"], r["experiment"], r["question"], r["measured"], m["cores"], m["cpu"], m["os"],
+                    *(s.get(k) for k in CSV_COLUMNS[7:])])
+    return out.getvalue()
+
+
+def class_file(view: ClassView) -> str:
+    """The class as one file a later lesson or class can open (`teach-sgd class show FILE`)."""
+    return json.dumps({"kind": FILE_KIND, "version": FILE_VERSION, "created_unix": view.created,
+                       "headline": view.headline(), "results": view.rows()}, indent=1) + "\n"

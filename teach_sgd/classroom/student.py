@@ -1,0 +1,130 @@
+"""StudentSession: what a student's app does in a class, as a plain state machine (no terminal needed).
+
+    session = StudentSession(client, catalog)
+    await session.start()             # join (once; the queue file keeps the token)
+    await session.poll()              # once a second: the open question, reveal → measure here and send
+    await session.predict("yes")      # the prediction for the open question
+    await session.run_class_experiment()   # the many-machine runs (classroom/experiment.py), sent when done
+
+    session.phase    "waiting" · "question" · "predicted" · "measuring" · "measured"
+    session.line     one sentence for the screen, true for this moment
+
+Measuring runs real threads and blocks, so it goes to a worker thread (asyncio.to_thread); the poll that
+saw the reveal returns at once and later polls see phase "measuring" until the result is queued and sent.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from teach_sgd.classroom.client import ClassClient, ClassError, FlushReport
+from teach_sgd.classroom.experiment import run_class_experiment
+from teach_sgd.classroom.machine import machine_info
+from teach_sgd.classroom.protocol import Refused, summary
+from teach_sgd.classroom.questions import LessonCatalog, Question
+
+
+class StudentSession:
+    def __init__(self, client: ClassClient, catalog: LessonCatalog, budget=None):
+        self.client, self.catalog, self.budget = client, catalog, budget
+        self.machine = machine_info()
+        self.seq: int | None = None
+        self.question: Question | None = None
+        self.revealed = False
+        self.predicted: str | None = None
+        self.measured: dict[int, str | None] = {}  # question seq → the choice this machine's run supports
+        self.phase = "waiting"
+        self.line = "joining…"
+        self.connected = False
+        self.refused: list[str] = []
+        self._task: asyncio.Task | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self.client.queue)
+
+    async def start(self) -> str:
+        name = await self.client.join()
+        self.connected = True
+        self.line = f"joined as {name}: waiting for the instructor's question"
+        return name
+
+    async def poll(self) -> None:
+        """Read the class's state, resend anything queued; on a reveal, start measuring (once per question)."""
+        try:
+            await self._flush()
+            state = await self.client.state()
+        except ClassError as e:
+            self.connected = False
+            self.line = f"{e} — {self.pending} record(s) kept here, sent when the host answers"
+            return
+        self.connected = True
+        q = state.get("question")
+        if q is None:
+            self.seq, self.question, self.phase = None, None, "waiting"
+            self.line = "no question open: waiting for the instructor"
+            return
+        if q["seq"] != self.seq:
+            self.seq, self.predicted, self.revealed = q["seq"], None, False
+            try:
+                self.question = self.catalog.question(q["lesson"], q["checkpoint"])
+            except Refused:
+                self.question = None
+                self.line = "the instructor asked a question this copy of teach-sgd does not have: update it"
+                return
+        self.revealed = bool(state.get("revealed"))
+        if self.revealed and self.seq not in self.measured and self._task is None:
+            self._task = asyncio.ensure_future(self._measure(self.seq, self.question))
+        self._describe()
+
+    def _describe(self) -> None:
+        if self._task is not None:
+            self.phase, self.line = "measuring", "revealed: running the experiment on this machine…"
+        elif self.seq in self.measured:
+            got = self.measured[self.seq]
+            text = self.question.labels[self.question.choices.index(got)] if got in self.question.choices else None
+            self.phase = "measured"
+            self.line = (f"measured here: {got} — {text}" if text else
+                         "measured here: the run could not decide (see the lesson for why)")
+        elif self.predicted is not None:
+            self.phase, self.line = "predicted", f"your prediction: {self.predicted} — waiting for the reveal"
+        else:
+            self.phase, self.line = "question", "predict: pick a choice"
+
+    async def predict(self, choice: str) -> None:
+        if self.question is None or self.revealed or choice not in self.question.choices:
+            return
+        self.client.queue_prediction(self.seq, choice)
+        self.predicted = choice
+        await self._flush()
+        self._describe()
+
+    async def _measure(self, seq: int, question: Question) -> None:
+        try:
+            measured, results = await asyncio.to_thread(self.catalog.measure, question, self.budget)
+            for r in results.runs.values():
+                self.client.queue_result("question", summary(r.to_json()), self.machine, seq=seq, measured=measured)
+            self.measured[seq] = measured
+            await self._flush()
+        except (ClassError, OSError, ValueError) as e:  # the run or the send failed here: say so, never retry
+            self.measured[seq] = None
+            self.refused.append(f"measuring failed: {e}")
+        finally:
+            self._task = None
+        if seq == self.seq:
+            self._describe()
+
+    async def run_class_experiment(self, progress=None) -> FlushReport:
+        runs = await asyncio.to_thread(run_class_experiment, progress)
+        for run in runs:
+            self.client.queue_result("class", summary(run), self.machine)
+        return await self._flush()
+
+    async def _flush(self) -> FlushReport:
+        report = await self.client.flush()
+        self.refused += report.refused
+        return report
+
+    async def wait_measured(self) -> None:
+        """Tests: wait until a measurement started by poll() has been queued and sent."""
+        while self._task is not None:
+            await asyncio.sleep(0.05)

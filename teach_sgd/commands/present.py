@@ -1,0 +1,40 @@
+"""`teach-sgd present [OPTIONS]`: the presenter view (tui/screens/present.py) on live runs — compare's options,
+one run per algorithm (1 to 3), side by side — or on a recording with --replay FILE."""
+from __future__ import annotations
+
+from teach_sgd.commands.run import _add_run_options, _algos, _config_from, _say_compiling
+from teach_sgd.engine.config import ALGO_NAMES
+from teach_sgd.engine.recording import load
+from teach_sgd.engine.runner import Runner, dataset_for, model_for
+from teach_sgd.engine.warmup import warm_up
+from teach_sgd.errors import UsageError
+from teach_sgd.replay import ReplaySource
+from teach_sgd.tui.app import launch
+from teach_sgd.tui.screens.present import PresenterScreen
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("present", help="the presenter view (projector): runs side by side, big numbers")
+    p.add_argument("--algos", default="hogwild,leashed", help="comma-separated, 1 to 3 (default hogwild,leashed)")
+    p.add_argument("--replay", default=None, metavar="FILE", help="present a recording instead of live runs")
+    _add_run_options(p, with_algo=False)
+    p.set_defaults(run=run)
+
+
+def run(args, _signals=None) -> int:
+    if args.json or args.csv:
+        raise UsageError("present writes no files: use `teach-sgd compare` with the same options and --json/--csv")
+    if args.replay:
+        source = ReplaySource(load(args.replay))
+        source.clock.toggle()  # playing from the start
+        label = f"{ALGO_NAMES[source.config.algo]} ×{source.config.threads} (replay)"
+        return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen([(label, source)]))
+    configs = [_config_from(args, a) for a in _algos(args)]
+    if not 1 <= len(configs) <= 3:
+        raise UsageError("present shows 1 to 3 runs: give --algos with at most 3, e.g. hogwild,leashed")
+    for c in configs:  # a data folder that cannot be read fails before any compile
+        model_for(c, dataset_for(c))
+    warm_up(sorted({(c.algo, c.model) for c in configs}), on_compile=_say_compiling)
+    runners = [Runner(c) for c in configs]
+    return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen(
+        [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in runners], owns=True))

@@ -1,0 +1,240 @@
+"""PresenterScreen: the race for a projector — few, large panels that read from the back of a room at 80×24.
+
+    PresenterScreen(sources)       # [(label, source)]: live Runners (P on Playground/Compare, `teach-sgd present`)
+                                   # or a ReplaySource (P on the replay screen, `teach-sgd present --replay FILE`)
+
+One panel per run with the race in big digits — lost writes (HOGWILD! loses some, Leashed-SGD and LOCK lose
+none by construction), failed CAS, mean staleness — each with its unit named; the loss curves together; the
+timeline with lanes twice as tall; and a high-contrast theme (t toggles it back). Keys: space pause/play,
+> < slow motion (a live run's stretch; a replay's speed), h/Esc back.
+
+The screen reads its sources only through `snapshot()` and `events_now()` on a timer, like the dashboard, and
+acts on them only through `_Controls`: breakpoints (stop when an event of a kind happens) become one more method
+there once the engine reports them, and one more key below.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Digits, Footer, Static
+
+from teach_sgd.engine.config import ALGO_NAMES
+from teach_sgd.tui.stretch import next_stretch
+from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
+from teach_sgd.tui.widgets.plots import LossPlot
+from teach_sgd.tui.widgets.timeline import TimelinePanel
+from teach_sgd.tui.widgets.too_small import TooSmall
+
+CONTRAST = Theme(name="teach-sgd-contrast", primary="#ffff00", secondary="#00ffff", accent="#ff00ff",
+                 foreground="#ffffff", background="#000000", surface="#000000", panel="#000000",
+                 success="#00ff00", warning="#ffff00", error="#ff3030", dark=True)
+
+
+def race_figures(snap) -> dict:
+    """The numbers a presenter panel shows for one snapshot (or RunResult), each with its unit in words:
+    {big, big_unit, lines: [str]}. HOGWILD!: lost writes of the sampled writes; the others: lost writes 0 and
+    why, then failed CAS (Leashed-SGD) and staleness τ in versions."""
+    c = snap.config
+    threads = snap.threads
+    lost = sum(t.lost_updates_sampled for t in threads)
+    sampled = sum(t.sampled_writes for t in threads)
+    fails = sum(t.cas_fail for t in threads)
+    updates = snap.updates
+    tau = snap.staleness_mean
+    lines = []
+    if c.algo == "hogwild":
+        big, unit = lost, f"lost writes (of {sampled:,} sampled writes)"
+        lines.append(f"{updates:,} updates · no CAS: racy writes overwrite each other")
+    else:
+        why = {"leashed": "every update is one CAS", "lock": "one lock", "seq": "one thread",
+               "sync": "one barrier"}.get(c.algo, "")
+        big, unit = 0, f"lost writes ({why})" if why else "lost writes"
+        if c.algo == "leashed":
+            per = f" = {fails / updates:.2f} per update" if updates else ""
+            lines.append(f"failed CAS: {fails:,}{per}")
+    if c.algo != "seq":
+        lines.append(f"staleness τ̄ {tau:.2f} versions (mean, over {updates:,} updates)")
+    return {"big": big, "big_unit": unit, "lines": lines}
+
+
+class RacePanel(Vertical):
+    DEFAULT_CSS = """
+    RacePanel { border: heavy $primary; height: 8; padding: 0 1; }
+    RacePanel Digits { width: auto; color: $warning; text-style: bold; }
+    RacePanel.-lost Digits { color: $error; }
+    RacePanel .unit { height: 1; text-style: bold; }
+    RacePanel .more { height: 2; }
+    """
+
+    def __init__(self, label: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = label
+
+    def compose(self) -> ComposeResult:
+        yield Digits("0")
+        yield Static("", classes="unit")
+        yield Static("", classes="more")
+
+    def on_mount(self) -> None:
+        self.digits = self.query_one(Digits)
+        self.unit, self.more = self.query(Static)[0], self.query(Static)[1]
+
+    def show(self, figures: dict, status: str) -> None:
+        self.digits.update(f"{figures['big']:,}")
+        self.set_class(figures["big"] > 0, "-lost")
+        self.unit.update(Text(figures["big_unit"]))
+        self.more.update(Text("\n".join(figures["lines"])))
+        self.border_subtitle = status
+
+
+class BigTimeline(TimelinePanel):
+    """The timeline with every lane drawn two rows tall, so bars and marks read from across a room."""
+
+    DEFAULT_CSS = "BigTimeline { max-height: 20; border: heavy $primary; }"
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return 2 * (super().get_content_height(container, viewport, width) - 2) + 1
+
+    def render(self) -> Text:
+        lines = super().render().split("\n")
+        lanes, tail = lines[:-1], lines[-1:]  # the lanes; then the span and the legend (or the selected event)
+        return Text("\n").join([line for lane in lanes for line in (lane, lane)] + tail)
+
+
+class _Controls:
+    """What the presenter's keys do to its sources: live Runners (pause, stretch) or a ReplaySource (play,
+    speed). Plain, so the screen stays a view."""
+
+    def __init__(self, sources):
+        self.sources = [s for _, s in sources]
+        self.replay = [s for s in self.sources if hasattr(s, "clock")]
+
+    def toggle(self) -> str:
+        if self.replay:
+            return "playing" if all(s.clock.toggle() for s in self.replay) else "paused"
+        live = [s for s in self.sources if s.started and not s.done]
+        if not live:
+            return "nothing is running"
+        if any(s.paused for s in live):
+            for s in live:
+                s.resume()
+            return "resumed"
+        for s in live:
+            s.pause()
+        return "paused — space resumes"
+
+    def slower(self, step: int) -> str:
+        """step 1: slower (more slow motion, or a slower replay); -1: faster."""
+        if self.replay:
+            return f"replay speed {[s.clock.set_speed(-step) for s in self.replay][0]:g}×"
+        live = [s for s in self.sources if s.started and not s.done]
+        if not live:
+            return "nothing is running"
+        factor = next_stretch(live[0].stretch, step)
+        for s in live:
+            s.set_stretch(factor)
+        return "full speed" if factor == 1 else f"slow motion {factor}×"
+
+
+class PresenterScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle", "Pause/Play"),
+        Binding("greater_than_sign", "slower(1)", "Slower", key_display=">"),
+        Binding("less_than_sign", "slower(-1)", "Faster", key_display="<"),
+        Binding("t", "theme", "Contrast"),
+        Binding("escape,h", "close", "Back", key_display="h/Esc"),
+    ]
+    DEFAULT_CSS = """
+    PresenterScreen #title { height: 1; padding: 0 1; text-style: bold; background: $primary; color: $background; }
+    PresenterScreen #races { height: 8; }
+    PresenterScreen BigTimeline { height: 1fr; }
+    PresenterScreen #lower { height: 1fr; }
+    PresenterScreen LossPlot { width: 2fr; border: heavy $primary; }
+    PresenterScreen #timelines { width: 3fr; }
+    """
+
+    def __init__(self, sources, owns: bool = False, **kwargs) -> None:
+        """sources: [(label, Runner or ReplaySource)]; owns: stop the runs when this screen closes
+        (`teach-sgd present` started them for it)."""
+        super().__init__(**kwargs)
+        self.sources = list(sources)
+        self.controls = _Controls(self.sources)
+        self.owns = owns
+        self._theme_before: str | None = None
+        self._said = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        with Horizontal(id="races"):
+            for i, (label, _) in enumerate(self.sources):
+                yield RacePanel(label, id=f"race-{i}")
+        with Horizontal(id="lower"):
+            yield LossPlot()
+            with Vertical(id="timelines"):
+                for i, _ in enumerate(self.sources):
+                    yield BigTimeline(id=f"timeline-{i}")
+        yield Footer()
+        yield TooSmall()
+
+    def on_mount(self) -> None:
+        self.title_bar = self.query_one("#title", Static)
+        self.panels = [self.query_one(f"#race-{i}", RacePanel) for i in range(len(self.sources))]
+        self.timelines = [self.query_one(f"#timeline-{i}", BigTimeline) for i in range(len(self.sources))]
+        self.loss = self.query_one(LossPlot)
+        self.ticks = 0
+        for _, source in self.sources:  # `teach-sgd present` hands over built, not started, runs
+            if not source.started:
+                self.app.register_runner(source)
+                source.start()
+        self.action_theme()
+        self.set_interval(1 / SAMPLE_HZ, self._tick)
+        self._tick()
+
+    def _tick(self) -> None:
+        self.ticks += 1
+        series, states = [], []
+        for (label, source), panel, timeline in zip(self.sources, self.panels, self.timelines):
+            snap = source.snapshot()
+            panel.show(race_figures(snap), f"{snap.status} · {snap.elapsed_s:.1f} s")
+            timeline.show(source.events_now(), snap.config.algo, snap.config.threads, snap.events_missed)
+            series.append((label, snap.loss_curve))
+            states.append(snap)
+        self.loss.show(series)
+        first = states[0]
+        speed = (f"replay {self.controls.replay[0].clock.speed:g}×" if self.controls.replay else
+                 "full speed" if first.stretch == 1 else f"slow motion {first.stretch}×")
+        vs = " vs ".join(f"{ALGO_NAMES[s.config.algo]} ×{s.config.threads}" for s in states)
+        self.title_bar.update(Text(f"{vs} · {speed} · {first.elapsed_s:.1f} s" +
+                                   (f" · {self._said}" if self._said else "")))
+
+    def action_toggle(self) -> None:
+        self._said = self.controls.toggle()
+
+    def action_slower(self, step: int) -> None:
+        self._said = self.controls.slower(step)
+
+    def action_theme(self) -> None:
+        """High contrast on (as the screen opens) or back to the theme before."""
+        if self._theme_before is None:
+            if CONTRAST.name not in self.app.available_themes:
+                self.app.register_theme(CONTRAST)
+            self._theme_before = self.app.theme
+            self.app.theme = CONTRAST.name
+        else:
+            self.app.theme, self._theme_before = self._theme_before, None
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        if self._theme_before is not None:
+            self.app.theme = self._theme_before
+        if self.owns:
+            for _, source in self.sources:
+                if hasattr(source, "stop") and not source.done:
+                    source.resume()
+                    source.stop()

@@ -1,0 +1,125 @@
+"""The classroom's screens in the real app at 80×24: the presenter view on real runs, the instructor's screen
+serving a real class on loopback while real clients join and predict, and a student joining from home."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual.widgets import Digits, Input, OptionList
+from tui_helpers import sync, until
+
+from teach_sgd.classroom.client import ClassClient
+from teach_sgd.classroom.questions import LessonCatalog
+from teach_sgd.classroom.server import ClassServer
+from teach_sgd.classroom.store import ClassStore
+from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.runner import Runner
+from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.classroom import InstructorScreen, StudentScreen
+from teach_sgd.tui.screens.present import CONTRAST, PresenterScreen, RacePanel
+
+PROJECTOR = (80, 24)
+
+
+def make_app(tmp_path, opening=None) -> TeachSGDApp:
+    return TeachSGDApp(lessons=[], export_dir=tmp_path / "exports", warm_kernels=False, opening=opening)
+
+
+def _text(widget) -> str:
+    content = widget.content if hasattr(widget, "content") else widget.value
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+@sync
+async def test_presenter_shows_the_race_in_big_digits_at_80x24_in_high_contrast(tmp_path):
+    base = RunConfig(algo="hogwild", threads=2, updates=400, seed=0)
+    runners = [Runner(base).start(), Runner(replace(base, algo="leashed")).start()]
+    results = [r.wait() for r in runners]
+    app = make_app(tmp_path, opening=lambda: PresenterScreen([("HOGWILD! ×2", runners[0]),
+                                                               ("Leashed-SGD ×2", runners[1])]))
+    async with app.run_test(size=PROJECTOR) as pilot:
+        await until(lambda: isinstance(app.screen, PresenterScreen) and app.screen.ticks >= 2)
+        screen = app.screen
+        assert app.theme == CONTRAST.name
+        hog, lea = screen.query(RacePanel)
+        lost = sum(t.lost_updates_sampled for t in results[0].threads)
+        assert hog.query_one(Digits).value == f"{lost:,}"
+        assert "lost writes (of" in _text(hog.unit) and "sampled writes" in _text(hog.unit)
+        assert lea.query_one(Digits).value == "0"
+        fails = sum(t.cas_fail for t in results[1].threads)
+        assert f"failed CAS: {fails:,}" in _text(lea.more) and "versions" in _text(lea.more)
+        # every panel is on screen at the projector's size
+        for widget in (hog, lea, screen.loss, *screen.timelines):
+            assert widget.region.height > 0 and widget.region.right <= 80 and widget.region.bottom <= 24
+        assert screen.timelines[0].get_content_height(None, None, 40) == 2 * 2 + 1  # lanes two rows tall
+        before = app.theme
+        await pilot.press("t")
+        assert app.theme != CONTRAST.name
+        await pilot.press("t")
+        assert app.theme == before
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PresenterScreen) and app.theme != CONTRAST.name
+
+
+@sync
+async def test_the_instructor_screen_serves_a_class_and_shows_the_live_distribution(tmp_path):
+    server = ClassServer(ClassStore(tmp_path / "class.sqlite"), "127.0.0.1", 0, lessons=LessonCatalog())
+    app = make_app(tmp_path, opening=lambda: InstructorScreen(server))
+    async with app.run_test(size=PROJECTOR) as pilot:
+        await until(lambda: isinstance(app.screen, InstructorScreen) and server.port != 0)
+        screen = app.screen
+        await until(lambda: f"join code: {server.code}" in _text(screen.head))
+        clients = [ClassClient(server.address, server.code, n) for n in ("ada", "[b]bob[/b]")]
+        for c in clients:
+            await c.join()
+        menu = screen.query_one("#questions", OptionList)
+        menu.focus()
+        menu.highlighted = next(i for i in range(menu.option_count)
+                                if menu.get_option_at_index(i).id == "03-hogwild\tlost")
+        await pilot.press("o")
+        q = server.store.current_question()
+        assert (q["lesson"], q["checkpoint"]) == ("03-hogwild", "lost")
+        for c, choice in zip(clients, ("yes", "no")):
+            c.queue_prediction(q["seq"], choice)
+            await c.flush()
+        await until(lambda: "1 predicted" in _text(screen.tally))
+        tally = _text(screen.tally)
+        assert "bob" not in tally and "ada" not in tally  # counts only
+        assert "2 joined · 2 predictions" in _text(screen.head)
+        await pilot.press("r")
+        assert (await clients[0].state())["revealed"] is True
+        await until(lambda: "measured" in _text(screen.tally))
+        await pilot.press("e")
+        assert sorted(p.name.split(".", 1)[1] for p in (tmp_path / "exports").iterdir()) == \
+            ["class.json", "csv", "json"]
+        for c in clients:
+            await c.close()
+
+
+@sync
+async def test_a_student_joins_from_the_home_screen(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
+    server = ClassServer(ClassStore(":memory:"), "127.0.0.1", 0, lessons=LessonCatalog())
+    await server.start()
+    try:
+        app = make_app(tmp_path)
+        async with app.run_test(size=PROJECTOR) as pilot:
+            menu = app.screen.query_one("#menu", OptionList)
+            menu.highlighted = next(i for i in range(menu.option_count) if menu.get_option_at_index(i).id == "join")
+            menu.focus()
+            await pilot.press("enter")
+            for key, value in (("address", server.address), ("code", server.code.lower()), ("nickname", "ada")):
+                app.screen.query_one(f"#join-{key}", Input).value = value
+            app.screen.query_one("#join-nickname", Input).focus()
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, StudentScreen))
+            await until(lambda: server.store.counts()["students"] == 1)
+            server.open_question("03-hogwild", "lost")
+            await until(lambda: app.screen.session.phase == "question", timeout=10)
+            choices = app.screen.query_one("#choices", OptionList)
+            choices.focus()
+            choices.highlighted = 1
+            await pilot.press("enter")
+            await until(lambda: server.store.distribution(1) == {"no": 1})
+    finally:
+        await server.stop()
