@@ -69,7 +69,7 @@ async def test_join_predict_reveal_results_export(runs):
         clients[2].queue_prediction(q["seq"], "yes")  # cy changes their mind: the latest prediction counts, once
         await clients[2].flush()
         view = ClassView(server.store, CATALOG)
-        assert [(c, p) for c, _, p, _ in view.tally()] == [("yes", 3), ("no", 0)]
+        assert [(c, p) for c, _, p, _ in view.tally()] == [("yes", 3), ("some", 0), ("no", 0)]
         assert server.reveal()
         assert (await clients[0].state())["revealed"] is True
         clients[0].queue_prediction(q["seq"], "no")  # too late
@@ -80,7 +80,7 @@ async def test_join_predict_reveal_results_export(runs):
             for algo in ("seq", "hogwild", "leashed"):
                 c.queue_result("class", protocol.summary(runs[algo]), machine_info())
             assert (await c.flush()).sent == 4
-        assert [(c, p, m) for c, _, p, m in view.tally()] == [("yes", 3, 2), ("no", 0, 1)]
+        assert [(c, p, m) for c, _, p, m in view.tally()] == [("yes", 3, 2), ("some", 0, 0), ("no", 0, 1)]
         exported = await clients[0].export()
         assert len(exported) == 12
         assert {r["nickname"] for r in exported} == {"ada", "bob", "cy"}
@@ -259,7 +259,7 @@ async def test_unknown_lessons_paths_and_methods_are_refused(runs):
             q = server.open_question("03-hogwild", "lost")
             status, answer = await client.post("/predict", {"student": client.student, "id": protocol.new_id(),
                                                             "seq": q["seq"], "choice": "[b]maybe"})
-            assert status == 422 and "yes, no" in answer["error"]
+            assert status == 422 and "yes, some, no" in answer["error"]
             status, _ = await client.post("/predict", {"student": client.student, "id": protocol.new_id(),
                                                        "seq": q["seq"] + 1, "choice": "yes"})
             assert status == 409

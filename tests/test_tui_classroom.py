@@ -118,7 +118,7 @@ async def test_a_student_joins_from_the_home_screen(tmp_path, monkeypatch):
             await until(lambda: app.screen.session.phase == "question", timeout=10)
             choices = app.screen.query_one("#choices", OptionList)
             choices.focus()
-            choices.highlighted = 1
+            choices.highlighted = 2  # yes · some · no
             await pilot.press("enter")
             await until(lambda: server.store.distribution(1) == {"no": 1})
     finally:

@@ -72,6 +72,7 @@ class ClassClient:
         self.queue: list[dict] = []
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         if queue_file is not None:
             saved, _ = userdata.load_table(queue_file, "class")
             if saved.get("base") == self.base and saved.get("code") == self.code:
@@ -86,6 +87,7 @@ class ClassClient:
         await self.close()
 
     async def close(self) -> None:
+        self._closed = True  # a request still in flight elsewhere (a screen's poll) must not open a new session
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -93,6 +95,8 @@ class ClassClient:
     # ---- requests -----------------------------------------------------------------------------------------
     async def post(self, path: str, body: dict) -> tuple[int, dict]:
         """(HTTP status, JSON answer); Unreachable if there is no answer at all."""
+        if self._closed:
+            raise Unreachable("this class client was closed")
         if self._session is None:
             self._session = aiohttp.ClientSession(trust_env=False, timeout=self._timeout)
         try:
