@@ -1,7 +1,7 @@
 """Plain-text tables of run results, for the CLI's stdout (and anyone who wants them in a terminal)."""
 from __future__ import annotations
 
-from teach_sgd.columns import columns_for, lost_updates_story
+from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.result import RunResult
 
 
@@ -51,10 +51,10 @@ def run_summary(r: RunResult) -> str:
     if c.algo == "hogwild" and r.lost_fraction_sampled is not None:
         lost = sum(t.lost_updates_sampled for t in r.threads)
         sampled = sum(t.sampled_writes for t in r.threads)
-        lines.append(f"lost updates: {lost:,} of {sampled:,} observed writes were overwritten "
+        lines.append(f"lost coordinate writes: {lost:,} of {sampled:,} observed (sampled) writes were overwritten "
                      f"({100 * r.lost_fraction_sampled:.3f}%) · torn reads: {sum(t.torn_reads for t in r.threads):,}")
     # the same columns as the app's thread table: each algorithm's own events, no column of zeros
-    columns = columns_for(c.algo)
+    columns = columns_of(c)
     header = ["thread", *(m.label for m in columns)]
     rows = [[str(t.thread), *(m.fmt(m.value((t,), r.params)) for m in columns)] for t in r.threads]
     rows.append(["total", *(m.fmt(m.value(r.threads, r.params)) for m in columns)])
@@ -101,7 +101,7 @@ def compare_table(results: list[RunResult]) -> str:
     head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"
             + (f" · target {c.target_loss:g} × initial loss" if c.target_loss else ""))
     # the app's Compare columns: each algorithm's own numbers, "—" where an algorithm has no such number
-    events = [m for m in columns_for(*(r.config.algo for r in results)) if m.key != "updates"]
+    events = [m for m in columns_of(*(r.config for r in results)) if m.key != "updates"]
     header = ["algo", "threads", "updates", "updates/s", "loss final", "accuracy", *(m.label for m in events),
               "versions peak/bound", "time to target", "status"]
     rows = []

@@ -88,38 +88,48 @@ def _ms(ns: float) -> str:
     return f"{ns / 1e6:.2f} ms"
 
 
+def _n(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 failed attempt', '2 failed attempts', with thousands separators."""
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 def story(events: np.ndarray, i: int, algo: str) -> str:
     """Event i of a run in words: what its thread read, what happened to its update, and its staleness."""
     e = events[i]
     th, read, on, out = int(e["thread"]), int(e["t_read"]), int(e["t_applied"]), int(e["outcome"])
     took = _ms(e["t_end"] - e["t_start"])
     if algo == "hogwild":
-        text = (f"thread {th} copied θ after {read:,} updates had been applied"
+        text = (f"thread {th} copied θ after {_n(read, 'update had', 'updates had')} been applied"
                 + (" — possibly torn: another thread's update was in flight during the copy" if e["torn"] else "")
                 + f"; {took} later ")
         if out != OUTCOME_PUBLISHED:
             return text + "the run ended before it could write"
         text += f"it wrote its update as number {on + 1:,} on the update clock, τ = {on - read}"
         if e["lost"]:
-            text += f"; {int(e['lost'])} of its sampled writes overwrote another thread's write (lost updates)"
+            text += (f"; {_n(int(e['lost']), 'sampled coordinate write')} of it overwrote another thread's write"
+                     " (lost writes)")
         return text
     text = f"thread {th} read v{read}"
     if algo == "lock" and e["wait_ns"] > 0:
         text += f", waited {_ms(e['wait_ns'])} in all for the lock"
     same = np.nonzero((events["thread"] == th) & (events["t_start"] == e["t_start"])
                       & (events["outcome"] == OUTCOME_CAS_FAILED) & (events["k"] <= e["k"]))[0]
-    for j in same:
+    for n, j in enumerate(same):
         tried = int(events[j]["t_applied"])
         winner = _publisher(events, tried)
         text += (f"; tried to publish on v{tried}: CAS failed — "
                  + (f"thread {winner} had published v{tried + 1}" if winner is not None
                     else f"v{tried + 1} had been published"))
-        if j != i:
-            text += f"; rebuilt on a newer version"
+        # a failure is followed by a rebuild only if another attempt came: not after the last one before a
+        # drop (Tp = 0 drops at the first failure) or before the run ended, nor for the failure shown itself
+        if j != i and (n < len(same) - 1 or out == OUTCOME_PUBLISHED):
+            text += "; rebuilt on a newer version"
     if out == OUTCOME_PUBLISHED:
         return text + f"; published v{on + 1} {took} after its read, τ = {on - read}"
     if out == OUTCOME_DROPPED:
-        return text + f"; dropped its gradient after {int(e['attempts'])} failed attempts (persistence bound)"
+        failed = int(e["attempts"])  # the drop comes at the (Tp + 1)-th failure
+        bound = f"Tp = {failed - 1:,}" + (": one attempt, no retry" if failed == 1 else "")
+        return text + f"; dropped its gradient after {_n(failed, 'failed attempt')} (persistence bound {bound})"
     if out == OUTCOME_ABANDONED:
         return text + "; the run ended before it could publish"
     return text

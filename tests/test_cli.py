@@ -52,7 +52,8 @@ def test_compare_prints_one_table_and_writes_every_run(tmp_path, capsys):
     for algo in ("seq", "lock", "hogwild", "leashed"):
         assert f"\n{algo}" in table or f" {algo}" in table
     # the app's Compare columns and its sentence: the contrast the tool exists to show, in the terminal too
-    assert "observed" in table and "CAS fail" in table and "HOGWILD! lost " in table
+    assert "obs writes" in table and "CAS fail" in table and "HOGWILD! lost " in table
+    assert "observed coordinate writes; " in table  # the unit of what HOGWILD! loses, named
     assert "Leashed-SGD lost 0" in table and "LOCK lost 0" in table
     runs = json.loads(out.read_text())["runs"]
     assert [r["algo"] for r in runs] == ["seq", "lock", "hogwild", "leashed"]

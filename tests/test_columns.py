@@ -10,7 +10,10 @@ import pytest
 
 from teach_sgd.engine.config import ALGOS, RunConfig
 from teach_sgd.engine.runner import run
-from teach_sgd.columns import ALGO_COLUMNS, COLUMNS, columns_for, lost_estimate
+from teach_sgd.columns import (
+    ALGO_COLUMNS, COLUMNS, columns_for, columns_of, lost_estimate, paired, spark, step_cell, step_factors, step_hist,
+)
+from teach_sgd.report import run_summary
 from teach_sgd.tui.widgets.format import fmt_count
 from teach_sgd.tui.widgets.plots import legend
 
@@ -23,7 +26,7 @@ def results():
 
 
 def test_each_algorithm_has_its_own_columns():
-    keys = {algo: [c.key for c in columns_for(algo)] for algo in ALGOS}
+    keys = {algo: [c.key for c in columns_for(algo, stepped=True)] for algo in ALGOS}
     assert keys["seq"] == ["updates"]
     assert keys["lock"] == ["updates", "lock_wait", "wait_per_update", "tau_mean", "tau_max", "steps"]
     assert keys["hogwild"] == ["updates", "torn", "observed", "lost", "lost_est", "tau_mean", "tau_max", "written",
@@ -34,7 +37,7 @@ def test_each_algorithm_has_its_own_columns():
     for algo in ALGOS:
         assert set(keys[algo]) == set(ALGO_COLUMNS[algo])
     # side by side: each column once, in the one order
-    assert [c.key for c in columns_for("hogwild", "leashed")] == [
+    assert [c.key for c in columns_for("hogwild", "leashed", stepped=True)] == [
         "updates", "torn", "observed", "lost", "lost_est", "cas_ok", "cas_fail", "retries", "dropped",
         "tau_mean", "tau_max", "written", "steps"]
 
@@ -91,14 +94,38 @@ def test_sync_shows_its_barrier_wait_and_hogwild_its_writes(results):
     assert per_step == pytest.approx(1e6 * sum(t.barrier_wait_s for t in sync.threads) / (2 * 400))
     assert COLUMNS["written"].value(hog.threads, hog.params) == pytest.approx(100)  # dense: every coordinate
     # without a step rule every update is applied with 1 × η: one full bar in the middle of the sparkline
-    assert COLUMNS["steps"].cell("hogwild", hog.threads, hog.params) == "     █     "
+    assert COLUMNS["steps"].cell("hogwild", hog.threads, hog.params) == "     █      1.0/1.0/1.0"
+
+
+def test_step_factors_show_only_with_a_rule_and_say_their_scale():
+    """Without a step rule the column was a lone █ in every run; with one its bars had no scale (issue 16
+    item 13). Now it shows only with a rule, and after the sparkline the min/median/max factor × η."""
+    for algo in ("lock", "hogwild", "leashed"):
+        assert "steps" not in [c.key for c in columns_of(RunConfig(algo=algo))]
+        assert "steps" in [c.key for c in columns_of(RunConfig(algo=algo, step="tail"))]
+    hist = (1,) + (0,) * 9 + (1,) + (0,) * 9 + (8,)  # one step at 0, one at 1 × η, eight doubled
+    assert step_cell(hist) == "▁    ▁    █ 0.0/2.0/2.0"
+    r = run(RunConfig(algo="leashed", threads=2, dataset="synthetic", updates=300, batch=8, seed=1, step="tail"))
+    lo, med, hi = step_factors(step_hist(r.threads, r.params))
+    assert 0 <= lo <= med <= hi <= 2.0
+    table = run_summary(r)
+    assert "step ×η 0…2 min/med/max" in table and f"{lo:.1f}/{med:.1f}/{hi:.1f}" in table.splitlines()[-1]
+
+
+def test_lost_writes_name_their_unit():
+    """'≈ lost updates in all 2,260,100' next to 'updates 31,488' mixed two units (issue 16 item 12): what
+    HOGWILD! loses is coordinate writes, and every place that counts them says so."""
+    for key in ("observed", "lost", "lost_est"):
+        assert "coordinate writes" in COLUMNS[key].name and "update" not in COLUMNS[key].name
+        assert "wr" in COLUMNS[key].label
+    assert "retries" not in COLUMNS["retries"].name  # at Tp = 0 nothing is retried: failed CAS per update
+    assert COLUMNS["retries"].name == "failed CAS per published update"
 
 
 def test_step_sparkline_pairs_the_engine_bins():
-    from teach_sgd.columns import spark, step_hist
     t = replace(run(RunConfig(algo="lock", threads=1, dataset="synthetic", updates=5)).threads[0],
                 step_hist=(4,) + (0,) * 4 + (1, 1) + (0,) * 12 + (0, 8))
-    assert step_hist((t,), 1) == (4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)
+    assert paired(step_hist((t,), 1)) == (4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)
     assert spark((4, 0, 0, 2, 0, 0, 0, 0, 0, 0, 8)) == "▄  ▂      █"
     assert spark(()) == "·" * 11
 

@@ -13,6 +13,7 @@ from numba import njit
 from teach_sgd.commands.main import main
 from teach_sgd.engine import control as ctl, layout as L, native
 from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.events import EVENT_DTYPE
 from teach_sgd.engine.recording import load
 from teach_sgd.engine.runner import Runner
 from teach_sgd.errors import EXIT_USAGE, UsageError
@@ -190,6 +191,45 @@ def test_story_tells_a_failed_cas():
     assert f"tried to publish on v{e['t_applied']}: CAS failed — thread" in text
     if len(later):
         assert "published v" in text and "τ = " in text
+
+
+def _events(*rows):
+    """Events by hand: (thread, t_start, t_read, t_applied, attempts, outcome, lost), k in order."""
+    out = np.zeros(len(rows), EVENT_DTYPE)
+    for k, (th, start, read, applied, attempts, outcome, lost) in enumerate(rows):
+        out[k] = (k, start, start + 1_000_000, read, applied, 0, attempts, lost, th, outcome, 0)
+    return out
+
+
+def test_stories_say_only_what_happened_at_each_persistence_bound():
+    """Tp = 0: thread 0's one CAS fails and it drops its gradient — nothing is rebuilt, and '1 failed attempt'
+    (issue 16 item 14). Tp = 1: a failure, a rebuild, a second failure, a drop — one rebuild only. Tp = ∞: two
+    failures, each followed by a rebuild, then the publish."""
+    P, F, D = L.OUTCOME_PUBLISHED, L.OUTCOME_CAS_FAILED, L.OUTCOME_DROPPED
+    tp0 = _events((1, 0, 3, 5, 1, P, 0), (0, 10, 3, 5, 1, F, 0), (0, 10, 3, 5, 1, D, 0))
+    text = story(tp0, 2, "leashed")
+    assert "tried to publish on v5: CAS failed — thread 1 had published v6" in text
+    assert "rebuilt" not in text
+    assert text.endswith("dropped its gradient after 1 failed attempt (persistence bound Tp = 0: one attempt, "
+                         "no retry)")
+    tp1 = _events((1, 0, 3, 5, 1, P, 0), (2, 0, 4, 6, 1, P, 0), (0, 10, 3, 5, 1, F, 0), (0, 10, 3, 6, 2, F, 0),
+                  (0, 10, 3, 6, 2, D, 0))
+    text = story(tp1, 4, "leashed")
+    assert text.count("rebuilt on a newer version") == 1
+    assert text.endswith("after 2 failed attempts (persistence bound Tp = 1)")
+    inf = _events((1, 0, 3, 5, 1, P, 0), (2, 0, 4, 6, 1, P, 0), (0, 10, 3, 5, 1, F, 0), (0, 10, 3, 6, 2, F, 0),
+                  (0, 10, 3, 7, 3, P, 0))
+    text = story(inf, 4, "leashed")
+    assert text.count("rebuilt on a newer version") == 2 and "published v8" in text
+    assert "rebuilt" not in story(inf, 2, "leashed")  # the failure itself, selected: what came next is later
+
+
+def test_hogwild_stories_count_in_their_units():
+    P = L.OUTCOME_PUBLISHED
+    text = story(_events((0, 0, 1, 4, 0, P, 1)), 0, "hogwild")
+    assert "after 1 update had been applied" in text
+    assert "1 sampled coordinate write of it overwrote another thread's write (lost writes)" in text
+    assert "after 2 updates had" in story(_events((0, 0, 2, 4, 0, P, 0)), 0, "hogwild")
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip", b"PK\x03\x04broken"])

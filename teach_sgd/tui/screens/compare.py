@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
-from teach_sgd.columns import columns_for, lost_updates_story
+from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
@@ -170,7 +170,7 @@ class CompareScreen(RunScreen):
             self.table.add_column(f"{tag}: {self.label(r.config)}", key=tag)
         for label, value in RUN_ROWS:
             self.table.add_row(label, *(value(r) for r in self.results), key=label)
-        for col in columns_for(*(r.config.algo for r in self.results)):
+        for col in columns_of(*(r.config for r in self.results)):
             self.table.add_row(col.name, *(col.cell(r.config.algo, r.threads, r.params) for r in self.results),
                                key=col.key)
         for label, value in END_ROWS:

@@ -48,12 +48,15 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   staleness of its updates.
   LOCK: *lock wait s*, seconds spent waiting for the lock; *µs/upd*, that wait per published update.
   HOGWILD!: *torn*: reads of θ during which another thread applied an update (the copy may be part old, part
-  new); *observed*: writes watched for lost updates (every 1009th coordinate is written with an atomic
-  exchange); *lost*: of those, writes that overwrote another thread's write; *≈total*: the lost updates
-  over every coordinate, estimated as lost / observed × coordinates written.
+  new); *obs writes*: coordinate writes watched for being lost (every 1009th coordinate is written with an
+  atomic exchange); *lost wr*: of those, coordinate writes that overwrote another thread's write;
+  *≈lost wr all*: the lost coordinate writes over every coordinate, estimated as lost / observed ×
+  coordinates written. The unit is one coordinate's write, not an update: an update writes every coordinate
+  (dense), and a lost write takes away one coordinate of it.
   Leashed-SGD: *CAS ok / CAS fail*, successful and failed compare-and-swaps on the version pointer (a failure
-  means another thread published first, so the update is rebuilt on the newer version); *retry/upd*,
-  failures per published update; *dropped*, gradients thrown away after Tp failed retries.
+  means another thread published first: the update is rebuilt on the newer version, or at the bound Tp
+  dropped); *fail/upd*, failed CAS per published update (at Tp = 0 each failure dropped a gradient, none is
+  retried); *dropped*, gradients thrown away after Tp failed retries.
   Each bar is scaled to the largest value in its column; the thread holding that maximum is drawn bright, so
   the busiest and the most-retrying thread stand out. Move the cursor (↑/↓) to select a thread.
 - **staleness τ** — histogram of τ = the number of versions published between the one a thread read and
@@ -70,7 +73,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 - A **COLLAPSED** banner appears when a run ends no better than chance with its loss stuck near ln(classes)
   (ln 10 ≈ 2.30): too large a step killed the ReLUs, and the model no longer depends on its input.
 - **results** (Compare) — one column per run: status, throughput, loss, accuracy, then the columns of both
-  algorithms as totals ("—" where a run's algorithm has no such number; lost updates and torn reads are 0
+  algorithms as totals ("—" where a run's algorithm has no such number; lost writes and torn reads are 0
   by construction for LOCK and Leashed-SGD), peak versions, diverged, collapsed.
 
 ## Keys

@@ -29,8 +29,9 @@ DIM = Style(dim=True)
 
 
 class ThreadTable(LinesWidget, can_focus=True):
-    """Per-thread counters. Call `show(threads, algo, params)` with the ThreadStats of a snapshot or a result
-    and the model's parameter count (for HOGWILD!'s estimate of all lost updates)."""
+    """Per-thread counters. Call `show(threads, algo, params, step)` with the ThreadStats of a snapshot or a
+    result, the model's parameter count (for HOGWILD!'s estimate of all lost coordinate writes) and the run's
+    step rule (the step-factor column shows only with one)."""
 
     BINDINGS = [
         Binding("up,k", "move(-1)", "Thread ↑", show=False),
@@ -58,6 +59,7 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._threads: tuple = ()
         self._algo: str | None = None
         self._params = 0
+        self._step = "none"
         self._columns: tuple[Column, ...] = ()
         self._cells: dict[tuple[int, str], str] = {}
         self._key = None
@@ -74,13 +76,13 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._key = None
         self._paint()
 
-    def show(self, threads, algo: str, params: int) -> None:
+    def show(self, threads, algo: str, params: int, step: str = "none") -> None:
         threads = tuple(threads)
-        key = (threads, algo, params, self.cursor, self.size.width)
+        key = (threads, algo, params, step, self.cursor, self.size.width)
         if key == self._key:
             return
         self._key = key
-        self._threads, self._algo, self._params = threads, algo, params
+        self._threads, self._algo, self._params, self._step = threads, algo, params, step
         self._paint()
 
     def on_resize(self) -> None:
@@ -111,7 +113,7 @@ class ThreadTable(LinesWidget, can_focus=True):
         return max(0, min(5, free // len(numbers)))
 
     def _paint(self) -> None:
-        columns = columns_for(self._algo) if self._algo else ()
+        columns = columns_for(self._algo, stepped=self._step != "none") if self._algo else ()
         self._columns = columns
         threads = self._threads
         raw = {(t.thread, m.key): m.value((t,), self._params) for t in threads for m in columns}
