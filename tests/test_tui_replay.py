@@ -112,7 +112,7 @@ async def test_R_in_the_playground_writes_a_recording_that_replays(tmp_path):
 
 
 @sync
-async def test_a_lesson_opens_its_reference_recording_or_says_how_to_make_one(tmp_path, recording):
+async def test_a_lesson_shows_c_only_when_a_reference_recording_is_there(tmp_path, recording):
     from teach_sgd.lessons import Budget
 
     app = TeachSGDApp(export_dir=tmp_path / "exports", warm_kernels=False, reference_dir=tmp_path / "refs")
@@ -120,10 +120,18 @@ async def test_a_lesson_opens_its_reference_recording_or_says_how_to_make_one(tm
     async with app.run_test(size=SIZE) as pilot:
         app.open_lesson("05-leashed")
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
-        await pilot.press("c")  # no reference yet: it says how to make one
-        assert any("record_reference.sh" in str(n.message) for n in app._notifications)
+        # no reference recording: no "c 16 real cores" in the footer, and c does nothing (issue 16 item 16)
+        await pilot.pause()
+        assert "c" not in app.screen.active_bindings
+        assert not any(k.key == "c" for k in app.screen.query("FooterKey"))
+        await pilot.press("c")
+        assert isinstance(app.screen, LessonScreen) and not app._notifications
         (tmp_path / "refs").mkdir()
         (tmp_path / "refs" / "leashed-16.npz").write_bytes(recording.path.read_bytes())
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        assert app.screen.active_bindings["c"].enabled
+        assert any(k.key == "c" for k in app.screen.query("FooterKey"))
         await pilot.press("c")
         await until(lambda: isinstance(app.screen, ReplayScreen))
         assert app.screen.recording.config == recording.config

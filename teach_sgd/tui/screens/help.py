@@ -85,7 +85,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | e | export the finished run: JSON, CSV and an SVG screenshot (the path is shown) |
 | R | record the ended run(s): every event, the snapshots and the result (`teach-sgd replay FILE` plays it) |
 | > < | slow motion: 1×, 10×, 100×, 1000× — compute and publish windows last that much longer, races unchanged |
-| c | in a lesson: the same run recorded on 16 real cores, when one ships |
+| c | in a lesson: the same run recorded on 16 real cores (shown only when such a recording is installed) |
 | ↑ ↓ | select a thread (histogram) |
 | Tab | move between fields and panels |
 | h / Esc | back to Home |

@@ -13,7 +13,7 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
     verdict     ✓ / ✗ and the checkpoint's explanation, with the numbers this very run measured
 
 n/→ next (once the step is done), p/← back, r run, space pause, x stop, R record the last run, c "see it on 16
-real cores" (a reference recording, teach_sgd/replay.py), h home, Esc back to the text from a panel (the
+real cores" (a reference recording, teach_sgd/replay.py; the key shows only when one is installed), h home, Esc back to the text from a panel (the
 timeline, the table), then home. Leaving loses nothing but a run in flight: the session saves the rest.
 `budget` (teach_sgd.lessons.Budget) shrinks every run, for tests and quick previews.
 """
@@ -144,8 +144,8 @@ class LessonScreen(Screen):
             return self._busy and self.runner is not None
         if action == "record":
             return self.dash.result is not None and not self._busy
-        if action == "reference":
-            return any(map(wants_reference, self._reference_configs()))
+        if action == "reference":  # shown only when a recording to open is there (none ships yet)
+            return self._reference() is not None
         if action == "choose":
             return self.step.kind == "predict" and parameters[0] <= len(self.step.checkpoint.choices)
         return True
@@ -253,16 +253,15 @@ class LessonScreen(Screen):
     def _reference_configs(self) -> list:
         return self.session.reference_configs(self.dash.result.config if self.dash.result is not None else None)
 
+    def _reference(self):
+        """The reference recording for this lesson's run, if one is installed."""
+        configs = [c for c in self._reference_configs() if wants_reference(c)]
+        return find_reference(configs, self.app.reference_dir) if configs else None
+
     def action_reference(self) -> None:
         """The same kind of run on a machine with ≥ 16 cores, beside the learner's own, when one ships."""
-        configs = [c for c in self._reference_configs() if wants_reference(c)]
-        path = find_reference(configs, self.app.reference_dir) if configs else None
-        if configs and path is None:
-            c = configs[0]
-            self.app.notify(f"No reference recording of {c.algo} × {c.threads} threads ships yet. On a machine with "
-                            "≥ 16 cores, scripts/record_reference.sh makes them (into teach_sgd/data/recordings/).",
-                            title="16 real cores", severity="warning", timeout=10)
-        elif path is not None:
+        path = self._reference()
+        if path is not None:
             try:
                 self.app.open_replay(load(path))
             except UsageError as e:
