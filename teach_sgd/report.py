@@ -90,7 +90,7 @@ def repeat_table(results: list[RunResult]) -> str:
             name, str(rs[0].config.threads), str(len(rs)), median_range([r.updates_per_s for r in rs], ",.0f"),
             median_range([r.loss_final for r in finite], ".4f") if finite else "—",
             median_range([100 * r.accuracy_final for r in rs], ".1f"),
-            median_range([r.staleness_mean for r in rs], ".2f"), median_range([r.staleness_max for r in rs], ".0f"),
+            median_range([r.staleness_mean for r in rs], ".2f"), median_range([r.staleness_max for r in rs], ",.0f"),
             f"{sum(r.diverged for r in rs)} of {len(rs)}", f"{sum(r.collapsed for r in rs)} of {len(rs)}",
         ])
     return head + "\n\n" + _table(header, rows)

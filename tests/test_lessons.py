@@ -144,8 +144,35 @@ def test_lesson_9_uses_the_simulator_and_hits_the_derived_threshold():
 
 def test_unverified_claims_are_presented_as_the_tools_reading():
     l6, l7 = find_lesson(SHIPPED, "6"), find_lesson(SHIPPED, "7")
-    assert "tool's reading" in l6.body and "unverified" in l6.body
+    # lesson 6 says once that its Tp set is the tool's reading, not an excuse about what was not checked
+    # (issue 16 item 15)
+    assert l6.body.count("this tool reads the paper") == 1 and "could not be checked" not in l6.body
     assert "tool's own derivation" in l7.body and "unverified" in l7.body
+
+
+def test_fixed_point_formats_never_print_a_false_zero():
+    """'fell … to 0% of where it started' and a loss of '0.00' (issue 16 item 15): a template's fixed-point
+    format keeps its decimals when they show the number, and gets two significant digits when they would
+    print a non-zero value as zero."""
+    assert rules.format_value(0.004, ".0%") == "0.40%"
+    assert rules.format_value(0.55, ".0%") == "55%"
+    assert rules.format_value(0.0012, ".2f") == "0.0012"
+    assert rules.format_value(2.3026, ".3f") == "2.303"
+    assert rules.format_value(0.0, ".2f") == "0.00"
+    assert rules.format_value(1234.5, ",.0f") == "1,234"
+
+
+def test_repeat_table_separates_thousands():
+    """'390 [327–1160]' in compare --repeat's τ max (issue 16 item 15)."""
+    from dataclasses import replace
+
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import run
+    from teach_sgd.report import repeat_table
+
+    r = run(RunConfig(algo="leashed", threads=2, dataset="synthetic", updates=50, batch=8))
+    table = repeat_table([replace(r, staleness_max=v) for v in (327, 390, 1160)])
+    assert "390 [327–1,160]" in table
 
 
 # ---- malformed lessons ----------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from teach_sgd.lessons import Budget, Progress
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.lesson import LessonScreen
+from teach_sgd.tui.widgets.lesson_pane import LessonPane
 from teach_sgd.tui.widgets.lesson_results import RunResultsTable
 
 from tui_helpers import SIZE, sync, until
@@ -275,3 +276,18 @@ def test_unknown_lesson_id_via_python_m():
     p = subprocess.run(module_argv("teach_sgd.commands", "lesson", "no-such-lesson"), cwd=PACKAGE_HOME,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "no lesson" in p.stderr
+
+
+@sync
+async def test_an_experiment_note_shows_its_brackets(tmp_path):
+    """Lesson 5's slow-motion note says "[ and ] select an event": Rich markup ate "[ and ]" (issue 16 item 15)."""
+    app = make_app(tmp_path, lesson_id="5")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        session = app.screen.session
+        [slow] = [e for e in session.lesson.experiments if e.id == "slow"]
+        assert "[ and ] select an event" in slow.note
+        pane = app.screen.query_one(LessonPane)
+        pane.experiment(slow, session, False, None, "idle")
+        await pilot.pause()
+        assert "[ and ] select an event" in str(pane.query_one("#ls-exp-note").render())

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -471,6 +472,22 @@ def split_template(text: str) -> list[tuple[str, str | None, str | None]]:
     return parts
 
 
+_FIXED = re.compile(r"(?P<head>[^.]*)\.(?P<decimals>\d+)(?P<kind>[f%])")
+
+
+def _significant(x, spec: str) -> str:
+    """format(x, spec), except that a fixed-point spec which would print a non-zero x as nothing but zeros
+    ("0%" for a loss at 0.4% of its start, "0.00" for a loss of 0.0012) gets the decimals for two significant
+    digits: a number is shown, never cut to a false 0."""
+    text = format(x, spec)
+    m = _FIXED.fullmatch(spec)
+    if m is None or not isinstance(x, (int, float)) or x == 0 or any(c in "123456789" for c in text):
+        return text
+    shown = abs(x) * (100 if m["kind"] == "%" else 1)
+    decimals = max(int(m["decimals"]), 1 - math.floor(math.log10(shown)))
+    return format(x, f"{m['head']}.{decimals}{m['kind']}")
+
+
 def format_value(v, spec: str | None) -> str:
     x = unwrap(v)
     if x is None:
@@ -485,7 +502,7 @@ def format_value(v, spec: str | None) -> str:
         return "n/a"
     if spec:
         try:
-            return format(x, spec)
+            return _significant(x, spec)
         except (ValueError, TypeError):
             raise RuleError(f"the format ':{spec}' does not apply to {x!r}") from None
     if isinstance(x, float):

@@ -73,7 +73,7 @@ class LessonPane(ContentSwitcher):
         self.current = "ls-experiment"
         self.query_one("#ls-exp-title", Static).update(Text.assemble(("Experiment  ", "dim"), (e.title, "bold")))
         note = self.query_one("#ls-exp-note", Static)
-        note.update(e.note or "")
+        note.update(Text(e.note or ""))  # plain text: "[ and ] select an event" is not markup
         note.display = bool(e.note)
         res = session.results.get(e.id)
         if self.shown != e.id and not busy:
