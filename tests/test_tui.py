@@ -237,20 +237,69 @@ async def test_command_palette_has_every_screen(tmp_path):
 
 
 @sync
-async def test_focus_stays_in_the_field_where_the_user_was(tmp_path):
-    """Enter in a field starts the run; when it ends, typed digits still land in that field."""
+async def test_every_key_shown_works_after_a_run_starts_from_a_field(tmp_path):
+    """Issue 16 point 3: type 4 in *threads m*, Enter: the run starts with 4 threads, and space, >, x, e, s — the
+    keys the status line names — act at once (a plain Input swallowed them all)."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_playground(app, pilot, budget="60s")
+        threads = screen.query_one("#threads")
+        threads.focus()
+        threads.value = ""
+        await pilot.press("4", "enter")
+        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
+        assert screen.runner.config.threads == 4 and threads.value == "4"
+        await pilot.press("space")
+        await until(lambda: screen.runner.paused)
+        await pilot.press("space", "greater_than_sign")
+        await until(lambda: not screen.runner.paused and screen.runner.stretch > 1)
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+        await pilot.press("e")
+        await until(lambda: list((tmp_path / "exports").glob("*.json")))
+        assert threads.value == "4", "none of those keys was typed into the field"
+
+
+@sync
+async def test_compare_keys_work_after_enter_in_a_field(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, "c", CompareScreen)
+        screen.query_one("#dataset").value = "synthetic"
+        screen.query_one("#budget").value = "60s"
+        seed = screen.query_one("#seed")
+        seed.focus()
+        await pilot.press("enter")
+        await until(lambda: all(r is not None and r.snapshot().updates > 0 for r in screen.runners))
+        await pilot.press("space")
+        await until(lambda: all(r.paused for r in screen.runners))
+        await pilot.press("x")
+        await until(lambda: all(r is not None for r in screen.results))
+
+
+@sync
+async def test_s_in_a_number_field_starts_and_digits_still_type(tmp_path):
+    """`s` cannot be part of a seed: in the seed field it starts the run; digits still land in the field."""
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_playground(app, pilot, budget="300")
         seed = screen.query_one("#seed")
         seed.focus()
-        await pilot.press("enter")
-        await until(lambda: screen.dash.result is not None)
-        await pilot.pause()
-        assert app.focused is seed
         seed.value = ""
-        await pilot.press("4", "2")
-        assert seed.value == "42"
+        await pilot.press("4", "2", "s")
+        await until(lambda: screen.dash.result is not None)
+        assert seed.value == "42" and screen.dash.result.config.seed == 42
+        budget = screen.query_one("#budget")
+        budget.focus()
+        await pilot.pause()
+        budget.value = "10"
+        budget.cursor_position = 2
+        await pilot.press("s")   # a budget may end in s (seconds): there it is typed, and the footer says so
+        assert budget.value == "10s"
+        assert "s" not in screen.active_bindings
+        seed.focus()
+        await pilot.pause()
+        assert screen.active_bindings["s"].binding.action == "start"
 
 
 @sync

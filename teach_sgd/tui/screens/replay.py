@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Input, Static
 from teach_sgd.replay import ReplaySource, describe
 from teach_sgd.tui.export import export_recording
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ, ReplayDashboard
+from teach_sgd.tui.widgets.settings_row import FieldInput
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 BAR_W = 30  # cells of the position bar
@@ -57,7 +58,7 @@ class ReplayScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="player")
-        yield Input(placeholder=f"seconds, 0 – {self.recording.duration_s:.2f}, then Enter", id="goto")
+        yield FieldInput(placeholder=f"seconds, 0 – {self.recording.duration_s:.2f}, then Enter", id="goto", type="number")
         yield ReplayDashboard(id="dash")
         yield Footer()
         yield TooSmall()

@@ -84,17 +84,22 @@ class RunScreen(Screen):
 
     @on(ConfigForm.Submitted)
     def _submitted(self) -> None:
-        self.action_start()
+        """Enter in a field starts the run and hands the keys to the dashboard, so that every key the status line
+        names (space, x, >, e, R, s) works at once, whatever the field could hold; Tab goes back to the fields.
+        A setting that does not parse keeps the focus in the form, to be fixed."""
+        if self.action_start():
+            self.query_one(self.AUTO_FOCUS).focus()
 
-    def action_start(self) -> None:
+    def action_start(self) -> bool:
         if self._starting:
-            return
+            return False
         try:
             configs = self._configs()
         except ConfigError as e:
             self.say(f"✗ {e}", "bold red")
-            return
+            return False
         self._launch(configs)
+        return True
 
     @contextmanager
     def starting(self):

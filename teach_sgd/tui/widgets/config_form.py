@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Input, Select
 
 from teach_sgd.engine.config import ALGO_NAMES, ALGOS, DATASETS, MODELS, STEPS, WRITES, RunConfig, shared_settings
-from teach_sgd.tui.widgets.settings_row import SettingsRow
+from teach_sgd.tui.widgets.settings_row import FieldInput, SettingsRow
 
 
 
@@ -51,20 +51,20 @@ class ConfigForm(SettingsRow):
             yield self._field("run B", Select(algo_opts, value=self._b_algo, allow_blank=False, compact=True, id="algo_b"))
         else:
             yield self._field("algorithm", Select(algo_opts, value=c.algo, allow_blank=False, compact=True, id="algo"))
-        yield self._field("threads m", Input(str(c.threads), id="threads", compact=True, type="integer"))
+        yield self._field("threads m", FieldInput(str(c.threads), id="threads", compact=True, type="integer"))
         yield self._field("model", Select([(m, m) for m in MODELS], value=c.model, allow_blank=False, compact=True, id="model"))
-        yield self._field("hidden", Input(",".join(map(str, c.hidden)), id="hidden", compact=True))
+        yield self._field("hidden", FieldInput(",".join(map(str, c.hidden)), id="hidden", compact=True))
         yield self._field("dataset", Select([(d, d) for d in DATASETS], value=c.dataset, allow_blank=False,
                                             compact=True, id="dataset"))
-        yield self._field("step lr", Input(f"{c.lr:g}", id="lr", compact=True, type="number"))
-        yield self._field("batch", Input(str(c.batch), id="batch", compact=True, type="integer"))
-        yield self._field("persist Tp", Input(c.persistence_label, id="persistence", compact=True))
+        yield self._field("step lr", FieldInput(f"{c.lr:g}", id="lr", compact=True, type="number"))
+        yield self._field("batch", FieldInput(str(c.batch), id="batch", compact=True, type="integer"))
+        yield self._field("persist Tp", FieldInput(c.persistence_label, id="persistence", compact=True))
         yield self._field("writes", Select([(w, w) for w in WRITES], value=c.writes, allow_blank=False, compact=True,
                                            id="writes"))
         yield self._field("step rule", Select([(r, r) for r in STEPS], value=c.step, allow_blank=False, compact=True,
                                               id="step"))
-        yield self._field("budget", Input(budget_text(c), id="budget", compact=True))
-        yield self._field("seed", Input(str(c.seed), id="seed", compact=True, type="integer"))
+        yield self._field("budget", FieldInput(budget_text(c), id="budget", compact=True))
+        yield self._field("seed", FieldInput(str(c.seed), id="seed", compact=True, type="integer"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

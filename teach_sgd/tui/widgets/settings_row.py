@@ -1,14 +1,41 @@
 """SettingsRow: a one-line toolbar of labelled fields, the base of ConfigForm (runs) and SimSettings (simulator).
 
 It holds the layout they share (a label above each field, side by side, scrolling sideways when the terminal is
-narrow) and the reader of the fields' values; a subclass composes its fields with `_field` and hands the values,
-as text, to its configuration's `from_mapping`, which parses and checks them.
+narrow) and the reader of the fields' values; a subclass composes its fields (FieldInput) with `_field` and hands
+the values, as text, to its configuration's `from_mapping`, which parses and checks them.
 """
 from __future__ import annotations
 
+import re
+
 from textual import events
 from textual.containers import HorizontalScroll, Vertical
-from textual.widgets import Label
+from textual.widgets import Input, Label
+# the rule Input itself applies to a typed character (Textual 8.2.8 keeps it private): one rule, not a copy
+from textual.widgets._input import _RESTRICT_TYPES
+
+NEVER_TYPED = " <>"   # no setting's value holds these: they are always the screen's keys (space, slow motion)
+
+
+class FieldInput(Input):
+    """A settings field that takes only the characters its value can hold. Any other key — s, e, x, space, > in a
+    number field — goes on to the screen, so every key the footer shows works while a field has focus (a plain
+    Input swallows every printable key, and Textual then also hides those keys from the footer)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return super().check_consume_key(key, character) and character not in NEVER_TYPED and self._takes(character)
+
+    def _takes(self, character: str) -> bool:
+        start, end = sorted(self.selection)
+        value = self.value[:start] + character + self.value[end:]
+        pattern = _RESTRICT_TYPES.get(self.type)
+        return (not self.max_length or len(value) <= self.max_length) and \
+            (not self.restrict or re.fullmatch(self.restrict, value) is not None) and \
+            (pattern is None or re.fullmatch(pattern, value) is not None)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and not self.check_consume_key(event.key, event.character):
+            event.prevent_default()   # not typed here; the key bubbles on to the screen's bindings
 
 
 class SettingsRow(HorizontalScroll):

@@ -12,7 +12,7 @@ from teach_sgd.sim.config import MANUAL, SimConfig
 from teach_sgd.sim.program import MODES
 from teach_sgd.sim.schedulers import SCHEDULERS
 from teach_sgd.sim.objectives import OBJECTIVES
-from teach_sgd.tui.widgets.settings_row import SettingsRow
+from teach_sgd.tui.widgets.settings_row import FieldInput, SettingsRow
 
 MODE_NAMES = {"faa": "FAA (PODC)", "hogwild": "HOGWILD!", "leashed": "Leashed"}
 
@@ -45,15 +45,15 @@ class SimSettings(SettingsRow):
                                          compact=True, id="sim-mode"))
         yield self._field("scheduler", Select([(s, s) for s in (MANUAL, *SCHEDULERS)], value=c.scheduler, allow_blank=False,
                                               compact=True, id="sim-scheduler"))
-        yield self._field("n", Input(str(c.threads), id="sim-n", compact=True, type="integer"))
-        yield self._field("τ_max", Input(_label(c.tau_max, "none"), id="sim-tau", compact=True))
-        yield self._field("step α", Input(f"{c.alpha:g}", id="sim-alpha", compact=True, type="number"))
+        yield self._field("n", FieldInput(str(c.threads), id="sim-n", compact=True, type="integer"))
+        yield self._field("τ_max", FieldInput(_label(c.tau_max, "none"), id="sim-tau", compact=True))
+        yield self._field("step α", FieldInput(f"{c.alpha:g}", id="sim-alpha", compact=True, type="number"))
         yield self._field("objective", Select([(o, o) for o in OBJECTIVES], value=c.objective, allow_blank=False,
                                               compact=True, id="sim-objective"))
-        yield self._field("d", Input(str(c.d), id="sim-d", compact=True, type="integer"))
-        yield self._field("seed", Input(str(c.seed), id="sim-seed", compact=True, type="integer"))
-        yield self._field("noise", Input(f"{c.noise:g}", id="sim-noise", compact=True, type="number"))
-        yield self._field("Tp", Input(_label(c.persistence, "inf"), id="sim-tp", compact=True))
+        yield self._field("d", FieldInput(str(c.d), id="sim-d", compact=True, type="integer"))
+        yield self._field("seed", FieldInput(str(c.seed), id="sim-seed", compact=True, type="integer"))
+        yield self._field("noise", FieldInput(f"{c.noise:g}", id="sim-noise", compact=True, type="number"))
+        yield self._field("Tp", FieldInput(_label(c.persistence, "inf"), id="sim-tp", compact=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
