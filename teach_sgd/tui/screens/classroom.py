@@ -105,6 +105,7 @@ class InstructorScreen(Screen):
         self.ticks = 0
         self._points_key = None
         self._points: list[dict] = []
+        self._headline = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,20 +149,21 @@ class InstructorScreen(Screen):
     def _tick(self) -> None:
         self.ticks += 1
         store = self.view.store
-        if store is not None and self.server is not None:
-            counts = store.counts()
+        live = store is not None and self.server is not None
+        counts = store.counts() if live else None
+        key = counts["results"] if live else -1
+        if key != self._points_key:  # every result is read again only when one arrives, not on every tick
+            self._points_key = key
+            self._points = self.view.points()
+            self._headline = self.view.headline(self._points)
+            self.plot.show(self._points, self.metric)
+        if live:
             self.head.update(Text(f"join code: {store.code}   address: {self.server.address}\n"
                                   f"{counts['students']} joined · {counts['predictions']} predictions · "
                                   f"{counts['results']} results · {self.server.requests:,} requests "
-                                  f"({self.server.refused:,} refused)\n{self.view.headline()}"))
-            key = counts["results"]
+                                  f"({self.server.refused:,} refused)\n{self._headline}"))
         else:
-            self.head.update(Text(f"{self.view.headline()}\n(saved class: read-only)"))
-            key = -1
-        if key != self._points_key:  # the plot is redrawn when results arrive, not on every tick
-            self._points_key = key
-            self._points = self.view.points()
-            self.plot.show(self._points, self.metric)
+            self.head.update(Text(f"{self._headline}\n(saved class: read-only)"))
         q, question = self.view.question()
         if q is None:
             self.tally.update(Text("no question open: highlight one on the left and press o", style="dim"))

@@ -85,6 +85,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | e | export the finished run: JSON, CSV and an SVG screenshot (the path is shown) |
 | R | record the ended run(s): every event, the snapshots and the result (`teach-sgd replay FILE` plays it) |
 | > < | slow motion: 1×, 10×, 100×, 1000× — compute and publish windows last that much longer, races unchanged |
+| P | presenter view (projector): the race in big digits, loss curves, big timelines, high contrast (t: theme) |
 | c | in a lesson: the same run recorded on 16 real cores (shown only when such a recording is installed) |
 | ↑ ↓ | select a thread (histogram) |
 | Tab | move between fields and panels |
@@ -95,6 +96,11 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 
 **Replay** (`teach-sgd replay FILE`): space play/pause · , . one sample back/on · < > speed 0.1×–50× ·
 0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · h/Esc back.
+
+**A class** (`teach-sgd class host --ui`; students: Join a class on Home, or `teach-sgd --class HOST:PORT CODE`):
+the instructor's o asks the highlighted lesson question · r reveals it (every student's machine runs its
+experiment) · c closes it · m cycles the machines plot · e exports JSON, CSV and a class file. A student's
+Enter sends the highlighted prediction · x runs the class experiment (3 runs of 3 s) and sends the results.
 
 ## The simulator
 The asynchronous shared-memory model of Alistarh, De Sa and Konstantinov (PODC 2018), stepped one
