@@ -339,3 +339,83 @@ def test_a_class_file_reopens_with_the_same_plots(tmp_path, runs):
     view = ClassView.from_file(path)
     assert view.points() == machine_points(rows)
     assert "1 machine, 4 cores" in view.headline()
+
+
+# ---- the commands' bad input: one line, exit status 2 ---------------------------------------------------------
+@pytest.mark.parametrize("argv, says", [
+    (["present", "--algos", "seq,lock,hogwild,leashed"], "1 to 3 runs"),
+    (["present", "--json", "x.json"], "present writes no files"),
+    (["--class", "not-an-address", "ABCDEF"], "is not HOST:PORT"),
+    (["--class", "127.0.0.1:8765", "AB"], "join code"),
+    (["--nickname", "ada"], "--nickname goes with --class"),
+    (["--class", "127.0.0.1:8765", "ABCDEF", "--nickname", "[]"], "--nickname"),
+    (["class", "host", "--port", "70000"], "--port"),
+    (["class", "export", "127.0.0.1:9", "ABCDEF"], "say what to write"),
+    (["class", "send", "127.0.0.1:9", "ABCDEF", "/nonexistent/r.json"], "cannot read"),
+    (["class", "send", "127.0.0.1:9", "ABCDEF", __file__], "is not JSON"),
+])
+def test_class_and_present_commands_refuse_bad_input_in_one_line(argv, says, capsys):
+    from teach_sgd.commands.main import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_class_send_to_a_host_that_is_not_there_says_so(tmp_path, runs, capsys):
+    from teach_sgd.commands.main import main
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(runs["hogwild"]))
+    assert main(["class", "send", "127.0.0.1:9", "ABCDEF", str(path)]) == 2
+    assert "cannot reach the class at 127.0.0.1:9" in capsys.readouterr().err
+
+
+def _host(store, *extra):
+    """`teach-sgd class host` as a user runs it; returns (process, {join code, address})."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "teach_sgd.commands", "class", "host", "--port", "0",
+                             "--store", str(store), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    lines = {}
+    while len(lines) < 5:
+        key, _, value = proc.stdout.readline().partition(": ")
+        assert key, proc.stderr.read()
+        lines[key] = value.strip()
+    return proc, lines
+
+
+def test_class_host_send_export_and_resume_from_the_command_line(tmp_path, runs, capsys):
+    import signal
+
+    from teach_sgd.commands.main import main
+
+    result = tmp_path / "r.json"
+    result.write_text(json.dumps({"runs": [runs["seq"], runs["hogwild"]]}))  # `compare --json`
+    proc, said = _host(tmp_path / "class.sqlite")
+    try:
+        assert said["address"].startswith("127.0.0.1:") and "this machine only" in said["reachable from"]
+        code = said["join code"]
+        assert main(["class", "send", said["address"], code, str(result), "--nickname", "ada"]) == 0
+        assert main(["class", "send", said["address"], code, str(result), "--nickname", "ada"]) == 0  # again
+        assert "2 already stored before" in capsys.readouterr().err
+        assert main(["class", "send", said["address"], "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY",
+                     str(result)]) == 2
+        assert "wrong join code" in capsys.readouterr().err
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 130
+    assert "everything is kept in" in proc.stderr.read()
+
+    proc, again = _host(tmp_path / "class.sqlite")  # the instructor runs the same command again
+    try:
+        assert again["join code"] == code and "2 results kept" in again["store"]
+        out = tmp_path / "class.json"
+        assert main(["class", "export", again["address"], code, "--json", str(out)]) == 0
+        rows = json.loads(out.read_text())["results"]
+        assert [(r["nickname"], r["summary"]["algo"]) for r in rows] == [("ada", "seq"), ("ada", "hogwild")]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)

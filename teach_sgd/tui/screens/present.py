@@ -35,29 +35,28 @@ CONTRAST = Theme(name="teach-sgd-contrast", primary="#ffff00", secondary="#00fff
 
 
 def race_figures(snap) -> dict:
-    """The numbers a presenter panel shows for one snapshot (or RunResult), each with its unit in words:
-    {big, big_unit, lines: [str]}. HOGWILD!: lost writes of the sampled writes; the others: lost writes 0 and
-    why, then failed CAS (Leashed-SGD) and staleness τ in versions."""
+    """The numbers a presenter panel shows for one snapshot (or RunResult), each with its unit in words, short
+    enough for half of an 80-column screen: {big, big_unit, lines: [str, str]}. The big number is lost writes:
+    HOGWILD!'s of its sampled writes; 0 for the others, with the reason. Then failed CAS (Leashed-SGD) and the
+    mean staleness τ — in versions, or for HOGWILD! (which reads no versions) in updates applied meanwhile."""
     c = snap.config
     threads = snap.threads
-    lost = sum(t.lost_updates_sampled for t in threads)
-    sampled = sum(t.sampled_writes for t in threads)
-    fails = sum(t.cas_fail for t in threads)
     updates = snap.updates
-    tau = snap.staleness_mean
     lines = []
     if c.algo == "hogwild":
-        big, unit = lost, f"lost writes (of {sampled:,} sampled writes)"
-        lines.append(f"{updates:,} updates · no CAS: racy writes overwrite each other")
+        big = sum(t.lost_updates_sampled for t in threads)
+        unit = f"lost writes of {sum(t.sampled_writes for t in threads):,} sampled"
+        lines.append(f"{updates:,} updates, racy writes")
     else:
-        why = {"leashed": "every update is one CAS", "lock": "one lock", "seq": "one thread",
-               "sync": "one barrier"}.get(c.algo, "")
-        big, unit = 0, f"lost writes ({why})" if why else "lost writes"
+        why = {"leashed": "one CAS each", "lock": "one lock", "seq": "one thread", "sync": "one barrier"}[c.algo]
+        big, unit = 0, f"lost writes ({why})"
         if c.algo == "leashed":
-            per = f" = {fails / updates:.2f} per update" if updates else ""
-            lines.append(f"failed CAS: {fails:,}{per}")
+            fails = sum(t.cas_fail for t in threads)
+            lines.append(f"failed CAS {fails:,}" + (f" = {fails / updates:.2f}/update" if updates else ""))
+        else:
+            lines.append(f"{updates:,} updates")
     if c.algo != "seq":
-        lines.append(f"staleness τ̄ {tau:.2f} versions (mean, over {updates:,} updates)")
+        lines.append(f"staleness τ̄ {snap.staleness_mean:.2f} {'updates' if c.algo == 'hogwild' else 'versions'}")
     return {"big": big, "big_unit": unit, "lines": lines}
 
 
@@ -91,10 +90,15 @@ class RacePanel(Vertical):
         self.border_subtitle = status
 
 
-class BigTimeline(TimelinePanel):
-    """The timeline with every lane drawn two rows tall, so bars and marks read from across a room."""
+class BigTimeline(TimelinePanel, can_focus=False):
+    """The timeline with every lane drawn two rows tall, so bars and marks read from across a room. It takes no
+    focus: the footer shows the presenter's own keys, which must fit in 80 columns."""
 
     DEFAULT_CSS = "BigTimeline { max-height: 20; border: heavy $primary; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_subtitle = ""  # the panel's own keys (scroll, zoom) need focus, which it does not take here
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return 2 * (super().get_content_height(container, viewport, width) - 2) + 1
@@ -107,37 +111,35 @@ class BigTimeline(TimelinePanel):
 
 class _Controls:
     """What the presenter's keys do to its sources: live Runners (pause, stretch) or a ReplaySource (play,
-    speed). Plain, so the screen stays a view."""
+    speed). Plain, so the screen stays a view; the title and the panels show the effect."""
 
     def __init__(self, sources):
         self.sources = [s for _, s in sources]
         self.replay = [s for s in self.sources if hasattr(s, "clock")]
 
-    def toggle(self) -> str:
-        if self.replay:
-            return "playing" if all(s.clock.toggle() for s in self.replay) else "paused"
-        live = [s for s in self.sources if s.started and not s.done]
-        if not live:
-            return "nothing is running"
-        if any(s.paused for s in live):
-            for s in live:
-                s.resume()
-            return "resumed"
-        for s in live:
-            s.pause()
-        return "paused — space resumes"
+    def _live(self) -> list:
+        return [s for s in self.sources if s.started and not s.done]
 
-    def slower(self, step: int) -> str:
-        """step 1: slower (more slow motion, or a slower replay); -1: faster."""
-        if self.replay:
-            return f"replay speed {[s.clock.set_speed(-step) for s in self.replay][0]:g}×"
-        live = [s for s in self.sources if s.started and not s.done]
-        if not live:
-            return "nothing is running"
-        factor = next_stretch(live[0].stretch, step)
+    def toggle(self) -> None:
+        for s in self.replay:
+            s.clock.toggle()
+        live = [] if self.replay else self._live()
+        paused = any(s.paused for s in live)
         for s in live:
-            s.set_stretch(factor)
-        return "full speed" if factor == 1 else f"slow motion {factor}×"
+            if paused:
+                s.resume()
+            else:
+                s.pause()
+
+    def slower(self, step: int) -> None:
+        """step 1: slower (more slow motion, or a slower replay); -1: faster."""
+        for s in self.replay:
+            s.clock.set_speed(-step)
+        live = [] if self.replay else self._live()
+        if live:
+            factor = next_stretch(live[0].stretch, step)
+            for s in live:
+                s.set_stretch(factor)
 
 
 class PresenterScreen(Screen):
@@ -165,7 +167,6 @@ class PresenterScreen(Screen):
         self.controls = _Controls(self.sources)
         self.owns = owns
         self._theme_before: str | None = None
-        self._said = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
@@ -208,14 +209,13 @@ class PresenterScreen(Screen):
         speed = (f"replay {self.controls.replay[0].clock.speed:g}×" if self.controls.replay else
                  "full speed" if first.stretch == 1 else f"slow motion {first.stretch}×")
         vs = " vs ".join(f"{ALGO_NAMES[s.config.algo]} ×{s.config.threads}" for s in states)
-        self.title_bar.update(Text(f"{vs} · {speed} · {first.elapsed_s:.1f} s" +
-                                   (f" · {self._said}" if self._said else "")))
+        self.title_bar.update(Text(f"{vs} · {speed} · {first.status} · {first.elapsed_s:.1f} s"))
 
     def action_toggle(self) -> None:
-        self._said = self.controls.toggle()
+        self.controls.toggle()
 
     def action_slower(self, step: int) -> None:
-        self._said = self.controls.slower(step)
+        self.controls.slower(step)
 
     def action_theme(self) -> None:
         """High contrast on (as the screen opens) or back to the theme before."""
