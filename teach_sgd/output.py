@@ -2,6 +2,7 @@
 
     check_writable(path, "--json")      # before training: really opens the path for writing
     write_text(path, text, "--json")    # after: on failure, saves the text elsewhere and says where
+    write_new(folder, stem, {".json": text, ".csv": text2})   # the app's exports: new files, never overwriting
 
 A path is checked by opening it for writing, the way the result will be written, because permission bits
 do not tell (root may write anywhere but /proc, a read-only file system or a full device). The check
@@ -52,6 +53,37 @@ def write_text(path: str | os.PathLike, text: str | bytes, label: str) -> Path:
         raise OutputError(f"cannot write {label} {path}: {reason}; the results were saved to {folder / stem}")
     raise OutputError(f"cannot write {label} {path}: {reason}, nor a rescue copy in the current or temporary "
                       "folder; the summary above is all that was kept")
+
+
+EXPORT_DIR_ENV = "TEACH_SGD_EXPORT_DIR"
+
+
+def default_export_dir() -> Path:
+    """Where the app writes (exports, recordings, saved schedules): $TEACH_SGD_EXPORT_DIR, else ./teach-sgd-exports."""
+    return Path(os.environ.get(EXPORT_DIR_ENV) or Path.cwd() / "teach-sgd-exports")
+
+
+def fresh_paths(directory, stem: str, suffixes) -> list[Path]:
+    """<directory>/<stem>-<time><suffix> for each suffix (the folder is made), none of which exists yet: the time,
+    and a counter when two writes fall in the same second, so that nothing is overwritten."""
+    directory = Path(directory).expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    n = 1
+    while True:
+        paths = [directory / f"{stem}{'' if n == 1 else f'-{n}'}{s}" for s in suffixes]
+        if not any(p.exists() for p in paths):
+            return paths
+        n += 1
+
+
+def write_new(directory, stem: str, contents: dict) -> list[Path]:
+    """The one writer of the app's exports: each suffix's text (or bytes) into a fresh file (fresh_paths); the
+    paths, in the order given. An OSError (a full disk, a read-only folder) is the caller's to say."""
+    paths = fresh_paths(directory, stem, list(contents))
+    for path, data in zip(paths, contents.values()):
+        _write(path, data)
+    return paths
 
 
 def _write(p: Path, data: str | bytes) -> None:

@@ -16,7 +16,7 @@ from teach_sgd import values
 from teach_sgd.child import module_shell_command
 from teach_sgd.commands import classroom
 from teach_sgd.errors import UsageError
-from teach_sgd.tui.export import EXPORT_DIR_ENV, default_export_dir
+from teach_sgd.output import EXPORT_DIR_ENV, default_export_dir
 
 
 def serve_command(lessons_dir: str | None = None, join: tuple[str, str, str] | None = None) -> str:

@@ -27,7 +27,7 @@ from textual.screen import Screen
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.tui import warm
-from teach_sgd.tui.export import default_export_dir
+from teach_sgd.output import default_export_dir
 from teach_sgd.tui.messages import KernelsReady, LessonChosen
 from teach_sgd.tui.screens.compare import CompareScreen
 from teach_sgd.tui.screens.help import HelpScreen
