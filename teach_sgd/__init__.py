@@ -34,9 +34,13 @@ def source_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
+def user_cache_dir() -> Path:
+    """~/.cache/teach_sgd (or under XDG_CACHE_HOME): compiled kernels and what their compiles took."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")) / "teach_sgd"
+
+
 if "NUMBA_CACHE_DIR" not in os.environ:
-    _base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = os.path.join(_base, "teach_sgd", "numba", source_fingerprint())
+    os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir() / "numba" / source_fingerprint())
     # numba reads its environment once, when it is imported. A program that imported numba before
     # teach_sgd would otherwise cache our kernels beside their sources, where a changed callee goes
     # unnoticed; its live config is what each cached kernel consults when it is defined.

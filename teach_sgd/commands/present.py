@@ -2,11 +2,10 @@
 one run per algorithm (1 to 3), side by side — or on a recording with --replay FILE."""
 from __future__ import annotations
 
-from teach_sgd.commands.run import _add_run_options, _algos, _config_from, _say_compiling
+from teach_sgd.commands.run import _add_run_options, _algos, _config_from, warm_up_saying
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.recording import load
 from teach_sgd.engine.runner import Runner, dataset_for, model_for
-from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import UsageError
 from teach_sgd.replay import ReplaySource
 from teach_sgd.tui.app import launch
@@ -34,7 +33,7 @@ def run(args, _signals=None) -> int:
         raise UsageError("present shows 1 to 3 runs: give --algos with at most 3, e.g. hogwild,leashed")
     for c in configs:  # a data folder that cannot be read fails before any compile
         model_for(c, dataset_for(c))
-    warm_up(sorted({(c.algo, c.model) for c in configs}), on_compile=_say_compiling)
+    warm_up_saying((c.algo, c.model) for c in configs)
     runners = [Runner(c) for c in configs]
     return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen(
         [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in runners], owns=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 from teach_sgd import report
@@ -17,8 +18,6 @@ from teach_sgd.engine.runner import Runner, dataset_for, model_for
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
 from teach_sgd.output import check_writable, write_text
-
-FIRST_RUN_S = 18  # measured by benchmarks/bench_first_start.py on a quiet 2-core machine (README says the same)
 
 # (flag, RunConfig key, help); every value is parsed by RunConfig.from_mapping
 RUN_OPTIONS = (
@@ -94,9 +93,51 @@ def _algos(args) -> list[str]:
     return [FIELDS["algo"](a, "--algos") for a in algos]
 
 
-def _say_compiling(i: int, n: int, what: str) -> None:
-    print(f"compiling {what} ({i} of {n}; first run only, about {FIRST_RUN_S} s on 2 cores)…",
-          file=sys.stderr, flush=True)
+class CompileProgress:
+    """What a first run says while it compiles, on stderr: what, n of N, and the seconds so far beside the
+    last compile of the same kernel on this machine (engine/compile_times.py) — a measurement, not a promise.
+    On a terminal the seconds tick once a second on one line (the compile releases the GIL in LLVM often
+    enough for this thread to print); elsewhere (a pipe, a log) one line when it starts and one when done."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.live = stream.isatty()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def start(self, i: int, n: int, what: str, expected_s: float | None) -> None:
+        self.head = f"compiling {what} ({i} of {n}; first run only)"
+        self.last = (f"; last compile on this machine: {expected_s:.0f} s" if expected_s is not None
+                     else "; the first on this machine")
+        self.t0 = time.perf_counter()
+        if not self.live:
+            print(f"{self.head}{self.last}…", file=self.stream, flush=True)
+            return
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while True:
+            print(f"\r{self.head}: {time.perf_counter() - self.t0:.0f} s{self.last}  ", end="", file=self.stream,
+                  flush=True)
+            if self._stop.wait(1.0):
+                return
+
+    def done(self, i: int, n: int, what: str, seconds: float) -> None:
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+            print(f"\r{self.head}: done in {seconds:.1f} s{' ' * len(self.last)}", file=self.stream, flush=True)
+        else:
+            print(f"compiled {what} in {seconds:.1f} s", file=self.stream, flush=True)
+
+
+def warm_up_saying(kernels) -> None:
+    """Compile (or load) these kernels before any run's clock starts, saying what compiles and for how long."""
+    progress = CompileProgress()
+    warm_up(sorted(set(kernels)), on_compile=progress.start, on_compiled=progress.done)
 
 
 def _progress_line(snap) -> str:
@@ -139,7 +180,7 @@ def run(args, signals) -> int:
         check_writable(path, label)
     for c in configs:  # a data folder that cannot be read, or does not fit the model, fails before any compile
         model_for(c, dataset_for(c))
-    warm_up(sorted({(c.algo, c.model) for c in configs}), on_compile=_say_compiling)
+    warm_up_saying((c.algo, c.model) for c in configs)
 
     results, stopped = [], None
     for config in configs:

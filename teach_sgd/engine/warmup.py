@@ -4,7 +4,7 @@ numba compiles a kernel on its first call, once per model (the model kind is a t
 caches the machine code on disk. Compiling holds the GIL for seconds and must never happen inside a timed
 run, so every front end warms the (algorithm, model) pairs it is about to run first:
 
-    warm_up([("leashed", "mlp")], on_compile=print_progress)   # seconds spent; cached code loads in ~1 s
+    warm_up([("leashed", "mlp")], on_compile=start, on_compiled=done)   # seconds; cached code loads in ~1 s
 
 What a compile costs: numba compiles every @njit function into a module of its own and links in, and
 optimizes again, everything the function calls, so each level of calls above the model's code pays for the
@@ -13,8 +13,11 @@ leashed.compute_gradient, models.loss_and_grad) are therefore inlined (`inline="
 Leashed MLP kernel from about 19.5 s to 15.4 s on 2 cores, and the model kind is a type, so a kernel never
 contains the other model (37.7 s → 24.8 s before that, under load).
 
-`on_compile(i, n, what)` is called only for a stage that really compiles (numba's "numba:compile" event
-fires on compiles, not on cache loads), so "compiling…" is never shown when the cache is warm.
+`on_compile(i, n, what, expected_s)` is called only for a stage that really compiles (numba's "numba:compile"
+event fires on compiles, not on cache loads), so "compiling…" is never shown when the cache is warm;
+`expected_s` is how long the same kernel took to compile on this machine last time (engine/compile_times.py),
+None if never. `on_compiled(i, n, what, seconds)` follows when that compile is done, and its seconds are kept
+for the next time.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 from numba.core import event
 
+from teach_sgd.engine import compile_times
 from teach_sgd.engine.config import ALGOS, MODELS
 
 _warm: set[tuple[str, str]] = set()  # (algo, model) pairs this process has compiled or loaded
@@ -38,15 +42,15 @@ def all_kernels() -> list[tuple[str, str]]:
 
 
 class _FirstCompile(event.Listener):
-    """Calls `announce()` at the first real compile of a stage (and only then)."""
+    """Calls `announce()` at the first real compile of a stage (and only then), and notes when that was."""
 
     def __init__(self, announce: Callable[[], None]):
         self.announce = announce
-        self.fired = False
+        self.since: float | None = None
 
     def on_start(self, ev) -> None:
-        if not self.fired:
-            self.fired = True
+        if self.since is None:
+            self.since = time.perf_counter()
             self.announce()
 
     def on_end(self, ev) -> None:
@@ -54,7 +58,8 @@ class _FirstCompile(event.Listener):
 
 
 def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
-            on_compile: Callable[[int, int, str], None] | None = None) -> float:
+            on_compile: Callable[[int, int, str, float | None], None] | None = None,
+            on_compiled: Callable[[int, int, str, float], None] | None = None) -> float:
     """Compile (or load from the cache) the kernel of every (algo, model) pair; returns the seconds spent.
 
     Each kernel is called once on a tiny synthetic run with the stop flag already set: it returns at once,
@@ -68,11 +73,17 @@ def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
     t = time.perf_counter()
     for i, (algo, model) in enumerate(todo, 1):
         what = f"the {algo} kernel for the {model.upper()}"
-        listener = _FirstCompile(lambda: on_compile and on_compile(i, len(todo), what))
+        expected = compile_times.expected_s(algo, model)
+        listener = _FirstCompile(lambda: on_compile and on_compile(i, len(todo), what, expected))
         with event.install_listener("numba:compile", listener):
             warm = Runner(RunConfig(algo=algo, model=model, threads=1, dataset="synthetic", updates=1,
                                     eval_samples=8))
             warm.state.control[L.STOP] = 1
             KERNELS[algo](*warm.state.kernel_args(0))
         _warm.add((algo, model))
+        if listener.since is not None:  # it compiled (a cache load fires no compile event)
+            seconds = time.perf_counter() - listener.since
+            compile_times.remember(algo, model, seconds)
+            if on_compiled:
+                on_compiled(i, len(todo), what, seconds)
     return time.perf_counter() - t

@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
+from teach_sgd.engine import compile_times
 from teach_sgd.tui import warm
 from teach_sgd.output import default_export_dir
 from teach_sgd.tui.messages import KernelsReady, LessonChosen
@@ -96,6 +97,7 @@ class TeachSGDApp(App):
                  replay=None, reference_dir=None, opening=None) -> None:
         super().__init__()
         self.opening = opening  # a callable → the Screen to open on (`class host --ui`, `--class`, `present`)
+        self.kernel_clock: tuple[float, float | None] = (time.monotonic(), None)  # compiling since, last time
         self.lessons_dir = lessons_dir
         self.lesson_id = lesson_id
         self.replay = replay  # a Recording to open on (`teach-sgd replay FILE`)
@@ -149,17 +151,17 @@ class TeachSGDApp(App):
                 return True
             before = self.kernel_state
             if not await asyncio.to_thread(warm.kernels_cached, kernels):
+                self._compiling(kernels, 0, step)
                 self.kernel_state = "compiling"
-                names = ", ".join(f"{a} {m}" for a, m in kernels)
-                self.kernel_detail = f"— {step} {names}, about 18 s each, once".replace("—  ", "— ")
                 self._warm_proc = await asyncio.create_subprocess_exec(
                     *module_argv("teach_sgd.tui.warm", *(f"{a}:{m}" for a, m in kernels)), cwd=PACKAGE_HOME,
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 assert self._warm_proc.stdout is not None
+                done = 0
                 while line := (await self._warm_proc.stdout.readline()).decode().strip():
-                    done, algo, model = line.split()[:3]
-                    if len(kernels) > 1:
-                        self.kernel_detail = f"— {done} done ({algo}, {model})"
+                    done += 1  # the subprocess prints one line per kernel, in order
+                    if done < len(kernels):
+                        self._compiling(kernels, done, step)
                 rc = await self._warm_proc.wait()
                 err = (await self._warm_proc.stderr.read()).decode().strip().splitlines() if rc else []
                 self._warm_proc = None
@@ -177,6 +179,14 @@ class TeachSGDApp(App):
                 return False
             self.kernel_state = "ready" if before in ("ready", "loading") else before
             return True
+
+    def _compiling(self, kernels, i: int, step: str) -> None:
+        """Kernel i of `kernels` is compiling now: what the status line names, and its clock. The status counts
+        the seconds against this kernel's last compile on this machine, if one was measured — never a promise."""
+        algo, model = kernels[i]
+        of = f"{i + 1}/{len(kernels)} " if len(kernels) > 1 else ""
+        self.kernel_clock = (time.monotonic(), compile_times.expected_s(algo, model))
+        self.kernel_detail = f"— {step or of}{algo} {model}"
 
     def _kernels_ready(self) -> None:
         self.kernel_state = "ready"

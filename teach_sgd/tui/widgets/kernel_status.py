@@ -1,5 +1,8 @@
-"""KernelStatus: shows whether the numba kernels are ready, with a spinner while they compile or load."""
+"""KernelStatus: shows whether the numba kernels are ready, with a spinner while they compile or load; while one
+compiles, the seconds so far beside how long its last compile on this machine took (engine/compile_times.py)."""
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual.widgets import Static
@@ -8,7 +11,8 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class KernelStatus(Static):
-    """Follows `app.kernel_state` ("checking", "compiling", "loading", "ready", "failed") and `kernel_detail`."""
+    """Follows `app.kernel_state` ("checking", "compiling", "loading", "ready", "failed"), `kernel_detail` and,
+    while compiling, `kernel_clock` (since when, and the last compile's seconds or None)."""
 
     DEFAULT_CSS = """
     KernelStatus { height: 1; padding: 0 1; color: $text-muted; }
@@ -50,4 +54,8 @@ class KernelStatus(Static):
             "compiling": "compiling kernels (first run only)…",
             "loading": "loading compiled kernels…",
         }[state]
+        if state == "compiling":
+            since, last = self.app.kernel_clock
+            detail += f": {time.monotonic() - since:.0f} s" + (f" (last compile here: {last:.0f} s)" if last is not None
+                                                               else " (the first compile on this machine)")
         self.update(layout=False, content=Text(f"{SPINNER[self._frame]} {label} {detail}".rstrip()))
