@@ -64,3 +64,31 @@ async def test_a_counterexample_steps_through_to_its_violation():
         assert "teach_sgd.engine.versions.publish" in screen.text
         await pilot.press("b")
         assert "✗ lost_update" not in screen.text and len(screen.game.schedule) == len(result.schedule) - 1
+
+
+@sync
+async def test_step_numbers_hint_key_and_a_missing_thread_are_said_right(tmp_path, monkeypatch):
+    """Issue 16 point 8: an event names the step of the log line it is on; running out of steps names the hint key
+    (i, not ? which opens help); a key past the last thread says how many threads there are."""
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path))
+    app = TeachSGDApp(lessons=[], warm_kernels=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, app.screen, "#menu", "challenges")
+        await select(pilot, app.screen, "#ch-menu", "lose-update")
+        screen = app.screen
+        await pilot.press("5")
+        assert "there are only 2 threads" in screen.text and "thread 4" not in screen.text
+        assert screen.attempt.steps == 0
+        await pilot.press(*WIN)
+        last = [line for line in screen.text.splitlines() if "erased 1 write(s)" in line][-1]
+        number = int(last.split(".")[0])
+        assert f"step {number}: " in last, last
+        await pilot.press("escape")
+        await select(pilot, app.screen, "#ch-menu", "lose-update")
+        screen = app.screen
+        for _ in range(screen.challenge.limit):   # thread 0 only: its own update is never lost
+            await pilot.press("1")
+            if screen.attempt.verdict is not None:
+                break
+        assert screen.attempt.verdict is not None and not screen.attempt.verdict.won
+        assert "ask for a hint (i)" in screen.text and "(?)" not in screen.text

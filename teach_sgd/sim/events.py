@@ -1,6 +1,8 @@
 """What a step can reveal: the events the machine records, for a log, a timeline or a lesson checkpoint.
 
-Every event carries the global step index at which it happened and the thread that took that step.
+Every event carries the global step index at which it happened (`step`, from 0) and the thread that took that
+step. Written for a person, steps count from 1, as the screens count them ("step 10" is the tenth step, the one
+at index 9), so that a log line numbered 10 and its event say the same step.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class Completed:
     kind: str = "completed"
 
     def __str__(self) -> str:
-        return f"step {self.step}: thread {self.thread} completed iteration {self.iteration} with delay {self.delay}"
+        return f"step {self.step + 1}: thread {self.thread} completed iteration {self.iteration} with delay {self.delay}"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class LostUpdate:
     kind: str = "lost_update"
 
     def __str__(self) -> str:
-        return (f"step {self.step}: thread {self.thread}'s STORE to x[{self.coord}] erased {self.erased} "
+        return (f"step {self.step + 1}: thread {self.thread}'s STORE to x[{self.coord}] erased {self.erased} "
                 f"write(s), the last by thread {self.by} (lost {self.amount:+.4g})")
 
 
@@ -54,7 +56,7 @@ class CasFailed:
     kind: str = "cas_failed"
 
     def __str__(self) -> str:
-        return (f"step {self.step}: thread {self.thread}'s CAS failed: built on version {self.expected}, "
+        return (f"step {self.step + 1}: thread {self.thread}'s CAS failed: built on version {self.expected}, "
                 f"P is at version {self.found}")
 
 
@@ -68,7 +70,7 @@ class Dropped:
     kind: str = "dropped"
 
     def __str__(self) -> str:
-        return f"step {self.step}: thread {self.thread} dropped its gradient after {self.failures} failed CAS"
+        return f"step {self.step + 1}: thread {self.thread} dropped its gradient after {self.failures} failed CAS"
 
 
 Event = Completed | LostUpdate | CasFailed | Dropped

@@ -62,7 +62,7 @@ class MachineGame:
             view = m.thread_view(tid)
             if not any(np.array_equal(view, x) for x in self._history[since:at + 1]):
                 self.torn_reads += 1
-                events.append(f"step {at}: thread {tid} read a TORN view {np.round(view, 4).tolist()}: "
+                events.append(f"step {at + 1}: thread {tid} read a TORN view {np.round(view, 4).tolist()}: "
                               "X never held it at any one moment")
         return events
 

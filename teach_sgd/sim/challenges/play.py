@@ -56,6 +56,8 @@ class Attempt:
         ValueError (with the reason) for a thread that may not step."""
         if self.verdict is not None:
             raise AttemptOver("this attempt is over: undo a step (u) or start again (r)")
+        if not 0 <= tid < self.game.threads:
+            raise ValueError(f"there are only {self.game.threads} threads: keys 1–{self.game.threads}")
         if tid not in self.game.enabled():
             raise ValueError(f"thread {tid} cannot step now")
         events = self.game.step(tid)
@@ -99,7 +101,7 @@ class Attempt:
         elif c.impossible:
             message = c.proof
         else:
-            message = f"{c.limit} steps are used up without reaching the goal: undo, or ask for a hint (?)"
+            message = f"{c.limit} steps are used up without reaching the goal: undo, or ask for a hint (i)"
         return Verdict(won, len(schedule), schedule, best, new_best, tuple(replay_text(c, schedule)), message)
 
 

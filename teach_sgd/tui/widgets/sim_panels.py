@@ -194,10 +194,10 @@ class ThreadPanel(TextPanel):
         if tau is None:
             scale = max(m.threads - 1, delay, 1)
             return [("delay ", LABEL)] + _bar(delay, scale, CYAN) + [
-                (f" {delay}", BOLD), ("  (no leash)", DIM), (f"  started at step {info.started_at}", DIM)]
+                (f" {delay}", BOLD), ("  (no leash)", DIM), (f"  started at step {info.started_at + 1}", DIM)]
         style = RED if delay > tau else (YELLOW if delay == tau else GREEN)
         return [("delay ", LABEL)] + _bar(delay, tau, style) + [
-            (f" {delay}/τ_max {tau}", BOLD), (f"  started at step {info.started_at}", DIM)]
+            (f" {delay}/τ_max {tau}", BOLD), (f"  started at step {info.started_at + 1}", DIM)]
 
 
 def _bar(value: int, maximum: int, style: Style) -> Line:
@@ -211,7 +211,7 @@ def _bar(value: int, maximum: int, style: Style) -> Line:
 
 def event_line(e) -> Line:
     """One event in at most ~46 cells: step, thread, what happened."""
-    head = (f"{e.step:>4} t{e.thread} ", LABEL)
+    head = (f"{e.step + 1:>4} t{e.thread} ", LABEL)   # the 1-based step, as the title counts
     if isinstance(e, LostUpdate):
         if e.erased == 1 and e.by >= 0:
             return [head, (f"✗ LOST UPDATE x[{e.coord}]: erased t{e.by}'s write", RED)]
