@@ -2,6 +2,7 @@
 serving a real class on loopback while real clients join and predict, and a student joining from home."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from rich.text import Text
@@ -26,8 +27,10 @@ def make_app(tmp_path, opening=None) -> TeachSGDApp:
 
 
 def _text(widget) -> str:
-    content = widget.content if hasattr(widget, "content") else widget.value
-    return content.plain if isinstance(content, Text) else str(content)
+    """What a Static shows, as plain text (a Text, or a Group of them)."""
+    content = widget.content
+    parts = content.renderables if hasattr(content, "renderables") else [content]
+    return "\n".join(p.plain if isinstance(p, Text) else str(p) for p in parts)
 
 
 @sync
@@ -83,13 +86,14 @@ async def test_the_instructor_screen_serves_a_class_and_shows_the_live_distribut
         for c, choice in zip(clients, ("yes", "no")):
             c.queue_prediction(q["seq"], choice)
             await c.flush()
-        await until(lambda: "1 predicted" in _text(screen.tally))
+        await until(lambda: re.search(r"no █+ +1 ", _text(screen.tally)) is not None)
         tally = _text(screen.tally)
+        assert re.search(r"yes █+ +1 ", tally) and re.search(r"some +0 ", tally)
         assert "bob" not in tally and "ada" not in tally  # counts only
         assert "2 joined · 2 predictions" in _text(screen.head)
         await pilot.press("r")
         assert (await clients[0].state())["revealed"] is True
-        await until(lambda: "measured" in _text(screen.tally))
+        await until(lambda: "measured" in _text(screen.tally))  # the second column, empty until machines report
         await pilot.press("e")
         assert sorted(p.name.split(".", 1)[1] for p in (tmp_path / "exports").iterdir()) == \
             ["class.json", "csv", "json"]

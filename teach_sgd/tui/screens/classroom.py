@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,7 +36,8 @@ from teach_sgd.tui.widgets.too_small import TooSmall
 
 TICK_HZ = 15.0   # the instructor's screen redraws its numbers this often (bench_class.py measures it under load)
 POLL_S = 1.0     # a student asks for the class's state once a second
-BAR_W = 24
+QUESTION_W = 24  # a question's line in the list (its column is 2/5 of 80)
+BAR_W = 8  # cells of the longest bar: choice, two bars, counts and the choice's text fit half of 80 columns
 # what the machines plot can show against cores: (key in a machine point, axis label with its unit)
 METRICS = (("lost_per_update", "HOGWILD! ×2 lost writes per sampled write"),
            ("cas_fail_per_update", "Leashed-SGD ×2 failed CAS per update"),
@@ -44,18 +46,19 @@ METRICS = (("lost_per_update", "HOGWILD! ×2 lost writes per sampled write"),
 
 
 def tally_text(tally, revealed: bool) -> Text:
-    """One bar per choice: students who predicted it, and after the reveal the machines that measured it."""
-    out = Text()
+    """One line per choice: a bar of the students who predicted it and, after the reveal, a bar of the machines
+    whose run measured it; then the choice's text."""
+    out = Text(no_wrap=True, overflow="ellipsis")
     most = max([1] + [max(p, m) for _, _, p, m in tally])
+    out.append(f"{'':8}{'predicted':<{BAR_W + 5}}{'measured' if revealed else ''}\n", style="dim")
     for choice, label, predicted, measured in tally:
-        out.append(f"{choice:>8} ", style="bold")
-        out.append("█" * round(BAR_W * predicted / most), style="cyan")
-        out.append(f" {predicted} predicted")
+        out.append(f"{choice:>7} ", style="bold")
+        out.append(f"{'█' * round(BAR_W * predicted / most):<{BAR_W}}", style="cyan")
+        out.append(f"{predicted:>4} ")
         if revealed:
-            out.append("\n         ")
-            out.append("█" * round(BAR_W * measured / most), style="green")
-            out.append(f" {measured} measured")
-        out.append(f"   {label}\n", style="dim")
+            out.append(f"{'█' * round(BAR_W * measured / most):<{BAR_W}}", style="green")
+            out.append(f"{measured:>4} ")
+        out.append(f" {label}\n", style="dim")
     return out
 
 
@@ -67,13 +70,14 @@ class MachinesPlot(PlotextPlot):
         pts = [(pt["cores"], pt[key]) for pt in points if pt[key] is not None]
         plt = self.plt
         plt.clear_figure()
-        plt.title(label)
         plt.xlabel("cores on the machine")
         if pts:
             plt.scatter([x for x, _ in pts], [y for _, y in pts], marker="●", color="yellow")
             lo, hi = min(x for x, _ in pts), max(x for x, _ in pts)
             plt.xlim(lo - 1, hi + 1)
-        self.border_title = f"{len(pts)} machine(s) · m: next measure"
+            plt.ylim(0, 1.15 * max(y for _, y in pts) or 1)  # from 0: a class of zeros lies on the axis
+        self.border_title = label  # in the border: a short plot has no room for a title line
+        self.border_subtitle = f"{len(pts)} machine(s) · m: next measure"
         self.refresh()
 
 
@@ -121,7 +125,9 @@ class InstructorScreen(Screen):
 
     def _question_options(self):
         for q in self.catalog.questions() if self.catalog else []:
-            yield Option(Text(f"{q.lesson} · {q.text}"), id=f"{q.lesson}\t{q.checkpoint}")
+            line = f"{q.lesson[:2]} {q.checkpoint}: {q.text}"  # one line each; o shows the whole question
+            yield Option(Text(line if len(line) <= QUESTION_W else line[:QUESTION_W - 1] + "…"),
+                         id=f"{q.lesson}\t{q.checkpoint}")
 
     async def on_mount(self) -> None:
         self.head = self.query_one("#class-head", Static)
@@ -168,8 +174,8 @@ class InstructorScreen(Screen):
         if q is None:
             self.tally.update(Text("no question open: highlight one on the left and press o", style="dim"))
         else:
-            title = Text(f"{question.text if question else q['checkpoint']}\n", style="bold")
-            self.tally.update(title + tally_text(self.view.tally(), q["revealed"]))
+            title = Text(f"{q['lesson']} · {question.text if question else q['checkpoint']}\n", style="bold")
+            self.tally.update(Group(title, tally_text(self.view.tally(), q["revealed"])))
 
     # ---- keys ---------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
