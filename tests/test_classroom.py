@@ -419,3 +419,35 @@ def test_class_host_send_export_and_resume_from_the_command_line(tmp_path, runs,
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(10)
+
+
+@sync
+async def test_the_class_experiment_runs_here_and_the_host_plots_this_machine(tmp_path):
+    """x on the student's screen: SEQ ×1, HOGWILD! ×2, Leashed-SGD ×2 really run here, and the host's point for
+    this machine has its core count, the 2-thread speed-up from those runs, and Leashed-SGD's failed CAS."""
+    server = await start()
+    client = ClassClient(server.address, server.code, "ada")
+    session = StudentSession(client, CATALOG)
+    try:
+        await session.start()
+        report = await session.run_class_experiment()
+        assert (report.sent, report.pending, report.refused) == (3, 0, [])
+        rows = server.store.results("class")
+        assert [(r["summary"]["algo"], r["summary"]["threads"]) for r in rows] == [("seq", 1), ("hogwild", 2),
+                                                                                ("leashed", 2)]
+        [point] = machine_points(rows)
+        by = {r["summary"]["algo"]: r["summary"] for r in rows}
+        assert point["cores"] == machine_info()["cores"]
+        assert point["speedup"] == pytest.approx(by["hogwild"]["updates_per_s"] / by["seq"]["updates_per_s"])
+        assert point["cas_fail_per_update"] == by["leashed"]["cas_fail"] / by["leashed"]["updates"]
+        assert all(s["wall_s"] > 0 and s["updates"] > 0 for s in by.values())
+    finally:
+        await client.close()
+        await server.stop()
+
+
+def test_serve_passes_a_class_to_every_browser_session():
+    from teach_sgd.commands.serve import serve_command
+
+    command = serve_command(join=("192.168.1.20:8765", "K7MZQ2", "ada lovelace"))
+    assert command.endswith("--class 192.168.1.20:8765 K7MZQ2 --nickname 'ada lovelace'")

@@ -281,7 +281,7 @@ class StudentScreen(Screen):
         s = self.session
         state = "connected" if s.connected else "not connected"
         self.head.update(Text(f"class at {self.address} · you are {s.client.nickname} · {state} · "
-                              f"{s.pending} record(s) waiting to be sent\n{self._experiment}"))
+                              f"{s.pending} unsent\n{self._experiment}"))
         if s.seq != self._shown_seq:
             self._shown_seq = s.seq
             self.choices.clear_options()
