@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.result import RunResult
+from teach_sgd.settings import bound_text
 
 
 def _persistence(r: RunResult) -> str:
-    return f" (Tp={r.config.persistence_label})" if r.config.algo == "leashed" else ""
+    return f" (Tp={bound_text(r.config.persistence)})" if r.config.algo == "leashed" else ""
 
 
 def _loss_change(r: RunResult) -> str:

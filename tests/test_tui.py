@@ -158,7 +158,7 @@ async def test_compare_shows_both_runs_and_table(tmp_path):
                 assert table.numbers(t.thread)["updates"] == fmt_count(t.updates)
         results = screen.query_one("#results")
         assert [str(c.label) for c in results.columns.values()][1:] == \
-            ["A: HOGWILD! m=2", "B: Leashed-SGD m=2 Tp=inf"]
+            ["A: HOGWILD! m=2", "B: Leashed-SGD m=2 Tp=∞"]
         assert results.get_row("updates")[1:] == [fmt_count(a.updates), fmt_count(b.updates)]
         # the contrast: HOGWILD! observed its writes and counted the lost ones; Leashed-SGD loses none
         observed = sum(t.sampled_writes for t in a.threads)

@@ -24,7 +24,7 @@ def make_app(tmp_path=None) -> TeachSGDApp:
 
 
 async def open_simulator(app, pilot, **fields) -> SimulatorScreen:
-    """Home → s, fill in the settings (ids without the sim- prefix), r applies them from step 0."""
+    """Home → s, fill in the settings (the settings' keys: ids without the sim- prefix), r applies them from step 0."""
     screen = await open_screen(app, pilot, "s", SimulatorScreen)
     selects = {k: v for k, v in fields.items() if k in ("mode", "scheduler", "objective")}
     for wid, value in fields.items():
@@ -78,7 +78,7 @@ async def test_home_opens_the_simulator():
 
 @sync
 async def test_manual_hogwild_lost_update_then_undo():
-    async with simulator(mode="hogwild", scheduler="manual", n="2", tau="none", d="2") as (pilot, screen):
+    async with simulator(mode="hogwild", scheduler="manual", threads="2", tau_max="none", d="2") as (pilot, screen):
         m = screen.machine
         assert (m.mode, m.threads, m.d, m.tau_max) == ("hogwild", 2, 2, None)
         log = screen.query_one(EventLog)
@@ -113,7 +113,7 @@ async def test_manual_hogwild_lost_update_then_undo():
 
 @sync
 async def test_manual_leashed_failed_cas_and_drop():
-    async with simulator(mode="leashed", scheduler="manual", n="2", tau="2", d="3") as (pilot, screen):
+    async with simulator(mode="leashed", scheduler="manual", threads="2", tau_max="2", d="3") as (pilot, screen):
         m = screen.machine
         log = screen.query_one(EventLog)
         # thread 0 reads P and builds on v0; thread 1 does the same and publishes v1; thread 0's CAS fails
@@ -129,7 +129,7 @@ async def test_manual_leashed_failed_cas_and_drop():
         assert m.completed == 2 and m.cas_failures == 1
 
         # with Tp = 0 the first failed CAS drops the gradient
-        screen.query_one("#sim-tp").value = "0"
+        screen.query_one("#sim-persistence").value = "0"
         await pilot.press("r")
         m = screen.machine
         assert m.persistence == 0
@@ -141,7 +141,7 @@ async def test_manual_leashed_failed_cas_and_drop():
 
 @sync
 async def test_leash_refuses_and_says_why():
-    async with simulator(mode="faa", scheduler="manual", n="2", tau="0", d="2") as (pilot, screen):
+    async with simulator(mode="faa", scheduler="manual", threads="2", tau_max="0", d="2") as (pilot, screen):
         m = screen.machine
         await pilot.press("1")
         assert "refused by the leash" in screen.panels[1].border_title
@@ -155,7 +155,7 @@ async def test_leash_refuses_and_says_why():
 
 
 async def run_stale_read(app, pilot, alpha: str, completions: int | None = None) -> SimulatorScreen:
-    screen = await open_simulator(app, pilot, mode="faa", scheduler="stale-read", n="2", tau="1", alpha=alpha,
+    screen = await open_simulator(app, pilot, mode="faa", scheduler="stale-read", threads="2", tau_max="1", alpha=alpha,
                                   d="2", noise="0", objective="quadratic")
     screen.speed = SPEEDS[-1]
     await pilot.press("space")                   # 500 steps a tick at this speed
@@ -191,7 +191,7 @@ async def test_stale_read_diverges_above_the_threshold_only():
 
 @sync
 async def test_scheduled_steps_and_undo_stay_in_step():
-    async with simulator(mode="hogwild", scheduler="random", n="3", tau="none", d="2") as (pilot, screen):
+    async with simulator(mode="hogwild", scheduler="random", threads="3", tau_max="none", d="2") as (pilot, screen):
         m = screen.machine
         await pilot.press(*["full_stop"] * 30)
         original = list(m.schedule)
@@ -205,7 +205,7 @@ async def test_scheduled_steps_and_undo_stay_in_step():
 
 @sync
 async def test_save_schedule_replays_exactly(tmp_path):
-    async with simulator(tmp_path, mode="leashed", scheduler="bounded-delay", n="3", tau="1") as (pilot, screen):
+    async with simulator(tmp_path, mode="leashed", scheduler="bounded-delay", threads="3", tau_max="1") as (pilot, screen):
         await pilot.press(*["full_stop"] * 25)
         await pilot.press("w")
         saved = sorted((tmp_path / "exports").glob("sim-*.json"))
@@ -218,13 +218,13 @@ async def test_save_schedule_replays_exactly(tmp_path):
 
 @sync
 async def test_bad_settings_are_explained_and_change_nothing():
-    async with simulator(n="3") as (pilot, screen):
+    async with simulator(threads="3") as (pilot, screen):
         machine = screen.machine
-        screen.query_one("#sim-n").value = "12"
+        screen.query_one("#sim-threads").value = "12"
         await pilot.press("r")
         assert screen.machine is machine and "threads must be a whole number from 1 to 9" in message(screen)
-        screen.query_one("#sim-n").value = "2"
-        screen.query_one("#sim-tau").value = "none"
+        screen.query_one("#sim-threads").value = "2"
+        screen.query_one("#sim-tau_max").value = "none"
         screen.query_one("#sim-scheduler").value = "stale-read"
         await pilot.pause()
         assert "set τ_max" in message(screen)

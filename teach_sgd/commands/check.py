@@ -15,6 +15,7 @@ import json
 from teach_sgd import values
 from teach_sgd.errors import UsageError
 from teach_sgd.output import check_writable, write_text
+from teach_sgd.settings import bound_text
 
 from teach_sgd.sim.check import PROTOCOLS, Result, check, make_model
 from teach_sgd.sim.protocol import PROPERTY_TEXT
@@ -65,7 +66,7 @@ def run(args, _signals=None) -> int:
 
 
 def format_result(result: Result, model) -> str:
-    tp = "∞" if result.persistence is None else result.persistence
+    tp = bound_text(result.persistence)
     head = f"{result.protocol}: {result.threads} threads × {result.updates} updates"
     if hasattr(model, "slots"):
         head += f", Tp = {tp}, K = 2m + 1 = {model.slots} slots"

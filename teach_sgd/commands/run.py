@@ -1,8 +1,8 @@
 """`teach-sgd run` (one headless run) and `teach-sgd compare` (one run per algorithm on the same seed and data):
 live progress on stderr, the summary or table on stdout, --json/--csv/--record files.
 
-Options arrive as text and are parsed by RunConfig.from_mapping (engine/config.py): argparse here only names
-them.
+The options are RunConfig's declared settings (engine/config.py SETTINGS); they arrive as text and are parsed
+by RunConfig.from_mapping: argparse here only names them.
 """
 from __future__ import annotations
 
@@ -12,36 +12,13 @@ import threading
 import time
 
 from teach_sgd import report
-from teach_sgd.engine.config import ALGOS, FIELDS, RunConfig, repeat_count, shared_settings
+from teach_sgd.engine.config import SETTINGS, RunConfig, repeat_count, shared_settings
 from teach_sgd.engine.result import curves_csv, runs_json
 from teach_sgd.engine.runner import Runner, dataset_for, model_for
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
 from teach_sgd.output import check_writable, write_text
-
-# (flag, RunConfig key, help); every value is parsed by RunConfig.from_mapping
-RUN_OPTIONS = (
-    ("--threads", "threads", "worker threads m (default 2; seq always uses 1)"),
-    ("--model", "model", "mlp or cnn (default mlp)"),
-    ("--hidden", "hidden", "MLP hidden widths, e.g. 128,128 (default 128); the CNN's FC width"),
-    ("--dataset", "dataset", "mnist (the bundled 5,000 digits) or synthetic (default mnist)"),
-    ("--data-dir", "data_dir", "a folder with MNIST-format IDX files (full MNIST, Fashion-MNIST)"),
-    ("--lr", "lr", "step size η (default 0.05)"),
-    ("--batch", "batch", "mini-batch size (default 16)"),
-    ("--persistence", "persistence", "Leashed-SGD's persistence bound Tp: 0, 1, 2, … or inf (default inf)"),
-    ("--target-loss", "target_loss", "stop once loss ≤ FRACTION × initial loss; the time is recorded"),
-    ("--seed", "seed", "seed for the initial model, the batch order and the synthetic data (default 0)"),
-    ("--init", "init", "weight init: paper or he (default: the model's)"),
-    ("--writes", "writes", "HOGWILD!'s writes: dense (every coordinate) or sparse (only non-zero gradient "
-                           "coordinates, Niu et al.); compare applies it to hogwild only (default dense)"),
-    ("--step", "step", "step-size rule for lock, hogwild, leashed: none, inverse, tail (TAIL-τ) or fleet; "
-                       "compare applies it to those only (default none)"),
-    ("--stretch", "stretch", "slow motion, 1 to 1000 (default 1): every compute and publish window sleeps "
-                             "(stretch − 1) × its own time inside itself, so their ratio and the races stay"),
-)
-BUDGETS = (("--updates", "updates", "published updates (default 2000)"),
-           ("--seconds", "seconds", "run time in seconds"),
-           ("--epochs", "epochs", "passes over the training set"))
+from teach_sgd.settings import add_options
 
 
 def add_parser(sub) -> None:
@@ -57,13 +34,7 @@ def add_parser(sub) -> None:
 
 
 def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
-    if with_algo:
-        p.add_argument("--algo", help=f"one of {', '.join(ALGOS)} (default leashed)")
-    for flag, key, text in RUN_OPTIONS:
-        p.add_argument(flag, dest=key, help=text)
-    budget = p.add_mutually_exclusive_group()
-    for flag, key, text in BUDGETS:
-        budget.add_argument(flag, dest=key, help=text)
+    add_options(p, [s for s in SETTINGS.values() if with_algo or s.key != "algo"])
     p.add_argument("--no-telemetry", action="store_true", help="count updates only (to measure telemetry cost)")
     p.add_argument("--json", default=None, metavar="PATH", help="write the result as JSON")
     p.add_argument("--csv", default=None, metavar="PATH", help="write the loss curve(s) as CSV")
@@ -75,7 +46,7 @@ def _add_run_options(p: argparse.ArgumentParser, with_algo: bool) -> None:
 
 
 def _config_from(args, algo: str):
-    settings = {key: getattr(args, key) for _, key, _ in RUN_OPTIONS + BUDGETS}
+    settings = {s.key: getattr(args, s.key, None) for s in SETTINGS.values() if s.cli_flag}
     settings.update(algo=algo, telemetry=not args.no_telemetry)
     if args.command in ("compare", "present"):  # one set of options for several algorithms: each takes its own
         settings = shared_settings(settings, algo)
@@ -86,11 +57,11 @@ def _config_from(args, algo: str):
 
 def _algos(args) -> list[str]:
     if args.command == "run":
-        return [FIELDS["algo"](args.algo or "leashed", "--algo")]
+        return [SETTINGS["algo"].parse(args.algo or SETTINGS["algo"].default, "--algo")]
     algos = [a for a in (p.strip() for p in args.algos.split(",")) if a]
     if not algos:
         raise UsageError("--algos takes a comma-separated list of algorithms, e.g. lock,hogwild,leashed")
-    return [FIELDS["algo"](a, "--algos") for a in algos]
+    return [SETTINGS["algo"].parse(a, "--algos") for a in algos]
 
 
 class CompileProgress:

@@ -1,18 +1,21 @@
-"""RunConfig: the one description of a training run.
+"""RunConfig: the one description of a training run, and the one declaration of each of its settings.
 
 The CLI, the Textual UI, the lessons and the tests all build a RunConfig and hand it to the Runner; nothing
-downstream re-parses options. `RunConfig.from_mapping(data, source)` parses what a user wrote (text from the
-command line or a form, TOML values from a lesson) and `validate()` checks a config built in code by the
-same rules: one parser per kind of value (teach_sgd/values.py), one limit per setting (FIELDS below). A bad
-value raises ConfigError with one sentence that says what to do.
+downstream re-parses options. Each field is declared once (teach_sgd/settings.py): its type, default, parser
+with limits (teach_sgd/values.py), command-line flag, help and form widget; the CLI's options, the app's form
+and help, the lesson loader and the README's option list come from SETTINGS. `RunConfig.from_mapping(data,
+source)` parses what a user wrote (text from the command line or a form, TOML values from a lesson); a
+RunConfig checks itself once, when built, so one that exists can run. A bad value raises ConfigError with one
+sentence that says what to do.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import InitVar, asdict, dataclass, replace
 
 from teach_sgd import values as v
 from teach_sgd.errors import ConfigError
+from teach_sgd.settings import INF, Bound, Setting, bound_text, check_fields, declared, parse_mapping, setting
 
 ALGOS = ("seq", "lock", "hogwild", "leashed", "sync")
 ALGO_NAMES = {"seq": "SEQ", "lock": "LOCK", "hogwild": "HOGWILD!", "leashed": "Leashed-SGD", "sync": "SYNC"}  # as shown
@@ -22,7 +25,7 @@ STEPS = ("none", "inverse", "tail", "fleet")   # step-size rules (engine/stepsiz
 MODELS = ("mlp", "cnn")
 DATASETS = ("mnist", "synthetic")
 INITS = ("paper", "he")
-INF = None  # persistence bound Tp = ∞ is written as None (JSON null)
+DEFAULT_UPDATES = 2000  # the budget when none of updates, seconds, epochs is given
 
 # Limits: what the engine can hold without overflow (int64 nanoseconds, update and batch counters), and what
 # makes sense on a laptop. A value past them is a one-line error, never an overflow deep in a kernel.
@@ -34,35 +37,7 @@ MAX_PERSISTENCE = 10**6  # more retries than this is ∞ in all but name: say in
 MAX_SEED = 2**32 - 1
 MAX_REPEAT = 100  # runs of one config (compare --repeat, a lesson experiment's repeat)
 MAX_STRETCH = 1000  # slow motion: 1000× turns a 0.1 ms gradient into 0.1 s, single events at human speed
-
-# setting -> parser(value, label): the single declaration of what each setting accepts
-FIELDS = {
-    "algo": lambda x, at: v.choice(x, at, ALGOS),
-    "threads": lambda x, at: v.integer(x, at, 1, MAX_THREADS),
-    "model": lambda x, at: v.choice(x, at, MODELS),
-    "hidden": lambda x, at: v.widths(x, at, high=4096, max_layers=8),
-    "dataset": lambda x, at: v.choice(x, at, DATASETS),
-    "data_dir": lambda x, at: str(x),
-    "lr": lambda x, at: v.number(x, at, 0.0, 1e4),
-    "batch": lambda x, at: v.integer(x, at, 1, 1024),
-    "persistence": lambda x, at: v.bound_or_inf(x, at, MAX_PERSISTENCE),
-    "updates": lambda x, at: v.integer(x, at, 1, MAX_UPDATES),
-    "seconds": lambda x, at: v.number(x, at, 0.0, MAX_SECONDS),
-    "epochs": lambda x, at: v.number(x, at, 0.0, MAX_EPOCHS),
-    "target_loss": lambda x, at: _fraction(x, at),
-    "seed": lambda x, at: v.integer(x, at, 0, MAX_SEED),
-    "init": lambda x, at: v.choice(x, at, INITS),
-    "telemetry": lambda x, at: v.flag(x, at),
-    "audit": lambda x, at: v.flag(x, at),
-    "eval_every_s": lambda x, at: v.number(x, at, 0.0, 3600.0),
-    "eval_samples": lambda x, at: v.integer(x, at, 1, 100_000),
-    "diverge_factor": lambda x, at: v.number(x, at, 1.0, 1e6),
-    "writes": lambda x, at: v.choice(x, at, WRITES),
-    "step": lambda x, at: v.choice(x, at, STEPS),
-    "stretch": lambda x, at: v.integer(x, at, 1, MAX_STRETCH),
-}
-OPTIONAL = {"data_dir", "persistence", "updates", "seconds", "epochs", "target_loss", "init"}  # None allowed
-
+BUDGET_KEYS = ("updates", "seconds", "epochs")  # at most one is given (one flag group, one form field)
 
 def _fraction(x, at: str) -> float:
     f = v.number(x, at, 0.0, 1.0)
@@ -91,98 +66,142 @@ def shared_settings(settings: Mapping[str, object], algo: str) -> dict:
     return out
 
 
-def label(key: str, source: str) -> str:
-    """How a setting is named to the user: `--target-loss` on the command line, `target_loss` elsewhere."""
-    return "--" + key.replace("_", "-") if source == "cli" else key
-
-
 @dataclass(frozen=True)
 class RunConfig:
-    algo: str = "leashed"
-    threads: int = 2
-    model: str = "mlp"
-    hidden: tuple[int, ...] = (128,)
-    dataset: str = "mnist"
-    data_dir: str | None = None
-    lr: float = 0.05
-    batch: int = 16
-    persistence: int | None = INF
-    updates: int | None = None
-    seconds: float | None = None
-    epochs: float | None = None
-    target_loss: float | None = None
-    seed: int = 0
-    init: str | None = None  # None: the model's documented default
-    telemetry: bool = True
-    audit: bool = False  # also sum every applied update per thread in float64 (tests, lost-update mass)
-    eval_every_s: float = 0.05
-    eval_samples: int = 256
-    stretch: int = 1  # slow motion: compute and publish windows last stretch × their time (engine/control.py)
-    diverge_factor: float = 5.0  # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
-    writes: str = "dense"  # hogwild: dense (every coordinate) or sparse (only non-zero gradient coordinates)
-    step: str = "none"     # step-size rule for lock, hogwild, leashed: none, inverse, tail, fleet
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    algo: str = setting(
+        "leashed", lambda x, at: v.choice(x, at, ALGOS),
+        "seq (one thread), lock (one global lock), hogwild (no lock, racy writes), leashed (lock-free, CAS on a "
+        "version pointer) or sync (the threads share each mini-batch and meet at a barrier)",
+        label="algorithm", widget="select", width=17, choices=tuple((ALGO_NAMES[a], a) for a in ALGOS))
+    threads: int = setting(2, lambda x, at: v.integer(x, at, 1, MAX_THREADS),
+                           f"worker threads m, each a real native thread, 1 to {MAX_THREADS}; seq always uses 1",
+                           metavar="N", label="threads m", widget="integer", width=7)
+    model: str = setting("mlp", lambda x, at: v.choice(x, at, MODELS), "the model: mlp or the small cnn",
+                         label="model", widget="select", width=9, choices=tuple((m, m) for m in MODELS))
+    hidden: tuple[int, ...] = setting((128,), lambda x, at: v.widths(x, at, high=4096, max_layers=8),
+                                      "MLP hidden widths, e.g. 128,64; the CNN's FC width",
+                                      metavar="W,W", label="hidden", width=9)
+    dataset: str = setting("mnist", lambda x, at: v.choice(x, at, DATASETS),
+                           "mnist (the bundled 5,000 digits) or synthetic", label="dataset", widget="select",
+                           width=14, choices=tuple((d, d) for d in DATASETS))
+    data_dir: str | None = setting(None, lambda x, at: str(x),
+                                   "a folder with MNIST-format IDX files (full MNIST, Fashion-MNIST)",
+                                   metavar="DIR", optional=True)
+    lr: float = setting(0.05, lambda x, at: v.number(x, at, 0.0, 1e4),
+                        "the step size η; too large and the loss explodes", metavar="X", label="step lr",
+                        widget="number", width=9)
+    batch: int = setting(16, lambda x, at: v.integer(x, at, 1, 1024), "mini-batch size per gradient",
+                         metavar="B", label="batch", widget="integer", width=7)
+    persistence: Bound = setting(
+        INF, lambda x, at: v.bound_or_inf(x, at, MAX_PERSISTENCE),
+        "Leashed-SGD's persistence bound Tp: failed CAS retries before a gradient is dropped, 0, 1, 2, … or "
+        "inf (never drop)", metavar="TP", label="persist Tp", width=7, text=bound_text, optional=True)
+    writes: str = setting(
+        "dense", lambda x, at: v.choice(x, at, WRITES),
+        "HOGWILD!'s writes: dense (every coordinate) or sparse (only non-zero gradient coordinates, Niu et "
+        "al.); compare applies it to hogwild only", label="writes", widget="select", width=10,
+        choices=tuple((w, w) for w in WRITES))
+    step: str = setting(
+        "none", lambda x, at: v.choice(x, at, STEPS),
+        "step-size rule for lock, hogwild, leashed: none, inverse (η/(τ+1)), tail (TAIL-τ) or fleet "
+        "(exp(−βτ)); compare applies it to those only", label="step rule", widget="select", width=11,
+        choices=tuple((r, r) for r in STEPS))
+    updates: int | None = setting(None, lambda x, at: v.integer(x, at, 1, MAX_UPDATES),
+                                  f"published updates (default {DEFAULT_UPDATES:,})", metavar="N",
+                                  optional=True, exclusive="budget")
+    seconds: float | None = setting(None, lambda x, at: v.number(x, at, 0.0, MAX_SECONDS), "run time in seconds",
+                                    metavar="S", optional=True, exclusive="budget")
+    epochs: float | None = setting(None, lambda x, at: v.number(x, at, 0.0, MAX_EPOCHS),
+                                   "passes over the training set", metavar="E", optional=True, exclusive="budget")
+    target_loss: float | None = setting(None, lambda x, at: _fraction(x, at),
+                                        "stop once loss ≤ FRACTION × initial loss; the time is recorded",
+                                        metavar="FRACTION", optional=True)
+    seed: int = setting(0, lambda x, at: v.integer(x, at, 0, MAX_SEED),
+                        "seed for the initial model, the batch order and the synthetic data: the same seed gives "
+                        "the same run", metavar="S", label="seed", widget="integer", width=7)
+    init: str | None = setting(None, lambda x, at: v.choice(x, at, INITS),
+                               "weight init: paper or he (default: the model's)", optional=True)
+    telemetry: bool = setting(True, lambda x, at: v.flag(x, at), "per-thread telemetry (--no-telemetry: count "
+                              "updates only, to measure telemetry cost)", flag=None)
+    # also sum every applied update per thread in float64 (tests, lost-update mass)
+    audit: bool = setting(False, lambda x, at: v.flag(x, at), "sum every applied update in float64", flag=None)
+    eval_every_s: float = setting(0.05, lambda x, at: v.number(x, at, 0.0, 3600.0),
+                                  "seconds between loss evaluations", flag=None)
+    eval_samples: int = setting(256, lambda x, at: v.integer(x, at, 1, 100_000),
+                                "samples per loss evaluation", flag=None)
+    stretch: int = setting(
+        1, lambda x, at: v.integer(x, at, 1, MAX_STRETCH),
+        f"slow motion, 1 to {MAX_STRETCH}: every compute and publish window sleeps (stretch − 1) × its own time "
+        "inside itself, so their ratio and the races stay", metavar="S")
+    # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
+    diverge_factor: float = setting(5.0, lambda x, at: v.number(x, at, 1.0, 1e6),
+                                    "a loss above this × the initial loss is diverged", flag=None)
+    source: InitVar[str] = "code"  # how settings are named in an error (teach_sgd/settings.py); not a setting
+
+    def __post_init__(self, source: str) -> None:
+        """The one check of a config: every field against its declaration, then the rules between settings."""
+        check_fields(self, SETTINGS, source)
+
+        def name(key: str) -> str:
+            return SETTINGS[key].name(source)
+
+        if self.algo == "seq" and self.threads != 1:
+            raise ConfigError(f"seq is sequential SGD and runs on exactly one thread: use {name('threads')} 1 "
+                              "(or another algorithm)", "threads")
+        if self.algo == "sync" and self.batch < self.threads:
+            raise ConfigError(f"sync splits each mini-batch among the threads: {name('batch')} must be at least "
+                              f"{name('threads')} ({self.threads})", "batch")
+        if self.writes != "dense" and self.algo != "hogwild":
+            raise ConfigError(f"{name('writes')} {self.writes} is a HOGWILD! write mode: use it with hogwild (the "
+                              "other algorithms apply whole updates)", "writes")
+        if self.step != "none" and self.algo not in ASYNC_ALGOS:
+            raise ConfigError(f"{name('step')} {self.step} scales stale updates, and {self.algo}'s are never "
+                              f"stale: use it with {', '.join(ASYNC_ALGOS)}", "step")
+        if self.model == "cnn" and len(self.hidden) > 1:
+            raise ConfigError(f"the CNN has one hidden FC layer: give {name('hidden')} one width, not "
+                              f"{','.join(map(str, self.hidden))}", "hidden")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], source: str = "cli") -> "RunConfig":
         """Parse settings as a user wrote them; None means "not given" (the default). `source` ("cli",
         "lesson", "ui") only changes how settings are named in messages. The pseudo-setting `budget`
-        ("3000", "10s", "2ep") sets updates, seconds or epochs."""
+        ("3000", "10s", "2ep") sets updates, seconds or epochs. The default budget is filled in."""
         raw = {k: x for k, x in data.items() if x is not None}
         if "budget" in raw:
-            raw.update(v.budget(raw.pop("budget"), label("budget", source)))
-        kw = {}
-        for key, x in raw.items():
-            if key not in FIELDS:
-                raise ConfigError(f"unknown setting {key!r}; the settings are {', '.join(FIELDS)}", key)
-            kw[key] = FIELDS[key](x, label(key, source))
+            raw.update(v.budget(raw.pop("budget"), BUDGET.name(source)))
+        kw = parse_mapping(SETTINGS, raw, source)
         if kw.get("algo") == "seq":
             kw.setdefault("threads", 1)
-        return cls(**kw).budget().validate(source)
+        return cls(**kw, source=source).budget()
 
     def budget(self) -> "RunConfig":
-        """The same config with the default budget (2,000 updates) filled in when none was given."""
-        if self.updates is None and self.seconds is None and self.epochs is None:
-            return replace(self, updates=2000)
-        return self
-
-    def validate(self, source: str = "cli") -> "RunConfig":
-        """Check every setting against FIELDS, and the rules between settings; returns self."""
-        for key, parse in FIELDS.items():
-            x = getattr(self, key)
-            if x is None and key in OPTIONAL:
-                continue
-            parsed = parse(x, label(key, source))
-            given = tuple(x) if isinstance(x, list) else x
-            if parsed != given or (isinstance(parsed, int) and not isinstance(given, int)):
-                raise ConfigError(f"{label(key, source)} must be given as {parsed!r}, not {x!r}", key)
-        if self.algo == "seq" and self.threads != 1:
-            raise ConfigError(f"seq is sequential SGD and runs on exactly one thread: use "
-                              f"{label('threads', source)} 1 (or another algorithm)", "threads")
-        if self.algo == "sync" and self.batch < self.threads:
-            raise ConfigError(f"sync splits each mini-batch among the threads: {label('batch', source)} must be "
-                              f"at least {label('threads', source)} ({self.threads})", "batch")
-        if self.writes != "dense" and self.algo != "hogwild":
-            raise ConfigError(f"{label('writes', source)} {self.writes} is a HOGWILD! write mode: use it with "
-                              f"hogwild (the other algorithms apply whole updates)", "writes")
-        if self.step != "none" and self.algo not in ASYNC_ALGOS:
-            raise ConfigError(f"{label('step', source)} {self.step} scales stale updates, and {self.algo}'s are "
-                              f"never stale: use it with {', '.join(ASYNC_ALGOS)}", "step")
-        if self.model == "cnn" and len(self.hidden) > 1:
-            raise ConfigError(f"the CNN has one hidden FC layer: give {label('hidden', source)} one width, "
-                              f"not {','.join(map(str, self.hidden))}", "hidden")
+        """The same config with the default budget (DEFAULT_UPDATES) filled in when none was given."""
+        if all(getattr(self, k) is None for k in BUDGET_KEYS):
+            return replace(self, updates=DEFAULT_UPDATES)
         return self
 
     def repeats(self, n: int, source: str = "cli") -> list["RunConfig"]:
         """This config n times, on seeds seed, seed + 1, …: the same run, other batch orders and initial models."""
-        return [replace(self, seed=self.seed + i).validate(source) for i in range(n)]
-
-    @property
-    def persistence_label(self) -> str:
-        return "inf" if self.persistence is None else str(self.persistence)
+        return [replace(self, seed=self.seed + i, source=source) for i in range(n)]
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.pop("extra")
         d["hidden"] = list(self.hidden)
         return d
+
+
+SETTINGS: dict[str, Setting] = declared(RunConfig)
+# The form's one budget field stands for updates, seconds and epochs: "3000", "10s" or "2ep".
+BUDGET = Setting("budget", lambda x, at: v.budget(x, at),
+                 "a number of updates (3000), of seconds (10s) or of epochs (2ep)",
+                 default=str(DEFAULT_UPDATES), flag=None, label="budget", width=7)
+FORM = tuple(BUDGET if key == "updates" else s for key, s in SETTINGS.items() if s.label or key == "updates")
+
+
+def budget_text(config: RunConfig) -> str:
+    """A config's budget as the form's budget field writes it."""
+    if config.seconds is not None:
+        return f"{config.seconds:g}s"
+    if config.epochs is not None:
+        return f"{config.epochs:g}ep"
+    return str(config.updates or DEFAULT_UPDATES)

@@ -17,6 +17,7 @@ randomized runs instead of expecting any particular number. Each invariant follo
 from __future__ import annotations
 
 from teach_sgd.engine.result import RunResult
+from teach_sgd.settings import bound_text
 
 AUDIT_TOLERANCE = 1e-5  # mean |θ_final − (θ0 + Σ updates)| per parameter: float32 rounding of the sequential sums
 
@@ -27,7 +28,7 @@ def violations(r: RunResult) -> list[str]:
 
     def check(ok: bool, what: str) -> None:
         if not ok:
-            out.append(f"{c.algo} ×{c.threads} (Tp={c.persistence_label}, seed {c.seed}): {what}")
+            out.append(f"{c.algo} ×{c.threads} (Tp={bound_text(c.persistence)}, seed {c.seed}): {what}")
 
     threads = r.threads
     published = sum(t.updates for t in threads)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from teach_sgd.engine.config import RunConfig
+from teach_sgd.settings import bound_number
 from teach_sgd.engine.layout import (
     C_ABANDONED, C_BARRIER_NS, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
     C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_SUM, C_TORN, C_UPDATES, C_WRITTEN,
@@ -307,6 +308,6 @@ def curves_csv(results: list[RunResult]) -> str:
     w.writerow(CSV_COLUMNS)
     for r in results:
         for t, loss, acc in r.loss_curve:
-            w.writerow([r.config.algo, r.config.threads, r.config.persistence_label, r.config.seed,
+            w.writerow([r.config.algo, r.config.threads, f"{bound_number(r.config.persistence):g}", r.config.seed,
                         f"{t:.6f}", f"{loss:.6g}", f"{acc:.6g}"])
     return out.getvalue()

@@ -36,7 +36,7 @@ import numpy as np
 from teach_sgd.data import Dataset, load_dataset
 from teach_sgd.errors import DataError
 from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq, sync
-from teach_sgd.engine.config import FIELDS, RunConfig
+from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.native import lib
 from teach_sgd.engine.recording import Sample, SampleLog, save, snapshot_of
@@ -86,7 +86,7 @@ def dataset_for(config: RunConfig) -> Dataset:
 
 class Runner:
     def __init__(self, config: RunConfig, nice: int | None = None):
-        self.config = config.budget().validate()
+        self.config = config.budget()
         data = dataset_for(self.config)
         self.model = model_for(self.config, data)
         self.state = RunState(self.config, self.model, data)
@@ -180,7 +180,7 @@ class Runner:
 
     def set_stretch(self, factor) -> int:
         """Slow motion, live: the kernels read the factor at every window (engine/control.py)."""
-        factor = FIELDS["stretch"](factor, "stretch")
+        factor = SETTINGS["stretch"].parse(factor, "stretch")
         self.state.control[L.STRETCH] = factor
         return factor
 

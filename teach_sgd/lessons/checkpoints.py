@@ -20,6 +20,7 @@ from teach_sgd.lessons import rules
 from teach_sgd.lessons.metrics import GROUP_METRICS, RUN_METRICS, TAU_METRICS, STABLE_FRACTION, run_metric
 from teach_sgd.lessons.rules import Measured, Obj, RuleError, Scope, Undecided
 from teach_sgd.lessons.schema import Checkpoint, Experiment, repeat_run_name, sweep_run_name, value_label
+from teach_sgd.settings import bound_number
 
 TEMPLATE_NAMES = ("correct", "correct_text", "chosen", "chosen_text")
 
@@ -123,12 +124,12 @@ class GroupObj(Obj):
         if val is None and attr in ("first_unstable", "first_diverged", "last_stable"):
             return Measured(None, self.name, attr)
         if self.over == "persistence" and attr in ("first_unstable", "first_diverged", "last_stable", "best_value"):
-            val = math.inf if val is None else val
+            val = bound_number(val)
         return Measured(val, self.name, attr)
 
 
 def _order_key(v):
-    return math.inf if v is None else v
+    return bound_number(v)
 
 
 class TauObj(Obj):

@@ -49,7 +49,7 @@ class Budget:
 
 
 def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tuple[str, object]]:
-    """The named RunConfigs of a run or sweep experiment, in the order they should run (validated).
+    """The named RunConfigs of a run or sweep experiment, in the order they should run.
 
     Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none."""
     out = []
@@ -63,7 +63,7 @@ def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tup
                 out += [(repeat_run_name(sweep_run_name(g.name, v), k), c) for k, c in enumerate(configs)]
     if budget is not None:
         out = [(n, budget.apply(c)) for n, c in out]
-    return [(n, c.budget().validate()) for n, c in out]
+    return [(n, c.budget()) for n, c in out]
 
 
 def sim_config(experiment: Experiment, budget: Budget | None = None):

@@ -13,14 +13,15 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from teach_sgd.engine.config import FIELDS as RUN_FIELDS
+from teach_sgd.engine.config import SETTINGS as RUN_SETTINGS
 from teach_sgd.engine.config import RunConfig, repeat_count
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
-from teach_sgd.sim.config import SWEEP_FIELDS, SweepConfig
+from teach_sgd.sim.config import SWEEP_SETTINGS, SweepConfig
 from teach_sgd.lessons.schema import (
     ASK_WHEN, EXPERIMENT_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec, Step,
 )
@@ -364,10 +365,9 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
         config = _run_config(ctx, where, probe, own=set(settings), base_where=here + ("base",))
         if config is not None:
             if kind == "sweep":
-                from dataclasses import replace
                 for v in values[1:]:
                     try:
-                        replace(config, **{over: v}).validate("lesson")
+                        replace(config, source="lesson", **{over: v})
                     except ConfigError as e:
                         ctx.err(here + ("values",), f"runs.{name} at {over} = {v}: {e}")
             specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
@@ -386,7 +386,7 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
 
 def _sweep_value(ctx, here, over, v):
     try:
-        return RUN_FIELDS[over](v, over)
+        return RUN_SETTINGS[over].parse(v, over)
     except ConfigError as e:
         ctx.err(here + ("values",), str(e))
         return v
@@ -396,10 +396,10 @@ def _run_config(ctx: _Ctx, where: tuple, settings: dict, own: set, base_where: t
     def at(k):
         return where + (k,) if k in own else base_where + (k,)
 
-    unknown = [k for k in settings if k not in RUN_FIELDS]
+    unknown = [k for k in settings if k not in RUN_SETTINGS]
     for k in unknown:
-        ctx.err(at(k), f"unknown run setting {k!r}{rules._suggest(k, RUN_FIELDS)}; the settings are "
-                       f"{', '.join(sorted(RUN_FIELDS))}")
+        ctx.err(at(k), f"unknown run setting {k!r}{rules._suggest(k, RUN_SETTINGS)}; the settings are "
+                       f"{', '.join(sorted(RUN_SETTINGS))}")
     if unknown:
         return None
     try:
@@ -415,10 +415,10 @@ def _build_sim(ctx: _Ctx, here: tuple, raw):
         ctx.err(where if raw is not None else here, "a simulate experiment needs an [experiments.sim] table, "
                                                    "e.g. taus = [0, 1, 3], alphas = [0.25, 0.5, 1.0]")
         return None
-    unknown = [k for k in raw if k not in SWEEP_FIELDS]
+    unknown = [k for k in raw if k not in SWEEP_SETTINGS]
     for k in unknown:
-        ctx.err(where + (k,), f"unknown simulator setting {k!r}{rules._suggest(k, SWEEP_FIELDS)}; the settings are "
-                              f"{', '.join(sorted(SWEEP_FIELDS))}")
+        ctx.err(where + (k,), f"unknown simulator setting {k!r}{rules._suggest(k, SWEEP_SETTINGS)}; the settings are "
+                              f"{', '.join(sorted(SWEEP_SETTINGS))}")
     if unknown:
         return None
     try:

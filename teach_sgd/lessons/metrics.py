@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 from teach_sgd.engine.layout import STEP_BIN_WIDTH, STEP_BINS
+from teach_sgd.settings import bound_number
 
 # A run counts as *stable* when it did not diverge and ended with loss ≤ STABLE_FRACTION × initial loss.
 STABLE_FRACTION = 0.5
@@ -76,7 +77,7 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "lr": ("step size η", lambda r: r.config.lr),
     "batch": ("mini-batch size", lambda r: r.config.batch),
     "persistence": ("Leashed-SGD persistence bound Tp (∞ = inf)",
-                    lambda r: math.inf if r.config.persistence is None else r.config.persistence),
+                    lambda r: bound_number(r.config.persistence)),
     "params": ("number of model parameters", lambda r: r.params),
     # progress
     "updates": ("published updates", lambda r: r.updates),

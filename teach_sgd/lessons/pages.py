@@ -10,6 +10,7 @@ Plain functions of a LessonSession, so that what a learner reads is tested witho
 from __future__ import annotations
 
 from teach_sgd.lessons.checkpoints import Verdict
+from teach_sgd.settings import bound_text
 
 
 def describe_config(config) -> str:
@@ -17,7 +18,7 @@ def describe_config(config) -> str:
     threads = f"{config.threads} thread{'s' if config.threads != 1 else ''}"
     parts = [config.algo, threads, f"η = {config.lr:g}"]
     if config.algo == "leashed":
-        parts.append(f"Tp = {config.persistence_label}")
+        parts.append(f"Tp = {bound_text(config.persistence)}")
     if config.updates is not None:
         parts.append(f"{config.updates:,} updates")
     elif config.seconds is not None:

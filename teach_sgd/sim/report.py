@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import plotext as plt
 
+from teach_sgd.settings import bound_text
+
 from .delay import DEFINITION
 from .run import CONVERGED, DIVERGED, DIVERGENCE_RULE, MEASUREMENT_RULE
 from .sweep import SweepResult, predicted_threshold
@@ -19,7 +21,7 @@ def describe(result: SweepResult) -> str:
     cfg = result.config
     objective = f"{cfg.objective} d={cfg.dim} c={cfg.c:g}" + (f" noise={cfg.noise:g}" if cfg.objective == "quadratic" else "")
     threads = "τ_max+1" if cfg.threads is None else str(cfg.threads)
-    mode = cfg.mode + (f" (persistence {'∞' if cfg.persistence is None else cfg.persistence})"
+    mode = cfg.mode + (f" (persistence {bound_text(cfg.persistence)})"
                        if cfg.mode == "leashed" else "")
     return (f"scheduler {cfg.scheduler}, mode {mode}, {objective}, threads {threads}, "
             f"ε = {cfg.eps:g}, at most {cfg.max_iters} iterations, seed {cfg.seed}")

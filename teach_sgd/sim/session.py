@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 from teach_sgd.output import write_new
+from teach_sgd.settings import bound_text
 from teach_sgd.sim.config import SimConfig
 from teach_sgd.sim.run import DIVERGENCE_FACTOR
 from teach_sgd.sim.sweep import predicted_threshold
@@ -167,8 +168,7 @@ class SimSession:
 
 
 def describe(c: SimConfig) -> str:
-    tau = "none" if c.tau_max is None else c.tau_max
-    return (f"{c.mode}, {c.scheduler}, n = {c.threads}, τ_max = {tau}, α = {c.alpha:g}, {c.objective} d = {c.d}, "
+    return (f"{c.mode}, {c.scheduler}, n = {c.threads}, τ_max = {bound_text(c.tau_max)}, α = {c.alpha:g}, {c.objective} d = {c.d}, "
             f"seed {c.seed}")
 
 

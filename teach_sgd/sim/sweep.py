@@ -113,7 +113,6 @@ def run_cell(cfg: SweepConfig, tau: int, alpha: float, objective=None) -> Cell:
 
 def sweep(cfg: SweepConfig, progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Run every (τ_max, α) cell; `progress(done, total)` is called after each."""
-    cfg.validate()
     objective = cfg.make_objective()
     pairs = [(tau, alpha) for tau in cfg.taus for alpha in sorted(cfg.alphas)]
     cells = []

@@ -16,18 +16,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from teach_sgd.columns import columns_of, lost_updates_story
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.config import ALGO_NAMES, RunConfig
+from teach_sgd.settings import bound_text
 from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
-from teach_sgd.tui.widgets.config_form import ALGO_NAMES, ConfigForm
+from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
 from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.too_small import TooSmall
 
-DEFAULT = RunConfig(algo="hogwild", threads=2, model="mlp", hidden=(128,), dataset="mnist", lr=0.05, batch=16,
-                    persistence=None, seconds=10.0, seed=0, extra={"algo_b": "leashed"})
+DEFAULT = RunConfig(algo="hogwild", seconds=10.0)  # run A; run B is ALGO_B on the same settings
+ALGO_B = "leashed"
 
 def _acc(r) -> str:
     acc = r.accuracy_final
@@ -66,7 +67,7 @@ class CompareScreen(RunScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield ConfigForm(self.initial, algos=2, id="form")
+        yield ConfigForm(self.initial, algo_b=ALGO_B, id="form")
         with Horizontal(id="schedule-row"):
             yield KernelStatus()
             yield Select([("side by side (simultaneous)", "together"), ("one after the other", "sequential")],
@@ -110,7 +111,7 @@ class CompareScreen(RunScreen):
 
     @staticmethod
     def label(cfg: RunConfig) -> str:
-        tp = f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else ""
+        tp = f" Tp={bound_text(cfg.persistence)}" if cfg.algo == "leashed" else ""
         return f"{ALGO_NAMES[cfg.algo]} m={cfg.threads}{tp}"
 
     # ---- runs -----------------------------------------------------------------------------------------

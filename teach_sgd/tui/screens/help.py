@@ -7,8 +7,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
+from teach_sgd.engine.config import FORM
+from teach_sgd.sim.config import SIM_SETTINGS
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
 from teach_sgd.tui.widgets.too_small import TooSmall
+
+
+def _rows(settings) -> str:
+    """One table row per declared form setting: its label and what it means."""
+    return "\n".join(f"| {s.label} | {s.help_with_default()} |" for s in settings)
+
 
 HELP = f"""\
 # teach-sgd — help
@@ -28,14 +36,7 @@ Real threads race through asynchronous SGD. Every number on the dashboard is rea
 ## Settings (the toolbar)
 | field | meaning |
 |---|---|
-| algorithm | SEQ (one thread), LOCK (one global lock), HOGWILD! (no lock, racy writes), Leashed-SGD (lock-free, CAS on a version pointer) |
-| threads m | worker threads, each a real native thread |
-| model / hidden | MLP (hidden layer widths, e.g. `128,64`) or the small CNN |
-| step lr | the step size η; too large and the loss explodes |
-| batch | mini-batch size per gradient |
-| persist Tp | Leashed-SGD persistence bound: failed CAS retries before a gradient is dropped (`inf` = never drop) |
-| budget | a number of updates (`3000`), of seconds (`10s`) or of epochs (`2ep`) |
-| seed | the same seed gives the same data order and initial model |
+{_rows(FORM)}
 
 Press **Enter** in a field (or **s** elsewhere) to start; starting again restarts with the new settings.
 
@@ -110,13 +111,7 @@ decides which thread takes the next step. Everything is seeded: the same setting
 
 | setting | meaning |
 |---|---|
-| mode | **FAA** — writes are atomic fetch-and-adds (the PODC model; no update is lost). **HOGWILD!** — each write is a LOAD then a STORE, so a STORE can erase writes made since its LOAD (a *lost update*). **Leashed** — a thread builds a new version and publishes it with one CAS on the pointer P; the CAS *fails* if someone published first, and the thread retries on the newer version |
-| scheduler | **manual** (you pick every step with 1–9) · **round-robin** · **random** (seeded) · **bounded-delay** (an adversary that holds back the oldest iteration as long as τ_max allows) · **stale-read** (an adversary: τ_max+1 threads all read the same x, then all write) |
-| n | virtual threads, 1–9 |
-| τ_max | the leash: a step is refused if it would let some iteration's delay exceed τ_max (`none`: no leash). The adversaries need one |
-| step α, objective, d | the step size; f = (c/2)‖x‖² with c = 1 (*quadratic*) or L2-regularised logistic regression with c = 0.1 (*logistic*); d = 1–6 coordinates |
-| seed, noise | seeds the gradient noise and the random schedulers; *noise* is the quadratic's gradient noise σ (0 = exact gradients) |
-| Tp | Leashed only: after Tp+1 failed CAS a gradient is dropped (`inf` = retry forever) |
+{_rows(SIM_SETTINGS.values())}
 
 Enter in a field, or a new choice in a drop-down, applies the settings (a new machine at step 0 if
 anything but the scheduler changed); **r** resets with the settings shown.

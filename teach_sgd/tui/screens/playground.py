@@ -17,8 +17,7 @@ from teach_sgd.tui.widgets.dashboard import Dashboard
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.too_small import TooSmall
 
-DEFAULT = RunConfig(algo="leashed", threads=2, model="mlp", hidden=(128,), dataset="mnist", lr=0.05, batch=16,
-                    persistence=None, seconds=20.0, seed=0)
+DEFAULT = RunConfig(seconds=20.0)
 
 
 class PlaygroundScreen(RunScreen):

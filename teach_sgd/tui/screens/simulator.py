@@ -55,7 +55,7 @@ class SimulatorScreen(Screen):
 
     def __init__(self, config: SimConfig | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.initial = (config or SimConfig()).validate()
+        self.initial = config or SimConfig()
         self.session = SimSession(self.initial)
         self.running = False
         self.speed = DEFAULT_SPEED

@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from teach_sgd.settings import bound_text
 from teach_sgd.tui.runs import stop_runner
 from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
@@ -296,7 +297,7 @@ class Dashboard(Widget):
 
     @staticmethod
     def _label(cfg) -> str:
-        return f"{cfg.algo} m={cfg.threads}" + (f" Tp={cfg.persistence_label}" if cfg.algo == "leashed" else "")
+        return f"{cfg.algo} m={cfg.threads}" + (f" Tp={bound_text(cfg.persistence)}" if cfg.algo == "leashed" else "")
 
     def _status_line(self, status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg,
                      acc_label: str = "train acc") -> tuple[Text, Text]:

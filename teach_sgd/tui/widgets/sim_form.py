@@ -1,6 +1,7 @@
-"""SimSettings: the simulator's settings row; `config()` turns it into a validated SimConfig.
+"""SimSettings: the simulator's settings row; `config()` turns it into a SimConfig.
 
-Enter in a field, or a new choice in a drop-down, asks the screen to apply the settings (`SimSettings.Applied`).
+Its fields are SimConfig's declared settings (sim/config.py SIM_SETTINGS), each with the id `sim-KEY`. Enter
+in a field, or a new choice in a drop-down, asks the screen to apply the settings (`SimSettings.Applied`).
 """
 from __future__ import annotations
 
@@ -8,29 +9,15 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import Input, Select
 
-from teach_sgd.sim.config import MANUAL, SimConfig
-from teach_sgd.sim.program import MODES
-from teach_sgd.sim.schedulers import SCHEDULERS
-from teach_sgd.sim.objectives import OBJECTIVES
-from teach_sgd.tui.widgets.settings_row import FieldInput, SettingsRow
-
-MODE_NAMES = {"faa": "FAA (PODC)", "hogwild": "HOGWILD!", "leashed": "Leashed"}
-
-
-def _label(value: int | None, none_word: str) -> str:
-    return none_word if value is None else str(value)
+from teach_sgd.sim.config import SIM_SETTINGS, SimConfig
+from teach_sgd.tui.widgets.config_form import field_widget
+from teach_sgd.tui.widgets.settings_row import SettingsRow
 
 
 class SimSettings(SettingsRow):
-    """mode · scheduler · threads · τ_max · α · objective · d · seed · noise · Tp."""
+    """mode · scheduler · threads · τ_max · α · objective · d · seed · noise · Tp (SimConfig's order)."""
 
-    DEFAULT_CSS = """
-    SimSettings Select { width: 14; }
-    SimSettings #sim-scheduler { width: 17; }
-    SimSettings #sim-objective { width: 13; }
-    SimSettings Input { width: 7; }
-    SimSettings #sim-n, SimSettings #sim-d { width: 4; }
-    """
+    DEFAULT_CSS = "\n".join(f"SimSettings #sim-{s.key} {{ width: {s.width}; }}" for s in SIM_SETTINGS.values())
 
     class Applied(Message):
         """Enter in a field or a new drop-down choice: apply the settings."""
@@ -40,20 +27,8 @@ class SimSettings(SettingsRow):
         self._initial = config or SimConfig()
 
     def compose(self) -> ComposeResult:
-        c = self._initial
-        yield self._field("mode", Select([(MODE_NAMES[m], m) for m in MODES], value=c.mode, allow_blank=False,
-                                         compact=True, id="sim-mode"))
-        yield self._field("scheduler", Select([(s, s) for s in (MANUAL, *SCHEDULERS)], value=c.scheduler, allow_blank=False,
-                                              compact=True, id="sim-scheduler"))
-        yield self._field("n", FieldInput(str(c.threads), id="sim-n", compact=True, type="integer"))
-        yield self._field("τ_max", FieldInput(_label(c.tau_max, "none"), id="sim-tau", compact=True))
-        yield self._field("step α", FieldInput(f"{c.alpha:g}", id="sim-alpha", compact=True, type="number"))
-        yield self._field("objective", Select([(o, o) for o in OBJECTIVES], value=c.objective, allow_blank=False,
-                                              compact=True, id="sim-objective"))
-        yield self._field("d", FieldInput(str(c.d), id="sim-d", compact=True, type="integer"))
-        yield self._field("seed", FieldInput(str(c.seed), id="sim-seed", compact=True, type="integer"))
-        yield self._field("noise", FieldInput(f"{c.noise:g}", id="sim-noise", compact=True, type="number"))
-        yield self._field("Tp", FieldInput(_label(c.persistence, "inf"), id="sim-tp", compact=True))
+        for s in SIM_SETTINGS.values():
+            yield self._field(s.label, field_widget(s, s.text(getattr(self._initial, s.key)), f"sim-{s.key}"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -64,11 +39,8 @@ class SimSettings(SettingsRow):
         self.post_message(self.Applied())
 
     def config(self) -> SimConfig:
-        """The settings as a validated SimConfig; raises ConfigError with a sentence for the learner."""
-        ids = {"mode": "sim-mode", "scheduler": "sim-scheduler", "threads": "sim-n", "tau_max": "sim-tau",
-               "alpha": "sim-alpha", "objective": "sim-objective", "d": "sim-d", "seed": "sim-seed",
-               "noise": "sim-noise", "persistence": "sim-tp"}
-        return SimConfig.from_mapping({key: self._value(wid) for key, wid in ids.items()}, source="ui")
+        """The settings as a SimConfig; raises ConfigError with a sentence for the learner."""
+        return SimConfig.from_mapping({key: self._value(f"sim-{key}") for key in SIM_SETTINGS}, source="ui")
 
 
 __all__ = ["SimSettings"]
