@@ -48,7 +48,7 @@ async def test_presenter_shows_the_race_in_big_digits_at_80x24_in_high_contrast(
         lost = sum(t.lost_updates_sampled for t in results[0].threads)
         assert hog.query_one(Digits).value == f"{lost:,}"
         sampled = sum(t.sampled_writes for t in results[0].threads)
-        assert _text(hog.unit) == f"lost writes of {sampled:,} sampled"
+        assert _text(hog.unit) == f"lost writes of {sampled:,} observed"
         assert lea.query_one(Digits).value == "0"
         fails = sum(t.cas_fail for t in results[1].threads)
         assert f"failed CAS {fails:,}" in _text(lea.more) and "versions" in _text(lea.more)

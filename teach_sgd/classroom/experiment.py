@@ -2,7 +2,7 @@
 
     SEQ ×1 · HOGWILD! ×2 · Leashed-SGD ×2, MLP on the bundled digits, 3 s each, the same seed everywhere.
 
-From each machine the class then sees HOGWILD!'s lost writes per sampled write, Leashed-SGD's failed CAS per
+From each machine the class then sees HOGWILD!'s lost writes per observed write, Leashed-SGD's failed CAS per
 update and its staleness, and the 2-thread speed-up (HOGWILD! ×2 updates/s over SEQ ×1 updates/s) against the
 machine's core count: thirty laptops with 2 to 16 cores are a scaling study no single laptop can run.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from teach_sgd.classroom.protocol import cas_fail_per_update, lost_per_update
+from teach_sgd.classroom.protocol import cas_fail_per_update, lost_per_write
 from teach_sgd.engine.config import RunConfig
 
 BASE = RunConfig(algo="seq", threads=1, model="mlp", hidden=(128,), dataset="mnist", lr=0.05, batch=16,
@@ -34,7 +34,7 @@ def run_class_experiment(progress=None) -> list[dict]:
 
 def machine_points(rows: list[dict]) -> list[dict]:
     """One point per machine (nickname) from stored class results, each student's latest run of each kind:
-    {nickname, cores, cpu, lost_per_update, cas_fail_per_update, staleness, speedup} (None where not measured).
+    {nickname, cores, cpu, lost_per_write, cas_fail_per_update, staleness, speedup} (None where not measured).
 
     speed-up = HOGWILD! ×2 updates/s ÷ SEQ ×1 updates/s on the same machine."""
     latest: dict[str, dict] = {}
@@ -53,7 +53,7 @@ def machine_points(rows: list[dict]) -> list[dict]:
         if seq and hog and seq.get("updates_per_s") and hog.get("updates_per_s"):
             speedup = hog["updates_per_s"] / seq["updates_per_s"]
         points.append({"nickname": nick, "cores": m["machine"]["cores"], "cpu": m["machine"]["cpu"],
-                       "lost_per_update": lost_per_update(hog) if hog else None,
+                       "lost_per_write": lost_per_write(hog) if hog else None,
                        "cas_fail_per_update": cas_fail_per_update(lea) if lea else None,
                        "staleness": lea.get("staleness_mean") if lea else None, "speedup": speedup})
     return sorted(points, key=lambda pt: (pt["cores"], pt["nickname"]))

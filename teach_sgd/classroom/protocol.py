@@ -195,8 +195,8 @@ def machine(value) -> dict:
 
 
 # ---- what the instructor's screen computes from a stored summary -----------------------------------------
-def lost_per_update(s: dict) -> float | None:
-    """HOGWILD!: lost writes per sampled write (the shadow audit's fraction, engine/state.py), or None."""
+def lost_per_write(s: dict) -> float | None:
+    """HOGWILD!: lost writes per observed write (the shadow audit's fraction, engine/state.py), or None."""
     if s.get("algo") != "hogwild" or not s.get("sampled_writes"):
         return None
     return s["lost_sampled"] / s["sampled_writes"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from teach_sgd.classroom.protocol import Refused
-from teach_sgd.lessons import ExperimentResults, evaluate, load_lessons, run_experiment
+from teach_sgd.lessons import ExperimentResults, build_runs, evaluate, load_lessons, run_experiment
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ class LessonCatalog:
     @staticmethod
     def _question(lesson, cp) -> Question:
         return Question(lesson.id, cp.id, lesson.title, cp.question, cp.keys, tuple(t for _, t in cp.choices))
+
+    def kernels(self, question: Question, budget=None) -> set[tuple[str, str]]:
+        """The (algorithm, model) kernels the question's experiment runs (none for a simulator experiment)."""
+        lesson = self.lessons[question.lesson]
+        experiment = lesson.experiment(lesson.checkpoint(question.checkpoint).experiment)
+        return {(c.algo, c.model) for _, c in build_runs(experiment, budget)}
 
     def measure(self, question: Question, budget=None, progress=None) -> tuple[str | None, ExperimentResults]:
         """Run the question's experiment on this machine (blocking: call it from a thread) → (the choice the

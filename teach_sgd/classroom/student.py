@@ -17,15 +17,21 @@ from __future__ import annotations
 import asyncio
 
 from teach_sgd.classroom.client import ClassClient, ClassError, FlushReport
-from teach_sgd.classroom.experiment import run_class_experiment
+from teach_sgd.classroom.experiment import CLASS_RUNS, run_class_experiment
 from teach_sgd.classroom.machine import machine_info
 from teach_sgd.classroom.protocol import Refused, summary
 from teach_sgd.classroom.questions import LessonCatalog, Question
 
 
+class NotRunnable(Exception):
+    """Nothing can run on this machine now (its kernels failed to compile)."""
+
+
 class StudentSession:
-    def __init__(self, client: ClassClient, catalog: LessonCatalog, budget=None):
-        self.client, self.catalog, self.budget = client, catalog, budget
+    def __init__(self, client: ClassClient, catalog: LessonCatalog, budget=None, prepare=None):
+        """prepare: `async prepare(kernels) -> bool`, called before anything runs here (the app's ensure_kernels:
+        a kernel not yet compiled is compiled in a subprocess, so that the compile never freezes the screen)."""
+        self.client, self.catalog, self.budget, self.prepare = client, catalog, budget, prepare
         self.machine = machine_info()
         self.seq: int | None = None
         self.question: Question | None = None
@@ -100,12 +106,13 @@ class StudentSession:
 
     async def _measure(self, seq: int, question: Question) -> None:
         try:
+            await self._prepare(self.catalog.kernels(question, self.budget))
             measured, results = await asyncio.to_thread(self.catalog.measure, question, self.budget)
             for r in results.runs.values():
                 self.client.queue_result("question", summary(r.to_json()), self.machine, seq=seq, measured=measured)
             self.measured[seq] = measured
             await self._flush()
-        except (ClassError, OSError, ValueError) as e:  # the run or the send failed here: say so, never retry
+        except (NotRunnable, OSError, ValueError) as e:  # the run failed here: say so, never retry
             self.measured[seq] = None
             self.refused.append(f"measuring failed: {e}")
         finally:
@@ -114,10 +121,15 @@ class StudentSession:
             self._describe()
 
     async def run_class_experiment(self, progress=None) -> FlushReport:
+        await self._prepare({(c.algo, c.model) for c in CLASS_RUNS})
         runs = await asyncio.to_thread(run_class_experiment, progress)
         for run in runs:
             self.client.queue_result("class", summary(run), self.machine)
         return await self._flush()
+
+    async def _prepare(self, kernels) -> None:
+        if self.prepare is not None and kernels and not await self.prepare(kernels):
+            raise NotRunnable("the kernels failed to compile here (the status line says why)")
 
     async def _flush(self) -> FlushReport:
         report = await self.client.flush()

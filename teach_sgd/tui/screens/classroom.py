@@ -29,7 +29,7 @@ from teach_sgd.classroom.client import ClassClient, parse_address, queue_path
 from teach_sgd.classroom.instructor import ClassView, class_csv, class_file, class_json
 from teach_sgd.classroom.protocol import CODE_LENGTH, CODE_RE, Refused, nickname
 from teach_sgd.classroom.questions import LessonCatalog
-from teach_sgd.classroom.student import StudentSession
+from teach_sgd.classroom.student import NotRunnable, StudentSession
 from teach_sgd.errors import UsageError
 from teach_sgd.output import write_text
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -39,7 +39,7 @@ POLL_S = 1.0     # a student asks for the class's state once a second
 QUESTION_W = 24  # a question's line in the list (its column is 2/5 of 80)
 BAR_W = 8  # cells of the longest bar: choice, two bars, counts and the choice's text fit half of 80 columns
 # what the machines plot can show against cores: (key in a machine point, axis label with its unit)
-METRICS = (("lost_per_update", "HOGWILD! ×2 lost writes per sampled write"),
+METRICS = (("lost_per_write", "HOGWILD! ×2 lost writes per observed write"),
            ("cas_fail_per_update", "Leashed-SGD ×2 failed CAS per update"),
            ("staleness", "Leashed-SGD ×2 mean staleness τ (versions)"),
            ("speedup", "2-thread speed-up (HOGWILD! ×2 ÷ SEQ ×1 updates/s)"))
@@ -239,7 +239,8 @@ class StudentScreen(Screen):
                  budget=None, **kwargs) -> None:
         super().__init__(**kwargs)
         client = ClassClient(address, code, nickname, queue_file=queue_path(code.upper()))
-        self.session = StudentSession(client, catalog or LessonCatalog(), budget)
+        self.session = StudentSession(client, catalog or LessonCatalog(), budget,
+                                      prepare=lambda kernels: self.app.ensure_kernels(kernels))
         self.address = address
         self._shown_seq = object()
         self._experiment = ""
@@ -305,10 +306,14 @@ class StudentScreen(Screen):
             self._experiment = f"class experiment: run {k + 1} of {n}, {config.algo} ×{config.threads}…"
         self._experiment = "class experiment: starting (3 runs of 3 s)…"
         self._show()
-        report = await self.session.run_class_experiment(
-            lambda c, k, n: self.app.call_from_thread(progress, c, k, n))
-        self._experiment = (f"class experiment: {report.sent} run(s) sent"
-                            + (f", {report.pending} waiting" if report.pending else ""))
+        try:
+            report = await self.session.run_class_experiment(
+                lambda c, k, n: self.app.call_from_thread(progress, c, k, n))
+        except NotRunnable as e:
+            self._experiment = f"class experiment: ✗ {e}"
+        else:
+            self._experiment = (f"class experiment: {report.sent} run(s) sent"
+                                + (f", {report.pending} waiting" if report.pending else ""))
         self._show()
 
 

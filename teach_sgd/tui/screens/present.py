@@ -37,7 +37,7 @@ CONTRAST = Theme(name="teach-sgd-contrast", primary="#ffff00", secondary="#00fff
 def race_figures(snap) -> dict:
     """The numbers a presenter panel shows for one snapshot (or RunResult), each with its unit in words, short
     enough for half of an 80-column screen: {big, big_unit, lines: [str, str]}. The big number is lost writes:
-    HOGWILD!'s of its sampled writes; 0 for the others, with the reason. Then failed CAS (Leashed-SGD) and the
+    HOGWILD!'s of its observed coordinate writes; 0 for the others, with the reason. Then failed CAS (Leashed-SGD) and the
     mean staleness τ — in versions, or for HOGWILD! (which reads no versions) in updates applied meanwhile."""
     c = snap.config
     threads = snap.threads
@@ -45,7 +45,7 @@ def race_figures(snap) -> dict:
     lines = []
     if c.algo == "hogwild":
         big = sum(t.lost_updates_sampled for t in threads)
-        unit = f"lost writes of {sum(t.sampled_writes for t in threads):,} sampled"
+        unit = f"lost writes of {sum(t.sampled_writes for t in threads):,} observed"
         lines.append(f"{updates:,} updates, racy writes")
     else:
         why = {"leashed": "one CAS each", "lock": "one lock", "seq": "one thread", "sync": "one barrier"}[c.algo]
