@@ -451,3 +451,34 @@ def test_serve_passes_a_class_to_every_browser_session():
 
     command = serve_command(join=("192.168.1.20:8765", "K7MZQ2", "ada lovelace"))
     assert command.endswith("--class 192.168.1.20:8765 K7MZQ2 --nickname 'ada lovelace'")
+
+
+def test_the_classroom_domain_never_imports_the_app():
+    import subprocess
+    import sys
+
+    code = ("import sys, teach_sgd.classroom.client, teach_sgd.classroom.server, teach_sgd.classroom.student, "
+            "teach_sgd.classroom.instructor; print(sorted(m for m in sys.modules if m.startswith(('teach_sgd.tui', "
+            "'teach_sgd.commands', 'textual'))))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d.update(kind="something else"),
+    lambda d: d["results"][0].update(nickname="[][]"),
+    lambda d: d["results"][0]["summary"].update(algo="/etc/passwd"),
+    lambda d: d["results"][0].pop("machine"),
+    lambda d: d.update(results="all of them"),
+])
+def test_a_damaged_class_file_is_refused_in_one_line(tmp_path, runs, damage):
+    from teach_sgd.errors import UsageError
+
+    rows = [{"nickname": "ada", "experiment": "class", "question": None, "measured": None,
+             "machine": machine_info(), "summary": protocol.summary(runs["seq"])}]
+    data = json.loads(class_file(ClassView(rows=rows)))
+    damage(data)
+    path = tmp_path / "class.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as e:
+        ClassView.from_file(path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)

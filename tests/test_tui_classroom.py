@@ -155,3 +155,26 @@ async def test_P_on_the_playground_presents_its_run_and_keys_drive_it(tmp_path):
         await pilot.press("escape")
         assert app.screen is screen
         screen.runner.stop()
+
+
+@sync
+async def test_a_saved_class_file_opens_read_only(tmp_path):
+    from teach_sgd.classroom.instructor import ClassView, class_file
+    from teach_sgd.classroom.protocol import check_summary
+
+    summary = {"algo": "hogwild", "threads": 2, "model": "mlp", "dataset": "mnist", "status": "finished", "updates": 100, "wall_s": 1.0, "updates_per_s": 100.0,
+               "diverged": False, "lost_sampled": 3, "sampled_writes": 1000}
+    rows = [{"nickname": "ada", "experiment": "class", "question": None, "measured": None,
+             "machine": {"cores": 8, "cpu": "x", "os": "y"}, "summary": check_summary(summary)}]
+    path = tmp_path / "class.json"
+    path.write_text(class_file(ClassView(rows=rows)))
+    view = ClassView.from_file(path)
+    app = make_app(tmp_path, opening=lambda: InstructorScreen(view=view))
+    async with app.run_test(size=PROJECTOR) as pilot:
+        await until(lambda: isinstance(app.screen, InstructorScreen) and app.screen.ticks >= 1)
+        screen = app.screen
+        assert "1 machine, 8 cores" in _text(screen.head) and "read-only" in _text(screen.head)
+        assert screen.plot.border_subtitle.startswith("1 machine(s)")  # HOGWILD!'s 3 lost of 1,000, at 8 cores
+        assert screen.check_action("open_question", ()) is None and screen.check_action("reveal", ()) is None
+        await pilot.press("r")  # disabled: nothing happens, nothing breaks
+        assert isinstance(app.screen, InstructorScreen)

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from teach_sgd.classroom.experiment import machine_points
-from teach_sgd.classroom.protocol import Refused
+from teach_sgd.classroom.protocol import (EXPERIMENTS, NICKNAME_MAX, Refused, check_summary, clean_text, machine,
+                                          nickname)
 from teach_sgd.classroom.server import export_rows
 from teach_sgd.errors import UsageError
 
@@ -42,9 +43,14 @@ class ClassView:
         except (OSError, ValueError) as e:
             raise UsageError(f"cannot read class file {path}: {getattr(e, 'strerror', None) or e}") from None
         if not isinstance(data, dict) or data.get("kind") != FILE_KIND or not isinstance(data.get("results"), list):
-            raise UsageError(f"{path} is not a class file (one is written by E on the instructor's screen or "
+            raise UsageError(f"{path} is not a class file (one is written by e on the instructor's screen or "
                              "`teach-sgd class export ADDRESS CODE --class FILE`)")
-        return cls(rows=data["results"], created=data.get("created_unix", time.time()))
+        try:  # a file is checked as a request is: it may have been edited, or come from anywhere
+            rows = [_checked(r) for r in data["results"]]
+        except (Refused, KeyError, TypeError) as e:
+            raise UsageError(f"{path}: a result in it is damaged ({e}); export the class again") from None
+        created = data.get("created_unix")
+        return cls(rows=rows, created=created if isinstance(created, (int, float)) else time.time())
 
     def rows(self) -> list[dict]:
         return export_rows(self.store) if self._rows is None else self._rows
@@ -82,6 +88,17 @@ class ClassView:
         measured = self.store.measured(q["seq"]) if q["revealed"] else {}
         labels = dict(zip(question.choices, question.labels)) if question else {}
         return [(c, labels.get(c, c), predicted.get(c, 0), measured.get(c, 0)) for c in q["choices"]]
+
+
+def _checked(row: dict) -> dict:
+    experiment = row["experiment"]
+    if experiment not in EXPERIMENTS:
+        raise Refused(f"experiment must be one of {', '.join(EXPERIMENTS)}")
+    measured = row.get("measured")
+    return {"nickname": nickname(row["nickname"]), "experiment": experiment,
+            "question": row.get("question") if isinstance(row.get("question"), int) else None,
+            "measured": clean_text(measured, NICKNAME_MAX) or None, "machine": machine(row["machine"]),
+            "summary": check_summary(row["summary"])}
 
 
 def class_json(view: ClassView) -> str:

@@ -106,7 +106,10 @@ def start_lines(server) -> list[str]:
             f"{counts['results']} results kept" if any(counts.values()) else "a new class")
     reach = ("this machine only (give --host with this machine's LAN address for a classroom)"
              if is_loopback(server.host) else "LAN: anyone on this network who has the join code can join")
-    return [f"join code: {server.code}", f"address: {server.address}", f"reachable from: {reach}",
+    address = server.address
+    if server.host in ("0.0.0.0", "::"):  # every interface: students need one of this machine's addresses
+        address += f" (every interface: students use this machine's LAN address, port {server.port})"
+    return [f"join code: {server.code}", f"address: {address}", f"reachable from: {reach}",
             f"store: {server.store.path} ({kept})",
             f"students: teach-sgd --class {server.address} {server.code} --nickname NAME"]
 
