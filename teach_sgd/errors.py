@@ -6,6 +6,7 @@ to do.
 
 Exit statuses (documented in `teach-sgd --help` and the README):
     0    the run finished (or was stopped at its target)
+    1    `teach-sgd check` found a property broken (the counterexample is printed)
     2    bad input: an option, a lesson file, a data folder, an output path
     129  stopped by SIGHUP (the terminal closed): results written
     130  stopped by Ctrl-C (SIGINT): results written
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import signal
 
+EXIT_VIOLATION = 1  # as diff and grep answer "found"
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 EXIT_SIGNAL = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from teach_sgd.columns import columns_of, lost_updates_story
+from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.result import RunResult
 from teach_sgd.settings import bound_text
 
@@ -80,8 +81,8 @@ def repeat_table(results: list[RunResult]) -> str:
         groups.setdefault(r.config.algo + _persistence(r), []).append(r)
     c = results[0].config
     seeds = sorted({r.config.seed for r in results})
-    head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · "
-            f"seeds {seeds[0]}–{seeds[-1]} · median [min–max] over the runs of each algorithm")
+    head = _with_scope(f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · "
+                       f"seeds {seeds[0]}–{seeds[-1]} · median [min–max] over the runs of each algorithm", results)
     header = ["algo", "threads", "runs", "updates/s", "loss final", "accuracy", "τ mean", "τ max", "diverged",
               "collapsed"]
     rows = []
@@ -97,10 +98,36 @@ def repeat_table(results: list[RunResult]) -> str:
     return head + "\n\n" + _table(header, rows)
 
 
+# settings compare gives every algorithm but only some take (engine/config.py shared_settings), and why the rest don't
+SCOPED = {"step": "their updates are never stale", "writes": "they write whole updates"}
+
+
+def scope_line(configs: list[RunConfig]) -> str | None:
+    """'--step tail: taken by hogwild, leashed; sync ran without it (their updates are never stale)': which
+    algorithms a setting given to all of them applied to (None when every algorithm took every setting)."""
+    parts = []
+    for key, why in SCOPED.items():
+        default = SETTINGS[key].default
+        given = next((getattr(c, key) for c in configs if getattr(c, key) != default), None)
+        if given is None:
+            continue
+        took = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) == given))
+        left = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) != given))
+        if left:
+            parts.append(f"{SETTINGS[key].cli_flag} {given}: taken by {', '.join(took)}; {', '.join(left)} ran "
+                         f"without it ({why})")
+    return " · ".join(parts) or None
+
+
+def _with_scope(text: str, results: list[RunResult]) -> str:
+    scope = scope_line([r.config for r in results])
+    return text + (f"\n{scope}" if scope else "")
+
+
 def compare_table(results: list[RunResult]) -> str:
     c = results[0].config
-    head = (f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"
-            + (f" · target {c.target_loss:g} × initial loss" if c.target_loss else ""))
+    head = _with_scope(f"compare · {c.model} · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}"
+                       + (f" · target {c.target_loss:g} × initial loss" if c.target_loss else ""), results)
     # the app's Compare columns: each algorithm's own numbers, "—" where an algorithm has no such number
     events = [m for m in columns_of(*(r.config for r in results)) if m.key != "updates"]
     header = ["algo", "threads", "updates", "updates/s", "loss final", "accuracy", *(m.label for m in events),

@@ -103,17 +103,57 @@ def test_cli_check_prints_and_writes_json(tmp_path, capsys):
     assert record["protocol"] == "leashed" and record["threads"] == 2 and record["counterexample"] == []
 
 
-def test_cli_check_explains_the_counterexample(capsys):
-    assert main(["check", "--protocol", "hogwild", "--threads", "2"]) == 0
+def test_cli_check_explains_the_counterexample_in_named_units_and_exits_1(capsys):
+    assert main(["check", "--protocol", "hogwild", "--threads", "2"]) == 1
     text = capsys.readouterr().out
-    assert "complete interleavings: 6, of which 4 lose an update" in text
+    assert text.startswith("hogwild: 2 threads × 1 gradient each\nexplored 13 states")
+    assert "lost_update  broken in 2 states" in text
+    assert "6 complete interleavings, of which 4 lose an update" in text
     assert "shortest counterexample: 4 steps" in text and "lost g0" in text
+
+
+@pytest.mark.parametrize("protocol, prop, steps", [("leashed-no-recheck", "stale_read", 25),
+                                                   ("leashed-untagged", "lost_update", 42)])
+def test_check_defaults_find_what_each_broken_variant_is_famous_for(protocol, prop, steps, capsys):
+    """The obvious command breaks the variant: 2 threads need a second gradient each (0 violations at 1)."""
+    assert main(["check", "--protocol", protocol]) == 1
+    text = capsys.readouterr().out
+    assert "2 threads × 2 gradients each" in text
+    assert f"shortest counterexample: {steps} steps, breaking {prop}" in text
+    assert main(["check", "--protocol", protocol, "--threads", "3"]) == 1  # 3 threads: one gradient each will do
+    assert "3 threads × 1 gradient each" in capsys.readouterr().out
+
+
+def test_show_without_a_counterexample_says_so(capsys):
+    assert main(["check", "--protocol", "faa", "--show"]) == 0
+    assert "--show has nothing to show" in capsys.readouterr().err
+
+
+def test_show_opens_the_counterexample_in_the_app():
+    """`check --show`: the app subclass must find its stylesheet (it crashed with StylesheetError) and open
+    the trace at the counterexample."""
+    import asyncio
+
+    from teach_sgd.commands.check import trace_app
+    from teach_sgd.tui.screens.challenge import TraceScreen
+
+    model = make_model("hogwild", 2, 1)
+    result = check(model)
+
+    async def drive():
+        app = trace_app(model, result)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, TraceScreen)
+
+    asyncio.run(drive())
 
 
 @pytest.mark.parametrize("argv,needle", [
     (["--protocol", "leashed-aba"], "--protocol"),
     (["--protocol", "leashed", "--threads", "9"], "--threads"),
     (["--protocol", "leashed", "--threads", "3", "--updates", "3"], "at most 6"),
+    (["--protocol", "leashed", "--threads", "4"], "at most 3 for leashed"),
     (["--protocol", "hogwild", "--persistence", "1"], "no retries"),
     (["--protocol", "leashed", "--updates", "x"], "--updates"),
 ])

@@ -61,6 +61,24 @@ def test_compare_prints_one_table_and_writes_every_run(tmp_path, capsys):
     assert len({r["loss_initial"] for r in runs}) == 1  # same seed, same data, same θ0
 
 
+def test_compare_says_which_algorithms_took_step_and_writes(tmp_path, capsys):
+    """One set of options for several algorithms: the output names who took --step and --writes (SYNC ran
+    without the rule), and the HOGWILD! write % column shows what sparse writes wrote."""
+    out = tmp_path / "c.json"
+    assert main(["compare", "--algos", "sync,hogwild,leashed", "--step", "tail", "--writes", "sparse",
+                 "--dataset", "synthetic", "--updates", "100", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "--step tail: taken by hogwild, leashed; sync ran without it" in table
+    assert "--writes sparse: taken by hogwild; sync, leashed ran without it" in table
+    runs = {r["algo"]: r for r in json.loads(out.read_text())["runs"]}
+    assert runs["sync"]["step"] == "none" and runs["hogwild"]["step"] == "tail"
+    header, _, *rows = table.split("\n\n")[1].splitlines()
+    col = header.index("write %")
+    hogwild_row = next(r for r in rows if r.lstrip().startswith("hogwild"))
+    share = hogwild_row[col - 2: col + len("write %")].strip()  # right-aligned under its header
+    assert share.endswith("%") and 0 < float(share[:-1]) < 100  # sparse: not every coordinate is written
+
+
 @pytest.mark.parametrize("argv,words", [
     (["run", "--threads", "0"], "--threads"),
     (["run", "--threads", "many"], "--threads"),

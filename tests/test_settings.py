@@ -11,6 +11,7 @@ from teach_sgd.commands.main import build_parser, main
 from teach_sgd.engine.config import FORM, SETTINGS, RunConfig
 from teach_sgd.errors import ConfigError
 from teach_sgd.settings import bound_number, bound_text
+from teach_sgd.sim.check import CHECK_SETTINGS, CheckConfig
 from teach_sgd.sim.config import SIM_SETTINGS, SWEEP_SETTINGS, SimConfig, SweepConfig
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -35,8 +36,9 @@ def test_readme_option_lists_are_the_commands_options():
     run_text, compare_text = _paragraph("Run options (").split("`compare` takes")
     but, plus = compare_text.split("plus", 1)
     listed = {"run": _flags(run_text), "compare": (_flags(run_text) - _flags(but)) | _flags(plus),
-              "simulate": _flags(_paragraph("Simulate options ("))}
-    for command, declared in (("run", SETTINGS), ("compare", SETTINGS), ("simulate", SWEEP_SETTINGS)):
+              "simulate": _flags(_paragraph("Simulate options (")), "check": _flags(_paragraph("Check options ("))}
+    for command, declared in (("run", SETTINGS), ("compare", SETTINGS), ("simulate", SWEEP_SETTINGS),
+                              ("check", CHECK_SETTINGS)):
         options = _options(command)
         assert {s.cli_flag for s in declared.values() if s.cli_flag and s.key != "algo"} <= options
         assert listed[command] == options, \
@@ -81,6 +83,8 @@ def test_help_screen_rows_come_from_the_declarations():
     lambda: SimConfig(threads=12),
     lambda: SimConfig(scheduler="stale-read", tau_max=None),
     lambda: SweepConfig(taus=(4,), threads=2),
+    lambda: CheckConfig(protocol="hogwild", persistence=1),
+    lambda: CheckConfig(protocol="leashed", threads=3, updates=3),
 ])
 def test_a_config_that_cannot_run_cannot_be_built(build):
     with pytest.raises(ConfigError):

@@ -30,8 +30,8 @@ from . import app, challenges, check, classroom, lessons, present, replay, run, 
 EPILOG = """\
 With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.
 
-exit status: 0 done · 2 bad input (an option, a lesson file, a data folder, an output path) · 130 Ctrl-C ·
-143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
+exit status: 0 done · 1 check found a property broken · 2 bad input (an option, a lesson file, a data folder,
+an output path) · 130 Ctrl-C · 143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
 
 COMMANDS = (run, simulate, replay, lessons, serve, present, classroom, check, challenges)  # in the order --help lists them
 

@@ -21,13 +21,86 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
+
+from teach_sgd import values as v
+from teach_sgd.errors import ConfigError
+from teach_sgd.settings import INF, Bound, bound_text, check_fields, declared, parse_mapping, setting
 
 from .protocol import DEADLOCK, LOST_UPDATE, Transition
 from .racy import Racy
 from .versions_model import VARIANTS, Leashed
 
 PROTOCOLS = (*VARIANTS, "hogwild", "faa")
+# Sizes are bounded so that a check finishes in minutes at most: the state space grows exponentially with
+# threads × updates (benchmarks/bench_check.py).
+MAX_THREADS = {"leashed": 3, "hogwild": 4, "faa": 4}
+MAX_UPDATES = 3
+MAX_WORK = {"leashed": 6, "hogwild": 9, "faa": 12}   # threads × updates: leashed 3 × 2 explores 5.7 M states
+MAX_PERSISTENCE = 2
+
+
+def family(protocol: str) -> str:
+    """leashed (and its broken variants), hogwild or faa: what sets the limits."""
+    return "leashed" if protocol in VARIANTS else protocol
+
+
+def default_updates(protocol: str, threads: int) -> int:
+    """The fewest gradients per thread at which each broken variant breaks: the use-after-free without the
+    re-check of P and the ABA without the sequence tag both need a third gradient in flight — a thread's second
+    at 2 threads, a third thread's first at 3 (0 violations at 2 threads × 1). HOGWILD! loses an update with
+    one gradient each."""
+    return 2 if family(protocol) == "leashed" and threads <= 2 else 1
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """One `teach-sgd check`: which protocol model, at what size."""
+
+    protocol: str = setting("leashed", lambda x, at: v.choice(x, at, PROTOCOLS),
+                            f"one of {', '.join(PROTOCOLS)}")
+    threads: int = setting(2, lambda x, at: v.integer(x, at, 1, max(MAX_THREADS.values())),
+                           f"threads m ({', '.join(f'{k} at most {n}' for k, n in MAX_THREADS.items())})",
+                           metavar="M")
+    updates: int | None = setting(
+        None, lambda x, at: v.integer(x, at, 1, MAX_UPDATES),
+        f"gradients per thread, 1 to {MAX_UPDATES} (default: the fewest at which the broken Leashed-SGD variants "
+        "break, 2 at 1–2 threads and 1 at 3; 1 for hogwild and faa)", metavar="N", optional=True)
+    persistence: Bound = setting(INF, lambda x, at: v.bound_or_inf(x, at, MAX_PERSISTENCE),
+                                 f"Leashed-SGD's Tp: 0 to {MAX_PERSISTENCE} or inf", metavar="TP", text=bound_text,
+                                 optional=True)
+    source: InitVar[str] = "code"  # how settings are named in an error (teach_sgd/settings.py); not a setting
+
+    def __post_init__(self, source: str) -> None:
+        if self.updates is None:  # the size at which this protocol's famous bug shows (default_updates)
+            object.__setattr__(self, "updates", default_updates(self.protocol, self.threads))
+        check_fields(self, CHECK_SETTINGS, source)
+
+        def name(key: str) -> str:
+            return CHECK_SETTINGS[key].name(source)
+
+        fam = family(self.protocol)
+        if self.threads > MAX_THREADS[fam]:
+            raise ConfigError(f"{name('threads')} must be at most {MAX_THREADS[fam]} for {self.protocol}, got "
+                              f"{self.threads}", "threads")
+        if self.threads * self.updates > MAX_WORK[fam]:
+            raise ConfigError(f"{name('threads')} × {name('updates')} must be at most {MAX_WORK[fam]} for "
+                              f"{self.protocol} (the number of interleavings grows exponentially), got "
+                              f"{self.threads} × {self.updates}", "updates")
+        if self.persistence is not None and fam != "leashed":
+            raise ConfigError(f"{name('persistence')} is Leashed-SGD's retry bound; {self.protocol} has no retries",
+                              "persistence")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], source: str = "cli") -> "CheckConfig":
+        return cls(**parse_mapping(CHECK_SETTINGS, data, source), source=source)
+
+    def make_model(self):
+        return make_model(self.protocol, self.threads, self.updates, self.persistence)
+
+
+CHECK_SETTINGS = declared(CheckConfig)
 
 
 def make_model(protocol: str, threads: int, updates: int, persistence: int | None = None):

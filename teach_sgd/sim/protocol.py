@@ -29,6 +29,7 @@ LIVE_BOUND = "live_bound"
 EXACTLY_ONCE = "exactly_once"
 DEADLOCK = "deadlock"
 PROPERTIES = (LOST_UPDATE, STALE_READ, LIVE_BOUND, EXACTLY_ONCE, DEADLOCK)
+STEP_PROPERTIES = (STALE_READ,)  # broken by a step (the checker counts steps); the others by a state
 PROPERTY_TEXT = {
     LOST_UPDATE: "θ equals θ0 minus exactly the published gradients",
     STALE_READ: "no thread reads a slot that was freed and reused while it held a reference",

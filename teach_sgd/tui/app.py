@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 from typing import Iterable
 
 from textual import work
@@ -78,7 +79,7 @@ def discover_lessons(lessons_dir: str | None = None) -> list[LessonRow]:
 class TeachSGDApp(App):
     """Watch real threads race through asynchronous SGD."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: a subclass elsewhere (check --show) finds it too
     # Home is a named mode: Textual 8 cannot switch_mode back to its unnamed "_default" mode
     DEFAULT_MODE = "home"
     TITLE = "teach-sgd"

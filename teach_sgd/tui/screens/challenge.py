@@ -197,17 +197,3 @@ class TraceScreen(_Board):
             self.game.undo()
             self.lines.pop()
         self.draw()
-
-
-def run_trace(model, result) -> int:
-    """`teach-sgd check --show`: the app in this terminal, at the counterexample; Escape leaves it at home."""
-    from teach_sgd.tui.app import TeachSGDApp
-
-    class TraceApp(TeachSGDApp):
-        def on_mount(self) -> None:
-            super().on_mount()
-            self.push_screen(TraceScreen(model, result.schedule, result.broken))
-
-    app = TraceApp(lessons=[], warm_kernels=False)
-    app.run()
-    return app.return_code or 0
