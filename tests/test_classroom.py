@@ -59,10 +59,11 @@ async def test_join_predict_reveal_results_export(runs):
     clients = [ClassClient(server.address, server.code, name) for name in ("ada", "bob", "cy")]
     try:
         assert [await c.join() for c in clients] == ["ada", "bob", "cy"]
-        assert (await clients[0].state()) == {"question": None, "revealed": False}
+        assert (await clients[0].state()) == {"question": None, "revealed": False, "class_runs": 0}
         q = server.open_question("03-hogwild", "lost")
         state = await clients[1].state()
-        assert state == {"question": {"seq": q["seq"], "lesson": "03-hogwild", "checkpoint": "lost"}, "revealed": False}
+        assert state == {"question": {"seq": q["seq"], "lesson": "03-hogwild", "checkpoint": "lost"}, "revealed": False,
+                         "class_runs": 0}
         for c, choice in zip(clients, ("yes", "yes", "no")):
             c.queue_prediction(q["seq"], choice)
             assert (await c.flush()).sent == 1
@@ -423,15 +424,21 @@ def test_class_host_send_export_and_resume_from_the_command_line(tmp_path, runs,
 
 @sync
 async def test_the_class_experiment_runs_here_and_the_host_plots_this_machine(tmp_path):
-    """x on the student's screen: SEQ ×1, HOGWILD! ×2, Leashed-SGD ×2 really run here, and the host's point for
-    this machine has its core count, the 2-thread speed-up from those runs, and Leashed-SGD's failed CAS."""
+    """The instructor asks the class (x on their screen): at its next poll the student's app runs SEQ ×1,
+    HOGWILD! ×2, Leashed-SGD ×2 here, once, and the host's point for this machine has its core count, the
+    2-thread speed-up from those runs, and Leashed-SGD's failed CAS."""
     server = await start()
     client = ClassClient(server.address, server.code, "ada")
     session = StudentSession(client, CATALOG)
     try:
         await session.start()
-        report = await session.run_class_experiment()
-        assert (report.sent, report.pending, report.refused) == (3, 0, [])
+        assert server.ask_class_runs() == 1
+        await session.poll()
+        assert session.class_line.startswith("class experiment:")
+        await session.wait_measured()
+        await session.poll()  # asked once: not run again
+        await session.wait_measured()
+        assert session.class_line == "class experiment: 3 runs measured here, 3 sent", session.class_line
         rows = server.store.results("class")
         assert [(r["summary"]["algo"], r["summary"]["threads"]) for r in rows] == [("seq", 1), ("hogwild", 2),
                                                                                 ("leashed", 2)]

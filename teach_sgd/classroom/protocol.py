@@ -4,13 +4,14 @@ Every request is a POST with a JSON object body of at most MAX_BODY bytes, and c
 
     /join     {code, nickname}                                  → {student, nickname}
     /state    {code, student}                                   → {question: {seq, lesson, checkpoint} | null,
-                                                                   revealed: bool}
+                                                                   revealed: bool, class_runs: int}
     /predict  {code, student, id, seq, choice}                  → {stored: bool}  (false: a resend, kept once)
     /result   {code, student, id, experiment, machine, summary,
                seq?, measured?}                                 → {stored: bool}
     /export   {code}                                            → {results: [{nickname, machine, summary, …}]}
 
-`id` is a record id the *client* draws once (32 hex digits) and sends again on every retry, so a record that
+`class_runs` counts the instructor's requests to run the class experiment: a student's app runs it once for
+each. `id` is a record id the *client* draws once (32 hex digits) and sends again on every retry, so a record that
 arrives twice (the answer to the first send was lost) is stored once. `student` is the token /join gave.
 
 Nothing sent names a file, a path or code to run: every string is checked against a closed set of values

@@ -118,6 +118,10 @@ class ClassServer:
     def reveal(self) -> bool:
         return self.store.reveal()
 
+    def ask_class_runs(self) -> int:
+        """Every student's app runs the class experiment (classroom/experiment.py) when it next asks /state."""
+        return self.store.ask_class_runs()
+
     def close_question(self) -> None:
         self.store.close_question()
 
@@ -178,7 +182,7 @@ class ClassServer:
         await self._body(request)
         q = self.store.current_question()
         return web.json_response({"question": q and {k: q[k] for k in ("seq", "lesson", "checkpoint")},
-                                  "revealed": bool(q and q["revealed"])})
+                                  "revealed": bool(q and q["revealed"]), "class_runs": self.store.class_runs()})
 
     async def _predict(self, request: web.Request) -> web.Response:
         body, student = await self._body(request)

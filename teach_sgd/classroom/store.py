@@ -108,6 +108,17 @@ class ClassStore:
     def close_question(self) -> None:
         self._write("UPDATE questions SET closed=? WHERE closed IS NULL", (time.time(),))
 
+    def ask_class_runs(self) -> int:
+        """The instructor asks every machine to run the class experiment (once more); returns how often asked."""
+        with self._lock:
+            self._db.execute("INSERT INTO meta VALUES ('class_runs', '1') ON CONFLICT(key) DO UPDATE "
+                             "SET value = CAST(value AS INTEGER) + 1")
+        return self.class_runs()
+
+    def class_runs(self) -> int:
+        row = self._one("SELECT value FROM meta WHERE key='class_runs'")
+        return int(row[0]) if row else 0
+
     # ---- records --------------------------------------------------------------------------------------
     def add_prediction(self, record_id: str, student: str, seq: int, choice: str) -> bool:
         return self._write("INSERT OR IGNORE INTO predictions VALUES (?, ?, ?, ?, ?)",

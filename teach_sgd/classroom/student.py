@@ -4,7 +4,8 @@
     await session.start()             # join (once; the queue file keeps the token)
     await session.poll()              # once a second: the open question, reveal → measure here and send
     await session.predict("yes")      # the prediction for the open question
-    await session.run_class_experiment()   # the many-machine runs (classroom/experiment.py), sent when done
+    session.start_class_runs()        # the many-machine runs (classroom/experiment.py) in the background, sent
+                                      # when done; poll() starts them too when the instructor asks the class
 
     session.phase    "waiting" · "question" · "predicted" · "measuring" · "measured"
     session.line     one sentence for the screen, true for this moment
@@ -43,6 +44,9 @@ class StudentSession:
         self.connected = False
         self.refused: list[str] = []
         self._task: asyncio.Task | None = None
+        self.class_runs_done = 0       # the instructor's requests already answered (state's class_runs)
+        self.class_line = ""           # the class experiment, in one sentence
+        self._class_task: asyncio.Task | None = None
 
     @property
     def pending(self) -> int:
@@ -64,6 +68,10 @@ class StudentSession:
             self.line = f"{e} — {self.pending} record(s) kept here, sent when the host answers"
             return
         self.connected = True
+        asked = state.get("class_runs", 0)
+        if isinstance(asked, int) and asked > self.class_runs_done:
+            self.class_runs_done = asked
+            self.start_class_runs()
         q = state.get("question")
         if q is None:
             self.seq, self.question, self.phase = None, None, "waiting"
@@ -120,12 +128,27 @@ class StudentSession:
         if seq == self.seq:
             self._describe()
 
-    async def run_class_experiment(self, progress=None) -> FlushReport:
-        await self._prepare({(c.algo, c.model) for c in CLASS_RUNS})
-        runs = await asyncio.to_thread(run_class_experiment, progress)
-        for run in runs:
-            self.client.queue_result("class", summary(run), self.machine)
-        return await self._flush()
+    def start_class_runs(self) -> None:
+        """Run the class experiment here in the background (unless it is running already), then send it."""
+        if self._class_task is None:
+            self.class_line = "class experiment: starting (3 runs of 3 s)…"
+            self._class_task = asyncio.ensure_future(self._class_runs())
+
+    async def _class_runs(self) -> None:
+        def progress(config, k, n):  # called in the worker thread: one string assignment, read by the screen
+            self.class_line = f"class experiment: run {k + 1} of {n}, {config.algo} ×{config.threads}…"
+        try:
+            await self._prepare({(c.algo, c.model) for c in CLASS_RUNS})
+            runs = await asyncio.to_thread(run_class_experiment, progress)
+            for run in runs:
+                self.client.queue_result("class", summary(run), self.machine)
+            report = await self._flush()
+            self.class_line = (f"class experiment: {len(runs)} runs measured here, {report.sent} sent"
+                               + (f", {report.pending} waiting for the host" if report.pending else ""))
+        except (NotRunnable, OSError, ValueError) as e:
+            self.class_line = f"class experiment: ✗ {e}"
+        finally:
+            self._class_task = None
 
     async def _prepare(self, kernels) -> None:
         if self.prepare is not None and kernels and not await self.prepare(kernels):
@@ -137,6 +160,6 @@ class StudentSession:
         return report
 
     async def wait_measured(self) -> None:
-        """Tests: wait until a measurement started by poll() has been queued and sent."""
-        while self._task is not None:
+        """Tests: wait until what poll() started (a measurement, the class experiment) has been queued and sent."""
+        while self._task is not None or self._class_task is not None:
             await asyncio.sleep(0.05)

@@ -29,7 +29,7 @@ from teach_sgd.classroom.client import ClassClient, parse_address, queue_path
 from teach_sgd.classroom.instructor import ClassView, class_csv, class_file, class_json
 from teach_sgd.classroom.protocol import CODE_LENGTH, CODE_RE, Refused, nickname
 from teach_sgd.classroom.questions import LessonCatalog
-from teach_sgd.classroom.student import NotRunnable, StudentSession
+from teach_sgd.classroom.student import StudentSession
 from teach_sgd.errors import UsageError
 from teach_sgd.output import write_text
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -86,6 +86,7 @@ class InstructorScreen(Screen):
         Binding("o", "open_question", "Ask"),
         Binding("r", "reveal", "Reveal"),
         Binding("c", "close_question", "Close"),
+        Binding("x", "class_runs", "Run on all"),
         Binding("m", "metric", "Measure"),
         Binding("e", "export", "Export"),
         Binding("escape,h", "app.open('home')", "Home"),
@@ -179,7 +180,7 @@ class InstructorScreen(Screen):
 
     # ---- keys ---------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
-        if action in ("open_question", "reveal", "close_question"):
+        if action in ("open_question", "reveal", "close_question", "class_runs"):
             return True if self.server is not None else None
         return True
 
@@ -204,6 +205,11 @@ class InstructorScreen(Screen):
     def action_close_question(self) -> None:
         self.server.close_question()
         self.say("question closed")
+
+    def action_class_runs(self) -> None:
+        n = self.server.ask_class_runs()
+        self.say(f"every student's machine now runs the class experiment ({n}× asked): SEQ ×1, HOGWILD! ×2, "
+                 "Leashed-SGD ×2, 3 s each; the plot fills as results arrive")
 
     def action_metric(self) -> None:
         self.metric = (self.metric + 1) % len(METRICS)
@@ -243,7 +249,6 @@ class StudentScreen(Screen):
                                       prepare=lambda kernels: self.app.ensure_kernels(kernels))
         self.address = address
         self._shown_seq = object()
-        self._experiment = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -282,7 +287,7 @@ class StudentScreen(Screen):
         s = self.session
         state = "connected" if s.connected else "not connected"
         self.head.update(Text(f"class at {self.address} · you are {s.client.nickname} · {state} · "
-                              f"{s.pending} unsent\n{self._experiment}"))
+                              f"{s.pending} unsent\n{s.class_line}"))
         if s.seq != self._shown_seq:
             self._shown_seq = s.seq
             self.choices.clear_options()
@@ -299,21 +304,9 @@ class StudentScreen(Screen):
         await self.session.predict(event.option.id)
         self._show()
 
-    @work(exclusive=True, group="class-experiment")
-    async def action_experiment(self) -> None:
+    def action_experiment(self) -> None:
         """x: the class's many-machine runs (classroom/experiment.py) here, then sent to the host."""
-        def progress(config, k, n):
-            self._experiment = f"class experiment: run {k + 1} of {n}, {config.algo} ×{config.threads}…"
-        self._experiment = "class experiment: starting (3 runs of 3 s)…"
-        self._show()
-        try:
-            report = await self.session.run_class_experiment(
-                lambda c, k, n: self.app.call_from_thread(progress, c, k, n))
-        except NotRunnable as e:
-            self._experiment = f"class experiment: ✗ {e}"
-        else:
-            self._experiment = (f"class experiment: {report.sent} run(s) sent"
-                                + (f", {report.pending} waiting" if report.pending else ""))
+        self.session.start_class_runs()
         self._show()
 
 

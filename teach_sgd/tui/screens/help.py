@@ -100,8 +100,9 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 
 **A class** (`teach-sgd class host --ui`; students: Join a class on Home, or `teach-sgd --class HOST:PORT CODE`):
 the instructor's o asks the highlighted lesson question · r reveals it (every student's machine runs its
-experiment) · c closes it · m cycles the machines plot · e exports JSON, CSV and a class file. A student's
-Enter sends the highlighted prediction · x runs the class experiment (3 runs of 3 s) and sends the results.
+experiment) · c closes it · x has every machine run the class experiment · m cycles the machines plot ·
+e exports JSON, CSV and a class file. A student's Enter sends the highlighted prediction · x runs the class
+experiment here (3 runs of 3 s) and sends the results.
 
 ## The simulator
 The asynchronous shared-memory model of Alistarh, De Sa and Konstantinov (PODC 2018), stepped one
