@@ -12,37 +12,15 @@ Printed, never asserted: machines are noisy.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import statistics
 import sys
 
+from busy import Busy
+
 LOAD = int(os.environ.get("BENCH_SLOWMO_LOAD", "2"))
 REPEATS = int(os.environ.get("BENCH_SLOWMO_REPEATS", "3"))
 SECONDS = float(os.environ.get("BENCH_SLOWMO_SECONDS", "8"))
-
-
-def spin() -> None:
-    while True:
-        pass
-
-
-class Load:
-    """n busy processes for the duration of a with-block: the outside load of a busy laptop."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def __enter__(self):
-        self.procs = [multiprocessing.Process(target=spin, daemon=True) for _ in range(self.n)]
-        for p in self.procs:
-            p.start()
-        return self
-
-    def __exit__(self, *exc):
-        for p in self.procs:
-            p.terminate()
-            p.join()
 
 
 def one_run() -> tuple[int, ...]:
@@ -73,7 +51,7 @@ def main() -> int:
     fair = {LOAD: [], 0: []}
     for _ in range(REPEATS):
         for load in (LOAD, 0):
-            with Load(load):
+            with Busy(load):
                 ups = one_run()
             ratio = min(ups) / max(ups) if max(ups) else 0.0
             fair[load].append(ratio)

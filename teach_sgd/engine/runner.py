@@ -46,6 +46,10 @@ from teach_sgd.engine.warmup import is_warm, warm_up
 from teach_sgd.models import ModelSpec, make_model
 
 WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
+# A screen's workers (nice=WORKER_NICE given) are also put in Linux's SCHED_IDLE class, below every nice
+# level: 64 nice-19 workers still weigh as much as one normal thread, enough to slow the UI's keys to seconds
+# on a busy machine (benchmarks/bench_tui.py, part 3, measures both; it flips this to compare).
+SCREEN_WORKERS_IDLE = True
 KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker,
            "sync": sync.worker}
 
@@ -66,12 +70,15 @@ def headless_nice(threads: int) -> int:
     return 0 if threads <= (os.cpu_count() or 1) else WORKER_NICE
 
 
-def lower_priority(nice: int) -> None:
-    """Give the calling thread (not the process) a nice value: Linux schedules threads as tasks with their own
-    priority. Elsewhere setpriority would lower the whole process, UI included, so it is left alone."""
+def lower_priority(nice: int, idle: bool = False) -> None:
+    """Give the calling thread (not the process) a nice value, and with `idle` the SCHED_IDLE class: Linux
+    schedules threads as tasks with their own priority. Elsewhere setpriority would lower the whole process,
+    UI included, so it is left alone."""
     if nice and sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            if idle:
+                os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass  # a sandbox may forbid it; the run is still correct, only the UI may lag
 
@@ -91,6 +98,7 @@ class Runner:
         self.model = model_for(self.config, data)
         self.state = RunState(self.config, self.model, data)
         self.nice = headless_nice(self.config.threads) if nice is None else nice
+        self.for_screen = nice is not None and nice >= WORKER_NICE
         self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
@@ -150,7 +158,7 @@ class Runner:
 
     def _work(self, kernel, args) -> None:
         try:
-            lower_priority(self.nice)
+            lower_priority(self.nice, idle=self.for_screen and SCREEN_WORKERS_IDLE)
             self._start.wait()
             kernel(*args)
         except threading.BrokenBarrierError:

@@ -26,7 +26,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, OptionList, Static
 
 from teach_sgd.engine.recording import load
@@ -34,6 +33,7 @@ from teach_sgd.errors import UsageError
 from teach_sgd.lessons import pages
 from teach_sgd.lessons.session import open_session
 from teach_sgd.replay import find_reference, wants_reference
+from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.screens.run_screen import save_recordings
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
@@ -44,7 +44,7 @@ BADGES = {"undecided": "bold black on yellow", "none": "bold black on grey70", "
           "mismatch": "bold white on red"}
 
 
-class LessonScreen(Screen):
+class LessonScreen(SteadyFooterScreen):
     AUTO_FOCUS = "#ls-scroll"
     BINDINGS = [
         Binding("n,right", "next", "Next", key_display="n/→"),

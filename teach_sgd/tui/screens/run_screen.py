@@ -16,10 +16,10 @@ from contextlib import contextmanager
 
 from textual import on, work
 from textual.binding import Binding
-from textual.screen import Screen
 
 from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.errors import ConfigError, UsageError
+from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.export import export_results, record_runs
 from teach_sgd.tui.screens.present import PresenterScreen
 from teach_sgd.tui.stretch import next_stretch
@@ -28,7 +28,7 @@ from teach_sgd.tui.widgets.dashboard import Dashboard
 
 
 
-class RunScreen(Screen):
+class RunScreen(SteadyFooterScreen):
     BINDINGS = [
         Binding("s", "start", "Start/Restart"),
         Binding("space", "pause", "Pause/Resume"),

@@ -252,7 +252,10 @@ class Dashboard(Widget):
     def _show_snapshot(self, snap) -> None:
         cfg = snap.config
         rate = self._rate(snap.elapsed_s, snap.updates, snap.status)
-        self._table.show(snap.threads, cfg.algo, snap.params, cfg.step)
+        # a live running run may skip a table repaint to keep keys quick (thread_table.py); a replay, a paused
+        # or an ending run shows every snapshot it is given
+        self._table.show(snap.threads, cfg.algo, snap.params, cfg.step,
+                         force=not self.live or snap.status != "running")
         if self.ticks % 3 == 1:  # the histogram changes slowly: ~5 Hz is plenty
             self._show_hist(snap.staleness_hist, snap.threads)
         label = self._label(cfg)
@@ -273,7 +276,7 @@ class Dashboard(Widget):
     def show_result(self, result) -> None:
         """Final view: every number is the RunResult's own (the counters no longer move)."""
         cfg = result.config
-        self._table.show(result.threads, cfg.algo, result.params, cfg.step)
+        self._table.show(result.threads, cfg.algo, result.params, cfg.step, force=True)
         self._show_hist(result.staleness_hist, result.threads)
         self._loss.show([(self._label(cfg), result.loss_curve)], force=True)
         self._versions.push(result.wall_s, result.versions, cfg.algo, cfg.threads, force=True)

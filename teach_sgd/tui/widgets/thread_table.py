@@ -8,8 +8,17 @@ thread (for the staleness histogram).
 
 Full mode: state + number + an eighth-resolution bar per metric; bars shrink to fit narrow terminals. Compact
 mode (Compare screen): no state column, and the bar is the cell's background ("data bar").
+
+Repainting is the UI's largest cost with many threads (64 rows of styled cells per tick), and the UI thread
+shares the cores with the workers and whatever else the machine runs. So a live table repaints at most as
+often as keeps its painting under PAINT_SHARE of the UI thread's time: a paint that took 20 ms is followed
+by the next one 80 ms later at the earliest, snapshots in between are skipped (the next one is newer anyway).
+A quiet machine paints every tick; a busy one paints less often and keys stay quick (benchmarks/bench_tui.py,
+part 3). A final result (`force=True`) and a cursor move always paint.
 """
 from __future__ import annotations
+
+import time
 
 from rich.style import Style
 from textual.binding import Binding
@@ -26,6 +35,9 @@ STATE_W = 9
 HEADER = Style(bold=True)
 CURSOR = Style(bgcolor="grey23")
 DIM = Style(dim=True)
+
+
+PAINT_SHARE = 0.25  # at most this share of the UI thread's time goes into repainting a live table
 
 
 class ThreadTable(LinesWidget, can_focus=True):
@@ -63,6 +75,7 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._columns: tuple[Column, ...] = ()
         self._cells: dict[tuple[int, str], str] = {}
         self._key = None
+        self._next_paint = 0.0  # perf_counter time before which a live snapshot is not painted
 
     def on_mount(self) -> None:
         self._paint()
@@ -76,14 +89,20 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._key = None
         self._paint()
 
-    def show(self, threads, algo: str, params: int, step: str = "none") -> None:
+    def show(self, threads, algo: str, params: int, step: str = "none", force: bool = False) -> None:
+        """Show these threads' numbers; a live snapshot (`force` False) may be skipped to keep the UI quick."""
         threads = tuple(threads)
         key = (threads, algo, params, step, self.cursor, self.size.width)
         if key == self._key:
             return
+        now = time.perf_counter()
+        if not force and PAINT_SHARE and now < self._next_paint and (algo, len(threads)) == (
+                self._algo, len(self._threads)):
+            return
         self._key = key
         self._threads, self._algo, self._params, self._step = threads, algo, params, step
         self._paint()
+        self._next_paint = now + (time.perf_counter() - now) / PAINT_SHARE if PAINT_SHARE else 0.0
 
     def on_resize(self) -> None:
         self._key = None

@@ -1,0 +1,23 @@
+"""SteadyFooterScreen: a Screen whose footer is rebuilt only when the keys it shows change.
+
+Textual's Footer recomposes every key it shows (mounting a widget per key and styling each) whenever the screen
+publishes `bindings_updated`, and a screen publishes it on every `refresh_bindings()`, changed or not. The run
+screens refresh their bindings on every pause, resume, start and finish, so each space press rebuilt the
+footer: on a busy 2-core machine with 64 workers that took tens of milliseconds of a UI thread which had only a
+fifth of a core, and keys lagged behind it (benchmarks/bench_tui.py, part 3). Here a refresh goes through only
+when the footer would show something else: another key, description, key label or enabled state.
+"""
+from __future__ import annotations
+
+from textual.screen import Screen
+
+
+class SteadyFooterScreen(Screen):
+    _footer_shows: tuple | None = None
+
+    def refresh_bindings(self) -> None:
+        shows = tuple((key, b.binding.description, b.binding.key_display, b.binding.show, b.enabled)
+                      for key, b in self.active_bindings.items())
+        if shows != self._footer_shows:
+            self._footer_shows = shows
+            super().refresh_bindings()
