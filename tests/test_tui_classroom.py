@@ -78,8 +78,7 @@ async def test_the_instructor_screen_serves_a_class_and_shows_the_live_distribut
             await c.join()
         menu = screen.query_one("#questions", OptionList)
         menu.focus()
-        menu.highlighted = next(i for i in range(menu.option_count)
-                                if menu.get_option_at_index(i).id == "03-hogwild\tlost")
+        menu.highlighted = menu.get_option_index("03-hogwild\tlost")
         await pilot.press("o")
         q = server.store.current_question()
         assert (q["lesson"], q["checkpoint"]) == ("03-hogwild", "lost")
@@ -110,7 +109,7 @@ async def test_a_student_joins_from_the_home_screen(tmp_path, monkeypatch):
         app = make_app(tmp_path)
         async with app.run_test(size=PROJECTOR) as pilot:
             menu = app.screen.query_one("#menu", OptionList)
-            menu.highlighted = next(i for i in range(menu.option_count) if menu.get_option_at_index(i).id == "join")
+            menu.highlighted = menu.get_option_index("join")
             menu.focus()
             await pilot.press("enter")
             for key, value in (("address", server.address), ("code", server.code.lower()), ("nickname", "ada")):

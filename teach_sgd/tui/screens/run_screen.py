@@ -73,8 +73,8 @@ class RunScreen(SteadyFooterScreen):
             return True if self.app.kernel_state != "failed" and not self._starting else None
         if action in ("pause", "stop", "stretch"):
             return True if self.active else None
-        if action == "present":
-            return True if self.present_sources() else None
+        if action == "present":  # hidden until there is a run to present: the idle footer keeps its room
+            return bool(self.present_sources())
         if action in ("export", "record"):
             return True if self.has_results else None
         return True
