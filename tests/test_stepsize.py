@@ -23,12 +23,18 @@ def arrays(rule, threads=4, seen=0, window=()):
     control[L.TAIL_SEEN] = seen
     hist = np.zeros(L.STALENESS_BINS, np.int64)
     hist[:len(window)] = window
-    return control, ip, fp, hist
+    return L.Shared(control, ip, fp), L.Logs(np.zeros(0, np.int64), np.zeros(0), hist), hist
+
+
+def thread_with(steps):
+    """One thread's rows (layout.Me) with this step histogram; the rules touch nothing else."""
+    i64, f32 = np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return L.Me(0, i64, i64, i64, steps, np.zeros(0), f32, f32, f32, i64)
 
 
 def factors(rule, taus, **kw):
-    control, ip, fp, hist = arrays(rule, **kw)
-    return [stepsize.factor(control, ip, fp, hist, tau) for tau in taus]
+    sh, logs, _ = arrays(rule, **kw)
+    return [stepsize.factor(sh, logs, tau) for tau in taus]
 
 
 def test_none_is_one():
@@ -59,24 +65,25 @@ def test_tail_is_one_until_the_window_is_complete_then_follows_F():
 
 
 def test_applied_feeds_the_window_only_inside_it_and_bins_the_step():
-    control, ip, fp, hist = arrays(stepsize.TAIL, threads=2)       # window: tickets [20, 30)
+    sh, logs, hist = arrays(stepsize.TAIL, threads=2)               # window: tickets [20, 30)
     steps = np.zeros(L.STEP_BINS, np.int64)
+    me = thread_with(steps)
     for ticket, tau in [(19, 5), (20, 1), (29, 3), (30, 2)]:
-        stepsize.applied(control, ip, hist, steps, ticket, tau, 1.0)
-    assert control[L.TAIL_SEEN] == 2 and hist[1] == 1 and hist[3] == 1 and hist.sum() == 2
+        stepsize.applied(sh, logs, me, ticket, tau, 1.0)
+    assert sh.control[L.TAIL_SEEN] == 2 and hist[1] == 1 and hist[3] == 1 and hist.sum() == 2
     assert steps[10] == 4
     for scale, expected_bin in [(0.0, 0), (0.25, 3), (0.61, 6), (2.0, 20), (5.0, 20)]:
         steps[:] = 0
-        stepsize.applied(control, ip, hist, steps, 0, 0, scale)
+        stepsize.applied(sh, logs, me, 0, 0, scale)
         assert steps[expected_bin] == 1
 
 
 def implied(staleness_hist, rule, threads):
     """The step histogram a rule without a window gives for a staleness histogram."""
-    control, ip, fp, hist = arrays(rule, threads=threads)
+    sh, logs, _ = arrays(rule, threads=threads)
     out = np.zeros(L.STEP_BINS, np.int64)
     for tau, count in enumerate(staleness_hist):
-        s = stepsize.factor(control, ip, fp, hist, tau)
+        s = stepsize.factor(sh, logs, tau)
         out[min(int(s / L.STEP_BIN_WIDTH + 0.5), L.STEP_BINS - 1)] += count
     return out
 

@@ -11,6 +11,8 @@ Orderings, and why:
   a spin loop (a plain load there may be hoisted, and the loop never sees the flag change).
 - store is *release*: used for telemetry counters that other threads read while the loop runs, so the
   compiler cannot sink the store out of the loop, and for control flags.
+- fence_acquire / fence_release are the two halves of a seqlock on a weakly ordered CPU (ARM): x86 keeps
+  loads in order and stores in order by itself, ARM does not, so each use says which order it needs.
 """
 from llvmlite import ir
 from numba import types
@@ -100,6 +102,27 @@ def store(typingctx, arr, idx, value):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _fence(ordering):
+    def fence(typingctx):
+        sig = types.void()
+
+        def codegen(context, builder, signature, args):
+            builder.fence(ordering)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return fence
+
+
+fence_acquire = intrinsic(_fence("acquire"))
+fence_acquire.__doc__ = ("No load or store after it happens before any load before it (a reader's fence: what "
+                         "it read is read before the check that follows).")
+fence_release = intrinsic(_fence("release"))
+fence_release.__doc__ = ("No load or store before it happens after any store after it (a writer's fence: "
+                         "what it wrote before is visible before what it writes next).")
 
 
 @intrinsic

@@ -2,13 +2,18 @@
 
 All reads of shared words are atomic loads: LLVM may hoist a plain load of a flag out of a loop that does
 not write it, and the loop would then never see the flag change.
+
+Pause and resume are written by the Runner (Python) through `pause` / `resume` below, never by plain numpy
+stores: resume adds the paused time to PAUSED_NS and then clears PAUSE with a release store, so a thread
+that sees PAUSE = 0 (acquire) also sees the new PAUSED_NS — on ARM two plain stores may become visible in
+either order, and a thread would time-stamp its next events with the pause still counted.
 """
 from numba import njit
 
 from teach_sgd.engine import atomics, native
 from teach_sgd.engine.layout import (
-    BATCH, C_STATE, CLOCK, P_BATCH, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES, P_N_TRAIN, P_T0_NS, PAUSE,
-    PAUSED_NS, S_PAUSED, STOP, STRETCH,
+    BATCH, C_PHASE_T0, C_STATE, C_T_START, CLOCK, P_BATCH, P_CLOCK_SHIFT, P_DEADLINE_NS, P_MAX_BATCHES, P_MAX_UPDATES,
+    P_N_TRAIN, P_T0_NS, P_TELEMETRY, PAUSE, PAUSED_NS, S_PAUSED, STOP, STRETCH,
 )
 
 PAUSE_POLL_NS = 1_000_000  # a parked thread looks at the flags every millisecond
@@ -32,9 +37,12 @@ def wait_while_paused(control, counters_row):
         return not stopped(control)
     previous = atomics.load(counters_row, C_STATE)
     atomics.store(counters_row, C_STATE, S_PAUSED)
+    parked = native.now_ns()
     while atomics.load(control, PAUSE) != 0 and not stopped(control):
         native.sleep_ns(PAUSE_POLL_NS)
     atomics.store(counters_row, C_STATE, previous)
+    if counters_row[C_PHASE_T0] != 0:  # a pause is part of no phase (engine/phase.py): its timer skips it
+        counters_row[C_PHASE_T0] += native.now_ns() - parked
     return not stopped(control)
 
 
@@ -59,34 +67,62 @@ def budget_reached(ip, published):
 
 
 @njit(nogil=True, cache=True)
-def next_batch(control, ip, counters_row, published, perm):
-    """The top of every worker iteration: the next unused mini-batch, or an empty slice if the thread must
-    stop (stop flag, deadline, update budget reached with `published` updates, epoch budget spent).
-    Parks here while the run is paused.
-
-    Batches come from one shared atomic counter, as in the paper: every thread takes the next unused one.
-    `perm` is a fixed permutation of the training rows with its first `batch` entries appended, so every
-    batch is one contiguous slice.
-    """
-    if not may_continue(control, ip, counters_row, published):
-        return perm[0:0]
-    return batch_rows(ip, atomics.fetch_add(control, BATCH, 1), perm)
+def published(sh):
+    """Updates published so far: CLOCK, or for Leashed-SGD the sequence number packed into P."""
+    return atomics.load(sh.control, CLOCK) >> sh.ip[P_CLOCK_SHIFT]
 
 
 @njit(nogil=True, cache=True)
-def may_continue(control, ip, counters_row, published):
+def next_batch(sh, data, me, ticket):
+    """The loop prologue every worker shares (engine/phase.py `begin`): the next mini-batch, or an empty
+    slice if the thread must stop (stop flag, deadline, update budget reached, epoch budget spent). Parks
+    here while the run is paused, and notes the run time the update's window begins at (its events' t_start).
+
+    `ticket` < 0: take the next unused batch from the shared atomic batch counter, as in the paper (every
+    thread takes the next unused one), and judge the budget on the updates published so far. SYNC passes its
+    iteration number k instead: every thread counts it alike, and it is both its batch and the number of
+    updates published before it (reading CLOCK there could let one thread start an iteration the others
+    will not, and wait at its barrier for ever).
+    """
+    if not may_continue(sh, me, ticket if ticket >= 0 else published(sh)):
+        return data.perm[0:0]
+    if ticket < 0:
+        ticket = atomics.fetch_add(sh.control, BATCH, 1)
+    rows = batch_rows(sh.ip, ticket, data.perm)
+    if sh.ip[P_TELEMETRY] != 0:
+        me.counters[C_T_START] = run_time_ns(sh.control, sh.ip)
+    return rows
+
+
+@njit(nogil=True, cache=True)
+def may_continue(sh, me, published):
     """False if the thread must stop (stop flag, deadline, update budget reached); parks while paused."""
-    if not wait_while_paused(control, counters_row):
+    if not wait_while_paused(sh.control, me.counters):
         return False
-    if past_deadline(control, ip):
-        request_stop(control)
+    if past_deadline(sh.control, sh.ip):
+        request_stop(sh.control)
         return False
-    return not budget_reached(ip, published)
+    return not budget_reached(sh.ip, published)
+
+
+@njit(nogil=True, cache=True)
+def run_over(sh):
+    """True once the run is ending for every thread: stopped, past its deadline, its update budget published
+    or its epochs' batches all taken. A thread that waits for others (held at a breakpoint, delayed) leaves
+    its wait on this, so no wait outlives the run."""
+    if stopped(sh.control):
+        return True
+    if past_deadline(sh.control, sh.ip):
+        request_stop(sh.control)
+        return True
+    max_batches = sh.ip[P_MAX_BATCHES]
+    return budget_reached(sh.ip, published(sh)) or (max_batches >= 0 and atomics.load(sh.control, BATCH) >= max_batches)
 
 
 @njit(nogil=True, cache=True)
 def batch_rows(ip, ticket, perm):
-    """The rows of mini-batch number `ticket`, or an empty slice once the epoch budget is spent."""
+    """The rows of mini-batch number `ticket`, or an empty slice once the epoch budget is spent.
+    `perm` has its first `batch` entries appended, so every batch is one contiguous slice."""
     max_batches = ip[P_MAX_BATCHES]
     if max_batches >= 0 and ticket >= max_batches:
         return perm[0:0]
@@ -96,16 +132,21 @@ def batch_rows(ip, ticket, perm):
 
 
 @njit(nogil=True, cache=True)
-def clock(control):
-    """Updates published so far (lock, hogwild)."""
-    return atomics.load(control, CLOCK)
+def pause(control):
+    atomics.store(control, PAUSE, 1)
+
+
+@njit(nogil=True, cache=True)
+def resume(control, paused_ns):
+    """Leave a pause of `paused_ns`: PAUSED_NS first, then PAUSE = 0 with release (see the module doc)."""
+    atomics.fetch_add(control, PAUSED_NS, paused_ns)
+    atomics.store(control, PAUSE, 0)
 
 
 # ---- slow motion ---------------------------------------------------------------------------------------
-# At stretch s every window that decides a race lasts s × its own time: the compute window (from the read of
-# the parameters to the end of the gradient) and the publish window (from the read of the version an update
-# lands on to its CAS, its locked apply or its racy writes). A window is stretched by sleeping (s − 1) × the
-# time it really took, *inside* the window. Scaling both windows by the same factor keeps their ratio, and the
+# The phase hook (engine/phase.py) decides which windows are stretched and where; this is the sleep.
+# At stretch s every window that decides a race lasts s × its own time, by sleeping (s − 1) × the time it
+# really took, *inside* the window. Scaling both windows by the same factor keeps their ratio, and the
 # chance that another thread publishes inside a thread's publish window depends on that ratio, not on
 # absolute speed: CAS failures, lock waits and staleness stay what they are at full speed, only slower.
 # (Sleeping between iterations instead would shrink the windows relative to the run, and hide the races.)
@@ -124,6 +165,11 @@ def window_start(control):
     if atomics.load(control, STRETCH) > 1:
         return native.thread_cpu_ns()
     return 0
+
+
+@njit(nogil=True, cache=True)
+def stretching(control):
+    return atomics.load(control, STRETCH) > 1
 
 
 @njit(nogil=True, cache=True)

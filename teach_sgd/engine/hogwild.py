@@ -29,16 +29,103 @@ Making the races visible, with minimal perturbation:
   on the lost mass (plus float rounding), not the mass itself.
 Staleness τ = t1 − t0: updates applied between the start of this thread's read and the start of its write.
 Memory: one shared θ plus one private copy per thread, m + 1 vectors.
+
+Protocol points (engine/phase.py): start → read → computed → writing → counted. At "writing" the thread has
+read the coordinates it updates and not yet written them: at full speed that window is a few nanoseconds per
+coordinate, inside one fused loop. When slow motion is on, or a breakpoint waits at "writing", the update is
+done in two passes instead — read every coordinate it writes into the private buffer (no longer needed once
+g is computed), pass the point (stretched, or held), then write old − η·g — so the window in which another
+update is lost is really open, as long as the learner wants.
+
+Memory ordering (argued for ARM, where loads may be satisfied out of order and stores become visible out of
+order; x86 needs none of the fences but pays nothing for them):
+- the torn-read check: t0 = CLOCK (acquire: the copy's loads come after it), the copy, an acquire fence
+  (the copy's loads are done before the next load), APPLYING. An apply takes its ticket (APPLYING + 1) and
+  then issues a release fence before writing θ, so a copy that read any of its writes is followed by a load
+  of APPLYING that sees the ticket: the tear is counted;
+- the apply: ticket, release fence, racy writes, CLOCK + 1 (sequentially consistent, so the writes are
+  visible before CLOCK says the update is done).
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, stepsize
+from teach_sgd.engine import atomics, gradient, phase, stepsize
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    APPLYING, C_ABANDONED, C_COPY_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TORN, C_WRITTEN, CLOCK, F_LR,
-    OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_SPARSE, P_TELEMETRY, S_COPY, S_DONE, S_PUBLISH,
+    APPLYING, C_ABANDONED, C_LOST, C_SAMPLED, C_STATE, C_TORN, C_WRITTEN, CLOCK, F_LR, H_WORD,
+    OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_SPARSE, P_TELEMETRY, PT_COUNTED, PT_READ,
+    PT_WRITING, S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_PUBLISH,
 )
+
+
+@njit(nogil=True, cache=True)
+def worker(sh, data, logs, model, me):
+    theta, copy, g = model.theta, me.local, me.grad
+    while True:
+        rows = phase.begin(sh, data, me, -1, S_COPY)
+        if rows.shape[0] == 0:
+            break
+        t0, torn = unsynchronised_copy(sh, me, theta, copy)                                # 1.
+        phase.at(sh, me, PT_READ, S_GRADIENT)
+        if not gradient.compute(sh, data, logs, me, copy, rows, S_PUBLISH):               # 2.
+            break
+        if not phase.delayed(sh, me, t0):  # the delay adversary holds only its own thread here
+            tel.bump(me.counters, C_ABANDONED, 1)
+            break
+        # 3. racy writes, then count the update as applied. The apply ticket also keeps the update budget
+        # exact: only tickets 0 … N − 1 may write.
+        t1 = atomics.load(sh.control, CLOCK)
+        ticket = atomics.fetch_add(sh.control, APPLYING, 1)
+        if ctl.budget_reached(sh.ip, ticket):
+            tel.bump(me.counters, C_ABANDONED, 1)
+            break
+        atomics.fence_release()  # the ticket is visible before any write below (the torn-read check)
+        scale = stepsize.factor(sh, logs, t1 - t0)
+        lost = racy_update(sh, me, theta, copy, g, sh.fp[F_LR] * scale)
+        atomics.fetch_add(sh.control, CLOCK, 1)
+        phase.at(sh, me, PT_COUNTED, S_IDLE)
+        tel.record_update(sh, me, t1 - t0, 0)
+        tel.record_event(sh, logs, me, OUTCOME_PUBLISHED, t_read=t0, t_applied=t1, lost=lost, torn=torn)
+        tel.audit_applied(sh, me, g, sh.fp[F_LR] * scale)
+        stepsize.applied(sh, logs, me, ticket, t1 - t0, scale)
+    tel.set_state(me.counters, C_STATE, S_DONE)
+
+
+@njit(nogil=True, cache=True)
+def unsynchronised_copy(sh, me, theta, copy):
+    """Step 1: copy θ with no lock. Returns (t0, torn): the updates applied before the copy began, and 1 if
+    an apply overlapped the copy (the view may be torn; counted). Orderings: see the module doc."""
+    t0 = atomics.load(sh.control, CLOCK)
+    copy[:] = theta
+    atomics.fence_acquire()
+    torn = 1 if atomics.load(sh.control, APPLYING) > t0 else 0
+    if torn:
+        tel.bump(me.counters, C_TORN, 1)
+    return t0, torn
+
+
+@njit(nogil=True, cache=True)
+def racy_update(sh, me, theta, buf, g, lr):
+    """Step 3's writes, θ −= lr·g with no lock, passing the point "writing" between reading and writing the
+    coordinates. Returns the lost writes seen on the sampled coordinates."""
+    sparse = sh.ip[P_SPARSE] != 0
+    observed = sh.ip[P_TELEMETRY] != 0
+    stride = sh.ip[P_SAMPLE_STRIDE]
+    if not ctl.stretching(sh.control) and atomics.load(me.hold, H_WORD) == 0:
+        phase.at(sh, me, PT_WRITING, S_PUBLISH)  # one fused loop: the read-to-write window is nanoseconds
+        if observed:
+            lost, sampled, written = racy_apply_observed(theta, g, lr, stride, sparse)
+        else:
+            lost, sampled, written = 0, 0, racy_apply(theta, g, lr, sparse)
+    else:
+        read_coordinates(theta, g, buf, sparse)
+        phase.at(sh, me, PT_WRITING, S_PUBLISH)  # the window is open: stretched, or held here
+        lost, sampled, written = write_coordinates(theta, g, buf, lr, stride if observed else 0, sparse)
+    if observed:
+        tel.bump(me.counters, C_LOST, lost)
+        tel.bump(me.counters, C_SAMPLED, sampled)
+    tel.bump(me.counters, C_WRITTEN, written)
+    return lost
 
 
 @njit(nogil=True, cache=True)
@@ -80,62 +167,30 @@ def racy_apply_observed(theta, g, lr, stride, sparse):
 
 
 @njit(nogil=True, cache=True)
-def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
-           theta, local, grad, work, counters, staleness, retries, events, losslog, audit, steps, window):
-    lr = fp[F_LR]
-    sparse = ip[P_SPARSE] != 0
-    mine = counters[tid]
-    copy = local[tid]
-    g = grad[tid]
-    while True:
-        rows = ctl.next_batch(control, ip, mine, ctl.clock(control), perm)
-        if rows.shape[0] == 0:
-            break
+def read_coordinates(theta, g, buf, sparse):
+    """The read pass of a two-pass update: buf[i] = θ[i] for every coordinate the update writes."""
+    for i in range(theta.shape[0]):
+        if not sparse or g[i] != 0.0:
+            buf[i] = theta[i]
 
-        # 1. an unsynchronised copy
-        t_start = tel.clock(control, ip)
-        t_copy = tel.now(ip)
-        tel.set_state(mine, C_STATE, S_COPY)
-        t0 = atomics.load(control, CLOCK)
-        copy[:] = theta
-        torn = 1 if atomics.load(control, APPLYING) > t0 else 0
-        if torn:
-            tel.bump(mine, C_TORN, 1)
 
-        tel.bump(mine, C_COPY_NS, tel.now(ip) - t_copy)
-
-        # 2. the gradient on whatever was read
-        if not gradient.compute(control, ip, fp, kind, dims, copy, X, y, rows, eval_rows, g, work[tid], mine,
-                                losslog):
-            break
-        t_apply = tel.now(ip)
-        slow_from = ctl.window_start(control)
-        lost = 0
-
-        # 3. racy in-place writes, then count the update as applied. The apply ticket also keeps the
-        # update budget exact: only tickets 0 … N − 1 may write.
-        tel.set_state(mine, C_STATE, S_PUBLISH)
-        t1 = atomics.load(control, CLOCK)
-        ticket = atomics.fetch_add(control, APPLYING, 1)
-        if ctl.budget_reached(ip, ticket):
-            tel.bump(mine, C_ABANDONED, 1)
-            break
-        scale = stepsize.factor(control, ip, fp, window, t1 - t0)
-        if ip[P_TELEMETRY] != 0:
-            lost, sampled, written = racy_apply_observed(theta, g, lr * scale, ip[P_SAMPLE_STRIDE], sparse)
-            tel.bump(mine, C_LOST, lost)
-            tel.bump(mine, C_SAMPLED, sampled)
+@njit(nogil=True, cache=True)
+def write_coordinates(theta, g, buf, lr, stride, sparse):
+    """The write pass: θ[i] = buf[i] − lr·g[i], the value read in the read pass minus the step. Every
+    `stride`-th coordinate (stride 0: none) is written with an exchange; a value replaced that is not the one
+    read means another thread wrote it in between: that write is now lost. Returns (lost, sampled, written)."""
+    lost = 0
+    sampled = 0
+    written = 0
+    for i in range(theta.shape[0]):
+        if sparse and g[i] == 0.0:
+            continue
+        new = buf[i] - lr * g[i]
+        if stride > 0 and i % stride == 0:
+            if atomics.exchange(theta, i, new) != buf[i]:
+                lost += 1
+            sampled += 1
         else:
-            written = racy_apply(theta, g, lr * scale, sparse)
-        # slow motion: the publish window, stretched while the update is in flight (APPLYING counts it, CLOCK
-        # not yet), which is what a concurrent read sees as a possibly torn view (engine/control.py)
-        ctl.stretch_window(control, slow_from)
-        atomics.fetch_add(control, CLOCK, 1)
-        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
-        tel.bump(mine, C_WRITTEN, written)
-
-        tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, 0)
-        tel.record_event(control, ip, events, tid, t0, t1, 1, OUTCOME_PUBLISHED, t_start, 0, lost, torn)
-        tel.audit_applied(ip, audit[tid], g, lr * scale)
-        stepsize.applied(control, ip, window, steps[tid], ticket, t1 - t0, scale)
-    tel.set_state(mine, C_STATE, S_DONE)
+            theta[i] = new
+        written += 1
+    return lost, sampled, written

@@ -1,12 +1,70 @@
-"""Where each shared number lives: indices into the RunState arrays.
+"""Where each shared number lives: the kernels' five arguments, and indices into their arrays.
 
 Kernels and readers agree on these constants and nothing else. Module-level ints are compile-time
 constants for numba, so using them costs nothing in the kernels.
+
+Every kernel is `worker(shared, data, logs, model, me)`: five named tuples of arrays. numba passes a named
+tuple as a plain struct of its fields (no boxing, no reference counting beyond the arrays' own), compiles
+`me.counters` to the same load as a positional argument, and caches kernels that take them (a named
+tuple's type is its class and its field types, both importable), so naming the arguments costs nothing:
+benchmarks/bench_engine.py measured it against the 21–23 positional arguments it replaced.
 
 `control` (int64) holds the few words every thread touches. Words that are written often (the batch
 counter, the clock / version pointer) sit 8 words (64 bytes) apart so that they do not share a cache line
 with the flags every loop polls: false sharing would slow every thread down for nothing.
 """
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Shared(NamedTuple):
+    """The words every thread reads and writes, and the run's parameters."""
+    control: np.ndarray   # int64[CONTROL_WORDS]: flags, counters, the clock / version pointer (atomics only)
+    ip: np.ndarray        # int64[INT_PARAMS], read-only during a run
+    fp: np.ndarray        # float64[FLOAT_PARAMS], read-only during a run
+
+
+class Data(NamedTuple):
+    """The model kind and shape, the training rows and the order they are taken in (read-only)."""
+    kind: object          # models.MLP or models.CNN: a type to numba, so a kernel holds one model's code
+    dims: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    perm: np.ndarray      # the batch order: a permutation of the rows, its first `batch` entries appended
+    eval_rows: np.ndarray
+
+
+class Logs(NamedTuple):
+    """Logs every thread appends to."""
+    events: np.ndarray    # int64 ring of EVENT_FIELDS-wide rows (engine/telemetry.py)
+    losslog: np.ndarray   # float64 rows of LOSS_FIELDS
+    window: np.ndarray    # step rule tail: the staleness histogram observed (engine/stepsize.py)
+
+
+class Model(NamedTuple):
+    """The parameters being trained. Each algorithm uses its own fields; the others are empty arrays, so
+    every kernel has the same signature."""
+    theta: np.ndarray     # float32[d]: the one shared model (seq, lock, hogwild, sync)
+    slab: np.ndarray      # float32[2m + 1, d]: Leashed-SGD's versions (engine/versions.py)
+    rc: np.ndarray        # int64[2m + 1]: their reference counts
+    mutex: np.ndarray     # uint8[]: LOCK's pthread mutex
+    grads: np.ndarray     # float32[m, d]: every thread's gradient buffer (SYNC sums them; Me.grad is a row)
+
+
+class Me(NamedTuple):
+    """One thread's own rows: only this thread writes them (except `hold`, written by the Runner)."""
+    tid: int
+    counters: np.ndarray  # int64[COUNTERS], C_*
+    staleness: np.ndarray
+    retries: np.ndarray
+    steps: np.ndarray
+    audit: np.ndarray     # float64[d] (or [0] without audit)
+    grad: np.ndarray      # float32[d]: g
+    work: np.ndarray      # float32: the model's scratch space
+    local: np.ndarray     # float32[d]: lock/hogwild's private copy of θ ([0] for the others)
+    hold: np.ndarray      # int64[HOLD_WORDS]: breakpoints, freeze and step, from the Runner (engine/phase.py)
+
 
 # control[] — shared words
 STOP = 0            # 1 = every loop ends as soon as it sees it
@@ -48,6 +106,9 @@ P_SPARSE = 15       # hogwild: 1 = write only coordinates whose gradient is non-
 P_TAIL_FROM = 16    # step rule tail: updates with ticket in [FROM, TO) are observed (the window)
 P_TAIL_TO = 17
 P_THREADS = 18      # m (sync: the barrier's party size and the batch split)
+P_CLOCK_SHIFT = 19  # published updates = CLOCK >> P_CLOCK_SHIFT (leashed: SLOT_BITS, the others: 0)
+P_DELAY_THREAD = 20  # the delay adversary's thread, -1 = none (engine/phase.py)
+P_DELAY_TAU = 21    # … whose every update lands τ = P_DELAY_TAU versions after the one it read
 INT_PARAMS = 24
 
 # fp[] — float parameters
@@ -78,6 +139,11 @@ C_STATE = 15        # what the thread does now: see S_* below
 C_ABANDONED = 16    # gradients computed but never applied because the run ended first (stop, budget)
 C_BARRIER_NS = 17   # sync: time spent waiting at the barrier for the other threads (pauses left out)
 C_WRITTEN = 18      # hogwild: coordinates of θ written (dense: every one; sparse: the non-zero gradient's)
+C_PHASE_T0 = 19     # the phase hook: when the current phase began (monotonic ns; 0 = not timed)
+C_HELD = 20         # the protocol point (PT_*) where the thread is held right now, + 1; 0 = not held
+C_TAU_MIN = 21      # the smallest staleness published, + 1; 0 = nothing published yet
+C_DELAYED = 22      # delay adversary: updates held back until τ other updates had been published
+C_T_START = 23      # run time (ns) the current update's compute window began: its events' t_start
 COUNTERS = 24       # 24 int64 = three whole cache lines per row: rows of different threads never share a line
 
 # what a thread is doing (C_STATE), for the live per-thread view
@@ -89,6 +155,32 @@ S_LOCK_WAIT = 4
 S_PAUSED = 5
 S_DONE = 6
 S_BARRIER = 7       # sync: waiting at the barrier
+S_HELD = 8          # held at a protocol point (breakpoint, freeze, step): C_HELD says which
+
+# Protocol points: the named places in each algorithm where the phase hook runs (engine/phase.py), so where a
+# thread can be held. POINTS (engine/config.py) lists each algorithm's, in the order a thread passes them.
+PT_START = 0        # top of an iteration, before taking a mini-batch
+PT_READ = 1         # the parameters are read (leashed: P read and referenced; lock/hogwild: θ copied)
+PT_COMPUTED = 2     # the gradient is computed
+PT_CAS = 3          # leashed: the candidate is built, its CAS comes next
+PT_WRITING = 4      # hogwild: the coordinates this update writes are read, not yet written
+PT_COUNTED = 5      # hogwild: the update is written and counted
+PT_WAITING = 6      # lock: about to wait for the lock to apply
+PT_HOLDING = 7      # lock: holding the lock, about to apply
+PT_BARRIER = 8      # sync: about to arrive at the barrier
+PT_APPLIED = 9      # seq/lock/sync: the update is applied (lock: the lock is still held)
+PT_RETRY = 10       # leashed: its CAS failed, it tries again on the newer version
+POINT_NAMES = ("start", "read", "computed", "cas", "writing", "counted", "waiting", "holding", "barrier", "applied",
+               "retry")
+# the windows slow motion stretches, named by the point that ends them: each is a window in which another
+# thread's action decides a race (a stale gradient, a failed CAS, a lost write, a lock wait), engine/phase.py
+STRETCHED = (1 << PT_COMPUTED) | (1 << PT_CAS) | (1 << PT_WRITING) | (1 << PT_APPLIED)
+
+# hold[] — one thread's control words, written by the Runner and read by the thread at every point
+H_WORD = 0          # bit PT_x: hold at point x (a breakpoint); bit FREEZE: hold at the next point, any
+H_GO = 1            # bumped by the Runner to let a held thread go (thaw, step, continue, a removed breakpoint)
+HOLD_WORDS = 8      # one cache line per thread
+FREEZE = 1 << 62
 
 STALENESS_BINS = 65  # τ = 0 … 63, the last bin collects τ ≥ 64
 RETRY_BINS = 17      # failed CAS before a publish: 0 … 15, the last bin ≥ 16

@@ -16,17 +16,18 @@ Each worker thread runs `worker` (docs/papers.md §A, "Leashed-SGD, step by step
 Every computed gradient ends published, dropped (after Tp failed retries), or abandoned (the run ended —
 stop, or the update budget used up — before it could be published), so
 published + dropped + abandoned = gradients computed.
+Protocol points (engine/phase.py): start → read → computed → cas (→ retry → cas …).
 Memory reclamation and the ABA argument: engine/versions.py.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, stepsize
+from teach_sgd.engine import gradient, phase, stepsize
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_CAS_FAILED,
-    OUTCOME_DROPPED,
-    OUTCOME_ABANDONED, OUTCOME_PUBLISHED, P_PERSISTENCE, S_COPY, S_DONE, S_PUBLISH,
+    C_ABANDONED, C_CAS_FAIL, C_CAS_OK, C_DROPPED, C_STATE, F_LR, OUTCOME_ABANDONED, OUTCOME_CAS_FAILED,
+    OUTCOME_DROPPED, OUTCOME_PUBLISHED, P_PERSISTENCE, PT_CAS, PT_READ, PT_RETRY, S_COPY, S_DONE, S_GRADIENT,
+    S_PUBLISH,
 )
 from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
 
@@ -35,108 +36,94 @@ CAS_FAILED = 1
 STOPPED = 2
 
 
+@njit(nogil=True, cache=True)
+def worker(sh, data, logs, model, me):
+    while True:
+        rows = phase.begin(sh, data, me, -1, S_GRADIENT)
+        if rows.shape[0] == 0:
+            break
+        t0, finite = compute_gradient(sh, data, logs, model, me, rows)                 # step 1
+        if t0 == NONE:
+            break
+        if finite and phase.delayed(sh, me, t0):  # the delay adversary holds only its own thread here
+            outcome, t1, failures, scale = publish_with_retries(sh, logs, model, me, t0)  # steps 2–4
+        else:  # a non-finite loss (the run is stopping as diverged), or the run ended while delayed
+            outcome, t1, failures, scale = STOPPED, t0, 0, 1.0
+        if outcome == PUBLISHED:
+            tel.bump(me.counters, C_CAS_OK, 1)
+            tel.record_update(sh, me, t1 - t0, failures)
+            tel.record_event(sh, logs, me, OUTCOME_PUBLISHED, t_read=t0, t_applied=t1, attempts=failures + 1)
+            tel.audit_applied(sh, me, me.grad, sh.fp[F_LR] * scale)
+            stepsize.applied(sh, logs, me, t1, t1 - t0, scale)
+        elif outcome == CAS_FAILED:
+            tel.bump(me.counters, C_DROPPED, 1)
+            tel.record_event(sh, logs, me, OUTCOME_DROPPED, t_read=t0, t_applied=t1, attempts=failures)
+        else:
+            tel.bump(me.counters, C_ABANDONED, 1)
+            tel.record_event(sh, logs, me, OUTCOME_ABANDONED, t_read=t0, t_applied=t1, attempts=failures)
+    tel.set_state(me.counters, C_STATE, S_DONE)
+
+
 @njit(nogil=True, cache=True, inline="always")  # see gradient.compute
-def compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g, work, mine, losslog):
+def compute_gradient(sh, data, logs, model, me, rows):
     """Step 1. Returns (t0, finite): the version the gradient was computed on (NONE if the run stopped),
     and whether the loss was finite."""
-    word = acquire(control, rc)
+    word = acquire(sh.control, model.rc)
     if word == NONE:
         return NONE, False
     p = slot_of(word)
-    finite = gradient.compute(control, ip, fp, kind, dims, slab[p], X, y, rows, eval_rows, g, work, mine, losslog)
-    release(control, rc, p)
+    phase.at(sh, me, PT_READ, S_GRADIENT)
+    finite = gradient.compute(sh, data, logs, me, model.slab[p], rows, S_COPY)
+    release(sh.control, model.rc, p)
     return seq_of(word), finite
 
 
 @njit(nogil=True, cache=True)
-def try_publish(tid, control, ip, fp, window, t0, slab, rc, g, mine):
+def publish_with_retries(sh, logs, model, me, t0):
+    """Steps 2–4: publish g, retrying on a failed CAS at most Tp times; every failed attempt is an event.
+    Returns (outcome, t1, failures, scale): CAS_FAILED here means the gradient is dropped."""
+    persistence = sh.ip[P_PERSISTENCE]  # -1 = ∞
+    failures = 0
+    while True:
+        outcome, t1, scale = try_publish(sh, logs, model, me, t0)
+        if outcome != CAS_FAILED:
+            return outcome, t1, failures, scale
+        failures += 1
+        tel.bump(me.counters, C_CAS_FAIL, 1)
+        tel.record_event(sh, logs, me, OUTCOME_CAS_FAILED, t_read=t0, t_applied=t1, attempts=failures)
+        if persistence >= 0 and failures > persistence:
+            return CAS_FAILED, t1, failures, scale
+        phase.at(sh, me, PT_RETRY, S_COPY)
+
+
+@njit(nogil=True, cache=True)
+def try_publish(sh, logs, model, me, t0):
     """Steps 2–3, one attempt. Returns (outcome, t1, scale): t1 is the version the update was applied to,
     scale the step-size factor it was applied with."""
-    t_copy = tel.now(ip)
-    slow_from = ctl.window_start(control)
-    tel.set_state(mine, C_STATE, S_COPY)
+    control, rc = sh.control, model.rc
     word = acquire(control, rc)
     if word == NONE:
         return STOPPED, 0, 1.0
     p = slot_of(word)
     t1 = seq_of(word)
-    if ctl.budget_reached(ip, t1):  # the last update of the budget has been published meanwhile
+    if ctl.budget_reached(sh.ip, t1):  # the last update of the budget has been published meanwhile
         release(control, rc, p)
         return STOPPED, t1, 1.0
-    q = claim(control, rc, 2 * tid)
+    q = claim(control, rc, 2 * me.tid)
     if q == NONE:
         release(control, rc, p)
         return STOPPED, t1, 1.0
-    scale = stepsize.factor(control, ip, fp, window, t1 - t0)
-    step = fp[F_LR] * scale
-    new = slab[q]
-    old = slab[p]
+    scale = stepsize.factor(sh, logs, t1 - t0)
+    step = sh.fp[F_LR] * scale
+    new, old, g = model.slab[q], model.slab[p], me.grad
     for i in range(new.shape[0]):
         new[i] = old[i] - step * g[i]
     release(control, rc, p)
-    ctl.stretch_window(control, slow_from)  # slow motion: the publish window, up to the CAS (engine/control.py)
-    t_publish = tel.now(ip)
-    tel.bump(mine, C_COPY_NS, t_publish - t_copy)
-    tel.set_state(mine, C_STATE, S_PUBLISH)
+    phase.at(sh, me, PT_CAS, S_PUBLISH)  # slow motion stretches the window from reading P to here
     # The CAS is sequentially consistent, so every write to q's parameters above is visible to any
     # thread that later reads P and finds q.
     if publish(control, word, t1 + 1, q):
         release(control, rc, p)  # P's own reference to the version it no longer points to
-        outcome = PUBLISHED
-    else:
-        release(control, rc, q)  # never published: free the candidate
-        outcome = CAS_FAILED
-    tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_publish)
-    return outcome, t1, scale
-
-
-@njit(nogil=True, cache=True)
-def publish_with_retries(tid, control, ip, fp, window, t0, slab, rc, g, mine, events, t_start):
-    """Steps 2–4: publish g, retrying on a failed CAS at most Tp times; every failed attempt is an event.
-    Returns (outcome, t1, failures, scale): CAS_FAILED here means the gradient is dropped."""
-    persistence = ip[P_PERSISTENCE]  # -1 = ∞
-    failures = 0
-    while True:
-        outcome, t1, scale = try_publish(tid, control, ip, fp, window, t0, slab, rc, g, mine)
-        if outcome != CAS_FAILED:
-            return outcome, t1, failures, scale
-        failures += 1
-        tel.bump(mine, C_CAS_FAIL, 1)
-        tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_CAS_FAILED, t_start, 0, 0, 0)
-        if persistence >= 0 and failures > persistence:
-            return CAS_FAILED, t1, failures, scale
-
-
-@njit(nogil=True, cache=True)
-def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
-           slab, rc, grad, work, counters, staleness, retries, events, losslog, audit, steps, window):
-    lr = fp[F_LR]
-    mine = counters[tid]
-    g = grad[tid]
-    while True:
-        rows = ctl.next_batch(control, ip, mine, seq_of(atomics.load(control, CLOCK)), perm)
-        if rows.shape[0] == 0:
-            break
-        t_start = tel.clock(control, ip)
-        t0, finite = compute_gradient(control, ip, fp, kind, dims, X, y, rows, eval_rows, slab, rc, g,
-                                      work[tid], mine, losslog)
-        if t0 == NONE:
-            break
-        if finite:
-            outcome, t1, failures, scale = publish_with_retries(tid, control, ip, fp, window, t0, slab, rc, g,
-                                                                mine, events, t_start)
-        else:  # a non-finite loss: the run is stopping as diverged
-            outcome, t1, failures, scale = STOPPED, t0, 0, 1.0
-        if outcome == PUBLISHED:
-            tel.bump(mine, C_CAS_OK, 1)
-            tel.record_update(ip, mine, staleness[tid], retries[tid], t1 - t0, failures)
-            tel.record_event(control, ip, events, tid, t0, t1, failures + 1, OUTCOME_PUBLISHED, t_start, 0, 0, 0)
-            tel.audit_applied(ip, audit[tid], g, lr * scale)
-            stepsize.applied(control, ip, window, steps[tid], t1, t1 - t0, scale)
-        elif outcome == CAS_FAILED:
-            tel.bump(mine, C_DROPPED, 1)
-            tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_DROPPED, t_start, 0, 0, 0)
-        else:
-            tel.bump(mine, C_ABANDONED, 1)
-            tel.record_event(control, ip, events, tid, t0, t1, failures, OUTCOME_ABANDONED, t_start, 0, 0, 0)
-    tel.set_state(mine, C_STATE, S_DONE)
+        return PUBLISHED, t1, scale
+    release(control, rc, q)  # never published: free the candidate
+    return CAS_FAILED, t1, scale

@@ -35,6 +35,7 @@ import numpy as np
 
 from teach_sgd.data import Dataset, load_dataset
 from teach_sgd.errors import DataError
+from teach_sgd.engine import control as ctl
 from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq, sync
 from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
@@ -176,15 +177,15 @@ class Runner:
         with self._lock:
             if self._paused_at is None:
                 self._paused_at = time.perf_counter()
-                self.state.control[L.PAUSE] = 1
+                ctl.pause(self.state.control)
 
     def resume(self) -> None:
         """Resume; the time spent paused is left out of the run's clock (deadline, rates, timestamps)."""
         with self._lock:
             if self._paused_at is not None:
-                self.state.control[L.PAUSED_NS] += int((time.perf_counter() - self._paused_at) * 1e9)
+                # PAUSED_NS before PAUSE = 0, with release: ordered on any CPU (engine/control.py)
+                ctl.resume(self.state.control, int((time.perf_counter() - self._paused_at) * 1e9))
                 self._paused_at = None
-                self.state.control[L.PAUSE] = 0
 
     def set_stretch(self, factor) -> int:
         """Slow motion, live: the kernels read the factor at every window (engine/control.py)."""

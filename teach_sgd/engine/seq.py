@@ -1,42 +1,38 @@
 """SEQ: plain sequential SGD on one thread, θ ← θ − η·g (docs/papers.md §A).
 
 The baseline every parallel algorithm is measured against. The gradient is computed on θ itself, so one
-vector exists; staleness is 0 by definition, so no step-size rule applies (`steps` and `window` are only
-part of the signature every kernel shares). With a fixed seed a run is bit-for-bit reproducible: the batch
-order comes from the seeded permutation and nothing else varies.
+vector exists; staleness is 0 by definition, so no step-size rule applies. With a fixed seed a run is
+bit-for-bit reproducible: the batch order comes from the seeded permutation and nothing else varies.
+Protocol points (engine/phase.py): start → computed → applied.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient
-from teach_sgd.engine import control as ctl
+from teach_sgd.engine import atomics, gradient, phase
 from teach_sgd.engine import telemetry as tel
-from teach_sgd.engine.layout import C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, S_DONE, S_PUBLISH
+from teach_sgd.engine.layout import C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, S_DONE, S_GRADIENT, S_IDLE, S_PUBLISH
 
 
 @njit(nogil=True, cache=True)
-def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
-           theta, grad, work, counters, staleness, retries, events, losslog, audit, steps, window):
-    lr = fp[F_LR]
-    mine = counters[tid]
-    g = grad[tid]
+def worker(sh, data, logs, model, me):
+    theta, lr = model.theta, sh.fp[F_LR]
     while True:
-        rows = ctl.next_batch(control, ip, mine, ctl.clock(control), perm)
+        rows = phase.begin(sh, data, me, -1, S_GRADIENT)
         if rows.shape[0] == 0:
             break
-        t_start = tel.clock(control, ip)
-        if not gradient.compute(control, ip, fp, kind, dims, theta, X, y, rows, eval_rows, g, work[tid], mine,
-                                losslog):
+        if not gradient.compute(sh, data, logs, me, theta, rows, S_PUBLISH):
             break
-        t_apply = tel.now(ip)
-        slow_from = ctl.window_start(control)
-        tel.set_state(mine, C_STATE, S_PUBLISH)
-        t = atomics.load(control, CLOCK)
-        for i in range(theta.shape[0]):
-            theta[i] -= lr * g[i]
-        ctl.stretch_window(control, slow_from)  # slow motion: the publish window (engine/control.py)
-        atomics.store(control, CLOCK, t + 1)
-        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
-        tel.record_update(ip, mine, staleness[tid], retries[tid], 0, 0)
-        tel.record_event(control, ip, events, tid, t, t, 1, OUTCOME_PUBLISHED, t_start, 0, 0, 0)
-        tel.audit_applied(ip, audit[tid], g, lr)
-    tel.set_state(mine, C_STATE, S_DONE)
+        t = atomics.load(sh.control, CLOCK)
+        apply(theta, me.grad, lr)
+        phase.at(sh, me, PT_APPLIED, S_IDLE)
+        atomics.store(sh.control, CLOCK, t + 1)
+        tel.record_update(sh, me, 0, 0)
+        tel.record_event(sh, logs, me, OUTCOME_PUBLISHED, t_read=t, t_applied=t)
+        tel.audit_applied(sh, me, me.grad, lr)
+    tel.set_state(me.counters, C_STATE, S_DONE)
+
+
+@njit(nogil=True, cache=True)
+def apply(theta, g, step):
+    """θ ← θ − step·g: a whole update, by the one thread allowed to write (SEQ, and LOCK under its lock)."""
+    for i in range(theta.shape[0]):
+        theta[i] -= step * g[i]

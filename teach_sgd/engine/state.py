@@ -1,7 +1,7 @@
 """RunState: every array a run shares between its worker threads and its readers, preallocated.
 
-Built once from a RunConfig before any thread starts; kernels receive the arrays, readers copy them.
-Nothing here is resized or replaced while threads run.
+Built once from a RunConfig before any thread starts; kernels receive the arrays, grouped in the five named
+tuples of layout.py, and readers copy them. Nothing here is resized or replaced while threads run.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 from teach_sgd.data import Dataset
 from teach_sgd.engine import layout as L
 from teach_sgd.engine import stepsize
+from teach_sgd.engine.telemetry import read_events, read_loss
 from teach_sgd.engine.config import STEPS, RunConfig
 from teach_sgd.engine.native import new_mutex
 from teach_sgd.engine.result import ThreadStats, Versions
@@ -77,8 +78,15 @@ class RunState:
         self.losslog = np.zeros(LOSS_CAP * L.LOSS_FIELDS, np.float64)
         self.audit = np.zeros((m, d if config.audit else 0), np.float64)
         self.grad = np.zeros((m, d), np.float32)
+        self.hold = cache_aligned_zeros((m, L.HOLD_WORDS), np.int64)  # breakpoints (engine/phase.py)
         self.work = np.zeros((m, model.workspace_size(config.batch)), np.float32)
 
+        # every algorithm gets every field of layout.Model; what it does not use is empty
+        self.theta = np.zeros(0, np.float32)
+        self.slab = np.zeros((0, d), np.float32)
+        self.rc = np.zeros(0, np.int64)
+        self.mutex = np.zeros(0, np.uint8)
+        self.local = np.zeros((m, d if config.algo in ("lock", "hogwild") else 0), np.float32)
         if config.algo == "leashed":
             # K = 2m + 1 slots: the bound on live versions (engine/versions.py), so a claim always succeeds
             k = 2 * m + 1
@@ -91,8 +99,8 @@ class RunState:
             self.control[L.PEAK] = 1
         else:
             self.theta = self.theta0.copy()
-            self.local = np.zeros((m if config.algo in ("lock", "hogwild") else 0, d), np.float32)
-            self.mutex = new_mutex() if config.algo == "lock" else None
+            if config.algo == "lock":
+                self.mutex = new_mutex()
 
         ip, fp = self.ip, self.fp
         ip[L.P_BATCH] = config.batch
@@ -113,6 +121,8 @@ class RunState:
         ip[L.P_SPARSE] = int(config.writes == "sparse")
         ip[L.P_TAIL_FROM], ip[L.P_TAIL_TO] = (w * m for w in stepsize.TAIL_WINDOW)
         ip[L.P_THREADS] = m
+        ip[L.P_CLOCK_SHIFT] = L.SLOT_BITS if config.algo == "leashed" else 0
+        ip[L.P_DELAY_THREAD], ip[L.P_DELAY_TAU] = -1, 0
         fp[L.F_FLEET_BETA] = stepsize.fleet_beta(m)
         fp[L.F_LR] = config.lr
         fp[L.F_DIVERGE] = config.diverge_factor
@@ -123,18 +133,13 @@ class RunState:
 
     # ---- what the kernels get -------------------------------------------------------------------
     def kernel_args(self, tid: int) -> tuple:
-        common = (tid, self.control, self.ip, self.fp, self.model.kind, self.model.dims,
-                  self.data.X_train, self.data.y_train, self.perm, self.eval_rows)
-        tail = (self.counters, self.staleness, self.retries, self.events, self.losslog, self.audit, self.steps,
-                self.window)
-        algo = self.config.algo
-        if algo == "leashed":
-            return common + (self.slab, self.rc, self.grad, self.work) + tail
-        if algo == "lock":
-            return common + (self.theta, self.mutex, self.local, self.grad, self.work) + tail
-        if algo == "hogwild":
-            return common + (self.theta, self.local, self.grad, self.work) + tail
-        return common + (self.theta, self.grad, self.work) + tail
+        """Thread `tid`'s arguments: every kernel is worker(shared, data, logs, model, me) (layout.py)."""
+        data = L.Data(self.model.kind, self.model.dims, self.data.X_train, self.data.y_train, self.perm,
+                      self.eval_rows)
+        me = L.Me(tid, self.counters[tid], self.staleness[tid], self.retries[tid], self.steps[tid], self.audit[tid],
+                  self.grad[tid], self.work[tid], self.local[tid], self.hold[tid])
+        return (L.Shared(self.control, self.ip, self.fp), data, L.Logs(self.events, self.losslog, self.window),
+                L.Model(self.theta, self.slab, self.rc, self.mutex, self.grad), me)
 
     def start_clock(self, t0_ns: int) -> None:
         self.ip[L.P_T0_NS] = t0_ns
@@ -184,11 +189,8 @@ class RunState:
     def loss_rows(self, start: int) -> list[tuple[float, float, float]]:
         """Loss samples from index `start` on that are completely written, in log order."""
         count = min(int(self.control[L.LOSS_COUNT]), LOSS_CAP)
-        rows = self.losslog[start * L.LOSS_FIELDS: count * L.LOSS_FIELDS].reshape(-1, L.LOSS_FIELDS)
-        ready = rows[:, 3] == 1.0
-        if not ready.all():  # stop at the first row still being written; it is read next time
-            rows = rows[: int(np.argmin(ready))]
-        return [(float(t), float(loss), float(acc)) for t, loss, acc, _ in rows]
+        # read_loss stops at the first row still being written (it is read next time); acquire loads, ARM-safe
+        return [(float(t), float(loss), float(acc)) for t, loss, acc in read_loss(self.losslog, start, count)]
 
     ring_size = EVENT_RING
 
@@ -198,12 +200,10 @@ class RunState:
 
     def events_at(self, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the ring rows of events `ks`, and their `ready` words read again after the copy. Row i
-        holds event ks[i] whole only if both say ks[i] + 1 (seqlock rule, engine/telemetry.py); only the
-        rows asked for are copied, so a drain costs what it reads, not the ring's size."""
-        rows = self.events.reshape(EVENT_RING, L.EVENT_FIELDS)
-        slots = ks % EVENT_RING
-        copy = rows[slots]
-        return copy, rows[slots, L.E_READY]
+        holds event ks[i] whole only if both say ks[i] + 1 (the seqlock of engine/telemetry.py, read with
+        acquire loads and a fence by `read_events`); only the rows asked for are copied, so a drain costs
+        what it reads, not the ring's size."""
+        return read_events(self.events, np.ascontiguousarray(ks, np.int64), EVENT_RING)
 
     def time_to_target_s(self) -> float | None:
         ns = int(self.control[L.TARGET_NS])

@@ -52,27 +52,28 @@ def tail_factor(window, seen, tau):
 
 
 @njit(nogil=True, cache=True)
-def factor(control, ip, fp, window, tau):
+def factor(sh, logs, tau):
     """s(τ) of the run's rule, for an update of staleness τ about to be applied."""
-    rule = ip[P_STEP]
+    rule = sh.ip[P_STEP]
     if rule == INVERSE:
         return 1.0 / (tau + 1.0)
     if rule == FLEET:
-        return math.exp(-fp[F_FLEET_BETA] * tau)
+        return math.exp(-sh.fp[F_FLEET_BETA] * tau)
     if rule == TAIL:
-        seen = atomics.load(control, TAIL_SEEN)
-        if seen < ip[P_TAIL_TO] - ip[P_TAIL_FROM]:
+        seen = atomics.load(sh.control, TAIL_SEEN)
+        if seen < sh.ip[P_TAIL_TO] - sh.ip[P_TAIL_FROM]:
             return 1.0  # still observing
-        return tail_factor(window, seen, tau)
+        return tail_factor(logs.window, seen, tau)
     return 1.0
 
 
 @njit(nogil=True, cache=True)
-def applied(control, ip, window, steps_row, ticket, tau, scale):
+def applied(sh, logs, me, ticket, tau, scale):
     """After an update with this ticket and staleness was applied with η·scale: feed TAIL-τ's window and
     count the step in this thread's histogram."""
+    ip = sh.ip
     if ip[P_STEP] == TAIL and ip[P_TAIL_FROM] <= ticket < ip[P_TAIL_TO]:
-        atomics.fetch_add(window, min(tau, STALENESS_BINS - 1), 1)
-        atomics.fetch_add(control, TAIL_SEEN, 1)
+        atomics.fetch_add(logs.window, min(tau, STALENESS_BINS - 1), 1)
+        atomics.fetch_add(sh.control, TAIL_SEEN, 1)
     if ip[P_TELEMETRY] != 0:
-        tel.bump(steps_row, min(int(scale / STEP_BIN_WIDTH + 0.5), STEP_BINS - 1), 1)
+        tel.bump(me.steps, min(int(scale / STEP_BIN_WIDTH + 0.5), STEP_BINS - 1), 1)

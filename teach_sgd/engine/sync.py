@@ -18,16 +18,18 @@ thread (barrier wait is measured per thread). Memory: θ plus the m gradient buf
 Every thread counts iterations itself (k): all see the same sequence, so they agree on the batch, the update
 budget and the epoch budget without talking. Stop and the deadline can be seen by one thread before the
 others; the others are then waiting at a barrier, which checks the stop flag and lets them go.
+Protocol points (engine/phase.py): start → computed → barrier → applied (then the second barrier). A thread held anywhere
+holds every other thread at the next barrier: SYNC is blocking.
 """
 import numpy as np
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, native
+from teach_sgd.engine import atomics, gradient, native, phase
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    BARRIER, C_BARRIER_NS, C_PUBLISH_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, P_BATCH,
-    P_THREADS, PAUSE, PAUSED_NS, S_BARRIER, S_DONE, S_PUBLISH,
+    BARRIER, C_BARRIER_NS, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, P_BATCH, P_THREADS, PAUSE, PAUSED_NS,
+    PT_APPLIED, PT_BARRIER, S_BARRIER, S_DONE, S_GRADIENT, S_PUBLISH,
 )
 
 SPIN_LOADS = 20_000  # ≈ 20–50 µs of atomic loads before a waiting thread starts to nap between looks
@@ -37,7 +39,7 @@ ARRIVED_MASK = (1 << ROUND_SHIFT) - 1
 
 
 @njit(nogil=True, cache=True)
-def barrier(control, ip, mine):
+def barrier(sh, me):
     """Wait until all m threads have arrived. False if the run was stopped meanwhile: then this thread has
     withdrawn, so the barrier cannot complete and nobody applies a half-summed update.
 
@@ -50,7 +52,8 @@ def barrier(control, ip, mine):
     saw, and only while the count is below m: that fails if anyone arrived meanwhile, so a withdrawal and
     the last arrival can never both succeed — either everyone goes on, or the round never completes.
     """
-    m = ip[P_THREADS]
+    control = sh.control
+    m = sh.ip[P_THREADS]
     t_arrive = native.now_ns()
     paused_before = atomics.load(control, PAUSED_NS)
     seen = atomics.fetch_add(control, BARRIER, 1)
@@ -58,7 +61,6 @@ def barrier(control, ip, mine):
     if (seen & ARRIVED_MASK) == m - 1:
         atomics.store(control, BARRIER, (round_now + 1) << ROUND_SHIFT)
     else:
-        tel.set_state(mine, C_STATE, S_BARRIER)
         spins = 0
         while True:
             w = atomics.load(control, BARRIER)
@@ -75,7 +77,7 @@ def barrier(control, ip, mine):
                 native.sleep_ns(NAP_NS)
     # a pause during the wait is not waiting for the others (resume adds it to PAUSED_NS before unpausing)
     waited = native.now_ns() - t_arrive - (atomics.load(control, PAUSED_NS) - paused_before)
-    tel.bump(mine, C_BARRIER_NS, waited)
+    tel.bump(me.counters, C_BARRIER_NS, waited)
     return True
 
 
@@ -99,38 +101,32 @@ def sum_and_apply(theta, grad, weights, lr, lo, hi):
 
 
 @njit(nogil=True, cache=True)
-def worker(tid, control, ip, fp, kind, dims, X, y, perm, eval_rows,
-           theta, grad, work, counters, staleness, retries, events, losslog, audit, steps, window):
-    # staleness is always 0, so no step-size rule applies: `steps` and `window` only complete the signature
-    lr = fp[F_LR]
-    m = ip[P_THREADS]
-    b = ip[P_BATCH]
-    mine = counters[tid]
+def worker(sh, data, logs, model, me):
+    # staleness is always 0, so no step-size rule applies
+    theta, lr, m, b, tid = model.theta, sh.fp[F_LR], sh.ip[P_THREADS], sh.ip[P_BATCH], me.tid
     weights = share_weights(m, b)
     first, last = tid * b // m, (tid + 1) * b // m          # my rows of each batch (config: batch ≥ threads)
     d = theta.shape[0]
     lo, hi = tid * d // m, (tid + 1) * d // m               # my coordinates to sum and apply
     k = 0
-    while ctl.may_continue(control, ip, mine, k):
-        rows = ctl.batch_rows(ip, k, perm)
+    while True:
+        rows = phase.begin(sh, data, me, k, S_GRADIENT)
         if rows.shape[0] == 0:
             break
-        t_start = tel.clock(control, ip)
-        if not gradient.compute(control, ip, fp, kind, dims, theta, X, y, rows[first:last], eval_rows,
-                                grad[tid], work[tid], mine, losslog):
+        if not gradient.compute(sh, data, logs, me, theta, rows[first:last], S_BARRIER):
             break
-        if not barrier(control, ip, mine):  # 1. all gradients ready
+        phase.at(sh, me, PT_BARRIER, S_BARRIER)
+        if not barrier(sh, me):  # 1. all gradients ready
             break
-        t_apply = tel.now(ip)
-        tel.set_state(mine, C_STATE, S_PUBLISH)
-        sum_and_apply(theta, grad, weights, lr, lo, hi)
-        tel.bump(mine, C_PUBLISH_NS, tel.now(ip) - t_apply)
-        tel.audit_applied(ip, audit[tid], grad[tid], lr * weights[tid])
-        if not barrier(control, ip, mine):  # 2. θ whole again
+        phase.enter(sh, me, S_PUBLISH)
+        sum_and_apply(theta, model.grads, weights, lr, lo, hi)
+        phase.at(sh, me, PT_APPLIED, S_BARRIER)
+        tel.audit_applied(sh, me, me.grad, lr * weights[tid])
+        if not barrier(sh, me):  # 2. θ whole again
             break
         if tid == 0:  # one update per iteration, counted once; its staleness is 0
-            atomics.store(control, CLOCK, k + 1)
-            tel.record_update(ip, mine, staleness[tid], retries[tid], 0, 0)
-            tel.record_event(control, ip, events, tid, k, k, 1, OUTCOME_PUBLISHED, t_start, 0, 0, 0)
+            atomics.store(sh.control, CLOCK, k + 1)
+            tel.record_update(sh, me, 0, 0)
+            tel.record_event(sh, logs, me, OUTCOME_PUBLISHED, t_read=k, t_applied=k)
         k += 1
-    tel.set_state(mine, C_STATE, S_DONE)
+    tel.set_state(me.counters, C_STATE, S_DONE)

@@ -57,6 +57,22 @@ class _FirstCompile(event.Listener):
         pass
 
 
+def _warm_readers() -> None:
+    """The compiled helpers the Runner calls from Python (the event and loss readers, pause and resume, the
+    hold word), compiled or loaded once, so the first drain or pause of a run does not stall on them."""
+    import numpy as np
+
+    from teach_sgd.engine import control, phase, telemetry
+    from teach_sgd.engine import layout as L
+
+    words = np.zeros(L.CONTROL_WORDS, np.int64)
+    telemetry.read_events(np.zeros(L.EVENT_FIELDS, np.int64), np.zeros(1, np.int64), 1)
+    telemetry.read_loss(np.zeros(L.LOSS_FIELDS, np.float64), 0, 1)
+    control.pause(words)
+    control.resume(words, 0)
+    phase.hold_command(np.zeros(L.HOLD_WORDS, np.int64), 0, True)
+
+
 def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
             on_compile: Callable[[int, int, str, float | None], None] | None = None,
             on_compiled: Callable[[int, int, str, float], None] | None = None) -> float:
@@ -71,6 +87,8 @@ def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
 
     todo = [k for k in dict.fromkeys(all_kernels() if kernels is None else kernels) if k not in _warm]
     t = time.perf_counter()
+    if todo and not _warm:
+        _warm_readers()
     for i, (algo, model) in enumerate(todo, 1):
         what = f"the {algo} kernel for the {model.upper()}"
         expected = compile_times.expected_s(algo, model)

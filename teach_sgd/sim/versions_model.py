@@ -43,11 +43,9 @@ LOWER = Step("LIVE−−", f"{V}.release", ("control", "rc", "s"), "atomics.fetc
 RAISE = Step("LIVE++", f"{V}.claim", ("control", "rc", "first"), "live = atomics.fetch_add(control, LIVE, 1) + 1")
 PROBE = Step("claim slot", f"{V}.claim", ("control", "rc", "first"),
              "if atomics.load(rc, s) == 0 and atomics.cas(rc, s, 0, 1) == 0:")
-GRADIENT = Step("gradient on p", f"{L}.compute_gradient",
-                ("control", "ip", "fp", "kind", "dims", "X", "y", "rows", "eval_rows", "slab", "rc", "g", "work",
-                 "mine", "losslog"), "gradient.compute(")
-BUILD = Step("build q", f"{L}.try_publish", ("tid", "control", "ip", "fp", "window", "t0", "slab", "rc", "g", "mine"),
-             "new[i] = old[i] - ")
+GRADIENT = Step("gradient on p", f"{L}.compute_gradient", ("sh", "data", "logs", "model", "me", "rows"),
+                "gradient.compute(")
+BUILD = Step("build q", f"{L}.try_publish", ("sh", "logs", "model", "me", "t0"), "new[i] = old[i] - ")
 PUBLISH = Step("CAS on P", f"{V}.publish", ("control", "expected", "t_new", "slot"),
                "return atomics.cas(control, CLOCK, expected, pack(t_new, slot)) == expected")
 STEPS = (READ_P, RETAIN, RECHECK, DEC, LOWER, RAISE, PROBE, GRADIENT, BUILD, PUBLISH)
