@@ -4,8 +4,10 @@
     python benchmarks/stress.py 200 7      # 200 runs from seed 7
 
 Each run draws its algorithm, thread count (1–64, often more than the cores), Tp, model, batch, step size
-and budget at random, with audit on, so every interleaving the machine happens to produce is checked. The
-test suite runs a few of the same draws (tests/test_invariants.py).
+and budget at random, with audit on, so every interleaving the machine happens to produce is checked. Every
+fourth run also sets breakpoints, freezes and steps threads at random protocol points while it goes
+(engine/holds.py), so interleavings the scheduler rarely produces are checked too. The test suite runs a few
+of the same draws (tests/test_invariants.py, tests/test_breakpoints.py).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import random
 import sys
 import time
 
-from teach_sgd.engine.config import ALGOS, ASYNC_ALGOS, STEPS, WRITES, RunConfig
+from teach_sgd.engine.config import ALGOS, ASYNC_ALGOS, POINTS, STEPS, WRITES, RunConfig
 
 THREADS = (1, 2, 3, 4, 7, 8, 16, 33, 64)
 
@@ -33,6 +35,25 @@ def random_config(rng: random.Random) -> RunConfig:
         seed=rng.randrange(1000), audit=True, eval_every_s=0.01, eval_samples=64)
 
 
+def run_with_breakpoints(config: RunConfig, rng: random.Random, actions: int = 6):
+    """Run `config` while holding, freezing and stepping random threads at random protocol points, letting
+    them go again after a few ms; then clear every hold and let the run end. Returns its RunResult."""
+    from teach_sgd.engine.runner import Runner
+
+    runner = Runner(config).start()
+    holds = runner.holds
+    for _ in range(actions):
+        tid, action = rng.randrange(config.threads), rng.choice(("hold", "freeze", "step"))
+        if action == "hold":
+            holds.hold(tid, rng.choice(POINTS[config.algo]))
+        else:
+            getattr(holds, action)(tid)
+        time.sleep(rng.choice((0.001, 0.01)))
+        holds.continue_all() if rng.random() < 0.5 else holds.clear()
+    holds.clear()
+    return runner.wait()
+
+
 def main(runs: int = 1000, seed: int = 0) -> int:
     from teach_sgd.engine.invariants import violations
     from teach_sgd.engine.runner import run
@@ -42,7 +63,7 @@ def main(runs: int = 1000, seed: int = 0) -> int:
     t = time.perf_counter()
     for k in range(runs):
         config = random_config(rng)
-        found = violations(run(config))
+        found = violations(run_with_breakpoints(config, rng) if k % 4 == 3 else run(config))
         bad += found
         for v in found:
             print(f"VIOLATION (run {k}): {v}", flush=True)

@@ -40,7 +40,19 @@ def run_summary(r: RunResult) -> str:
         lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"
                      + (" (the ring wrapped before they were drained)" if r.events_missed else ""))
     if c.stretch > 1:
-        lines.append(f"slow motion: {c.stretch}× (every compute and publish window stretched by that factor)")
+        lines.append(f"slow motion: {c.stretch}× (every window that decides a race stretched by that factor)")
+    if r.delay:
+        t = r.threads[r.delay["thread"]]
+        low = "—" if t.staleness_min is None else t.staleness_min
+        lines.append(f"delay adversary: thread {r.delay['thread']}'s updates held until {r.delay['tau']} others had "
+                     f"been published ({r.delay['held_updates']:,} of them had to wait); its staleness τ: min {low}, "
+                     f"mean {t.staleness_mean:.2f}, max {t.staleness_max}")
+    if r.freeze:
+        f = r.freeze
+        lines.append(f"freeze: thread {f['thread']} held at {f['point']} for {f['held_s']:.2f} s; the other "
+                     f"threads published {f['updates_by_others_while_held']:,} updates meanwhile"
+                     if f["held_s"] > 0 else
+                     f"freeze: thread {f['thread']} never reached {f['point']} after {r.config.freeze[2]:g} s")
     if r.collapsed:
         lines.append("collapsed: the model ended no better than chance, its loss stuck near ln(classes) — "
                      "a step size too large kills the ReLUs; try a smaller lr")

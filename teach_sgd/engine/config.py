@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import InitVar, asdict, dataclass, replace
 
 from teach_sgd import values as v
-from teach_sgd.errors import ConfigError
+from teach_sgd.engine.layout import POINT_NAMES
+from teach_sgd.errors import ConfigError, shorten
 from teach_sgd.settings import INF, Bound, Setting, bound_text, check_fields, declared, parse_mapping, setting
 
 ALGOS = ("seq", "lock", "hogwild", "leashed", "sync")
@@ -38,6 +39,19 @@ MAX_SEED = 2**32 - 1
 MAX_REPEAT = 100  # runs of one config (compare --repeat, a lesson experiment's repeat)
 MAX_STRETCH = 1000  # slow motion: 1000× turns a 0.1 ms gradient into 0.1 s, single events at human speed
 BUDGET_KEYS = ("updates", "seconds", "epochs")  # at most one is given (one flag group, one form field)
+MAX_DELAY = 10**6   # the delay adversary's τ: versions its thread's updates land behind the one they read
+
+# The protocol points each algorithm's threads pass, in order (engine/phase.py, layout.PT_*): where a thread
+# can be held by a breakpoint, a freeze (--freeze) or a step. LOCK holds its lock at "holding" (twice per
+# update: for the copy and for the apply) and at "applied".
+POINTS = {
+    "seq": ("start", "computed", "applied"),
+    "lock": ("start", "holding", "read", "computed", "waiting", "applied"),
+    "hogwild": ("start", "read", "computed", "writing", "counted"),
+    "leashed": ("start", "read", "computed", "cas", "retry"),
+    "sync": ("start", "computed", "barrier", "applied"),
+}
+assert all(p in POINT_NAMES for points in POINTS.values() for p in points)
 
 def _fraction(x, at: str) -> float:
     f = v.number(x, at, 0.0, 1.0)
@@ -47,6 +61,37 @@ def _fraction(x, at: str) -> float:
     return f
 
 
+def _parts(x, at: str, n: int, form: str) -> list:
+    """'a:b:c' (or a sequence of n values) as n items; ConfigError naming the form otherwise."""
+    parts = x.split(":") if isinstance(x, str) else list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(parts) != n:
+        raise ConfigError(f"{at} takes {form}, got {shorten(x)}", at.lstrip("-").replace("-", "_"))
+    return parts
+
+
+def _delay(x, at: str) -> tuple[int, int]:
+    """THREAD:TAU, e.g. 0:4 — thread 0's updates land 4 versions after the one they read."""
+    thread, tau = _parts(x, at, 2, "THREAD:TAU, e.g. 0:4")
+    return v.integer(thread, f"{at}'s THREAD", 0, MAX_THREADS - 1), v.integer(tau, f"{at}'s TAU", 1, MAX_DELAY)
+
+
+def _freeze(x, at: str) -> tuple[int, str, float, float]:
+    """THREAD:POINT:START:SECONDS, e.g. 0:holding:1:2 — thread 0 held at "holding" for 2 s, from 1 s on."""
+    thread, point, start, seconds = _parts(x, at, 4, "THREAD:POINT:START:SECONDS, e.g. 0:holding:1:2")
+    return (v.integer(thread, f"{at}'s THREAD", 0, MAX_THREADS - 1),
+            v.choice(str(point).strip().lower(), f"{at}'s POINT", POINT_NAMES),
+            v.number(start, f"{at}'s START", 0.0, MAX_SECONDS, zero_ok=True),
+            v.number(seconds, f"{at}'s SECONDS", 0.0, MAX_SECONDS))
+
+
+def _freeze_point(x) -> str | None:
+    """The POINT of a --freeze value, or None if it is malformed (then parsing it again reports that)."""
+    try:
+        return _freeze(x, "--freeze")[1]
+    except ConfigError:
+        return None
+
+
 def repeat_count(x, at: str) -> int:
     """How many times to run each config, on seeds seed, seed + 1, … (compare --repeat, `repeat` in a lesson)."""
     return v.integer(x, at, 1, MAX_REPEAT)
@@ -54,15 +99,19 @@ def repeat_count(x, at: str) -> int:
 
 def shared_settings(settings: Mapping[str, object], algo: str) -> dict:
     """One set of settings for several algorithms (compare, the app's form): each takes what applies to it.
-    HOGWILD!'s write mode goes to hogwild only, a step-size rule to the asynchronous algorithms only, and seq
-    always runs as the one-thread baseline."""
+    HOGWILD!'s write mode goes to hogwild only, a step-size rule and the delay adversary to the asynchronous
+    algorithms only, a freeze to the algorithms that have its point, and seq always runs as the one-thread
+    baseline."""
     out = {**settings, "algo": algo}
     if algo != "hogwild":
         out["writes"] = None
     if algo not in ASYNC_ALGOS:
         out["step"] = None
+        out["delay"] = None
     if algo == "seq":
         out["threads"] = None
+    if settings.get("freeze") is not None and _freeze_point(settings["freeze"]) not in POINTS[algo]:
+        out["freeze"] = None  # a point this algorithm does not have
     return out
 
 
@@ -131,8 +180,20 @@ class RunConfig:
                                 "samples per loss evaluation", flag=None)
     stretch: int = setting(
         1, lambda x, at: v.integer(x, at, 1, MAX_STRETCH),
-        f"slow motion, 1 to {MAX_STRETCH}: every compute and publish window sleeps (stretch − 1) × its own time "
-        "inside itself, so their ratio and the races stay", metavar="S")
+        f"slow motion, 1 to {MAX_STRETCH}: every window that decides a race (compute, Leashed-SGD's candidate up "
+        "to its CAS, HOGWILD!'s read-to-write of its coordinates, LOCK's locked apply) sleeps (stretch − 1) × its "
+        "own CPU time inside itself; races decided in nanoseconds are not kept (benchmarks/bench_slowmotion.py "
+        "measures each)", metavar="S")
+    delay: tuple[int, int] | None = setting(
+        None, lambda x, at: _delay(x, at),
+        "the delay adversary (lock, hogwild, leashed): each update of THREAD waits after its gradient until TAU "
+        "updates have been published since the version it read, so it lands TAU versions stale (more only if "
+        "another publishes in between)", metavar="THREAD:TAU", optional=True)
+    freeze: tuple[int, str, float, float] | None = setting(
+        None, lambda x, at: _freeze(x, at),
+        "hold THREAD at protocol POINT the first time it gets there after START s, for SECONDS s. Points: "
+        + "; ".join(f"{a} {', '.join(p)}" for a, p in POINTS.items()),
+        metavar="THREAD:POINT:START:SECONDS", optional=True)
     # loss above 5 × the initial (ln 10 ≈ 2.3 at init) is confidently wrong: diverged
     diverge_factor: float = setting(5.0, lambda x, at: v.number(x, at, 1.0, 1e6),
                                     "a loss above this × the initial loss is diverged", flag=None)
@@ -157,6 +218,22 @@ class RunConfig:
         if self.step != "none" and self.algo not in ASYNC_ALGOS:
             raise ConfigError(f"{name('step')} {self.step} scales stale updates, and {self.algo}'s are never "
                               f"stale: use it with {', '.join(ASYNC_ALGOS)}", "step")
+        if self.delay is not None:
+            thread, tau = self.delay
+            if self.algo not in ASYNC_ALGOS:
+                raise ConfigError(f"{name('delay')} delays one thread's updates behind the others', and "
+                                  f"{self.algo}'s are never stale: use it with {', '.join(ASYNC_ALGOS)}", "delay")
+            if not thread < self.threads or self.threads < 2:
+                raise ConfigError(f"{name('delay')} {thread}:{tau} needs thread {thread} and another: use "
+                                  f"{name('threads')} {max(2, thread + 1)} or more", "delay")
+        if self.freeze is not None:
+            thread, point = self.freeze[:2]
+            if not thread < self.threads:
+                raise ConfigError(f"{name('freeze')} names thread {thread}, but the threads are 0 to "
+                                  f"{self.threads - 1}", "freeze")
+            if point not in POINTS[self.algo]:
+                raise ConfigError(f"{name('freeze')}: {self.algo}'s threads pass the points "
+                                  f"{', '.join(POINTS[self.algo])}, not {point}", "freeze")
         if self.model == "cnn" and len(self.hidden) > 1:
             raise ConfigError(f"the CNN has one hidden FC layer: give {name('hidden')} one width, not "
                               f"{','.join(map(str, self.hidden))}", "hidden")

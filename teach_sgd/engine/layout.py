@@ -144,7 +144,8 @@ C_HELD = 20         # the protocol point (PT_*) where the thread is held right n
 C_TAU_MIN = 21      # the smallest staleness published, + 1; 0 = nothing published yet
 C_DELAYED = 22      # delay adversary: updates held back until τ other updates had been published
 C_T_START = 23      # run time (ns) the current update's compute window began: its events' t_start
-COUNTERS = 24       # 24 int64 = three whole cache lines per row: rows of different threads never share a line
+C_SLOW_T0 = 24      # slow motion: this thread's CPU time when the current phase began (0 = not stretching)
+COUNTERS = 32       # 32 int64 = four whole cache lines per row: rows of different threads never share a line
 
 # what a thread is doing (C_STATE), for the live per-thread view
 S_IDLE = 0

@@ -5,7 +5,7 @@
 Everything that is not the algorithm happens here, so the kernels read as the paper's steps:
 
 1. slow motion: if the window that ends at this point decides a race (layout.STRETCHED), it is stretched to
-   `stretch` × its own time by sleeping here, at its end, right before the action it decides (the CAS, the
+   `stretch` × its own CPU time (engine/control.py says why not wall time) by sleeping here, at its end, right before the action it decides (the CAS, the
    write pass, the unlock) — see "Slow motion" below;
 2. the phase timer: the time since the previous point is added to the counter of the phase the thread was in
    (gradient, copy, publish, lock wait);
@@ -13,8 +13,8 @@ Everything that is not the algorithm happens here, so the kernels read as the pa
    showing S_HELD and the point (C_HELD) on screen, until it is let go or the run ends;
 4. the state shown on screen (C_STATE) becomes what the thread does next, and the next window starts.
 
-When nothing is asked (no slow motion, no breakpoint, telemetry off) a point costs two atomic loads (the
-stretch factor and the thread's hold word) and a store of its state.
+When nothing is asked (no slow motion, no breakpoint) a point costs two atomic loads (the stretch factor and
+the thread's hold word), a store of its state and, with telemetry on, a clock read for the phase timer.
 
 Slow motion. At stretch s every window that decides a race lasts s × its own time: the compute window (from
 the read of the parameters to the gradient: what makes an update stale), Leashed-SGD's candidate window (P
@@ -39,7 +39,7 @@ from teach_sgd.engine import atomics, native
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
-    C_COPY_NS, C_DELAYED, C_GRAD_NS, C_HELD, C_LOCK_WAIT_NS, C_PHASE_T0, C_PUBLISH_NS, C_STATE, FREEZE, H_GO,
+    C_COPY_NS, C_DELAYED, C_GRAD_NS, C_HELD, C_LOCK_WAIT_NS, C_PHASE_T0, C_PUBLISH_NS, C_SLOW_T0, C_STATE, FREEZE, H_GO,
     H_WORD, P_DELAY_TAU, P_DELAY_THREAD, P_TELEMETRY, PT_START, S_HELD, STRETCHED,
 )
 
@@ -55,11 +55,11 @@ def at(sh, me, point, state):
     """Pass protocol point `point` and go on to state `state` (layout.S_*). Returns the ns spent in the phase
     that ends here (0 when it is not timed), e.g. LOCK's wait for the lock."""
     c = me.counters
+    if (STRETCHED >> point) & 1:
+        ctl.stretch_window(sh.control, c[C_SLOW_T0])  # slow motion, inside the window it stretches
     started = c[C_PHASE_T0]
     spent = 0
     if started != 0:
-        if (STRETCHED >> point) & 1:
-            ctl.stretch_window(sh.control, started)  # slow motion, inside the window it stretches
         spent = native.now_ns() - started
         column = TIMER[c[C_STATE]]
         if column >= 0:
@@ -74,7 +74,8 @@ def at(sh, me, point, state):
 def enter(sh, me, state):
     """Show state `state` and start its window (timed when telemetry is on or slow motion may stretch it)."""
     tel.set_state(me.counters, C_STATE, state)
-    me.counters[C_PHASE_T0] = native.now_ns() if sh.ip[P_TELEMETRY] != 0 or ctl.stretching(sh.control) else 0
+    me.counters[C_PHASE_T0] = native.now_ns() if sh.ip[P_TELEMETRY] != 0 else 0
+    me.counters[C_SLOW_T0] = ctl.window_start(sh.control)  # CPU time, or 0 at 1× (engine/control.py)
 
 
 @njit(nogil=True, cache=True, inline="always")

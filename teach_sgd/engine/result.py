@@ -17,12 +17,12 @@ import numpy as np
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.settings import bound_number
 from teach_sgd.engine.layout import (
-    C_ABANDONED, C_BARRIER_NS, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS, C_LOCK_WAIT_NS, C_LOST,
-    C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_SUM, C_TORN, C_UPDATES, C_WRITTEN,
-    STEP_BIN_WIDTH,
+    C_ABANDONED, C_BARRIER_NS, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DELAYED, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS,
+    C_HELD, C_LOCK_WAIT_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_MIN, C_TAU_SUM, C_TORN,
+    C_UPDATES, C_WRITTEN, POINT_NAMES, STEP_BIN_WIDTH,
 )
 
-THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done", "barrier")
+THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done", "barrier", "held")
 
 # A run *collapsed* when it did not diverge yet ended knowing nothing: test accuracy at most chance (1/classes) +
 # COLLAPSE_ACCURACY_MARGIN and the loss within COLLAPSE_LOSS_BAND (relative) of ln(classes), the loss of a model
@@ -70,6 +70,9 @@ class ThreadStats:
     barrier_wait_s: float = 0.0  # sync
     written: int = 0             # hogwild: coordinates written
     step_hist: tuple[int, ...] = ()  # updates per effective step, bins of STEP_BIN_WIDTH × η (engine/stepsize.py)
+    staleness_min: int | None = None  # the smallest τ this thread published (None: it published nothing)
+    held_at: str | None = None       # the protocol point where it is held now (engine/phase.py), None = not held
+    delayed: int = 0                 # --delay: its updates held back until τ others had been published
 
     @staticmethod
     def from_rows(tid: int, c: np.ndarray, stale: np.ndarray, retry: np.ndarray, steps: np.ndarray) -> "ThreadStats":
@@ -98,6 +101,9 @@ class ThreadStats:
             barrier_wait_s=c[C_BARRIER_NS] * 1e-9,
             written=int(c[C_WRITTEN]),
             step_hist=tuple(steps.tolist()),
+            staleness_min=int(c[C_TAU_MIN]) - 1 if c[C_TAU_MIN] > 0 else None,
+            held_at=POINT_NAMES[int(c[C_HELD]) - 1] if 0 < c[C_HELD] <= len(POINT_NAMES) else None,
+            delayed=int(c[C_DELAYED]),
         )
 
     def to_json(self) -> dict:
@@ -189,10 +195,19 @@ class RunResult:
     architecture: str = ""  # the model as built for the data, e.g. "mlp 784-128-10" (ModelSpec.architecture)
     events_recorded: int = 0
     events_missed: int = 0
+    freeze: dict | None = None  # --freeze: {"thread", "point", "held_s", "updates_by_others_while_held"}
 
     @property
     def updates_per_s(self) -> float:
         return self.updates / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def delay(self) -> dict | None:
+        """--delay: {"thread", "tau", "held_updates"} (updates of that thread that had to wait)."""
+        if self.config.delay is None:
+            return None
+        thread, tau = self.config.delay
+        return {"thread": thread, "tau": tau, "held_updates": self.threads[thread].delayed}
 
     @property
     def staleness_mean(self) -> float:
@@ -253,6 +268,8 @@ class RunResult:
                 "hist": [int(v) for v in np.sum([t.step_hist for t in self.threads], axis=0)],
             },
             "events": {"recorded": self.events_recorded, "missed": self.events_missed},
+            **({"delay": self.delay} if self.delay else {}),
+            **({"freeze": self.freeze} if self.freeze else {}),
             "per_thread": [t.to_json() for t in self.threads],
             "loss_curve": [[t, _finite_or_none(loss)] for t, loss, _ in self.loss_curve],
             "accuracy_curve": [[t, _finite_or_none(acc)] for t, _, acc in self.loss_curve],
@@ -281,7 +298,8 @@ class RunResult:
                              for (t, loss), (_, acc) in zip(d["loss_curve"], d["accuracy_curve"])),
             theta_final=np.zeros(0, np.float32), lost_update_mass=lost.get("mass"),
             collapsed=d.get("collapsed", False), architecture=architecture,
-            events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0))
+            events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0),
+            freeze=d.get("freeze"))
 
     def json_text(self) -> str:
         """The run's JSON, as `teach-sgd run --json` writes it."""

@@ -4,6 +4,7 @@
     runner.start()                 # m threading.Threads, each inside a nogil numba kernel
     runner.snapshot()              # copies, safe from any thread at 20 Hz
     runner.pause() / resume() / stop()
+    runner.holds.hold(0, "cas") / step(0) / freeze(1) / thaw(1) / continue_all() / held_at(0)   # breakpoints
     result = runner.wait()         # joins the threads, evaluates the final model
 
 The Python threads only call the kernel: once inside, they hold no GIL and touch no Python object, so m
@@ -39,6 +40,7 @@ from teach_sgd.engine import control as ctl
 from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq, sync
 from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
+from teach_sgd.engine.holds import FreezeSchedule, Holds
 from teach_sgd.engine.native import lib
 from teach_sgd.engine.recording import Sample, SampleLog, save, snapshot_of
 from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
@@ -116,6 +118,9 @@ class Runner:
         self.events = EventLog(self.state)  # every event of the run, drained while it goes
         self.samples = SampleLog()          # snapshots' raw data at the dashboard's rate, for recordings
         self._drainer: threading.Thread | None = None
+        self.holds = Holds(self.state)      # breakpoints, freeze, step (engine/holds.py)
+        self._freeze = FreezeSchedule(self.holds, self.config.freeze, self.state.published) \
+            if self.config.freeze else None
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "Runner":
@@ -142,6 +147,8 @@ class Runner:
         due, until the threads have ended; then one last drain, so no event written is left behind."""
         while True:
             finished = self.done
+            if self._freeze is not None and self._freeze.phase != "done":
+                self._freeze.tick(self.elapsed_s())
             if finished:
                 self.events.finish()
             else:
@@ -345,6 +352,7 @@ class Runner:
             collapsed=collapsed,
             events_recorded=self.events.recorded,
             events_missed=self.events.missed,
+            freeze=self._freeze.result() if self._freeze else None,
         )
         return self._result
 

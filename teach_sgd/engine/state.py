@@ -122,7 +122,7 @@ class RunState:
         ip[L.P_TAIL_FROM], ip[L.P_TAIL_TO] = (w * m for w in stepsize.TAIL_WINDOW)
         ip[L.P_THREADS] = m
         ip[L.P_CLOCK_SHIFT] = L.SLOT_BITS if config.algo == "leashed" else 0
-        ip[L.P_DELAY_THREAD], ip[L.P_DELAY_TAU] = -1, 0
+        ip[L.P_DELAY_THREAD], ip[L.P_DELAY_TAU] = config.delay if config.delay else (-1, 0)
         fp[L.F_FLEET_BETA] = stepsize.fleet_beta(m)
         fp[L.F_LR] = config.lr
         fp[L.F_DIVERGE] = config.diverge_factor

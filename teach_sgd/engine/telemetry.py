@@ -18,7 +18,7 @@ from teach_sgd.engine import atomics, native
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine.control import request_stop
 from teach_sgd.engine.layout import (
-    C_EVAL_NS, C_PHASE_T0, C_T_START, C_TAU_MAX, C_TAU_MIN, C_TAU_SUM, C_UPDATES, DIVERGED, E_ATTEMPTS,
+    C_EVAL_NS, C_PHASE_T0, C_SLOW_T0, C_T_START, C_TAU_MAX, C_TAU_MIN, C_TAU_SUM, C_UPDATES, DIVERGED, E_ATTEMPTS,
     E_LOST, E_OUTCOME, E_READY, E_T_APPLIED, E_T_READ, E_T_START, E_THREAD, E_TIME, E_TORN, E_WAIT_NS,
     EVENT_FIELDS, EVENT_HEAD, F_DIVERGE, F_LOSS0, F_TARGET, LOSS_COUNT, LOSS_FIELDS, NEXT_EVAL, P_AUDIT,
     P_EVAL_NS, P_LOSS_CAP, P_RING, P_STOP_AT_TARGET, P_T0_NS, P_TELEMETRY, PAUSED_NS, RETRY_BINS,
@@ -161,6 +161,8 @@ def maybe_evaluate(sh, data, logs, me, theta):
     bump(me.counters, C_EVAL_NS, spent)
     if me.counters[C_PHASE_T0] != 0:
         me.counters[C_PHASE_T0] += spent
+    if me.counters[C_SLOW_T0] != 0:  # nor is it stretched by slow motion
+        me.counters[C_SLOW_T0] += spent
 
 
 @njit(nogil=True, cache=True)
