@@ -44,9 +44,9 @@ def run_summary(r: RunResult) -> str:
     if r.delay:
         t = r.threads[r.delay["thread"]]
         low = "—" if t.staleness_min is None else t.staleness_min
-        lines.append(f"delay adversary: thread {r.delay['thread']}'s updates held until {r.delay['tau']} others had "
-                     f"been published ({r.delay['held_updates']:,} of them had to wait); its staleness τ: min {low}, "
-                     f"mean {t.staleness_mean:.2f}, max {t.staleness_max}")
+        lines.append(f"delay adversary: thread {r.delay['thread']}'s updates held until {r.delay['tau']} updates had "
+                     f"been published since the version each read ({r.delay['held_updates']:,} of them had to "
+                     f"wait); its staleness τ: min {low}, mean {t.staleness_mean:.2f}, max {t.staleness_max}")
     if r.freeze:
         f = r.freeze
         lines.append(f"freeze: thread {f['thread']} held at {f['point']} for {f['held_s']:.2f} s; the other "

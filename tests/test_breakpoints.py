@@ -214,7 +214,7 @@ def test_bad_breakpoints_say_what_to_do():
         runner.holds.hold(0, "cas")
     with pytest.raises(ConfigError, match="0 to 1"):
         runner.holds.freeze(5)
-    for bad, words in [(dict(delay=(2, 1)), "--threads 3"), (dict(algo="sync", delay=(0, 1)), "never stale"),
+    for bad, words in [(dict(delay=(2, 1)), "threads 3 or more"), (dict(algo="sync", delay=(0, 1)), "never stale"),
                        (dict(freeze=(0, "cas", 0, 1), algo="lock"), "holding"),
                        (dict(freeze=(3, "cas", 0, 1)), "0 to 1")]:
         with pytest.raises(ConfigError, match=words):
