@@ -127,3 +127,25 @@ def test_diverging_run_is_reported_and_still_written(tmp_path, capsys):
 def test_data_dir_runs_on_fashion_mnist(capsys):
     assert main(["run", "--algo", "leashed", "--data-dir", "/usr/share/datasets/fashion-mnist",
                  "--updates", "200"]) == 0
+
+
+def test_output_that_fails_after_training_is_rescued(tmp_path, monkeypatch, capsys):
+    """A path that passed the check but fails at the end (the disk filled up meanwhile): the result goes to a
+    rescue file in the current folder, and the one line says where."""
+    from teach_sgd import output
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r.json"
+    real_write = output.Path.write_text
+
+    def full_disk(self, text, *a, **k):
+        if self == out:
+            raise OSError(28, "No space left on device")
+        return real_write(self, text, *a, **k)
+
+    monkeypatch.setattr(output.Path, "write_text", full_disk)
+    assert main(["run", "--dataset", "synthetic", "--updates", "100", "--json", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "No space left on device" in err and "saved to" in err
+    rescued = list(tmp_path.glob("teach-sgd-rescued-*.json"))
+    assert len(rescued) == 1 and '"updates": 100' in rescued[0].read_text()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import teach_sgd.data as data
+from teach_sgd.commands.main import main
 from teach_sgd.data import DataError, Dataset, load_dataset
 from teach_sgd.data.idx import read_idx
 
@@ -191,3 +192,12 @@ def test_debian_fashion_mnist():
     ds = load_dataset("mnist", data_dir=FASHION)
     check_arrays(ds, 60000, 10000)
     assert list(np.bincount(ds.y_test)) == [1000] * 10
+
+
+def test_an_mlp_trains_on_images_of_any_size(tmp_path, capsys):
+    """10×10 images are not an error for the MLP: its input layer takes the images' size."""
+    from test_bad_input import _idx_dir, _images  # the IDX folders the bad-input tests write
+
+    folder = _idx_dir(tmp_path / "small", _images(200, 10, 10))
+    assert main(["run", "--data-dir", str(folder), "--updates", "50", "--threads", "1"]) == 0
+    assert "mlp 100-128-10" in capsys.readouterr().out
