@@ -31,17 +31,19 @@ import tempfile
 import termios
 import threading
 import time
-from pathlib import Path
 
 from busy import Busy
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
+from teach_sgd.tui.app import TeachSGDApp
 
 SECONDS = float(os.environ.get("BENCH_TUI_SECONDS", "5"))
 REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "5"))
 LOAD = int(os.environ.get("BENCH_TUI_LOAD", "2"))
 STARVED_REPEATS = int(os.environ.get("BENCH_TUI_STARVED_REPEATS", "3"))
 ONLY = os.environ.get("BENCH_TUI_ONLY", "")  # e.g. "3": run only that part
+
+TITLE = TeachSGDApp.SUB_TITLE.encode()  # in the header of the first frame
 
 
 def headless(config) -> float:
@@ -52,7 +54,6 @@ def headless(config) -> float:
 
 def in_tui(config) -> tuple[float, float, float]:
     """(updates/s, dashboard ticks/s, UI thread CPU as a share of one core) of the run from the Playground."""
-    from teach_sgd.tui.app import TeachSGDApp
     from teach_sgd.tui.widgets.config_form import budget_text
 
     async def main():
@@ -78,32 +79,38 @@ def in_tui(config) -> tuple[float, float, float]:
 
 
 def first_paint() -> float:
-    """Seconds from spawning `python -m teach_sgd.commands` in a 120×40 pty to the app's first painted frame."""
-    probe = Path(tempfile.mkdtemp()) / "paint"
+    """Seconds from spawning `python -m teach_sgd.commands` in a 120×40 pty to the app's first painted frame: the
+    first output that holds the header's title (Textual writes a frame's text; escape codes come before it)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = dict(os.environ, TEACH_SGD_PAINT_PROBE=str(probe), TERM="xterm-256color")
+    env = dict(os.environ, TERM="xterm-256color")
     t0 = time.time()
     proc = subprocess.Popen(module_argv("teach_sgd.commands"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave, stderr=slave,
                             env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     stop = threading.Event()
+    painted: list[float] = []
 
-    def drain():  # keep the pty from filling up
+    def drain():  # keep the pty from filling up, and note when the first frame arrives
+        seen = b""
         while not stop.is_set():
             try:
-                if not os.read(master, 65536):
-                    break
+                chunk = os.read(master, 65536)
             except OSError:
                 break
+            if not chunk:
+                break
+            seen = (seen + chunk)[-4096:]
+            if not painted and TITLE in seen:
+                painted.append(time.time())
 
     threading.Thread(target=drain, daemon=True).start()
     try:
-        while not probe.exists() or not probe.read_text().strip():
+        while not painted:
             if time.time() - t0 > 30:
                 raise RuntimeError("no first paint within 30 s")
             time.sleep(0.005)
-        return float(probe.read_text()) - t0
+        return painted[0] - t0
     finally:
         os.write(master, b"\x11")  # ctrl+q
         try:
@@ -122,7 +129,6 @@ def starved_ui(threads: int = 64, seconds: float = 8.0, presses: int = 20) -> tu
     changes: that is the moment the key took effect for the learner (the threads park within a millisecond)."""
     from textual import events
 
-    from teach_sgd.tui.app import TeachSGDApp
 
     async def main():
         app = TeachSGDApp(lessons=[], export_dir=tempfile.mkdtemp())

@@ -6,39 +6,24 @@ training: every one is caught before the first kernel runs, in well under the ti
 """
 import gzip
 
-import numpy as np
 import pytest
 
 from teach_sgd.commands import run as commands_run
 from teach_sgd.commands.main import main
-from teach_sgd.data.idx import write_idx
-
-
-def _idx_dir(folder, train_images, test_images=None):
-    """A folder of the four MNIST-format files, with the given image arrays (labels 0…9 cycling)."""
-    folder.mkdir()
-    test_images = train_images if test_images is None else test_images
-    for stem, images in (("train", train_images), ("t10k", test_images)):
-        write_idx(folder / f"{stem}-images-idx3-ubyte", images)
-        write_idx(folder / f"{stem}-labels-idx1-ubyte", np.arange(len(images)) % 10)
-    return folder
-
-
-def _images(n, rows, cols):
-    return np.random.default_rng(0).integers(0, 256, size=(n, rows, cols), dtype=np.uint8)
+from idx_files import idx_dir, images
 
 
 @pytest.fixture
 def data_dirs(tmp_path):
     dirs = {
-        "empty": _idx_dir(tmp_path / "empty", _images(0, 28, 28)),
-        "1x1": _idx_dir(tmp_path / "1x1", _images(50, 1, 1)),
+        "empty": idx_dir(tmp_path / "empty", images(0, 28, 28)),
+        "1x1": idx_dir(tmp_path / "1x1", images(50, 1, 1)),
     }
-    overflow = _idx_dir(tmp_path / "overflow", _images(5, 28, 28))
+    overflow = idx_dir(tmp_path / "overflow", images(5, 28, 28))
     header = bytes([0, 0, 8, 3]) + (2**31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big")
     (overflow / "train-images-idx3-ubyte").write_bytes(header + b"\0" * 64)
     dirs["overflow"] = overflow
-    corrupt = _idx_dir(tmp_path / "corrupt", _images(5, 28, 28))
+    corrupt = idx_dir(tmp_path / "corrupt", images(5, 28, 28))
     (corrupt / "train-images-idx3-ubyte").unlink()
     (corrupt / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\0\0\x08\x03" + b"x" * 100)[:30] + b"junk")
     dirs["corrupt"] = corrupt

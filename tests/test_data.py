@@ -2,13 +2,13 @@
 import gzip
 import hashlib
 import re
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import teach_sgd.data as data
+from idx_files import idx_bytes, idx_dir, images
 from teach_sgd.commands.main import main
 from teach_sgd.data import DataError, Dataset, load_dataset
 from teach_sgd.data.idx import read_idx
@@ -84,12 +84,6 @@ def test_unknown_dataset_name():
 
 
 # --- IDX files ----------------------------------------------------------------------------------------
-
-def idx_bytes(array: np.ndarray, magic_type=0x08) -> bytes:
-    """IDX encoding written out by hand, independently of teach_sgd.data.idx."""
-    header = struct.pack(">BBBB", 0, 0, magic_type, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + array.astype(np.uint8).tobytes()
-
 
 def write_idx_set(folder: Path, n_train=12, n_test=5, gz=False, shape=(28, 28), seed=0):
     rng = np.random.default_rng(seed)
@@ -196,8 +190,6 @@ def test_debian_fashion_mnist():
 
 def test_an_mlp_trains_on_images_of_any_size(tmp_path, capsys):
     """10×10 images are not an error for the MLP: its input layer takes the images' size."""
-    from test_bad_input import _idx_dir, _images  # the IDX folders the bad-input tests write
-
-    folder = _idx_dir(tmp_path / "small", _images(200, 10, 10))
+    folder = idx_dir(tmp_path / "small", images(200, 10, 10))
     assert main(["run", "--data-dir", str(folder), "--updates", "50", "--threads", "1"]) == 0
     assert "mlp 100-128-10" in capsys.readouterr().out

@@ -44,12 +44,3 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise DataError(f"{path} holds {len(raw) - header} data bytes but its header {shape} promises {expected}; "
                         "the file is truncated or corrupt, download it again.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
-def write_idx(path: str | Path, array: np.ndarray) -> None:
-    """Write a uint8 array as an IDX file (gzip-compressed when the name ends in .gz)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    data = bytes([0, 0, _UBYTE, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    data += array.tobytes()
-    path = Path(path)
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)

@@ -15,7 +15,6 @@ only)" status, then loaded in-process from a thread. Start is disabled until the
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import Iterable
@@ -28,13 +27,16 @@ from textual.screen import Screen
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.engine import compile_times
-from teach_sgd.tui import warm
+from teach_sgd.lessons.loader import load_lessons
 from teach_sgd.output import default_export_dir
+from teach_sgd.tui import warm
 from teach_sgd.tui.messages import KernelsReady, LessonChosen
 from teach_sgd.tui.screens.compare import CompareScreen
 from teach_sgd.tui.screens.help import HelpScreen
 from teach_sgd.tui.screens.home import HomeScreen
+from teach_sgd.tui.screens.lesson import LessonScreen
 from teach_sgd.tui.screens.playground import PlaygroundScreen
+from teach_sgd.tui.screens.replay import ReplayScreen
 from teach_sgd.tui.screens.simulator import SimulatorScreen
 from teach_sgd.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
@@ -42,38 +44,10 @@ LessonRow = tuple[str, str, "int | None"]
 
 
 def discover_lessons(lessons_dir: str | None = None) -> list[LessonRow]:
-    """(id, title, minutes) for every lesson the lessons package can load; [] if it has no loader yet.
-
-    Hook for teach_sgd.lessons: expose `load_lessons(extra_dir=None)` (or `loader.load_lessons`) returning
-    objects with `id`, `title`, `minutes` (or such tuples). Malformed lessons are the loader's business.
-    """
-    loader = None
-    for modname in ("teach_sgd.lessons", "teach_sgd.lessons.loader"):
-        try:
-            mod = __import__(modname, fromlist=["load_lessons"])
-            loader = getattr(mod, "load_lessons", None)
-        except Exception:
-            loader = None
-        if loader is not None:
-            break
-    if loader is None:
-        return []
-    try:
-        try:
-            items = loader(lessons_dir)
-        except TypeError:
-            items = loader()
-        if isinstance(items, tuple) and len(items) == 2 and isinstance(items[0], (list, tuple)):
-            items = items[0]  # (lessons, errors)
-        rows = []
-        for it in items:
-            if isinstance(it, (tuple, list)):
-                rows.append((str(it[0]), str(it[1]), it[2] if len(it) > 2 else None))
-            else:
-                rows.append((str(it.id), str(getattr(it, "title", it.id)), getattr(it, "minutes", None)))
-        return rows
-    except Exception:
-        return []
+    """(id, title, minutes) for every lesson that loads; a broken lesson file is the loader's business (it is
+    listed by `teach-sgd lessons`, with its line)."""
+    lessons, _errors = load_lessons(lessons_dir)
+    return [(l.id, l.title, l.minutes) for l in lessons]
 
 
 class TeachSGDApp(App):
@@ -95,7 +69,7 @@ class TeachSGDApp(App):
 
     def __init__(self, lessons_dir: str | None = None, lesson_id: str | None = None,
                  lessons: list[LessonRow] | None = None, export_dir=None, warm_kernels: bool = True,
-                 replay=None, reference_dir=None, opening=None) -> None:
+                 replay=None, reference_dir=None, opening=None, lesson_budget=None) -> None:
         super().__init__()
         self.opening = opening  # a callable → the Screen to open on (`class host --ui`, `--class`, `present`)
         self.kernel_clock: tuple[float, float | None] = (time.monotonic(), None)  # compiling since, last time
@@ -104,6 +78,7 @@ class TeachSGDApp(App):
         self.replay = replay  # a Recording to open on (`teach-sgd replay FILE`)
         self.reference_dir = reference_dir  # where lessons look for reference recordings (None: the shipped ones)
         self.lessons = discover_lessons(lessons_dir) if lessons is None else list(lessons)
+        self.lesson_budget = lesson_budget  # a lessons Budget that shrinks every lesson run (quick previews, tests)
         self.export_dir = export_dir or default_export_dir()
         self.warm_kernels = warm_kernels
         self._runners: list = []
@@ -121,9 +96,6 @@ class TeachSGDApp(App):
 
     def on_mount(self) -> None:
         self._check_size()
-        probe = os.environ.get("TEACH_SGD_PAINT_PROBE")
-        if probe:  # benchmarks/bench_tui.py: time to the first painted screen
-            self.call_after_refresh(lambda: open(probe, "w").write(f"{time.time():.6f}\n"))
         if self.kernel_state != "ready" and self.warm_kernels:
             self.call_after_refresh(self.prepare_kernels)
         if self.lesson_id:
@@ -209,23 +181,14 @@ class TeachSGDApp(App):
         self.open_lesson(message.lesson_id)
 
     def open_lesson(self, lesson_id: str) -> None:
-        """Hook for the lessons engineer: teach_sgd.tui.screens.lesson.LessonScreen(lesson_id, lessons_dir)."""
-        try:
-            from teach_sgd.tui.screens.lesson import LessonScreen  # type: ignore[import-not-found]
-        except ImportError:
-            self.notify(f"Lesson {lesson_id!r}: the lesson screen is not available yet.", severity="warning")
-            return
+        """The lesson screen, over home (one lesson at a time)."""
         self.switch_mode(self.DEFAULT_MODE)
         while len(self.screen_stack) > 1 and isinstance(self.screen, (LessonScreen, HelpScreen)):
             self.pop_screen()  # one lesson at a time (the palette can open a lesson from a lesson)
-        # lesson_budget (a teach_sgd.lessons.Budget, set by tests and previews) shrinks every run
-        self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir,
-                                      budget=getattr(self, "lesson_budget", None)))
+        self.push_screen(LessonScreen(lesson_id, lessons_dir=self.lessons_dir, budget=self.lesson_budget))
 
     def open_replay(self, recording) -> None:
         """The replay screen on a Recording, over the current screen (h/Esc goes back to it)."""
-        from teach_sgd.tui.screens.replay import ReplayScreen
-
         self.push_screen(ReplayScreen(recording))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
