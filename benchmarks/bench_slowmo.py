@@ -3,8 +3,8 @@
     python benchmarks/bench_slowmo.py            # about a minute on 2 cores (kernels already cached)
 
 Runs Leashed-SGD with 4 threads at 1000× slow motion for 8 s (lesson 5's "slow" experiment), as the app
-does (workers at nice 19), with BENCH_SLOWMO_LOAD busy processes competing for the cores (default 2), and
-prints each run's updates per thread and the fairness ratio min/max of them (1 = every thread published
+does (workers at nice 19; a slow-motion run's are not SCHED_IDLE, engine/runner.py), with BENCH_SLOWMO_LOAD
+busy processes competing for the cores (default 2), and prints each run's updates per thread and the fairness ratio min/max of them (1 = every thread published
 as often as the busiest). Alternates with no outside load. Then the wall time of one thread's 20 updates
 (batch 128) at 1×, 10× and 100×, and the ratios 10×/1× and 100×/10× (≈ 10 each on a quiet machine: every
 window lasts s × its CPU time; after a sleep caches are cold, so 10×/1× lands higher, 12–16× measured).
@@ -25,11 +25,11 @@ SECONDS = float(os.environ.get("BENCH_SLOWMO_SECONDS", "8"))
 
 def one_run() -> tuple[int, ...]:
     from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.runner import Runner
+    from teach_sgd.engine.runner import WORKER_NICE, Runner
 
     config = RunConfig(algo="leashed", threads=4, dataset="mnist", lr=0.05, batch=16, seconds=SECONDS, seed=0,
                        stretch=1000)
-    result = Runner(config).start().wait()
+    result = Runner(config, nice=WORKER_NICE).start().wait()  # as the app runs it
     return tuple(t.updates for t in result.threads)
 
 

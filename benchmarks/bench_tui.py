@@ -122,7 +122,7 @@ def first_paint() -> float:
         os.close(master)
 
 
-def starved_ui(threads: int = 64, seconds: float = 8.0, presses: int = 20) -> tuple[float, list[float]]:
+def starved_ui(threads: int = 64, seconds: float = 12.0, presses: int = 20) -> tuple[float, list[float]]:
     """(dashboard ticks/s, key → effect latencies in s) while `threads` workers train in the Playground.
 
     A key is posted as the terminal driver would post it, and the latency is taken when the run's pause flag
@@ -216,6 +216,9 @@ def starved() -> None:
                     with Busy(load):
                         hz, lat = starved_ui()
                     rows.setdefault((load, name), []).append((hz, lat))
+                    if not lat:
+                        print(f"   load {load}, {name:<13} {hz:5.1f} Hz   no key measured: the run ended first")
+                        continue
                     print(f"   load {load}, {name:<13} {hz:5.1f} Hz   p50 {1000 * statistics.median(lat):6.0f} ms"
                           f"   p95 {1000 * p95(lat):6.0f} ms   max {1000 * max(lat):6.0f} ms   ({len(lat)} keys)",
                           flush=True)
@@ -224,6 +227,8 @@ def starved() -> None:
         undo(())
     for (load, name), runs in sorted(rows.items()):
         lat = [x for _, ls in runs for x in ls]
+        if not lat:
+            continue
         print(f"   all rounds, load {load}, {name:<13} {statistics.median(h for h, _ in runs):5.1f} Hz (median)   "
               f"p50 {1000 * statistics.median(lat):6.0f} ms   p95 {1000 * p95(lat):6.0f} ms   ({len(lat)} keys)")
 

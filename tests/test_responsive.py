@@ -20,7 +20,7 @@ from tui_helpers import sync
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread scheduling classes are Linux's")
-def test_a_screens_workers_are_idle_class_and_a_headless_runs_are_not():
+def test_a_screens_workers_are_idle_class_and_a_headless_or_slow_motion_runs_are_not():
     config = RunConfig(algo="leashed", threads=2, dataset="synthetic", seconds=1.0, batch=8)
     for nice, policy in ((WORKER_NICE, os.SCHED_IDLE), (None, os.SCHED_OTHER)):
         runner = Runner(config, nice=nice).start()
@@ -32,6 +32,13 @@ def test_a_screens_workers_are_idle_class_and_a_headless_runs_are_not():
         runner.stop()
         runner.wait()
         assert seen == {policy}, (nice, seen)
+    # slow motion: the workers mostly sleep, and in SCHED_IDLE each wake-up would wait for the machine's other work
+    runner = Runner(replace(config, stretch=1000), nice=WORKER_NICE).start()
+    time.sleep(0.3)
+    seen = {os.sched_getscheduler(t.native_id) for t in runner._threads if t.is_alive()}
+    runner.stop()
+    runner.wait()
+    assert seen == {os.SCHED_OTHER}
 
 
 class TableApp(App):

@@ -51,7 +51,10 @@ from teach_sgd.models import ModelSpec, make_model
 WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
 # A screen's workers (nice=WORKER_NICE given) are also put in Linux's SCHED_IDLE class, below every nice
 # level: 64 nice-19 workers still weigh as much as one normal thread, enough to slow the UI's keys to seconds
-# on a busy machine (benchmarks/bench_tui.py, part 3, measures both; it flips this to compare).
+# on a busy machine (benchmarks/bench_tui.py, part 3, measures both; it flips this to compare). Not a run that
+# starts in slow motion: its workers mostly sleep and cost the UI nothing, while in SCHED_IDLE every wake-up
+# waited for the machine's other work (4 threads at 1000× next to 2 busy processes published 8 updates in 4 s
+# in all, benchmarks/bench_slowmo.py). A run slowed down later (the > key) keeps the class it started with.
 SCREEN_WORKERS_IDLE = True
 KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker,
            "sync": sync.worker}
@@ -101,7 +104,7 @@ class Runner:
         self.model = model_for(self.config, data)
         self.state = RunState(self.config, self.model, data)
         self.nice = headless_nice(self.config.threads) if nice is None else nice
-        self.for_screen = nice is not None and nice >= WORKER_NICE
+        self.idle = nice is not None and nice >= WORKER_NICE and self.config.stretch == 1
         self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
         self._errors: list[BaseException] = []
@@ -166,7 +169,7 @@ class Runner:
 
     def _work(self, kernel, args) -> None:
         try:
-            lower_priority(self.nice, idle=self.for_screen and SCREEN_WORKERS_IDLE)
+            lower_priority(self.nice, idle=self.idle and SCREEN_WORKERS_IDLE)
             self._start.wait()
             kernel(*args)
         except threading.BrokenBarrierError:
