@@ -177,3 +177,24 @@ async def test_a_saved_class_file_opens_read_only(tmp_path):
         assert screen.check_action("open_question", ()) is None and screen.check_action("reveal", ()) is None
         await pilot.press("r")  # disabled: nothing happens, nothing breaks
         assert isinstance(app.screen, InstructorScreen)
+
+
+@sync
+async def test_a_student_who_starts_before_the_host_joins_once_it_is_up(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
+    with socket.socket() as s:  # a free loopback port, nobody listening yet
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = ClassStore(":memory:")
+    app = make_app(tmp_path, opening=lambda: StudentScreen(f"127.0.0.1:{port}", store.code, "ada"))
+    async with app.run_test(size=PROJECTOR):
+        await until(lambda: isinstance(app.screen, StudentScreen) and "trying again" in _text(app.screen.line))
+        server = ClassServer(store, "127.0.0.1", port, lessons=LessonCatalog())
+        await server.start()
+        try:
+            await until(lambda: store.counts()["students"] == 1)
+            await until(lambda: "waiting for the instructor" in _text(app.screen.line))
+        finally:
+            await server.stop()

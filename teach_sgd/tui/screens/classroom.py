@@ -25,7 +25,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
-from teach_sgd.classroom.client import ClassClient, parse_address, queue_path
+from teach_sgd.classroom.client import ClassClient, ClassError, Unreachable, parse_address, queue_path
 from teach_sgd.classroom.instructor import ClassView, class_csv, class_file, class_json
 from teach_sgd.classroom.protocol import CODE_LENGTH, CODE_RE, Refused, nickname
 from teach_sgd.classroom.questions import LessonCatalog
@@ -273,15 +273,24 @@ class StudentScreen(Screen):
 
     @work(exclusive=True, group="class-poll")
     async def poll_loop(self) -> None:
+        """Join (again every second while the host cannot be reached; a refusal, such as a wrong code, ends it),
+        then poll the class once a second until the screen closes."""
         try:
-            await self.session.start()
-        except UsageError as e:
-            self.line.update(Text(f"✗ {e}"))
-            return
-        while True:
-            await self.session.poll()
-            self._show()
-            await asyncio.sleep(POLL_S)
+            while self.session.client.student is None:
+                try:
+                    await self.session.start()
+                except Unreachable as e:
+                    self.line.update(Text(f"✗ {e}; trying again every second"))
+                    await asyncio.sleep(POLL_S)
+                except ClassError as e:
+                    self.line.update(Text(f"✗ {e}"))
+                    return
+            while True:
+                await self.session.poll()
+                self._show()
+                await asyncio.sleep(POLL_S)
+        finally:  # the worker ends with the screen: its connections close with it
+            await self.session.client.close()
 
     def _show(self) -> None:
         s = self.session
