@@ -20,7 +20,9 @@ import signal
 EXIT_VIOLATION = 1  # as diff and grep answer "found"
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
-EXIT_SIGNAL = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number
+# 128 + the signal's number, for the stop signals this platform has (Windows has no SIGHUP: teach_sgd/signals.py)
+EXIT_SIGNAL = {getattr(signal, name): 128 + number for name, number in (("SIGHUP", 1), ("SIGINT", 2), ("SIGTERM", 15))
+               if hasattr(signal, name)}
 
 
 class UsageError(Exception):

@@ -13,6 +13,9 @@ import json
 import os
 from pathlib import Path
 
+from teach_sgd.errors import shorten
+from teach_sgd.output import write_atomic
+
 VERSION = 1
 
 
@@ -24,26 +27,52 @@ def data_dir() -> Path:
     return Path(base).expanduser() / "teach_sgd"
 
 
-def load_table(path: Path, key: str) -> tuple[dict, str | None]:
-    """(the file's KEY table, None), or ({}, a warning saying where a damaged file was moved)."""
-    if not path.exists():
-        return {}, None
+Schema = dict[str, object]  # field -> a type, a tuple of types, or a function that says whether a value is valid
+
+
+def _valid(entry: object, schema: Schema) -> bool:
+    """An entry is a JSON object whose known fields have the declared types (unknown fields are kept: a newer
+    teach-sgd may have written them)."""
+    if not isinstance(entry, dict):
+        return False
+    for name, rule in schema.items():
+        if name not in entry:
+            continue
+        value = entry[name]
+        ok = isinstance(value, rule) if isinstance(rule, (type, tuple)) else rule(value)
+        if not ok:
+            return False
+    return True
+
+
+def load_table(path: Path, key: str, schema: Schema) -> tuple[dict, str | None]:
+    """(the file's KEY table, None), or ({}, one line saying where a damaged file was moved). Damaged means
+    unreadable, not JSON, or any entry not matching `schema`: the app never meets a wrong type later on."""
     try:
+        if not path.exists():
+            return {}, None
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get(key, {}), dict):
             raise ValueError(f"not a {key} file")
-        return dict(data.get(key, {})), None
-    except (OSError, ValueError) as e:
-        bad = path.with_suffix(".json.bad")
+        table = dict(data.get(key, {}))
+        bad = next((k for k, entry in table.items() if not _valid(entry, schema)), None)
+        if bad is not None:
+            raise ValueError(f"its entry {shorten(bad, 40)} is not what teach-sgd writes")
+        return table, None
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: JSON nested thousands deep
+        aside = path.with_name(path.name + ".bad")
         try:
-            path.replace(bad)
+            path.replace(aside)
         except OSError:
-            pass
-        return {}, f"{key} file {path} was unreadable ({e}); it was moved to {bad.name}"
+            return {}, f"{path} is unreadable ({_reason(e)}); {key} start afresh without it"
+        return {}, f"{path} was unreadable ({_reason(e)}); it was moved to {aside.name}, and {key} start afresh"
+
+
+def _reason(e: BaseException) -> str:
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return text.splitlines()[0][:80]
 
 
 def save_table(path: Path, key: str, table: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"version": VERSION, key: table}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"version": VERSION, key: table}, indent=1, sort_keys=True) + "\n")

@@ -5,6 +5,7 @@ Exit status 2 means bad input (errors.py); nothing here may print a traceback, a
 training: every one is caught before the first kernel runs, in well under the time a run would take.
 """
 import gzip
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,9 @@ def data_dirs(tmp_path):
     dirs["corrupt"] = corrupt
     return dirs
 
+
+FIXTURE = str(Path(__file__).parent / "fixtures" / "recording-leashed-4.npz")
+README = str(Path(__file__).parent.parent / "README.md")
 
 CATALOGUE = [
     # (argv, status, what the one line must say); {tmp}/{data:NAME} are filled in per test
@@ -63,13 +67,29 @@ CATALOGUE = [
      "over the limit"),
     (["serve", "--port", "99999"], 2, "--port must be a whole number from 1 to 65,535"),
     (["--lessons", "{tmp}/nowhere", "serve"], 2, "no such folder"),
+    # outputs that would overwrite each other or the input, or name nothing (reliability)
+    (["run", "--json", "{tmp}/x", "--record", "{tmp}/x"], 2, "--record {tmp}/x names the same file as --json"),
+    (["run", "--json", "{tmp}/x", "--csv", "{tmp}/./x"], 2, "names the same file as --json"),
+    (["compare", "--json", "{tmp}/x", "--csv", "{tmp}/x"], 2, "names the same file as --json"),
+    (["run", "--json", ""], 2, "--json needs a file name"),
+    (["run", "--csv", " "], 2, "--csv needs a file name"),
+    (["simulate", "--json", ""], 2, "--json needs a file name"),
+    (["check", "--protocol", "leashed", "--json", ""], 2, "--json needs a file name"),
+    (["replay", "{fixture}", "--json", "{fixture}"], 2, "names the same file as the recording FILE"),
+    (["run", "--json", "{tmp}/" + "n" * 300], 2, "File name too long"),
+    (["run", "--record", "{tmp}/" + "n" * 300 + "/r.npz"], 2, "File name too long"),
+    (["replay", "{readme}"], 2, "is not a teach-sgd recording"),
+    (["replay", "{tmp}"], 2, "is a folder"),
+    (["serve", "--host", "no-such-host.invalid"], 2, "--host"),
 ]
 
 
 @pytest.mark.parametrize("argv,status,words", CATALOGUE, ids=[" ".join(c[0])[:60] for c in CATALOGUE])
 def test_bad_input_is_one_line_and_a_documented_status(capsys, tmp_path, data_dirs, monkeypatch, argv, status,
                                                        words):
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    argv = [a.replace("{tmp}", str(tmp_path)).replace("{fixture}", FIXTURE).replace("{readme}", README)
+            for a in argv]
+    words = words.replace("{tmp}", str(tmp_path))
     argv = [str(data_dirs[a[6:-1]]) if a.startswith("{data:") else a for a in argv]
 
     def too_late(*args, **kwargs):

@@ -6,6 +6,6 @@ from teach_sgd.commands import classroom
 from teach_sgd.tui.app import launch
 
 
-def run(args, _signals=None) -> int:
+def run(args, signals=None) -> int:
     join = classroom.join_settings(args)
-    return launch(lessons_dir=args.lessons, opening=join and classroom.student_opening(*join))
+    return launch(lessons_dir=args.lessons, opening=join and classroom.student_opening(*join), signals=signals)

@@ -1,6 +1,8 @@
 """`teach-sgd challenges`: the challenges with their step limits and your best scores."""
 from __future__ import annotations
 
+import sys
+
 from teach_sgd.sim.challenges.catalog import CHALLENGES
 from teach_sgd.sim.challenges.progress import Scores
 
@@ -13,7 +15,7 @@ def add_parser(sub) -> None:
 def list_challenges(_args=None, _signals=None) -> int:
     scores = Scores.load()
     if scores.warning:
-        print(f"teach-sgd: {scores.warning}")
+        print(f"teach-sgd: {scores.warning}", file=sys.stderr)
     width = max(len(c.id) for c in CHALLENGES)
     print(f"{'id':<{width}}  {'title':<40}  {'limit':>5}  best")
     for c in CHALLENGES:

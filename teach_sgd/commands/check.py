@@ -14,7 +14,7 @@ import json
 import sys
 
 from teach_sgd.errors import EXIT_VIOLATION
-from teach_sgd.output import check_writable, write_text
+from teach_sgd.output import check_outputs, write_text
 from teach_sgd.settings import add_options, bound_text
 from teach_sgd.sim.check import CHECK_SETTINGS, CheckConfig, Result, check
 from teach_sgd.sim.protocol import PROPERTY_TEXT, STEP_PROPERTIES
@@ -35,8 +35,7 @@ def add_parser(sub) -> None:
 def run(args, _signals=None) -> int:
     config = CheckConfig.from_mapping({key: getattr(args, key) for key in CHECK_SETTINGS}, source="cli")
     model = config.make_model()
-    if args.json:
-        check_writable(args.json, "--json")
+    check_outputs([(args.json, "--json")])
     result = check(model)
     print(format_result(result, model))
     if args.json:

@@ -27,7 +27,7 @@ from teach_sgd.classroom.machine import machine_info
 from teach_sgd.classroom.questions import LessonCatalog
 from teach_sgd.classroom.server import DEFAULT_PORT, ClassServer, serve_forever
 from teach_sgd.classroom.store import ClassStore
-from teach_sgd.errors import Stopped, UsageError
+from teach_sgd.errors import UsageError
 from teach_sgd.output import check_writable, write_text
 from teach_sgd.tui.app import launch
 from teach_sgd.tui.screens.classroom import InstructorScreen, StudentScreen
@@ -68,8 +68,10 @@ def default_store() -> Path:
     return userdata.data_dir() / "class.sqlite"
 
 
-def run(args, _signals=None) -> int:
-    return {"host": cmd_host, "send": cmd_send, "export": cmd_export, "show": cmd_show}[args.class_command](args)
+def run(args, signals=None) -> int:
+    if args.class_command == "host":
+        return cmd_host(args, signals)
+    return {"send": cmd_send, "export": cmd_export, "show": cmd_show}[args.class_command](args)
 
 
 # ---- host ---------------------------------------------------------------------------------------------------
@@ -114,12 +116,12 @@ def start_lines(server) -> list[str]:
             f"students: teach-sgd --class {server.address} {server.code} --nickname NAME"]
 
 
-def cmd_host(args) -> int:
+def cmd_host(args, signals=None) -> int:
     host, port, store_path = host_settings(args)
     server = open_class(host, port, store_path)
     if args.ui:
         try:
-            return launch(opening=lambda: InstructorScreen(server))
+            return launch(opening=lambda: InstructorScreen(server), signals=signals)
         finally:
             server.store.close()
 
@@ -127,13 +129,14 @@ def cmd_host(args) -> int:
         print("\n".join(start_lines(s)), flush=True)
         print("Ctrl-C stops the class; the same command resumes it.", file=sys.stderr, flush=True)
 
+    if signals is not None:
+        # a stop signal ends the process at once (teach_sgd/signals.py): every answer the store accepted is
+        # already committed to its SQLite file (WAL), which a process exit cannot undo
+        signals.setup_note = f"(the class is kept in {store_path}; the same command resumes it)"
     try:
         asyncio.run(serve_forever(server, ready))
     except OSError as e:
         raise UsageError(f"cannot listen on {server.address}: {e.strerror or e}; choose another --port or --host")
-    except Stopped as s:
-        print(f"teach-sgd: class stopped by {s}; everything is kept in {store_path}", file=sys.stderr)
-        return s.exit_status
     finally:
         server.store.close()
     return 0

@@ -20,7 +20,7 @@ from teach_sgd.lessons.headless import run_lesson
 from teach_sgd.lessons.loader import load_lessons, resolve
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.lessons.session import LessonSession
-from teach_sgd.output import check_writable, write_text
+from teach_sgd.output import check_outputs, write_text
 from teach_sgd.tui.app import launch
 from teach_sgd.values import number
 
@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
     p.set_defaults(run=open_lesson)
 
 
-def open_lesson(args, _signals=None) -> int:
+def open_lesson(args, signals=None) -> int:
     """An unknown ID is a LessonNotFound (one line on stderr, exit status 2) before the app starts."""
     lesson = resolve(args.lessons, args.id)
     if args.headless:
@@ -47,14 +47,13 @@ def open_lesson(args, _signals=None) -> int:
     for flag, value in (("--json", args.json), ("--scale", args.scale)):
         if value is not None:
             raise UsageError(f"{flag} goes with --run: `teach-sgd lesson {args.id} --run {flag} …`")
-    return launch(lessons_dir=args.lessons, lesson_id=lesson.id)
+    return launch(lessons_dir=args.lessons, lesson_id=lesson.id, signals=signals)
 
 
 def run_headless(lesson, args) -> int:
     """`teach-sgd lesson ID --run`: progress on stderr, the report on stdout, --json OUT."""
     budget = Budget(scale=number(args.scale, "--scale", 0, 100)) if args.scale is not None else None
-    if args.json:
-        check_writable(args.json, "--json")
+    check_outputs([(args.json, "--json")])
     report = run_lesson(lesson, budget, progress=lambda eid, name, k, n: print(
         f"  {eid}: run {k + 1}/{n} ({name})", file=sys.stderr, flush=True))
     print(report.text(), end="")
@@ -77,6 +76,8 @@ def list_lessons(args, _signals=None) -> int:
     if extra is not None and any(e.line == 0 and e.message == "lesson folder not found" for e in errors):
         return EXIT_USAGE
     progress = Progress.load()
+    if progress.warning:
+        print(f"teach-sgd: {progress.warning}", file=sys.stderr)
     width = max([len(l.id) for l in lessons] + [2])
     print(f"{'ID':<{width}}  {'MIN':>3}  {'':4}  TITLE")
     for l in lessons:

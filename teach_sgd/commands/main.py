@@ -14,7 +14,12 @@
     teach-sgd class host|send|export|show   a class session
     teach-sgd --class HOST:PORT CODE        join a class as a student
 
-Each command lives in its own module of this package (COMMANDS below). Exit statuses are in teach_sgd/errors.py.
+Each command lives in its own module of this package (commands() below). Exit statuses are in teach_sgd/errors.py.
+
+Stop signals are caught from the first moment: main() installs them (teach_sgd/signals.py) before it imports
+the command modules, which bring in numba, the engine and the app (one to two seconds), so a Ctrl-C, SIGTERM or
+SIGHUP during that import ends as cleanly as one during a run. Output is encoded for the terminal, whatever its
+encoding (teach_sgd/terminal.py).
 """
 from __future__ import annotations
 
@@ -24,16 +29,22 @@ import sys
 
 from teach_sgd.errors import EXIT_BROKEN_PIPE, EXIT_USAGE, Stopped, UsageError
 from teach_sgd.signals import StopSignals
-
-from . import app, challenges, check, classroom, lessons, present, replay, run, serve, simulate
+from teach_sgd.terminal import encode_for_terminal
 
 EPILOG = """\
 With no command, teach-sgd opens the app (lessons, playground, compare, simulator) in this terminal.
 
 exit status: 0 done · 1 check found a property broken · 2 bad input (an option, a lesson file, a data folder,
-an output path) · 130 Ctrl-C · 143 SIGTERM · 129 SIGHUP. A stopped run still prints its summary and writes --json/--csv."""
+an output path) · 130 Ctrl-C · 143 SIGTERM · 129 SIGHUP. A stopped run still writes --json/--csv and prints its
+summary; a second signal while it does so is noted, a third exits at once (files are replaced whole, never cut)."""
 
-COMMANDS = (run, simulate, replay, lessons, serve, present, classroom, check, challenges)  # in the order --help lists them
+
+def commands() -> tuple:
+    """The command modules, in the order --help lists them, and the app (no command). Imported here, not at the
+    top of this module, so that main() has its stop signals in place first (see above)."""
+    from . import app, challenges, check, classroom, lessons, present, replay, run, serve, simulate
+
+    return (run, simulate, replay, lessons, serve, present, classroom, check, challenges), app, classroom
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,15 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="teach-sgd", description="Watch real threads race through asynchronous SGD.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lessons", default=None, metavar="DIR", help="load lessons from DIR too")
+    listed, app, classroom = commands()
     classroom.add_join_arguments(parser)
     parser.set_defaults(run=app.run)  # no command: the app
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
-    for command in COMMANDS:
+    for command in listed:
         command.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    encode_for_terminal()
     with StopSignals() as signals:
         try:
             args = build_parser().parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from teach_sgd.commands.run import _add_run_options, _algos, _config_from, warm_up_saying
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.recording import load
-from teach_sgd.engine.runner import Runner, dataset_for, model_for
+from teach_sgd.engine.runner import Runner, check_memory, dataset_for, model_for
 from teach_sgd.errors import UsageError
 from teach_sgd.replay import ReplaySource
 from teach_sgd.tui.app import launch
@@ -20,20 +20,21 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, _signals=None) -> int:
+def run(args, signals=None) -> int:
     if args.json or args.csv:
         raise UsageError("present writes no files: use `teach-sgd compare` with the same options and --json/--csv")
     if args.replay:
         source = ReplaySource(load(args.replay))
         source.clock.toggle()  # playing from the start
         label = f"{ALGO_NAMES[source.config.algo]} ×{source.config.threads} (replay)"
-        return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen([(label, source)]))
+        return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen([(label, source)]),
+                      signals=signals)
     configs = [_config_from(args, a) for a in _algos(args)]
     if not 1 <= len(configs) <= 3:
         raise UsageError("present shows 1 to 3 runs: give --algos with at most 3, e.g. hogwild,leashed")
-    for c in configs:  # a data folder that cannot be read fails before any compile
-        model_for(c, dataset_for(c))
+    for c in configs:  # a data folder that cannot be read, or a run that cannot fit, fails before any compile
+        check_memory(c, model_for(c, dataset_for(c)))
     warm_up_saying((c.algo, c.model) for c in configs)
     runners = [Runner(c) for c in configs]
     return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen(
-        [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in runners], owns=True))
+        [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in runners], owns=True), signals=signals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from teach_sgd.engine.recording import load
-from teach_sgd.output import check_writable, write_text
+from teach_sgd.output import check_outputs, write_text
 from teach_sgd.replay import events_csv, timeline_svg
 from teach_sgd.tui.app import launch
 
@@ -19,13 +19,12 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, _signals=None) -> int:
-    outputs = [(p, label) for p, label in ((args.json, "--json"), (args.csv, "--csv"), (args.svg, "--svg")) if p]
-    for path, label in outputs:
-        check_writable(path, label)
+def run(args, signals=None) -> int:
+    outputs = check_outputs([(args.json, "--json"), (args.csv, "--csv"), (args.svg, "--svg")],
+                            inputs=[(args.file, "the recording FILE")])
     recording = load(args.file)
     if not outputs:
-        return launch(lessons_dir=args.lessons, replay=recording)
+        return launch(lessons_dir=args.lessons, replay=recording, signals=signals)
     texts = {"--json": lambda: recording.result_json, "--csv": lambda: events_csv(recording),
              "--svg": lambda: timeline_svg(recording)}
     for path, label in outputs:

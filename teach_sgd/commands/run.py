@@ -14,10 +14,10 @@ import time
 from teach_sgd import report
 from teach_sgd.engine.config import SETTINGS, RunConfig, repeat_count, shared_settings
 from teach_sgd.engine.result import curves_csv, runs_json
-from teach_sgd.engine.runner import Runner, dataset_for, model_for
+from teach_sgd.engine.runner import Runner, check_memory, dataset_for, model_for
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
-from teach_sgd.output import check_writable, write_text
+from teach_sgd.output import check_outputs, write_text
 from teach_sgd.settings import add_options
 
 
@@ -123,11 +123,12 @@ def _progress_line(snap) -> str:
     return line
 
 
-def _watch(runner) -> None:
-    """Show live progress until the run ends (a stop signal raises errors.Stopped out of here)."""
+def _watch(runner, signals) -> None:
+    """Show live progress until the run ends (after a stop signal, signals.check() raises errors.Stopped here)."""
     tty = sys.stderr.isatty()
     last_line = -1e9  # without a terminal: a line at once, then one every 5 s
     while not runner.join(0.2):
+        signals.check()
         now = time.perf_counter()
         if tty:
             print("\r" + _progress_line(runner.snapshot()).ljust(100), end="", file=sys.stderr, flush=True)
@@ -136,6 +137,7 @@ def _watch(runner) -> None:
             last_line = now
     if tty:
         print("\r" + _progress_line(runner.snapshot()).ljust(100), file=sys.stderr, flush=True)
+    signals.check()  # a signal that stopped the kernels (through signal_stop) before this loop looked
 
 
 def run(args, signals) -> int:
@@ -145,21 +147,21 @@ def run(args, signals) -> int:
         repeats = repeat_count(args.repeat, "--repeat")
         configs = [c for config in configs for c in config.repeats(repeats)]
     record = getattr(args, "record", None)
-    outputs = [(path, label) for path, label in ((args.json, "--json"), (args.csv, "--csv"),
-                                                  (record, "--record")) if path]
-    for path, label in outputs:
-        check_writable(path, label)
-    for c in configs:  # a data folder that cannot be read, or does not fit the model, fails before any compile
-        model_for(c, dataset_for(c))
-    warm_up_saying((c.algo, c.model) for c in configs)
+    check_outputs([(args.json, "--json"), (args.csv, "--csv"), (record, "--record")])
+    for c in configs:  # a data folder that cannot be read, a model that does not fit the data or the memory:
+        check_memory(c, model_for(c, dataset_for(c)))  # all refused before any compile
+    signals.setup_note = "before training started; nothing was measured"
+    signals.wait_for(lambda: warm_up_saying((c.algo, c.model) for c in configs))
 
     results, stopped = [], None
     for config in configs:
         runner = None
         try:
+            signals.check()  # a stop that came while the previous run was being finished
             runner = Runner(config)
+            signals.measuring(on_stop=runner.signal_stop)  # from here on a stop keeps what was measured
             runner.start()
-            _watch(runner)
+            _watch(runner, signals)
         except Stopped as s:
             signals.shield()
             stopped = s
@@ -170,14 +172,11 @@ def run(args, signals) -> int:
             results.append(runner.result())
         if stopped:
             break
-    signals.shield()  # the summary and the files are written whole, whatever arrives now
+    signals.shield()  # the files and the summary are written whole, whatever arrives now
     if not results:
         print("teach-sgd: stopped before training started; nothing was measured", file=sys.stderr)
         return signals.exit_status or EXIT_USAGE
-    if args.command == "run":
-        print(report.run_summary(results[0]))
-    else:
-        print(report.compare_table(results) if repeats == 1 else report.repeat_table(results))
+    # the files first: they are what a script or a grader keeps, whatever happens to the terminal after
     if args.json:
         text = results[0].json_text() if args.command == "run" else runs_json(results)
         print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)
@@ -185,6 +184,10 @@ def run(args, signals) -> int:
         print(f"wrote {write_text(args.csv, curves_csv(results), '--csv')}", file=sys.stderr)
     if record and runner is not None:
         print(f"wrote {runner.save_recording(record)}", file=sys.stderr)
+    if args.command == "run":
+        print(report.run_summary(results[0]))
+    else:
+        print(report.compare_table(results) if repeats == 1 else report.repeat_table(results))
     if stopped:
         print(f"teach-sgd: stopped by {stopped}: the threads were stopped; the numbers above are what was "
               "measured so far", file=sys.stderr)

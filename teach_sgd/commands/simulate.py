@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from teach_sgd.output import check_writable, write_text
+from teach_sgd.output import check_outputs, write_text
 from teach_sgd.settings import add_options
 from teach_sgd.sim.config import SWEEP_SETTINGS, SweepConfig
 from teach_sgd.sim.report import format_plot, format_table, sweep_json
@@ -25,8 +25,7 @@ def add_parser(sub) -> None:
 
 def run(args, _signals=None) -> int:
     cfg = SweepConfig.from_mapping({key: getattr(args, key) for key in SWEEP_SETTINGS}, source="cli")
-    if args.json:
-        check_writable(args.json, "--json")
+    check_outputs([(args.json, "--json")])
     result = sweep(cfg, progress=_progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         print("\r" + " " * 40 + "\r", end="", file=sys.stderr)

@@ -24,7 +24,7 @@ ffibuilder.cdef(
 )
 ffibuilder.set_source(
     "teach_sgd.engine._native",
-    (Path(__file__).with_name("native.c")).read_text(),
+    (Path(__file__).with_name("native.c")).read_text(encoding="utf-8"),
     extra_compile_args=["-std=gnu11", "-O2"],
     libraries=["pthread"],
 )

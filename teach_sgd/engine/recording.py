@@ -36,13 +36,23 @@ import numpy as np
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.events import EVENT_DTYPE
 from teach_sgd.engine.result import RunResult, RunSnapshot, Versions
+from teach_sgd.engine import layout as L
 from teach_sgd.engine.state import TELEMETRY_ARRAYS, thread_stats_of
-from teach_sgd.errors import UsageError
+from teach_sgd.errors import ConfigError, UsageError, shorten
+from teach_sgd.memory import array_bytes, require
+from teach_sgd.output import write_text
 
 FORMAT = "teach-sgd recording"
 FORMAT_VERSION = 1
 SAMPLE_HZ = 15.0       # the dashboard's rate (tui/widgets/dashboard.py SAMPLE_HZ)
 MAX_SAMPLES = 9_000    # 10 minutes at 15 Hz; a longer run keeps every other sample from then on (see thin())
+# …and never more samples than fit in SAMPLE_LOG_BYTES: a sample copies every thread's telemetry (~1 KiB per
+# thread), so at 256 threads 9,000 samples would take 2.3 GiB. The log, and a recording's samples, stay under
+# this at any length and any thread count (the memory check counts it: engine/runner.py).
+SAMPLE_LOG_BYTES = 128 << 20
+SAMPLE_OVERHEAD = 1024  # the Python objects around one sample's arrays (Sample, its dict, the array headers)
+TELEMETRY_WIDTHS = {"counters": L.COUNTERS, "staleness": L.STALENESS_BINS, "retries": L.RETRY_BINS,
+                    "steps": L.STEP_BINS}  # each per-thread array's row (engine/state.py TELEMETRY_ARRAYS)
 STATUSES = ("ready", "running", "paused", "stopping", "finished", "stopped", "diverged", "error")
 
 
@@ -59,6 +69,16 @@ class Sample:
     events_recorded: int
     events_missed: int
     stretch: int
+
+
+def sample_bytes(sample: Sample) -> int:
+    return sum(a.nbytes for a in sample.telemetry.values()) + SAMPLE_OVERHEAD
+
+
+def samples_that_fit(one_sample_bytes: int) -> int:
+    """How many samples the log keeps before it thins: MAX_SAMPLES, or fewer when they would exceed
+    SAMPLE_LOG_BYTES (at 256 threads: 500)."""
+    return max(16, min(MAX_SAMPLES, SAMPLE_LOG_BYTES // one_sample_bytes))
 
 
 def snapshot_of(sample: Sample, config: RunConfig, params: int, loss_initial: float,
@@ -80,6 +100,7 @@ class SampleLog:
     def __init__(self):
         self.samples: list[Sample] = []
         self.period = 1.0 / SAMPLE_HZ
+        self.limit = MAX_SAMPLES  # set from the first sample's size
         self._lock = threading.Lock()
 
     def due(self, t: float) -> bool:
@@ -87,12 +108,15 @@ class SampleLog:
 
     def add(self, sample: Sample) -> None:
         with self._lock:
+            if not self.samples:
+                self.limit = samples_that_fit(sample_bytes(sample))
             self.samples.append(sample)
-            if len(self.samples) > MAX_SAMPLES:
+            if len(self.samples) > self.limit:
                 self.thin()
 
     def thin(self) -> None:
-        """Halve the rate: a long run's recording stays bounded (at 64 threads a sample is ~55 KB)."""
+        """Keep every other sample and halve the rate from now on: the old samples are decimated, the log never
+        holds more than `limit` (a long run at 64 threads: ~65 KiB a sample)."""
         self.samples = self.samples[::2]
         self.period *= 2
 
@@ -188,43 +212,182 @@ class Recording:
 
 def save(path: str | os.PathLike, result: RunResult, events: np.ndarray, samples: list[Sample], curve: tuple,
          label: str = "--record", **meta) -> Path:
-    from teach_sgd.output import write_text
-
     return write_text(path, encode(result, events, samples, curve, **meta), label)
 
 
 REQUIRED = ("meta", "result", "events", "curve", "s_time", "s_status", "s_updates", "s_versions", "s_curve_len",
             "s_ttt", "s_diverged", "s_events", "s_stretch") + tuple("s_" + n for n in TELEMETRY_ARRAYS)
+TEXT_LIMIT = 16 << 20      # meta and result are a few KiB of JSON; more is not a recording
+N_OUTCOMES = L.OUTCOME_CAS_FAILED + 1  # outcomes are layout.OUTCOME_PUBLISHED (0) … OUTCOME_CAS_FAILED
+
+
+class Damaged(ValueError):
+    """A recording field of the wrong type, shape or range (load turns it into one UsageError line)."""
+
+
+def _headers(zf: zipfile.ZipFile) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each array's shape and dtype from its .npy header, read without decompressing its data."""
+    out = {}
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        with zf.open(info) as f:
+            major, _ = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(f)
+        if dtype.hasobject:
+            raise Damaged(f"{info.filename} holds Python objects (a recording holds numbers and text only)")
+        declared = array_bytes(shape, dtype.itemsize)
+        if declared > info.file_size:  # the header promises more than the member holds
+            raise Damaged(f"{info.filename} is cut short")
+        out[info.filename[:-4]] = (tuple(shape), dtype)
+    return out
+
+
+def _json(text: str, what: str) -> dict:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise Damaged(f"its {what} is JSON nested too deep") from None
+    if not isinstance(value, dict):
+        raise Damaged(f"its {what} is a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_meta(meta: dict, where: str) -> None:
+    if meta.get("format") != FORMAT:
+        raise UsageError(f"{where} is not a teach-sgd recording (format {shorten(meta.get('format'))})")
+    version = meta.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise Damaged(f"its format version {shorten(version)} is not a whole number")
+    if version != FORMAT_VERSION:
+        raise UsageError(f"{where} has format version {version}; this teach-sgd reads version {FORMAT_VERSION}: "
+                         "replay it with the teach-sgd that made it")
+    for key, ok, want in (("config", lambda v: isinstance(v, dict), "an object"),
+                          ("params", lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+                           "a positive whole number"),
+                          ("loss_initial", _number, "a number"),
+                          ("architecture", lambda v: isinstance(v, str), "text"),
+                          ("machine", lambda v: isinstance(v, dict), "an object")):
+        if key not in meta and key in ("architecture", "machine"):
+            continue
+        if not ok(meta.get(key)):
+            raise Damaged(f"its meta {key} is {shorten(meta.get(key), 30)}, not {want}")
+
+
+def _check_result(d: dict, threads: int) -> None:
+    """The recorded result's JSON: every field the replay reads, of the type and size it reads."""
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise Damaged(f"its result {what}")
+
+    for key in ("params", "updates", "gradients", "wall_s"):
+        need(_number(d.get(key)) and d[key] >= 0, f"{key} is not a number ≥ 0")
+    for key in ("loss_initial", "loss_final", "accuracy_final", "time_to_target_s"):
+        need(d.get(key) is None or _number(d.get(key)), f"{key} is not a number")
+    need(isinstance(d.get("diverged"), bool) and isinstance(d.get("status"), str), "lacks its status")
+    per = d.get("per_thread")
+    need(isinstance(per, list) and len(per) == threads and all(isinstance(t, dict) for t in per),
+         f"per_thread is not {threads} threads")
+    need(all(_number(x) or x is None or (isinstance(x, list) and all(_number(y) for y in x))
+             for t in per for k, x in t.items() if k != "state"), "per_thread holds something other than numbers")
+    v, st = d.get("versions"), d.get("staleness")
+    need(isinstance(v, dict) and all(isinstance(v.get(k), int) for k in ("live_final", "peak", "bound",
+                                                                        "allocated_total")), "versions are damaged")
+    need(isinstance(st, dict) and isinstance(st.get("hist"), list) and all(isinstance(x, int) for x in st["hist"])
+         and isinstance(st.get("max"), int), "staleness is damaged")
+    curves = [d.get("loss_curve"), d.get("accuracy_curve")]
+    need(all(isinstance(c, list) and all(isinstance(p, list) and len(p) == 2 and _number(p[0]) and
+                                         (p[1] is None or _number(p[1])) for p in c) for c in curves),
+         "curves are damaged")
+
+
+def _check_arrays(a: dict[str, np.ndarray], threads: int) -> None:
+    """Every array of the expected kind and shape, and every value the replay indexes with in range."""
+    def need(ok, what: str) -> None:
+        if not ok:
+            raise Damaged(what)
+
+    def kind(name: str, kinds: str, shape: tuple) -> None:
+        x = a[name]
+        need(x.dtype.kind in kinds and len(x.shape) == len(shape) and
+             all(want is None or got == want for got, want in zip(x.shape, shape)),
+             f"its {name} is {x.dtype} {x.shape}, not the {'×'.join('n' if w is None else str(w) for w in shape)} "
+             "array a recording holds")
+
+    need(a["events"].dtype == EVENT_DTYPE and a["events"].ndim == 1, "its events are not teach-sgd events")
+    ev = a["events"]
+    need(len(ev) == 0 or (0 <= ev["outcome"].min() and ev["outcome"].max() < N_OUTCOMES),
+         "an event has an outcome out of range")
+    need(len(ev) == 0 or (0 <= ev["thread"].min() and ev["thread"].max() < threads),
+         f"an event names a thread out of range (the run had {threads})")
+    kind("curve", "f", (None, 3))
+    n = len(a["s_time"])
+    kind("s_time", "f", (n,))
+    need(bool(np.all(np.isfinite(a["s_time"]))) and bool(np.all(np.diff(a["s_time"]) >= 0)),
+         "its sample times are not in order")
+    for name, kinds, shape in (("s_status", "iu", (n,)), ("s_updates", "iu", (n,)), ("s_versions", "iu", (n, 4)),
+                               ("s_curve_len", "iu", (n,)), ("s_ttt", "f", (n,)), ("s_diverged", "b", (n,)),
+                               ("s_events", "iu", (n, 2)), ("s_stretch", "iu", (n,))):
+        kind(name, kinds, shape)
+    need(n == 0 or (a["s_status"].min() >= 0 and a["s_status"].max() < len(STATUSES)), "a sample's status is "
+         "out of range")
+    need(n == 0 or (a["s_curve_len"].min() >= 0 and a["s_curve_len"].max() <= len(a["curve"])),
+         "a sample points past the loss curve")
+    need(n == 0 or a["s_events"].min() >= 0, "a sample counts events below 0")
+    for name, width in TELEMETRY_WIDTHS.items():
+        kind("s_" + name, "iu", (n, threads, width))
 
 
 def load(path: str | os.PathLike) -> Recording:
-    """Read a recording; anything else (missing, not a recording, a newer or damaged one) is one UsageError."""
+    """Read a recording, which is untrusted input: its size is checked against the memory available before
+    anything is decompressed (a small zip "bomb" stays small), and every field's type, shape and range before
+    any is used. Anything else (missing, not a recording, a newer or damaged one) is one UsageError."""
     where = f"recording {path}"
+    p = Path(path).expanduser()
     try:
-        with np.load(Path(path).expanduser(), allow_pickle=False) as z:
+        if p.is_file() and not zipfile.is_zipfile(p):
+            raise UsageError(f"{where} is not a teach-sgd recording (those are .npz files, made by `teach-sgd run "
+                             "… --record FILE` or R in the app)")
+        with zipfile.ZipFile(p) as zf:
+            headers = _headers(zf)
+        require({"its arrays": sum(array_bytes(shape, dt.itemsize) for shape, dt in headers.values())}, where,
+                "replay it on a machine with more memory")
+        for name in ("meta", "result"):
+            if name in headers and array_bytes(headers[name][0], headers[name][1].itemsize) > TEXT_LIMIT:
+                raise Damaged(f"its {name} is larger than any recording's")
+        with np.load(p, allow_pickle=False) as z:
             missing = [k for k in REQUIRED if k not in z.files]
             if "meta" in missing:
                 raise UsageError(f"{where} is not a teach-sgd recording (no meta): record one with "
                                  "`teach-sgd run … --record FILE`")
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT:
-                raise UsageError(f"{where} is not a teach-sgd recording (format {meta.get('format')!r})")
-            if meta.get("version") != FORMAT_VERSION:
-                raise UsageError(f"{where} has format version {meta.get('version')}; this teach-sgd reads "
-                                 f"version {FORMAT_VERSION}: replay it with the teach-sgd that made it")
+            meta = _json(str(z["meta"]), "meta")
+            _check_meta(meta, where)
             if missing:
                 raise UsageError(f"{where} is damaged: it lacks {', '.join(missing)}")
             arrays = {k: z[k] for k in REQUIRED}
+        config = RunConfig.from_mapping(meta["config"], source="recording")
+        _check_result(_json(str(arrays["result"]), "result"), config.threads)
+        _check_arrays(arrays, config.threads)
         return Recording(path, arrays)
     except FileNotFoundError:
         raise UsageError(f"{where} does not exist") from None
     except IsADirectoryError:
         raise UsageError(f"{where} is a folder: give the .npz file") from None
-    except UsageError:
+    except UsageError as e:
+        if isinstance(e, ConfigError):
+            raise UsageError(f"{where} is damaged: its config says {e}") from None
         raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as e:
+    except Damaged as e:
+        raise UsageError(f"{where} is damaged: {e}") from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, RecursionError,
+            zipfile.BadZipFile) as e:
         # numpy's own words can be misleading here (for a text file it suggests loading it "unsafely"): say
         # what the file is not, and keep numpy's reason short, at the end
-        reason = str(e).splitlines()[0].split(". ")[0] if str(e) else "damaged"
-        raise UsageError(f"{where} is not a teach-sgd recording (the .npz file `teach-sgd run … --record FILE` "
-                         f"writes): {type(e).__name__}: {reason}") from None
+        reason = str(e).splitlines()[0].split(". ")[0][:80] if str(e) else "damaged"
+        raise UsageError(f"{where} is not a readable teach-sgd recording (the .npz file `teach-sgd run … "
+                         f"--record FILE` writes): {type(e).__name__}: {reason}") from None

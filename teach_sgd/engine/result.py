@@ -21,6 +21,7 @@ from teach_sgd.engine.layout import (
     C_HELD, C_LOCK_WAIT_NS, C_LOST, C_PUBLISH_NS, C_SAMPLED, C_STATE, C_TAU_MAX, C_TAU_MIN, C_TAU_SUM, C_TORN,
     C_UPDATES, C_WRITTEN, POINT_NAMES, STEP_BIN_WIDTH,
 )
+from teach_sgd.output import write_atomic
 
 THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "done", "barrier", "held")
 
@@ -306,7 +307,7 @@ class RunResult:
         return json.dumps(self.to_json(), indent=2) + "\n"
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(self.json_text())
+        write_atomic(path, self.json_text())
 
 
 def runs_json(results, names=None, **extra) -> str:

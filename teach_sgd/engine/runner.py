@@ -30,6 +30,7 @@ import os
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -42,10 +43,11 @@ from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.holds import FreezeSchedule, Holds
 from teach_sgd.engine.native import lib
-from teach_sgd.engine.recording import Sample, SampleLog, save, snapshot_of
+from teach_sgd.engine.recording import SAMPLE_OVERHEAD, Sample, SampleLog, samples_that_fit, save, snapshot_of
 from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
-from teach_sgd.engine.state import RunState
+from teach_sgd.engine.state import TELEMETRY_INTS, RunState, memory_needed
 from teach_sgd.engine.warmup import is_warm, warm_up
+from teach_sgd.memory import require
 from teach_sgd.models import ModelSpec, make_model
 
 WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
@@ -59,7 +61,11 @@ SCREEN_WORKERS_IDLE = True
 KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker,
            "sync": sync.worker}
 
-_datasets: dict[tuple, Dataset] = {}
+# Datasets read or made this process, most recently used last. A few: compare and sweeps run many configs
+# on the same data, and an app session switches between a handful; a seed's synthetic set is ~8 MB, and
+# keeping every one made a 1,000-run stress grow to 6 GB.
+DATASETS_KEPT = 4
+_datasets: OrderedDict[tuple, Dataset] = OrderedDict()
 
 
 def model_for(config: RunConfig, data: Dataset) -> ModelSpec:
@@ -78,8 +84,10 @@ def headless_nice(threads: int) -> int:
 
 def lower_priority(nice: int, idle: bool = False) -> None:
     """Give the calling thread (not the process) a nice value, and with `idle` the SCHED_IDLE class: Linux
-    schedules threads as tasks with their own priority. Elsewhere setpriority would lower the whole process,
-    UI included, so it is left alone."""
+    schedules threads as tasks with their own priority. Elsewhere (macOS, Windows, the BSDs) setpriority would
+    lower the whole process, UI included, so the workers keep normal priority there: results are the same, but
+    with more workers than cores the UI and the progress line get a core less often and may lag (README,
+    Platforms)."""
     if nice and sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
@@ -90,11 +98,27 @@ def lower_priority(nice: int, idle: bool = False) -> None:
 
 
 def dataset_for(config: RunConfig) -> Dataset:
-    """Datasets are read once per process: compare and sweeps run many configs on the same data."""
+    """The config's dataset, read or made once and kept among the DATASETS_KEPT most recently used."""
     key = (config.dataset, config.data_dir, config.seed if config.dataset == "synthetic" else 0)
-    if key not in _datasets:
+    if key in _datasets:
+        _datasets.move_to_end(key)
+    else:
         _datasets[key] = load_dataset(config.dataset, data_dir=config.data_dir, seed=key[2])
+        while len(_datasets) > DATASETS_KEPT:
+            _datasets.popitem(last=False)
     return _datasets[key]
+
+
+def check_memory(config: RunConfig, model: ModelSpec) -> int:
+    """Refuse, in one line and before anything is allocated, a run that would need more memory than the machine
+    has available now (teach_sgd/memory.py); returns the bytes it will take. The data is already loaded (its
+    reader checked it); counted here: every array RunState allocates, and the snapshot log at its bound."""
+    one_sample = config.threads * TELEMETRY_INTS * 8 + SAMPLE_OVERHEAD
+    parts = memory_needed(config, model) | {"snapshot log (bounded)": samples_that_fit(one_sample) * one_sample}
+    advice = "use fewer --threads" + (", smaller --hidden" if config.model == "mlp" else "") + \
+        (", a smaller --batch" if config.model == "cnn" else "") + " or another algorithm than leashed" * \
+        (config.algo == "leashed") + ", or close other programs"
+    return require(parts, f"{config.algo} × {config.threads} threads with {model.n_params:,} parameters", advice)
 
 
 class Runner:
@@ -102,6 +126,7 @@ class Runner:
         self.config = config.budget()
         data = dataset_for(self.config)
         self.model = model_for(self.config, data)
+        check_memory(self.config, self.model)
         self.state = RunState(self.config, self.model, data)
         self.nice = headless_nice(self.config.threads) if nice is None else nice
         self.idle = nice is not None and nice >= WORKER_NICE and self.config.stretch == 1
@@ -206,6 +231,13 @@ class Runner:
     @property
     def stretch(self) -> int:
         return int(self.state.control[L.STRETCH])
+
+    def signal_stop(self, signum: int | None = None) -> None:
+        """Ask the kernels to stop with one store into the control array: no lock, no allocation, so it is safe
+        from a signal handler (teach_sgd/signals.py) at any moment, even while start() creates the threads.
+        stop() follows from the main loop."""
+        self._stop_requested = True
+        self.state.control[L.STOP] = 1
 
     def stop(self) -> None:
         self._stop_requested = True

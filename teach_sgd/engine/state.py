@@ -32,6 +32,7 @@ SAMPLE_STRIDE = 1009
 
 # the per-thread telemetry arrays, in the order ThreadStats.from_rows takes their rows
 TELEMETRY_ARRAYS = ("counters", "staleness", "retries", "steps")
+TELEMETRY_INTS = L.COUNTERS + L.STALENESS_BINS + L.RETRY_BINS + L.STEP_BINS  # int64 per thread in those arrays
 
 
 def thread_stats_of(telemetry: dict[str, np.ndarray]) -> tuple[ThreadStats, ...]:
@@ -48,6 +49,21 @@ def cache_aligned_zeros(shape, dtype) -> np.ndarray:
     raw = np.zeros(count * dtype.itemsize + 64, np.uint8)
     start = -raw.ctypes.data % 64
     return raw[start:start + count * dtype.itemsize].view(dtype).reshape(shape)
+
+
+def memory_needed(config: RunConfig, model: ModelSpec) -> dict[str, int]:
+    """The bytes RunState allocates for this run, by part, computed without allocating anything (the Runner
+    refuses a run that does not fit before it builds the state: teach_sgd/memory.py). Mirrors __init__."""
+    m, d = config.threads, model.n_params
+    if config.algo == "leashed":
+        versions = (2 * m + 1) * d * 4                     # the slab: K = 2m + 1 float32 vectors
+    else:
+        versions = d * 4 * (1 + (m if config.algo in ("lock", "hogwild") else 0))  # θ and private copies
+    per_thread = m * (d * 4 + model.workspace_size(config.batch) * 4 + (d * 8 if config.audit else 0)
+                      + TELEMETRY_INTS * 8)
+    return {"parameter versions": versions + d * 4,  # + θ0
+            "per-thread gradients and buffers": per_thread,
+            "event ring and loss log": EVENT_RING * L.EVENT_FIELDS * 8 + LOSS_CAP * L.LOSS_FIELDS * 8}
 
 
 class RunState:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from teach_sgd.output import write_atomic
 from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
 
 
@@ -153,9 +154,9 @@ def export_results(results: ExperimentResults, folder: str | Path, stem: str) ->
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.json"]
-    paths[0].write_text(results.json_text())
+    write_atomic(paths[0], results.json_text())
     if results.runs:
         csv_path = folder / f"{stem}.csv"
-        csv_path.write_text(curves_csv(list(results.runs.values())))
+        write_atomic(csv_path, curves_csv(list(results.runs.values())))
         paths.append(csv_path)
     return paths

@@ -19,6 +19,12 @@ from pathlib import Path
 
 from teach_sgd.userdata import data_dir, load_table, save_table
 
+NUMBER = (int, float)
+# what each lesson's entry holds (userdata.load_table sets a file aside whose entries do not match)
+ENTRY = {"started_at": NUMBER, "step": int, "completed": bool, "completed_at": NUMBER,
+         "checkpoints": lambda cps: isinstance(cps, dict) and all(isinstance(c, dict) for c in cps.values())}
+
+
 def default_path() -> Path:
     return data_dir() / "progress.json"
 
@@ -37,7 +43,7 @@ class Progress:
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Progress":
         path = Path(path) if path is not None else default_path()
-        lessons, warning = load_table(path, "lessons")
+        lessons, warning = load_table(path, "lessons", ENTRY)
         return cls(path, lessons, warning)
 
     def save(self) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from teach_sgd.output import write_atomic
+
 from .delay import keeps_bound
 from .events import CasFailed, Completed, Dropped, Event, LostUpdate
 from .objectives import make_objective
@@ -332,8 +334,8 @@ class Machine:
         return machine
 
     def save(self, path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        write_atomic(path, json.dumps(self.to_json(), indent=1) + "\n")
 
     @classmethod
     def load(cls, path) -> Machine:
-        return cls.from_json(json.loads(Path(path).read_text()))
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -28,6 +28,7 @@ from textual.screen import Screen
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.engine import compile_times
 from teach_sgd.lessons.loader import load_lessons
+from teach_sgd.terminal import require_terminal
 from teach_sgd.output import default_export_dir
 from teach_sgd.tui import warm
 from teach_sgd.tui.messages import KernelsReady, LessonChosen
@@ -84,6 +85,8 @@ class TeachSGDApp(App):
         self._runners: list = []
         self._warm_proc = None
         self._kernel_lock = asyncio.Lock()
+        self._signal_loop: asyncio.AbstractEventLoop | None = None
+        self._signal_pending = False
         if warm.kernels_loaded():
             self.set_reactive(TeachSGDApp.kernel_state, "ready")
         self.add_mode("home", lambda: HomeScreen(self.lessons))
@@ -95,6 +98,9 @@ class TeachSGDApp(App):
         return HomeScreen(self.lessons)
 
     def on_mount(self) -> None:
+        self._signal_loop = asyncio.get_running_loop()
+        if self._signal_pending:
+            self.call_later(self.action_quit)
         self._check_size()
         if self.kernel_state != "ready" and self.warm_kernels:
             self.call_after_refresh(self.prepare_kernels)
@@ -234,21 +240,36 @@ class TeachSGDApp(App):
             ok &= r.join(max(0.0, deadline - time.perf_counter()))
         return ok
 
+    def quit_on_signal(self, signum: int) -> None:
+        """Called inside a signal handler: hands the quit to the event loop through asyncio's thread- and
+        signal-safe wake-up (what asyncio's own signal handling does), and touches nothing else."""
+        if self._signal_loop is None:
+            self._signal_pending = True  # before the loop runs: on_mount quits
+        else:
+            self._signal_loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.action_quit()))
+
     async def action_quit(self) -> None:
         self.stop_all_runs()
         await asyncio.to_thread(self.join_all_runs, 1.0)
         self.exit()
 
 
-def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None, opening=None) -> int:
+def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=None, opening=None,
+           signals=None) -> int:
     """`teach-sgd`, `teach-sgd lesson ID` and `teach-sgd replay FILE` (replay: the loaded Recording): run the app
     in this terminal; returns the exit status. `lesson_id` is a lesson's id (teach_sgd.lessons.loader.resolve).
-    `opening`: a callable that makes the screen to open on (`class host --ui`, `--class`, `present`)."""
+    `opening`: a callable that makes the screen to open on (`class host --ui`, `--class`, `present`).
+    With `signals` (teach_sgd/signals.py), SIGTERM and SIGHUP (a closed terminal) quit the app as `q` does, its
+    runs stopped, and the status says which signal; in the terminal Ctrl-C is a key, not a signal.
+    No terminal (a pipe, a cron job): one line, exit status 2, nothing painted (teach_sgd/terminal.py)."""
+    require_terminal()
     app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay, opening=opening)
+    if signals is not None:
+        signals.measuring(on_stop=app.quit_on_signal)
     try:
         app.run()
     finally:
         app.stop_all_runs()
         app.join_all_runs(1.0)
-    return app.return_code or 0
+    return app.return_code or (signals.exit_status if signals is not None else None) or 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import teach_sgd  # (importing it sets NUMBA_CACHE_DIR)
 from teach_sgd.engine.config import ALGOS
+from teach_sgd.output import write_atomic
 
 # Leashed-SGD first: the Playground, Compare and most lessons open with it
 AT_START = tuple((algo, "mlp") for algo in sorted(ALGOS, key=lambda a: a != "leashed"))
@@ -37,7 +38,7 @@ def _marker() -> Path:
 
 def _marked() -> set[str]:
     try:
-        lines = _marker().read_text().split()
+        lines = _marker().read_text(encoding="utf-8").split()
     except OSError:
         return set()
     return set(lines[1:]) if lines and lines[0] == _fingerprint() else set()
@@ -58,7 +59,7 @@ def mark_cached(kernels) -> None:
     try:
         _marker().parent.mkdir(parents=True, exist_ok=True)
         names = sorted(_marked() | {f"{a}:{m}" for a, m in kernels})
-        _marker().write_text("\n".join([_fingerprint(), *names]) + "\n")
+        write_atomic(_marker(), "\n".join([_fingerprint(), *names]) + "\n")
     except OSError:
         pass
 

@@ -14,6 +14,11 @@ from pathlib import Path
 from teach_sgd.userdata import data_dir, load_table, save_table
 
 
+# a challenge's entry (userdata.load_table sets a file aside whose entries do not match)
+ENTRY = {"best": int, "schedule": lambda s: isinstance(s, list) and all(isinstance(t, int) for t in s),
+         "at": (int, float)}
+
+
 @dataclass
 class Scores:
     path: Path
@@ -23,7 +28,7 @@ class Scores:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Scores:
         path = Path(path) if path is not None else data_dir() / "challenges.json"
-        challenges, warning = load_table(path, "challenges")
+        challenges, warning = load_table(path, "challenges", ENTRY)
         return cls(path, challenges, warning)
 
     def save(self) -> None:
