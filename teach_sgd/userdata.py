@@ -45,9 +45,10 @@ def _valid(entry: object, schema: Schema) -> bool:
     return True
 
 
-def load_table(path: Path, key: str, schema: Schema) -> tuple[dict, str | None]:
+def load_table(path: Path, key: str, schema: Schema | None = None) -> tuple[dict, str | None]:
     """(the file's KEY table, None), or ({}, one line saying where a damaged file was moved). Damaged means
-    unreadable, not JSON, or any entry not matching `schema`: the app never meets a wrong type later on."""
+    unreadable, not JSON, or (given a `schema` for the table's entries) any entry not matching it: the app never
+    meets a wrong type later on. Without a schema the caller checks what it reads."""
     try:
         if not path.exists():
             return {}, None
@@ -55,7 +56,7 @@ def load_table(path: Path, key: str, schema: Schema) -> tuple[dict, str | None]:
         if not isinstance(data, dict) or not isinstance(data.get(key, {}), dict):
             raise ValueError(f"not a {key} file")
         table = dict(data.get(key, {}))
-        bad = next((k for k, entry in table.items() if not _valid(entry, schema)), None)
+        bad = next((k for k, entry in table.items() if not _valid(entry, schema)), None) if schema else None
         if bad is not None:
             raise ValueError(f"its entry {shorten(bad, 40)} is not what teach-sgd writes")
         return table, None
