@@ -132,7 +132,7 @@ def cmd_host(args, signals=None) -> int:
     if signals is not None:
         # a stop signal ends the process at once (teach_sgd/signals.py): every answer the store accepted is
         # already committed to its SQLite file (WAL), which a process exit cannot undo
-        signals.setup_note = f"(the class is kept in {store_path}; the same command resumes it)"
+        signals.setup_note = f"(the class stopped; everything is kept in {store_path}, the same command resumes it)"
     try:
         asyncio.run(serve_forever(server, ready))
     except OSError as e:
