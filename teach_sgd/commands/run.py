@@ -70,9 +70,9 @@ class CompileProgress:
     On a terminal the seconds tick once a second on one line (the compile releases the GIL in LLVM often
     enough for this thread to print); elsewhere (a pipe, a log) one line when it starts and one when done."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr  # looked up now, not at import: stderr may have been replaced since
+        self.live = self.stream.isatty()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 

@@ -14,10 +14,10 @@ kernel caches, so they outlive a change of sources. A file that cannot be read o
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from teach_sgd import user_cache_dir
+from teach_sgd.output import write_atomic
 
 
 def _file() -> Path:
@@ -43,8 +43,6 @@ def remember(algo: str, model: str, seconds: float) -> None:
     path = _file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(times, indent=1, sort_keys=True) + "\n")
     except OSError:
         pass  # a read-only cache: the next compile shows no expected time, nothing else changes
