@@ -136,16 +136,18 @@ def test_output_that_fails_after_training_is_rescued(tmp_path, monkeypatch, caps
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "r.json"
-    real_write = output.Path.write_text
+    real_replace = output.os.replace
 
-    def full_disk(self, text, *a, **k):
-        if self == out:
+    def full_disk(src, dst, *a, **k):  # the atomic rename is the write's last step
+        if str(dst) == str(out):
             raise OSError(28, "No space left on device")
-        return real_write(self, text, *a, **k)
+        return real_replace(src, dst, *a, **k)
 
-    monkeypatch.setattr(output.Path, "write_text", full_disk)
+    monkeypatch.setattr(output.os, "replace", full_disk)
     assert main(["run", "--dataset", "synthetic", "--updates", "100", "--json", str(out)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()[-1]
     assert "No space left on device" in err and "saved to" in err
+    assert "updates/s" in captured.out  # the summary too
     rescued = list(tmp_path.glob("teach-sgd-rescued-*.json"))
     assert len(rescued) == 1 and '"updates": 100' in rescued[0].read_text()

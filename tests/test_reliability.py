@@ -195,7 +195,7 @@ def test_the_estimate_covers_what_the_run_allocates():
     from teach_sgd.engine.state import RunState, memory_needed
 
     for algo in ("leashed", "hogwild", "lock", "sync", "seq"):
-        c = RunConfig(algo=algo, threads=1 if algo == "seq" else 4, batch=16, dataset="synthetic").budget().validate()
+        c = RunConfig(algo=algo, threads=1 if algo == "seq" else 4, batch=16, dataset="synthetic").budget()
         model = model_for(c, dataset_for(c))
         state = RunState(c, model, dataset_for(c))
         arrays = [v for v in vars(state).values() if isinstance(v, np.ndarray)]
@@ -204,12 +204,12 @@ def test_the_estimate_covers_what_the_run_allocates():
 
 
 def test_the_snapshot_log_stays_bounded_at_256_threads():
-    from teach_sgd.engine.recording import SAMPLE_LOG_BYTES, Sample, SampleLog, sample_bytes
+    from teach_sgd.engine.recording import SAMPLE_LOG_BYTES, TELEMETRY_WIDTHS, Sample, SampleLog, sample_bytes
     from teach_sgd.engine.result import Versions
     from teach_sgd.engine.state import TELEMETRY_ARRAYS, TELEMETRY_INTS
 
     log = SampleLog()
-    widths = dict(zip(TELEMETRY_ARRAYS, (24, 65, 17, 21)))
+    widths = TELEMETRY_WIDTHS
     for i in range(20_000):  # 22 minutes at 15 Hz
         tel = {name: np.zeros((256, widths[name]), np.int64) for name in TELEMETRY_ARRAYS}
         log.add(Sample(time=i / 15, status="running", updates=i, telemetry=tel, versions=Versions(1, 1, 1, 1),

@@ -16,7 +16,7 @@ from teach_sgd.engine.config import SETTINGS, RunConfig, repeat_count, shared_se
 from teach_sgd.engine.result import curves_csv, runs_json
 from teach_sgd.engine.runner import Runner, check_memory, dataset_for, model_for
 from teach_sgd.engine.warmup import warm_up
-from teach_sgd.errors import EXIT_USAGE, Stopped, UsageError
+from teach_sgd.errors import EXIT_USAGE, OutputError, Stopped, UsageError
 from teach_sgd.output import check_outputs, write_text
 from teach_sgd.settings import add_options
 
@@ -176,14 +176,23 @@ def run(args, signals) -> int:
     if not results:
         print("teach-sgd: stopped before training started; nothing was measured", file=sys.stderr)
         return signals.exit_status or EXIT_USAGE
-    # the files first: they are what a script or a grader keeps, whatever happens to the terminal after
+    # the files first: they are what a script or a grader keeps, whatever happens to the terminal after. One that
+    # cannot be written (a disk that filled up) is rescued elsewhere (output.write_text); the others and the
+    # summary are still written, and its one line comes last
+    writes = []
     if args.json:
         text = results[0].json_text() if args.command == "run" else runs_json(results)
-        print(f"wrote {write_text(args.json, text, '--json')}", file=sys.stderr)
+        writes.append(lambda: write_text(args.json, text, "--json"))
     if args.csv:
-        print(f"wrote {write_text(args.csv, curves_csv(results), '--csv')}", file=sys.stderr)
+        writes.append(lambda: write_text(args.csv, curves_csv(results), "--csv"))
     if record and runner is not None:
-        print(f"wrote {runner.save_recording(record)}", file=sys.stderr)
+        writes.append(lambda: runner.save_recording(record))
+    failed: list[OutputError] = []
+    for write in writes:
+        try:
+            print(f"wrote {write()}", file=sys.stderr)
+        except OutputError as e:
+            failed.append(e)
     if args.command == "run":
         print(report.run_summary(results[0]))
     else:
@@ -191,4 +200,8 @@ def run(args, signals) -> int:
     if stopped:
         print(f"teach-sgd: stopped by {stopped}: the threads were stopped; the numbers above are what was "
               "measured so far", file=sys.stderr)
+    for e in failed[:-1]:
+        print(f"teach-sgd: {e}", file=sys.stderr)
+    if failed:
+        raise failed[-1]
     return signals.exit_status or 0

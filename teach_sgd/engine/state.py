@@ -60,7 +60,7 @@ def memory_needed(config: RunConfig, model: ModelSpec) -> dict[str, int]:
     else:
         versions = d * 4 * (1 + (m if config.algo in ("lock", "hogwild") else 0))  # θ and private copies
     per_thread = m * (d * 4 + model.workspace_size(config.batch) * 4 + (d * 8 if config.audit else 0)
-                      + TELEMETRY_INTS * 8)
+                      + (TELEMETRY_INTS + L.HOLD_WORDS) * 8)
     return {"parameter versions": versions + d * 4,  # + θ0
             "per-thread gradients and buffers": per_thread,
             "event ring and loss log": EVENT_RING * L.EVENT_FIELDS * 8 + LOSS_CAP * L.LOSS_FIELDS * 8}
