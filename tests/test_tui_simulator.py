@@ -91,8 +91,8 @@ async def test_manual_hogwild_lost_update_then_undo():
         assert m.lost_updates == 1
         assert m.schedule == [0, 0, 0, 0, 1, 1, 1, 1, 1, 0]
         assert "✗ LOST UPDATE x[0]: erased t1's write" in log.text.splitlines()[-1]
-        assert f"lost updates {m.lost_updates}" in log.border_subtitle
-        assert f"lost updates {m.lost_updates}" in screen.query_one(SharedPanel).text
+        assert f"lost writes {m.lost_updates}" in log.border_subtitle
+        assert f"lost writes {m.lost_updates}" in screen.query_one(SharedPanel).text
         assert "LOST UPDATE" in message(screen)
         assert shown_x(screen) == [fmt_coord(v).strip() for v in m.shared()]
 
@@ -103,7 +103,7 @@ async def test_manual_hogwild_lost_update_then_undo():
         fresh.replay([0, 0, 0, 0, 1, 1, 1, 1, 1])
         assert np.array_equal(m.shared(), fresh.shared())
         assert "LOST UPDATE" not in log.text
-        assert "lost updates 0" in log.border_subtitle
+        assert "lost writes 0" in log.border_subtitle
 
         await pilot.press(*["u"] * 20)          # all the way back, and one more press is harmless
         assert m.steps == 0

@@ -121,7 +121,8 @@ anything but the scheduler changed); **r** resets with the settings shown.
   (which instruction ran, a lost update or failed CAS it caused, or why the leash refused a step).
 - **shared memory X** — the shared model (in Leashed mode: the version *v* that P points to), the coordinate
   written by the last step in yellow, the minimiser x\\*, ‖X−x\\*‖², f(X)−f\\*, the largest delay so far and
-  the counters: steps, completed iterations, lost updates, failed CAS, dropped gradients. Its bottom line
+  the counters: steps, completed iterations, lost writes (coordinate writes a STORE erased), failed CAS,
+  dropped gradients. Its bottom line
   gives the stale-read threshold: against that adversary, with exact gradients, the run diverges iff
   α ≥ 2/((τ+1)c).
 - **thread k · key k+1** — one panel per thread. First line: its program (R = read x[j], ∇g = gradient,
@@ -132,7 +133,7 @@ anything but the scheduler changed); **r** resets with the settings shown.
   against τ_max. The panel of the thread that took the last step is highlighted; a red panel is refused
   by the leash right now.
 - **convergence** — ‖X−x\\*‖² (green) and f(X)−f\\* (magenta) after each completed iteration, log scale.
-- **event log** — newest at the bottom: ✓ iterations completed (with their delay), ✗ lost updates,
+- **event log** — newest at the bottom: ✓ iterations completed (with their delay), ✗ lost writes,
   ✗ failed CAS, ✗ dropped gradients; the counters are on its bottom border.
 
 | key | action |

@@ -5,7 +5,7 @@
     shared memory       X (or the version P points to), x*, ‖X−x*‖², f(X)−f*, counters
     one panel a thread  program with the next instruction highlighted, local view, gradient, delay vs τ_max
     convergence         ‖X−x*‖² and f−f* against completed iterations (log y)
-    event log           completions with their delay, lost updates, failed CAS, dropped gradients
+    event log           completions with their delay, lost writes, failed CAS, dropped gradients
 
 It draws a `teach_sgd.sim.session.SimSession` (the machine, its scheduler, undo, the history, the sentences that
 explain a refusal or a divergence, save) and steps it on a timer, several steps per tick at high speed; the

@@ -122,7 +122,7 @@ class SharedPanel(TextPanel):
             [("‖X−x*‖² ", LABEL), (fmt_sci(m.distance2()), BOLD),
              ("   f(X)−f* ", LABEL), (fmt_sci(m.loss() - m.objective.loss(m.objective.x_star)), BOLD)],
             [("max delay ", LABEL), (str(m.max_delay), BOLD),
-             (" · lost updates ", LABEL), (str(m.lost_updates), RED if m.lost_updates else BOLD),
+             (" · lost writes ", LABEL), (str(m.lost_updates), RED if m.lost_updates else BOLD),
              (" · failed CAS ", LABEL), (str(m.cas_failures), YELLOW if m.cas_failures else BOLD),
              (" · dropped ", LABEL), (str(m.dropped), MAGENTA if m.dropped else BOLD)],
         ]
@@ -226,7 +226,7 @@ def event_line(e) -> Line:
 
 
 class EventLog(TextPanel):
-    """The latest events, newest at the bottom: completions (with delay), lost updates, failed CAS, drops."""
+    """The latest events, newest at the bottom: completions (with delay), lost writes, failed CAS, drops."""
 
     DEFAULT_CSS = """
     EventLog { height: 1fr; }
@@ -237,7 +237,7 @@ class EventLog(TextPanel):
         lines = [event_line(e) for e in events] or [[("no events yet: step a thread", DIM)]]
         self.set_lines(lines)
         self.border_title = "event log"
-        self.border_subtitle = f"lost updates {m.lost_updates} · failed CAS {m.cas_failures} · drops {m.dropped}"
+        self.border_subtitle = f"lost writes {m.lost_updates} · failed CAS {m.cas_failures} · drops {m.dropped}"
 
     def render_line(self, y: int):
         # the newest lines at the bottom: show the tail that fits
