@@ -2,6 +2,11 @@
 
     python benchmarks/stress.py            # 1,000 runs, a few minutes on 2 cores
     python benchmarks/stress.py 200 7      # 200 runs from seed 7
+    python benchmarks/stress.py --help
+
+Memory must stay flat over the runs (every cache bounded: runner.DATASETS_KEPT datasets, the snapshot log):
+every 50 runs it prints the resident memory now and the peak so far, and at the end the peak (target: < 1 GiB
+for 1,000 runs).
 
 Each run draws its algorithm, thread count (1–64, often more than the cores), Tp, model, batch, step size
 and budget at random, with audit on, so every interleaving the machine happens to produce is checked. Every
@@ -11,6 +16,8 @@ of the same draws (tests/test_invariants.py, tests/test_breakpoints.py).
 """
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import sys
 import time
@@ -54,6 +61,29 @@ def run_with_breakpoints(config: RunConfig, rng: random.Random, actions: int = 6
     return runner.wait()
 
 
+def rss_now() -> int | None:
+    """Resident memory of this process now, in bytes (Linux: /proc/self/statm; None elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def rss_peak() -> int | None:
+    """The most resident memory this process has had, in bytes (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _mib(n: int | None) -> str:
+    return "unknown" if n is None else f"{n / (1 << 20):,.0f} MiB"
+
+
 def main(runs: int = 1000, seed: int = 0) -> int:
     from teach_sgd.engine.invariants import violations
     from teach_sgd.engine.runner import run
@@ -68,10 +98,16 @@ def main(runs: int = 1000, seed: int = 0) -> int:
         for v in found:
             print(f"VIOLATION (run {k}): {v}", flush=True)
         if (k + 1) % 50 == 0:
-            print(f"{k + 1:,} runs, {len(bad)} violations, {time.perf_counter() - t:.0f} s", flush=True)
-    print(f"{runs:,} randomized runs: {len(bad)} violations")
+            print(f"{k + 1:,} runs, {len(bad)} violations, {time.perf_counter() - t:.0f} s, memory now "
+                  f"{_mib(rss_now())}, peak {_mib(rss_peak())}", flush=True)
+    print(f"{runs:,} randomized runs: {len(bad)} violations; peak memory {_mib(rss_peak())} (target < 1,024 MiB)")
     return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*(int(a) for a in sys.argv[1:3])))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog="Exit status 1 if any run violated "
+                                 "an invariant.", formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="?", type=int, default=1000, help="randomized runs (default 1000)")
+    ap.add_argument("seed", nargs="?", type=int, default=0, help="seed of the draws (default 0)")
+    a = ap.parse_args()
+    sys.exit(main(a.runs, a.seed))
