@@ -111,6 +111,7 @@ class InstructorScreen(Screen):
         self._points_key = None
         self._points: list[dict] = []
         self._headline = ""
+        self._tally_key = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -164,19 +165,23 @@ class InstructorScreen(Screen):
             self._points = self.view.points()
             self._headline = self.view.headline(self._points)
             self.plot.show(self._points, self.metric)
-        if live:
+        if live:  # three lines, always: no layout pass needed
             self.head.update(Text(f"join code: {store.code}   address: {self.server.address}\n"
                                   f"{counts['students']} joined · {counts['predictions']} predictions · "
                                   f"{counts['results']} results · {self.server.requests:,} requests "
-                                  f"({self.server.refused:,} refused)\n{self._headline}"))
+                                  f"({self.server.refused:,} refused)\n{self._headline}"), layout=False)
         else:
-            self.head.update(Text(f"{self._headline}\n(saved class: read-only)"))
+            self.head.update(Text(f"{self._headline}\n(saved class: read-only)"), layout=False)
         q, question = self.view.question()
+        tally = self.view.tally() if q is not None else None
+        if (q, tally) == self._tally_key:  # the tally panel's height can change: redrawn only when it does
+            return
+        self._tally_key = (q, tally)
         if q is None:
             self.tally.update(Text("no question open: highlight one on the left and press o", style="dim"))
         else:
             title = Text(f"{q['lesson']} · {question.text if question else q['checkpoint']}\n", style="bold")
-            self.tally.update(Group(title, tally_text(self.view.tally(), q["revealed"])))
+            self.tally.update(Group(title, tally_text(tally, q["revealed"])))
 
     # ---- keys ---------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
