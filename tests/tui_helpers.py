@@ -36,3 +36,11 @@ async def open_screen(app, pilot, key: str, screen_type):
     screen = app.screen
     assert isinstance(screen, screen_type)
     return screen
+
+
+SIZES = ((80, 24), (120, 40), (200, 55))   # every screen has a layout for each (issue 16 point 11)
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, as plain text lines (the compositor's strips, modal screens included)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -165,17 +165,19 @@ class CompareScreen(RunScreen):
     def _finished(self) -> None:
         self._plot_timer.pause()
         self._plot(force=True)
+        rows = [(label, [value(r) for r in self.results], label) for label, value in RUN_ROWS]
+        rows += [(col.name, [col.cell(r.config.algo, r.threads, r.params) for r in self.results], col.key)
+                 for col in columns_of(*(r.config for r in self.results))]
+        rows += [(label, [value(r) for r in self.results], label) for label, value in END_ROWS]
+        heads = [f"{tag}: {self.label(r.config)}" for tag, r in zip("AB", self.results)]
+        labels, heads = fit_table([label for label, _, _ in rows], heads, [cells for _, cells, _ in rows],
+                                  self.table.size.width)
         self.table.clear(columns=True)
         self.table.add_column("", key="metric")
-        for tag, r in zip("AB", self.results):
-            self.table.add_column(f"{tag}: {self.label(r.config)}", key=tag)
-        for label, value in RUN_ROWS:
-            self.table.add_row(label, *(value(r) for r in self.results), key=label)
-        for col in columns_of(*(r.config for r in self.results)):
-            self.table.add_row(col.name, *(col.cell(r.config.algo, r.threads, r.params) for r in self.results),
-                               key=col.key)
-        for label, value in END_ROWS:
-            self.table.add_row(label, *(value(r) for r in self.results), key=label)
+        for tag, head in zip("AB", heads):
+            self.table.add_column(head, key=tag)
+        for shown, (_, cells, key) in zip(labels, rows):
+            self.table.add_row(shown, *cells, key=key)
         a, b = self.results
         summary = []
         if a.updates_per_s > 0 and b.updates_per_s > 0:
@@ -219,3 +221,23 @@ class CompareScreen(RunScreen):
             return
         a, b = (r.config.algo for r in self.results)
         self.export(list(self.results), f"compare-{a}-vs-{b}")
+
+
+MIN_LABEL = 16   # a metric name elided below this says too little: the runs' columns are headed A and B instead
+
+
+def fit_table(labels: list[str], heads: list[str], rows: list[list], width: int) -> tuple[list[str], list[str]]:
+    """The results table fitted to `width`: every value column whole (numbers are never cut), headed by the run's
+    full name while the metric names keep MIN_LABEL cells, else by its letter (the dashboards above say which run
+    is which); the metric names elided with … to what is left."""
+    cell_w = [max(len(str(row[i])) for row in rows) for i in range(len(heads))]
+
+    def room(heads) -> int:   # the metric column's cells: the table's width less the value columns and padding
+        return width - sum(max(w, len(h)) + 2 for w, h in zip(cell_w, heads)) - 3
+
+    if not width:
+        return labels, heads
+    if room(heads) < min(MIN_LABEL, max(map(len, labels))):
+        heads = [h.split(":")[0] for h in heads]
+    r = room(heads)
+    return [label if len(label) <= r else label[:max(1, r - 1)] + "…" for label in labels], heads

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 MAX_POINTS = 200
@@ -21,6 +22,11 @@ def decimate(xs, ys, n: int = MAX_POINTS):
     return [xs[i] for i in idx], [ys[i] for i in idx]
 
 
+# Below this, plotext draws its axes' tick labels into each other ("0.10.0 1.0 2.0") or leaves one row of plot:
+# a plot that small shows its numbers as one line of text instead, whole.
+MIN_PLOT = (24, 8)   # cells wide, rows high (inside the border)
+
+
 class ThrottledPlot(PlotextPlot):
     max_hz = 2.0
 
@@ -29,6 +35,13 @@ class ThrottledPlot(PlotextPlot):
         self._last_draw = 0.0
         self._dirty = False
         self._data_key = None
+        self.summary = ""   # the plot's numbers in a line, shown when the panel is too small to plot them
+
+    def render(self):
+        w, h = self.size
+        if w < MIN_PLOT[0] or h < MIN_PLOT[1]:
+            return Text(self.summary or "(enlarge the terminal to see this plot)", style="dim")
+        return super().render()
 
     def draw_next(self) -> None:
         """Draw the next data at once, however soon after the last drawing (a replay that jumped)."""
@@ -82,10 +95,18 @@ class LossPlot(ThrottledPlot):
             xs, ys = decimate([p[0] for p in pts], [p[1] for p in pts])
             lo, hi = min(lo, min(ys)), max(hi, max(ys))
             plt.plot(xs, ys, label=label, marker="braille", color=self.COLOURS[i % len(self.COLOURS)])
+        self.summary = "  ".join(f"{label}: {_loss_text(curve)}" for label, curve in series)
         if lo <= hi:
             ticks = _log_ticks(lo, hi)
             plt.yticks(ticks, [_pow10_label(k) for k in ticks])
         self.refresh()
+
+
+def _loss_text(curve) -> str:
+    if not curve:
+        return "no loss sample yet"
+    first, last = (f"{x:.4g}" if x is not None else "—" for x in (curve[0][1], curve[-1][1]))
+    return f"loss {first} → {last} in {curve[-1][0]:.2f} s"
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
@@ -170,6 +191,7 @@ class VersionsPlot(ThrottledPlot):
             return
         plt = self.plt
         plt.clear_figure()
+        self.summary = f"live {versions.live} · peak {versions.peak} · bound {versions.bound}"
         if algo == "leashed":
             plt.title(f"now {versions.live} · peak {versions.peak} · bound 2m+1 = {versions.bound}")
         else:

@@ -1,7 +1,7 @@
-"""SettingsRow: a one-line toolbar of labelled fields, the base of ConfigForm (runs) and SimSettings (simulator).
+"""SettingsRow: a toolbar of labelled fields, the base of ConfigForm (runs) and SimSettings (simulator).
 
-It holds the layout they share (a label above each field, side by side, scrolling sideways when the terminal is
-narrow) and the reader of the fields' values; a subclass composes its fields (FieldInput) with `_field` and hands
+It holds the layout they share (a label above each field, side by side, wrapping onto more lines when the terminal
+is too narrow for one, so that no setting is ever out of sight) and the reader of the fields' values; a subclass composes its fields (FieldInput) with `_field` and hands
 the values, as text, to its configuration's `from_mapping`, which parses and checks them.
 """
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from textual import events
-from textual.containers import HorizontalScroll, Vertical
+from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Label
 # the rule Input itself applies to a typed character (Textual 8.2.8 keeps it private): one rule, not a copy
 from textual.widgets._input import _RESTRICT_TYPES
@@ -38,10 +39,10 @@ class FieldInput(Input):
             event.prevent_default()   # not typed here; the key bubbles on to the screen's bindings
 
 
-class SettingsRow(HorizontalScroll):
+class SettingsRow(Widget):
     DEFAULT_CSS = """
-    SettingsRow { height: 3; scrollbar-size-horizontal: 1; }
-    SettingsRow .field { width: auto; height: 2; margin-right: 1; }
+    SettingsRow { layout: grid; grid-columns: auto; grid-rows: 2; grid-gutter: 0 1; height: 3; padding-bottom: 1; }
+    SettingsRow .field { width: auto; height: 2; }
     SettingsRow .field Label { color: $text-muted; }
     SettingsRow .field.-focused Label { color: $accent; text-style: bold; }
     """
@@ -50,6 +51,29 @@ class SettingsRow(HorizontalScroll):
 
     def _field(self, label: str, widget) -> Vertical:
         return Vertical(Label(label), widget, classes="field")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """As many fields a line as fit the width (columns as wide as their widest field), the rest below."""
+        fields = list(self.query(".field"))
+        widths = [self._natural_width(f) for f in fields]
+        if not widths:
+            return
+        for field, width in zip(fields, widths):   # a label is never cut to its widget's width
+            field.styles.width = width
+        columns = next(k for k in range(len(widths), 0, -1)
+                       if k == 1 or sum(max(widths[c::k]) for c in range(k)) + k - 1 <= event.size.width)
+        lines = -(-len(widths) // columns)
+        if (self.styles.grid_size_columns, self.styles.height.value) != (columns, 2 * lines + 1):
+            self.styles.grid_size_columns = columns
+            self.styles.height = 2 * lines + 1
+
+    @staticmethod
+    def _natural_width(field) -> int:
+        """A field's width: its label or its widget (CSS width), whichever is wider."""
+        label, widget = field.children
+        width = widget.styles.width
+        cells = int(width.value) if width is not None and width.is_cells else 8
+        return max(len(str(label.content)), cells)
 
     # The focused field's label lights up with it (set here: Textual 8.2.8 restyles `:focus-within` only once).
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:

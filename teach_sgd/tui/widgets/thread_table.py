@@ -38,6 +38,7 @@ DIM = Style(dim=True)
 
 
 PAINT_SHARE = 0.25  # at most this share of the UI thread's time goes into repainting a live table
+MORE_W = 5   # " +N…" after the last column that fits
 
 
 class ThreadTable(LinesWidget, can_focus=True):
@@ -73,6 +74,7 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._params = 0
         self._step = "none"
         self._columns: tuple[Column, ...] = ()
+        self.shown: tuple[str, ...] = ()
         self._cells: dict[tuple[int, str], str] = {}
         self._key = None
         self._next_paint = 0.0  # perf_counter time before which a live snapshot is not painted
@@ -131,6 +133,21 @@ class ThreadTable(LinesWidget, can_focus=True):
         free = max(0, self.size.width - fixed)
         return max(0, min(5, free // len(numbers)))
 
+    def _fitting(self, columns, widths: dict) -> tuple[tuple, int]:
+        """The leading columns that fit the panel whole, and how many did not (a column is shown whole or not at
+        all, so that no number is cut into another; the header says '+N…' and a wider terminal shows them)."""
+        width = self.size.width
+        used = 2 + (0 if self.compact else 1 + STATE_W)
+        if not width or used + sum(1 + widths[m.key] for m in columns) <= width:
+            return tuple(columns), 0
+        shown = []
+        for m in columns:
+            if used + 1 + widths[m.key] > width - MORE_W:
+                break
+            used += 1 + widths[m.key]
+            shown.append(m)
+        return tuple(shown), len(columns) - len(shown)
+
     def _paint(self) -> None:
         columns = columns_for(self._algo, stepped=self._step != "none") if self._algo else ()
         self._columns = columns
@@ -144,11 +161,15 @@ class ThreadTable(LinesWidget, can_focus=True):
                    for m in columns}
         bw = self._bar_width(numbers)
         widths = {m.key: numbers[m.key] + (0 if self.compact else 1 + bw) for m in columns}
+        columns, hidden = self._fitting(columns, widths)
+        self.shown = tuple(m.key for m in columns)   # the columns drawn (the others: "+N…")
         header = [("# ", HEADER)]
         if not self.compact:
             header.append((f" {'state':<{STATE_W}}", HEADER))
         for m in columns:
             header.append((" " + m.label.rjust(numbers[m.key]).ljust(widths[m.key]), HEADER))
+        if hidden:
+            header.append((f" +{hidden}…", DIM))
         lines = [header]
         maxima = {m.key: max((values[(t.thread, m.key)] for t in threads), default=0.0) for m in columns}
         for row, t in enumerate(threads):
