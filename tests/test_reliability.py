@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
+from tui_helpers import sync
 
 PY = sys.executable
 CLI = "teach_sgd.commands"
@@ -403,3 +404,19 @@ def test_the_dataset_cache_keeps_a_few():
         runner.dataset_for(RunConfig(dataset="synthetic", seed=seed))
     assert len(runner._datasets) == runner.DATASETS_KEPT
     assert ("synthetic", None, 11) in runner._datasets
+
+
+@sync
+async def test_the_app_starts_on_a_damaged_progress_file_and_says_where_it_went(tmp_path, monkeypatch):
+    from teach_sgd.tui.app import TeachSGDApp
+
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path))
+    (tmp_path / "progress.json").write_text(json.dumps({"version": 1, "lessons": {"01-one-thread": 7}}))
+    app = TeachSGDApp(lessons=[("01-one-thread", "SGD on one thread", 8)], export_dir=tmp_path / "exports",
+                      warm_kernels=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+        said = [n.message for n in app._notifications]
+        assert any("moved to progress.json.bad" in m for m in said), said
+    assert (tmp_path / "progress.json.bad").exists()

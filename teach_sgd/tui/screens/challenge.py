@@ -45,6 +45,8 @@ class ChallengeMenu(Screen):
 
     def _options(self):
         scores = Scores.load()
+        if scores.warning:  # a damaged scores file was set aside (userdata.load_table)
+            self.app.notify(scores.warning, severity="warning", timeout=15)
         for c in CHALLENGES:
             best = scores.best(c.id)
             mark = f"  ✓ best {best}" if best is not None else ""

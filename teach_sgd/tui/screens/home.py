@@ -22,10 +22,12 @@ INTRO = (
 )
 
 
-def _progress_marks() -> dict[str, str]:
-    """Lesson id → '  ✓ done' / '  … at step 4 / 7' from the saved progress ({} if there is none)."""
+def _progress_marks() -> tuple[dict[str, str], str | None]:
+    """Lesson id → '  ✓ done' / '  … at step 4 / 7' from the saved progress ({} if there is none), and the line
+    saying where a damaged progress file was set aside (userdata.load_table), if one was."""
     progress = Progress.load()  # a damaged file is set aside, never raised
-    return {lid: f"  {progress.status_text(lid)}" for lid in progress.lessons if progress.status_text(lid)}
+    return {lid: f"  {progress.status_text(lid)}" for lid in progress.lessons if progress.status_text(lid)}, \
+        progress.warning
 
 
 class HomeScreen(Screen):
@@ -59,7 +61,9 @@ class HomeScreen(Screen):
         yield Option("? Help — what every panel shows", id="help")
         yield None
         if self.lessons:
-            marks = _progress_marks()
+            marks, warning = _progress_marks()
+            if warning:
+                self.app.notify(warning, severity="warning", timeout=15)
             for lid, title, minutes in self.lessons:
                 mins = f"  ({minutes} min)" if minutes else ""
                 yield Option(f"◆ {title}{mins}{marks.get(lid, '')}", id=f"lesson:{lid}")
