@@ -209,6 +209,31 @@ class TimelineView:
         return self.selected
 
 
+    def jump(self, events: np.ndarray, step: int) -> int | None:
+        """Select the next (step 1) or previous (-1) notable event — a failed CAS ✗, a lost write !, a dropped ⊘
+        or abandoned gradient — after (before) the selected one (or the window's edge), anywhere in the run, and
+        centre the window on it; None (nothing changes) if there is none that way."""
+        _, end = extent(events, self.axis)
+        notable = np.nonzero((events["outcome"] != OUTCOME_PUBLISHED) | (events["lost"] > 0))[0]
+        if len(notable) == 0:
+            return None
+        order = notable[np.argsort(end[notable], kind="stable")]
+        ends = end[order]
+        if self.selected is not None and self.selected < len(events):
+            here = end[self.selected]
+            same = np.nonzero(order == self.selected)[0]
+            pos = int(same[0]) + step if len(same) else int(np.searchsorted(ends, here, "right" if step > 0 else "left")) - (step < 0)
+        else:
+            lo, hi = self.window(events)
+            pos = int(np.searchsorted(ends, lo, "left")) if step > 0 else int(np.searchsorted(ends, hi, "right")) - 1
+        if not 0 <= pos < len(order):
+            return None
+        self.selected = int(order[pos])
+        self.follow = False
+        self.end = float(end[self.selected]) + self.span / 2
+        return self.selected
+
+
 def svg(events: np.ndarray, algo: str, threads: int, axis: str = "versions", width: int = 1200,
         lane_h: int = 18, title: str = "") -> str:
     """The whole run's timeline as a standalone SVG: one lane per thread, bars and marks as in the panel."""

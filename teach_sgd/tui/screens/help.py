@@ -69,7 +69,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 - **updates/s** — throughput over time (sparkline), now and mean.
 - **timeline** — a lane per thread from the run's real events: an update is a bar from the version it read to
   the one it published (its length is τ + 1); ✗ failed CAS, ⊘ dropped, w lock wait, ! HOGWILD! lost write.
-  Tab to it: p follow/hold · ←→ scroll · +- zoom · [ ] select an event and read its story · v axis.
+  Tab to it: p follow/hold · ←→ scroll · +- zoom · [ ] select an event and read its story · {{ }} jump to
+  the previous/next ✗ ! ⊘ in the whole run · v axis.
 - A **DIVERGED** banner appears when the loss becomes non-finite or explodes; the run is stopped.
 - A **COLLAPSED** banner appears when a run ends no better than chance with its loss stuck near ln(classes)
   (ln 10 ≈ 2.30): too large a step killed the ReLUs, and the model no longer depends on its input.

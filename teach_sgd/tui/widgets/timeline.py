@@ -1,7 +1,9 @@
 """TimelinePanel: a swimlane per thread from the run's real events; it only draws (teach_sgd/timeline.py decides).
 
-Keys while focused: p follow/hold · ←/→ scroll · +/- zoom · [ ] select the previous/next event · v axis
-(versions or run time). The selected event's story is the panel's last line.
+Keys while focused: p follow/hold · ←/→ scroll · +/- zoom · [ ] select the previous/next event · { } jump to the
+previous/next ✗ failed CAS, ! lost write or ⊘ dropped gradient anywhere in the run · v axis (versions or run
+time). The selected event's story is the panel's last line. The panel is as tall as its lanes (up to MAX_LANES,
+then "+N more" says how many threads are not drawn) and its story line, whatever the screen around it.
 """
 from __future__ import annotations
 
@@ -28,12 +30,13 @@ class TimelinePanel(Widget, can_focus=True):
         Binding("right", "scroll_by(0.5)", "on", show=False), Binding("plus,equals", "zoom(-1)", "zoom in"),
         Binding("minus", "zoom(1)", "zoom out"), Binding("left_square_bracket", "select(-1)", "prev event"),
         Binding("right_square_bracket", "select(1)", "next event"), Binding("v", "axis", "axis"),
+        Binding("left_curly_bracket", "jump(-1)", "prev ✗!⊘"), Binding("right_curly_bracket", "jump(1)", "next ✗!⊘"),
     ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "timeline · appears once a run starts"
-        self.border_subtitle = "p follow · ←→ scroll · +- zoom · [ ] select · v axis"
+        self.border_subtitle = "p follow · ←→ scroll · +- zoom · [ ] select · { } next ✗!⊘ · v axis"
         self.view = TimelineView("leashed")
         self.events = empty()
         self.threads = 1
@@ -43,6 +46,8 @@ class TimelinePanel(Widget, can_focus=True):
         """The events so far (drained live, or recorded up to the replay's time)."""
         if algo != self.view.algo:
             self.view = TimelineView(algo)
+        if threads != self.threads:   # never squeezed below its lanes and story line by the panels around it
+            self.styles.min_height = min(threads, MAX_LANES) + 4   # lanes, span/story, border
         self.events, self.threads, self.missed = events, threads, missed
         self._redraw()
 
@@ -79,6 +84,8 @@ class TimelinePanel(Widget, can_focus=True):
             out.append("".join(run), style=run_style)
             out.append("\n")
         span = f"{lo:,.0f} … {hi:,.0f}" if v.axis == "versions" else f"{lo / 1e6:,.1f} … {hi / 1e6:,.1f} ms"
+        if self.threads > MAX_LANES:
+            span += f"  +{self.threads - MAX_LANES} more threads"
         out.append(f"{span}  ", style="dim")
         if v.selected is not None and v.selected < len(self.events):
             out.append(story(self.events, v.selected, v.algo))
@@ -101,6 +108,11 @@ class TimelinePanel(Widget, can_focus=True):
     def action_select(self, step: int) -> None:
         self.view.select(self.events, step)
         self.refresh()
+
+    def action_jump(self, step: int) -> None:
+        if self.view.jump(self.events, step) is None:
+            self.app.bell()
+        self._redraw()
 
     def action_axis(self) -> None:
         self.view.toggle_axis(self.events)
