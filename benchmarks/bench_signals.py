@@ -6,7 +6,9 @@
 Each trial starts `teach-sgd run --algo leashed --threads T --seconds 30 --json FILE` and sends SIGINT, SIGTERM
 or SIGHUP (at random) after a random delay of 0 to --max-delay seconds, which lands, on a 2-core machine, in
 Python's start, the import of numba and the engine, the data and model set-up, the start of T threads, or the
-run; with probability --cold the trial gets an empty kernel cache, so its signal lands in the first compile.
+run; with probability --cold the trial gets an empty kernel cache, so its signal lands in the first compile;
+with probability --running the signal comes just after the first progress line, while the threads train (and
+the stop then writes the JSON while more signals may come).
 It then measures how long the process took to end after the signal and checks what it left:
 
     stop > 1 s        the number this benchmark exists for (target 0)
@@ -38,18 +40,27 @@ from teach_sgd.child import PACKAGE_HOME, module_argv
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def trial(rng: random.Random, folder: Path, threads: int, max_delay: float, cold: bool) -> dict:
+def trial(rng: random.Random, folder: Path, threads: int, max_delay: float, cold: bool, after_start: bool) -> dict:
     out = folder / "r.json"
     out.unlink(missing_ok=True)
     env = dict(os.environ)
     if cold:
         env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(dir=folder)
     sig = rng.choice(SIGNALS)
-    delay = rng.uniform(0, max_delay)
     p = subprocess.Popen(module_argv("teach_sgd.commands", "run", "--algo", "leashed", "--threads", str(threads),
                                      "--dataset", "synthetic", "--seconds", "30", "--json", str(out)),
                          cwd=PACKAGE_HOME, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(delay)
+    started = time.perf_counter()
+    if after_start:  # wait for the first progress line (the threads train), then up to half a second more
+        seen = ""
+        while "updates" not in seen:
+            seen = p.stderr.readline()
+            if not seen:
+                break
+        time.sleep(rng.uniform(0, 0.5))
+    else:
+        time.sleep(rng.uniform(0, max_delay))
+    delay = time.perf_counter() - started
     sent = time.perf_counter()
     p.send_signal(sig)
     try:
@@ -59,7 +70,9 @@ def trial(rng: random.Random, folder: Path, threads: int, max_delay: float, cold
         p.kill()
         _, stderr = p.communicate()
         took = float("inf")
-    early = p.returncode == -sig  # Python's default action: the signal came before main() installed its handlers
+    # Python's default action: the signal came while the interpreter started, before main() installed its handlers
+    # (death by the signal, or, for SIGINT, a KeyboardInterrupt out of the first imports)
+    early = p.returncode == -sig or (stderr.rstrip().endswith("KeyboardInterrupt") and "teach-sgd" not in stderr)
     status_ok = p.returncode == 128 + sig or early
     json_ok = True
     if out.exists():
@@ -68,7 +81,7 @@ def trial(rng: random.Random, folder: Path, threads: int, max_delay: float, cold
             json_ok = r["status"] == "stopped" and r["threads"] == threads
         except (ValueError, KeyError):
             json_ok = False
-    return {"signal": signal.Signals(sig).name, "delay": delay, "cold": cold, "took": took,
+    return {"signal": signal.Signals(sig).name, "delay": delay, "cold": cold, "running": after_start, "took": took,
             "status": p.returncode, "status_ok": status_ok, "json": out.exists(), "json_ok": json_ok,
             "early": early, "traceback": not early and ("Traceback" in stderr or "Exception ignored" in stderr),
             "said": (stderr.strip().splitlines() or [""])[-1][:100]}
@@ -82,6 +95,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-delay", type=float, default=8.0, help="latest moment a signal is sent, s (default 8)")
     ap.add_argument("--cold", type=float, default=0.15,
                     help="fraction of trials with an empty kernel cache: the signal lands in a compile (default 0.15)")
+    ap.add_argument("--running", type=float, default=0.4,
+                    help="fraction of trials whose signal comes 0–0.5 s after the first progress line, while the "
+                         "threads train (default 0.4)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verbose", action="store_true", help="one line per trial")
     args = ap.parse_args(argv)
@@ -90,10 +106,12 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.trials):
-            r = trial(rng, Path(tmp), args.threads, args.max_delay, rng.random() < args.cold)
+            cold = rng.random() < args.cold
+            r = trial(rng, Path(tmp), args.threads, args.max_delay, cold, not cold and rng.random() < args.running)
             results.append(r)
             if args.verbose:
-                print(f"{k:3d} {r['signal']:7s} at {r['delay']:.2f} s{' (cold)' if r['cold'] else ''}: ended "
+                print(f"{k:3d} {r['signal']:7s} at {r['delay']:.2f} s{' (cold)' if r['cold'] else ''}"
+                      f"{' (training)' if r['running'] else ''}: ended "
                       f"{r['took']:.2f} s later, status {r['status']}, json {'whole' if r['json_ok'] and r['json'] else 'none' if not r['json'] else 'DAMAGED'}"
                       f" · {r['said']}", flush=True)
     slow = [r for r in results if r["took"] > 1.0]
@@ -101,8 +119,9 @@ def main(argv=None) -> int:
     tracebacks = [r for r in results if r["traceback"]]
     damaged = [r for r in results if not r["json_ok"]]
     took = sorted(r["took"] for r in results)
-    print(f"{len(results)} stop signals ({sum(r['cold'] for r in results)} during a cold compile), "
-          f"{args.threads} threads, sent 0–{args.max_delay:g} s after start")
+    print(f"{len(results)} stop signals: {sum(r['cold'] for r in results)} with an empty kernel cache (a compile), "
+          f"{sum(r['running'] for r in results)} while the threads trained, the rest 0–{args.max_delay:g} s after the "
+          f"start; {args.threads} threads")
     print(f"stop latency: median {took[len(took) // 2]:.3f} s, max {took[-1]:.3f} s")
     print(f"stops that took > 1 s: {len(slow)} (target 0)")
     print(f"bad exit status: {len(bad_status)} · tracebacks: {len(tracebacks)} · damaged JSON: {len(damaged)} · "
