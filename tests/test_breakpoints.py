@@ -158,7 +158,8 @@ def test_a_frozen_leashed_thread_stops_no_one():
 @pytest.mark.parametrize("algo, point, blocked", [("lock", "holding", True), ("leashed", "computed", False),
                                                   ("hogwild", "writing", False)])
 def test_freeze_option_reports_what_others_did_meanwhile(algo, point, blocked):
-    r = Runner(cfg(algo=algo, threads=2, seconds=None, updates=400, freeze=(0, point, 0.0, 0.3))).start().wait()
+    # a time budget, so that the others cannot run out of updates while thread 0 is held
+    r = Runner(cfg(algo=algo, threads=2, seconds=3.0, freeze=(0, point, 0.1, 0.3))).start().wait()
     assert violations(r) == []
     f = r.to_json()["freeze"]
     assert f["thread"] == 0 and f["point"] == point and f["held_s"] > 0
