@@ -15,6 +15,7 @@ from textual.widgets._markdown import MarkdownBlock
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.lessons import Budget, Progress
 from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.challenge import ChallengeScreen
 from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.lesson import LessonScreen
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
@@ -126,8 +127,20 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         await pilot.press("p")
         assert s.step.checkpoint.id == "accuracy"
         await pilot.press("n", "n")
-        assert s.step.kind == "narrative" and s.index == n_steps - 1
+        assert s.step.kind == "narrative" and "Mini-batches" in screen_text(screen)
         assert screen.w_right.current == "ls-experiment"  # the results stay in view
+
+        # the mini-batch experiment (9 runs, kept tiny): predict, run, verdicts, to the last step
+        s.budget = Budget(updates=20)
+        while s.index < n_steps - 1:
+            if s.step.kind == "predict":
+                await pilot.press("1")
+            elif s.step.kind == "run":
+                await pilot.press("r")
+                await until(lambda: s.can_advance and not screen._busy)
+            await pilot.press("n")
+        assert s.step.kind == "narrative" and set(s.results["batch"].runs) == set(s.lesson.experiment("batch").run_names())
+        assert "Jitter" in s.verdict("jitter").explanation
 
         # saved so far: the checkpoints and the step
         saved = Progress.load(data_dir / "progress.json")
@@ -291,3 +304,48 @@ async def test_an_experiment_note_shows_its_brackets(tmp_path):
         pane.experiment(slow, session, False, None, "idle")
         await pilot.pause()
         assert "[ and ] select an event" in str(pane.query_one("#ls-exp-note").render())
+
+
+@sync
+async def test_a_false_sharing_experiment_runs_in_the_lesson_screen_and_shows_its_table(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "91-fs.md").write_text('''+++
+title = "False sharing"
+minutes = 2
+challenges = ["lose-update"]
+
+[[experiments]]
+id = "fs"
+kind = "sharing"
+sharing = { threads = 2, rounds = 2 }
+
+[[checkpoints]]
+question = "Packed slower than padded?"
+choices = { yes = "yes", no = "no" }
+answer = "packed.ns_per_increment > padded.ns_per_increment"
+explain = "Packed {packed.ns_per_increment:.2f} ns, padded {padded.ns_per_increment:.2f} ns per increment."
++++
+
+# Lines, not variables
+''')
+    app = make_app(tmp_path, updates=20, lessons_dir=str(folder), lesson_id="91")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+        screen = app.screen
+        # the lesson's challenge, and back to the same step
+        await pilot.press("g")
+        await until(lambda: isinstance(app.screen, ChallengeScreen))
+        assert app.screen.challenge.id == "lose-update"
+        await pilot.press("escape")
+        await until(lambda: app.screen is screen)
+        for key in ("n", "1", "n"):
+            await pilot.press(key)
+        assert "false-sharing measurement" in screen_text(screen)
+        await pilot.press("r")
+        await until(lambda: screen.session.can_advance and not screen._busy)
+        table = str(screen.query_one("#ls-sim-table").content)
+        assert "ns/increment" in table and "packed" in table
+        await pilot.press("n")
+        assert "per increment." in screen_text(screen)

@@ -112,7 +112,7 @@ def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = 
         elif step.kind == "run":
             e = step.experiment
             out(f"\n▶ {e.title}")
-            if e.kind == "simulate":
+            if e.headless:
                 session.simulate()
             else:
                 session.run_headless(progress=lambda name, k, n: out(f"   run {k + 1}/{n}: {name}"))

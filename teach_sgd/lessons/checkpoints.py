@@ -17,7 +17,9 @@ import random
 from dataclasses import dataclass
 
 from teach_sgd.lessons import rules
-from teach_sgd.lessons.metrics import GROUP_METRICS, RUN_METRICS, TAU_METRICS, STABLE_FRACTION, run_metric
+from teach_sgd.lessons.metrics import (
+    GROUP_METRICS, RUN_METRICS, SHARING_METRICS, STABLE_FRACTION, TAU_METRICS, run_metric,
+)
 from teach_sgd.lessons.rules import Measured, Obj, RuleError, Scope, Undecided
 from teach_sgd.lessons.schema import Checkpoint, Experiment, repeat_run_name, sweep_run_name, value_label
 from teach_sgd.settings import bound_number
@@ -132,6 +134,23 @@ def _order_key(v):
     return bound_number(v)
 
 
+class SharingObj(Obj):
+    """One layout of a false-sharing measurement (engine/sharing.py): alone, packed or padded."""
+
+    kind = "layout"
+
+    def __init__(self, name: str, result):
+        self.name, self.result = name, result
+
+    def metric(self, attr: str):
+        if attr not in SHARING_METRICS:
+            raise _unknown_metric(self.name, "layout", attr, SHARING_METRICS)
+        r = self.result
+        val = {"threads": r.threads(self.name), "ns_per_increment": r.ns_per_increment(self.name),
+               "increments_per_s": r.increments_per_s(self.name), "seconds": r.seconds[self.name]}[attr]
+        return Measured(val, self.name, attr)
+
+
 class TauObj(Obj):
     """One τ_max row of a simulator sweep (teach_sgd.sim.sweep.TauSummary)."""
 
@@ -173,6 +192,8 @@ class ResultScope(Scope):
                     runs = {v: results.runs[n] for v, n in names.items() if n in results.runs}
                     objs[g.name] = GroupObj(g.name, e.over, [v for v in e.values if v in runs], runs)
             self._objs.update(self._repeats[0])
+        elif e.kind == "sharing":
+            self._objs.update({layout: SharingObj(layout, results.sim) for layout in e.names()})
         else:
             for s in results.sim.summaries():
                 self._objs[f"tau{s.tau}"] = TauObj(f"tau{s.tau}", s, results.sim.config.c)
@@ -218,15 +239,17 @@ _BOOL_METRICS = {"diverged", "stable", "matches"}
 class _DummyRun(Obj):
     kind = "run"
 
-    def __init__(self, name, rng: random.Random, tau_row=False):
-        self.name, self.rng, self.tau_row = name, rng, tau_row
+    KNOWN = {"run": RUN_METRICS, "simulator row": TAU_METRICS, "layout": SHARING_METRICS}
+
+    def __init__(self, name, rng: random.Random, kind="run"):
+        self.name, self.rng, self.kind = name, rng, kind
 
     def metric(self, attr):
-        known = TAU_METRICS if self.tau_row else RUN_METRICS
+        known = self.KNOWN[self.kind]
         if attr not in known:
-            if not self.tau_row and attr in GROUP_METRICS:
+            if self.kind == "run" and attr in GROUP_METRICS:
                 raise RuleError(f"{attr!r} is a sweep-group metric, and {self.name!r} is a single run")
-            raise _unknown_metric(self.name, "simulator row" if self.tau_row else "run", attr, known)
+            raise _unknown_metric(self.name, self.kind, attr, known)
         return Measured(_dummy_value(attr, self.rng), self.name, attr)
 
 
@@ -280,7 +303,7 @@ class ValidationScope(Scope):
                             f"experiment {e.id!r} has {', '.join(e.names())}")
         if e.kind == "sweep":
             return _DummyGroup(name, e.over, e.values, self.rng)
-        return _DummyRun(name, self.rng, tau_row=e.kind == "simulate")
+        return _DummyRun(name, self.rng, kind={"simulate": "simulator row", "sharing": "layout"}.get(e.kind, "run"))
 
     def names(self):
         return list(self.experiment.names())

@@ -7,7 +7,8 @@ Two halves, kept apart on purpose:
     results = run_experiment(experiment, budget)     # or: run everything headless (CLI, tests)
 
 A "simulate" experiment has no RunConfigs: `simulate(experiment, budget)` runs the simulator's τ_max × α
-sweep (teach_sgd.sim.sweep) and `ExperimentResults.from_sim(experiment, sweep_result)` wraps it.
+sweep (teach_sgd.sim.sweep) and `ExperimentResults.from_sim(experiment, sweep_result)` wraps it. A "sharing"
+experiment goes the same way: `simulate` runs the false-sharing measurement (engine/sharing.py).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from teach_sgd.engine.sharing import SharingConfig
+from teach_sgd.engine.sharing import measure as measure_sharing
 from teach_sgd.output import write_atomic
 from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
 
@@ -24,7 +27,8 @@ from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
 class Budget:
     """Override the lesson's budgets, for tests and quick previews.
 
-    updates: every run gets exactly this many updates (seconds/epochs budgets are replaced);
+    updates: every run gets exactly this many updates (seconds/epochs budgets are replaced); a sharing
+             experiment 1,000 × this many increments per thread;
     scale:   multiply each run's own budget (updates, seconds or epochs), and the simulator's iterations per
              cell, by this factor;
     max_iters: cap the simulator's iterations per cell.
@@ -76,8 +80,20 @@ def sim_config(experiment: Experiment, budget: Budget | None = None):
     return cfg
 
 
+def sharing_config(experiment: Experiment, budget: Budget | None = None) -> SharingConfig:
+    cfg = experiment.sim
+    if budget is not None and budget.updates is not None:
+        return replace(cfg, increments=max(1_000, 1_000 * budget.updates))
+    if budget is not None and budget.scale is not None:
+        return cfg.budget(budget.scale)
+    return cfg
+
+
 def simulate(experiment: Experiment, budget: Budget | None = None, progress: Callable | None = None):
-    """Run a simulate experiment's sweep (teach_sgd.sim.sweep.sweep) → SweepResult."""
+    """Run a headless experiment: the simulator's sweep (teach_sgd.sim.sweep.sweep) → SweepResult, or the
+    false-sharing measurement (engine/sharing.py) → SharingResult. progress(done, total)."""
+    if experiment.kind == "sharing":
+        return measure_sharing(sharing_config(experiment, budget), progress=progress)
     from teach_sgd.sim.sweep import sweep
 
     return sweep(sim_config(experiment, budget), progress=progress)
@@ -89,7 +105,7 @@ class ExperimentResults:
 
     experiment: Experiment
     runs: dict = field(default_factory=dict)   # name → RunResult
-    sim: object = None                         # kind simulate: teach_sgd.sim.sweep.SweepResult
+    sim: object = None                         # simulate: sim.sweep.SweepResult; sharing: engine.sharing.SharingResult
 
     @classmethod
     def from_runs(cls, experiment: Experiment, runs: dict) -> "ExperimentResults":
@@ -105,7 +121,7 @@ class ExperimentResults:
 
     @property
     def complete(self) -> bool:
-        if self.experiment.kind == "simulate":
+        if self.experiment.headless:
             return self.sim is not None
         return set(self.runs) == set(self.experiment.run_names())
 
@@ -113,6 +129,8 @@ class ExperimentResults:
         """The experiment's results as JSON: its runs in the shape of `teach-sgd compare --json` (each
         named), or the simulator's sweep as `teach-sgd simulate --json` writes it."""
         e = self.experiment
+        if e.kind == "sharing":
+            return json.dumps({"experiment": e.id, "kind": e.kind, "sharing": self.sim.to_dict()}, indent=2) + "\n"
         if e.kind == "simulate":
             from teach_sgd.sim.report import sweep_json as sim_json
             return json.dumps({"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}, indent=2) + "\n"
@@ -125,7 +143,7 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
     """Run every config of the experiment headless, one after another (same process, kernels warmed first).
 
     progress(name, done, total) is called before each run."""
-    if experiment.kind == "simulate":
+    if experiment.headless:
         return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
     from teach_sgd.engine.runner import Runner
     from teach_sgd.engine.warmup import warm_up

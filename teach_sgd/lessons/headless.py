@@ -53,6 +53,8 @@ class LessonReport:
         for eid, res in self.results.items():
             if res.runs:
                 experiments[eid] = {name: {m: run_metric(r, m) for m in RUN_METRICS} for name, r in res.runs.items()}
+            elif res.experiment.kind == "sharing":
+                experiments[eid] = res.sim.to_dict()
             else:
                 experiments[eid] = {"simulation": [{"tau_max": s.tau, "threshold_low": s.threshold_low,
                                                     "threshold_high": s.threshold_high, "predicted": s.predicted}

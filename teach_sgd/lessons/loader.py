@@ -18,12 +18,16 @@ from pathlib import Path
 
 from teach_sgd.engine.config import SETTINGS as RUN_SETTINGS
 from teach_sgd.engine.config import RunConfig, repeat_count
+from teach_sgd.engine.sharing import FIELDS as SHARING_FIELDS
+from teach_sgd.engine.sharing import SharingConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
+from teach_sgd.sim.challenges.catalog import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.sim.config import SWEEP_SETTINGS, SweepConfig
 from teach_sgd.lessons.schema import (
-    ASK_WHEN, EXPERIMENT_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec, Step,
+    ASK_WHEN, EXPERIMENT_KINDS, HEADLESS_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec,
+    Step,
 )
 
 if sys.version_info >= (3, 11):
@@ -40,8 +44,9 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = set(rules.FUNCTIONS) | set(rules.REPEAT_FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
 
-LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "experiments", "checkpoints"}
-EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "export", "repeat"}
+LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "challenges", "experiments", "checkpoints"}
+EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "sharing", "export",
+                   "repeat"}
 CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
                    "ask"}
 
@@ -229,6 +234,15 @@ def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Pat
     if not isinstance(papers, list) or not all(isinstance(p, str) for p in papers):
         ctx.err(("papers",), "papers must be a list of strings, e.g. [\"A\", \"B\"]")
         papers = []
+    challenges = data.get("challenges", [])
+    if not isinstance(challenges, list) or not all(isinstance(c, str) for c in challenges):
+        ctx.err(("challenges",), "challenges must be a list of challenge ids, e.g. [\"lose-update\"]")
+        challenges = []
+    for c in challenges:
+        if c not in CHALLENGES_BY_ID:
+            ctx.err(("challenges",), f"no challenge {c!r}{rules._suggest(c, CHALLENGES_BY_ID)}; the challenges are "
+                                     f"{', '.join(CHALLENGES_BY_ID)} (see `teach-sgd challenges`)")
+    challenges = [c for c in challenges if c in CHALLENGES_BY_ID]
 
     experiments = []
     raw_exps = data.get("experiments", [])
@@ -263,7 +277,7 @@ def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Pat
         return None
     return Lesson(id=lesson_id, title=title.strip(), minutes=minutes, summary=summary.strip(), path=path,
                   order=float(order), body=body, experiments=tuple(experiments), checkpoints=tuple(checkpoints),
-                  steps=tuple(steps), papers=tuple(papers))
+                  steps=tuple(steps), papers=tuple(papers), challenges=tuple(challenges))
 
 
 # ---- experiments --------------------------------------------------------------------------------------------
@@ -292,7 +306,7 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
 
     repeat = 1
     if "repeat" in raw:
-        if kind == "simulate":
+        if kind in HEADLESS_KINDS:
             ctx.err(here + ("repeat",), "repeat belongs to run and sweep experiments")
         else:
             try:
@@ -300,12 +314,13 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
             except ConfigError as e:
                 ctx.err(here + ("repeat",), str(e))
 
-    if kind == "simulate":
+    if kind in HEADLESS_KINDS:
+        table = "sim" if kind == "simulate" else "sharing"
         for k in ("base", "runs", "over", "values"):
             if k in raw:
-                ctx.err(here + (k,), f"{k!r} belongs to run and sweep experiments; a simulate experiment has a "
-                                     "[experiments.sim] table")
-        sim = _build_sim(ctx, here, raw.get("sim"))
+                ctx.err(here + (k,), f"{k!r} belongs to run and sweep experiments; a {kind} experiment has an "
+                                     f"[experiments.{table}] table")
+        sim = _build_sim(ctx, here, raw.get("sim")) if kind == "simulate" else _build_sharing(ctx, here, raw.get("sharing"))
         if len(ctx.errors) > n_before or sim is None:
             return None
         return Experiment(id=eid, kind=kind, title=title, note=note, sim=sim, export=export,
@@ -313,6 +328,8 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
 
     if "sim" in raw:
         ctx.err(here + ("sim",), "a [experiments.sim] table belongs to kind = \"simulate\" experiments")
+    if "sharing" in raw:
+        ctx.err(here + ("sharing",), "an [experiments.sharing] table belongs to kind = \"sharing\" experiments")
     base = raw.get("base", {})
     if not isinstance(base, dict):
         ctx.err(here + ("base",), "base must be a table of RunConfig settings, e.g. base = { updates = 2000 }")
@@ -406,6 +423,21 @@ def _run_config(ctx: _Ctx, where: tuple, settings: dict, own: set, base_where: t
         return RunConfig.from_mapping(settings, source="lesson")
     except ConfigError as e:
         ctx.err(at(e.key) if e.key in settings else where, str(e))
+    return None
+
+
+def _build_sharing(ctx: _Ctx, here: tuple, raw):
+    """kind = "sharing": an optional [experiments.sharing] table of SharingConfig settings."""
+    where = here + ("sharing",)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        ctx.err(where, f"[experiments.sharing] must be a table of settings: {', '.join(SHARING_FIELDS)}")
+        return None
+    try:
+        return SharingConfig.from_mapping(raw, source="lesson")
+    except ConfigError as e:
+        ctx.err(where + ((e.key,) if e.key in raw else ()), str(e))
     return None
 
 

@@ -32,6 +32,18 @@ def time_to_fraction(r, fraction: float) -> float | None:
     return None
 
 
+def loss_jitter(r) -> float | None:
+    """Mean |change| of the sampled loss between successive samples over the run's second half, as a share of
+    the mean loss there: how much the curve jumps around once the fast initial drop is over (None with fewer
+    than 4 samples in that half)."""
+    losses = [loss for _, loss, _ in r.loss_curve if loss is not None and math.isfinite(loss)]
+    half = losses[len(losses) // 2:]
+    if len(half) < 4 or sum(half) <= 0:
+        return None
+    steps = [abs(b - a) for a, b in zip(half, half[1:])]
+    return (sum(steps) / len(steps)) / (sum(half) / len(half))
+
+
 def _quantile(hist, q: float):
     total = sum(hist)
     if not total:
@@ -92,6 +104,8 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "loss_ratio": ("loss_final / loss_initial",
                    lambda r: (r.loss_final / r.loss_initial) if math.isfinite(r.loss_final) else math.inf),
     "accuracy": ("test accuracy at the end, 0–1", lambda r: _finite(r.accuracy_final)),
+    "loss_jitter": ("mean |change| of the sampled loss between successive samples in the run's second half, "
+                    "as a share of the mean loss there (none with under 4 samples)", loss_jitter),
     "diverged": ("whether the engine flagged divergence (loss > 5 × initial, or not finite)",
                  lambda r: bool(r.diverged)),
     "stable": (f"not diverged and loss_final ≤ {STABLE_FRACTION:g} × loss_initial", _stable),
@@ -177,6 +191,13 @@ GROUP_METRICS: dict[str, str] = {
     "runs": "how many runs the group has",
     "best_loss": "the lowest loss_final in the group",
     "best_value": "the swept value with the lowest loss_final",
+}
+
+SHARING_METRICS: dict[str, str] = {  # one row of a kind = "sharing" experiment: alone, packed or padded
+    "threads": "threads that incremented their own counters at once (alone: 1)",
+    "ns_per_increment": "wall time per increment of one thread, in nanoseconds (the fastest round)",
+    "increments_per_s": "all threads' increments per second of wall time (the fastest round)",
+    "seconds": "wall seconds of the fastest round",
 }
 
 TAU_METRICS: dict[str, str] = {

@@ -56,6 +56,10 @@ def _run(session, e) -> str:
     if e.kind == "simulate":
         lines += ["This experiment runs the **asynchrony simulator** (no real threads): a sweep of step "
                   "sizes α against delay bounds τ_max. Its table appears on the right.", ""]
+    elif e.kind == "sharing":
+        lines += ["This experiment runs a **false-sharing measurement** on real threads: each thread "
+                  "increments its own counter, first alone, then with the counters packed into one cache "
+                  "line, then padded a line apart. Its table appears on the right.", ""]
     else:
         plan = session.plan(e.id)
         lines += [f"{'These runs go' if len(plan) > 1 else 'This run goes'} one after another, "
@@ -92,8 +96,9 @@ def hint(session, busy: bool = False) -> tuple[str, str]:
     step = session.step
     nxt = "n → finish the lesson" if session.last else "n → next"
     if busy:
-        live = step.kind == "run" and step.experiment.kind != "simulate"
-        return ("running… space pauses, x stops" if live else "simulating…"), "go"
+        live = step.kind == "run" and not step.experiment.headless
+        doing = "simulating…" if step.kind == "run" and step.experiment.kind == "simulate" else "measuring…"
+        return ("running… space pauses, x stops" if live else doing), "go"
     if step.kind == "predict":
         chosen = session.answers.get(step.checkpoint.id)
         if chosen:

@@ -2,8 +2,9 @@
 
     Lesson ── narrative (Markdown) + experiments + checkpoints, and `steps`: the order a learner meets them
     Experiment ── kind "run" (named RunConfigs, compared side by side), "sweep" (the same runs over a list of
-                  lr / threads / persistence / batch values), or "simulate" (the asynchrony simulator's τ_max × α
-                  sweep, teach_sgd.sim)
+                  lr / threads / persistence / batch values), "simulate" (the asynchrony simulator's τ_max × α
+                  sweep, teach_sgd.sim), or "sharing" (false sharing on real threads: per-thread counters packed
+                  in one cache line against padded, teach_sgd.engine.sharing)
     Checkpoint ── a predict-then-observe question: choices, a *rule* that computes the correct choice from the
                   run's measured numbers, and an explanation template that quotes those numbers
 
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXPERIMENT_KINDS = ("run", "sweep", "simulate")
+from teach_sgd.engine.sharing import LAYOUTS as SHARING_LAYOUTS
+
+EXPERIMENT_KINDS = ("run", "sweep", "simulate", "sharing")
+HEADLESS_KINDS = ("simulate", "sharing")  # measured in one go, no live dashboard: a table of results instead
 SWEEP_OVER = ("lr", "threads", "persistence", "batch", "seed")
 ASK_WHEN = ("before", "after")
 
@@ -48,13 +52,13 @@ class RunSpec:
 @dataclass(frozen=True)
 class Experiment:
     id: str
-    kind: str                       # "run" | "sweep" | "simulate"
+    kind: str                       # "run" | "sweep" | "simulate" | "sharing"
     title: str
     note: str                       # shown beside the live run (Markdown, may be empty)
     runs: tuple[RunSpec, ...] = ()  # kind run: the runs; kind sweep: the groups
     over: str | None = None         # kind sweep: the RunConfig field swept
     values: tuple = ()              # kind sweep: the values, in order (persistence: None = ∞)
-    sim: Any = None                 # kind simulate: teach_sgd.sim.sweep.SweepConfig
+    sim: Any = None                 # kind simulate: sim.sweep.SweepConfig; sharing: engine.sharing.SharingConfig
     export: bool = False            # write the results (JSON + CSV) after the run
     line: int = 0
     repeat: int = 1                 # each run (sweep: each group at each value) on seeds seed, seed+1, …
@@ -64,7 +68,14 @@ class Experiment:
         """The names a checkpoint rule can use for this experiment's results."""
         if self.kind == "simulate":
             return tuple(f"tau{t}" for t in self.sim.taus)
+        if self.kind == "sharing":
+            return SHARING_LAYOUTS
         return tuple(r.name for r in self.runs)
+
+    @property
+    def headless(self) -> bool:
+        """Measured in one go (the simulator, the false-sharing benchmark): a table, not a live dashboard."""
+        return self.kind in HEADLESS_KINDS
 
     def run_names(self) -> tuple[str, ...]:
         """The keys of the results dict: run names; for a sweep `group@value` (see sweep_run_name)."""
@@ -152,6 +163,7 @@ class Lesson:
     checkpoints: tuple[Checkpoint, ...]
     steps: tuple[Step, ...]
     papers: tuple[str, ...] = ()            # which sections of docs/papers.md it draws on, e.g. ("A", "C")
+    challenges: tuple[str, ...] = ()        # scheduler challenges (teach_sgd.sim.challenges) the lesson offers
 
     def experiment(self, experiment_id: str) -> Experiment:
         return next(e for e in self.experiments if e.id == experiment_id)

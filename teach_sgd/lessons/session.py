@@ -23,6 +23,7 @@ reopened lesson resumes at its step with its runs, predictions and verdicts; onl
 from __future__ import annotations
 
 from teach_sgd.engine.result import RunResult
+from teach_sgd.engine.sharing import SharingResult
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
 from teach_sgd.lessons.experiments import (
     Budget, ExperimentResults, build_runs, export_results, run_experiment, simulate,
@@ -78,6 +79,8 @@ class LessonSession:
                 continue
             if e.kind == "simulate":  # the simulator is seeded and takes milliseconds: recompute it
                 self.results[e.id] = ExperimentResults.from_sim(e, simulate(e, self.budget))
+            elif e.kind == "sharing":  # a measurement of this machine: restored as it was taken
+                self.results[e.id] = ExperimentResults.from_sim(e, SharingResult.from_dict(entry["sharing"]))
             else:
                 plan = dict(build_runs(e, self.budget))
                 runs = {name: RunResult.from_json(d, plan[name]) for name, d in entry["runs"].items()
@@ -91,7 +94,7 @@ class LessonSession:
         self.index = max(0, min(saved_step, missing))
 
     def _fingerprint(self, e: Experiment) -> str:
-        if e.kind == "simulate":
+        if e.headless:
             return repr((e.sim, self.budget))
         return repr(build_runs(e, self.budget))
 
@@ -191,7 +194,8 @@ class LessonSession:
         return self._store(ExperimentResults.from_sim(e, sweep_result))
 
     def simulate(self, experiment_id: str | None = None, progress=None):
-        """Run a simulate experiment (fast, pure Python: fine in a worker thread) and store its result."""
+        """Run a headless experiment — the simulator's sweep (pure Python) or the false-sharing measurement
+        (its own threads) — and store its result. Blocks: call it from a worker thread."""
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
         return self.set_sim_result(simulate(e, self.budget, progress=progress), e.id)
 
@@ -209,8 +213,11 @@ class LessonSession:
             self.exported[e.id] = export_results(res, folder, f"{self.lesson.id}-{e.id}")
         if self.store is not None:
             runs = {name: r.to_json() for name, r in res.runs.items()}
+            entry = {"plan": self._fingerprint(e), "runs": runs}
+            if e.kind == "sharing":
+                entry["sharing"] = res.sim.to_dict()
             try:
-                self.store.save(e.id, {"plan": self._fingerprint(e), "runs": runs})
+                self.store.save(e.id, entry)
             except OSError:
                 pass  # a read-only home must not stop a lesson: the results stay for this visit
         return res
@@ -219,7 +226,7 @@ class LessonSession:
         """The lesson's run configs for the "16 real cores" key: `shown` (the config on the dashboard) first, then
         the runs of the experiment on the right, then the rest."""
         current = self.experiment_for()
-        experiments = sorted((e for e in self.lesson.experiments if e.kind != "simulate"),
+        experiments = sorted((e for e in self.lesson.experiments if not e.headless),
                              key=lambda e: e is not current)
         return ([shown] if shown is not None else []) + [cfg for e in experiments for _, cfg in self.plan(e.id)]
 

@@ -8,13 +8,14 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
     narrative   the step's Markdown (right: the lesson's outline, or the last experiment's results)
     predict     the question and its numbered choices (↑↓ + Enter, or 1–9); the choice is the prediction
     run         r runs the experiment's RunConfigs one after another in the Dashboard (session.begin(): header
-                "run 2 of 3: …", every run's numbers in the table below it); a simulate experiment runs the
-                asynchrony simulator in a thread and shows its table
+                "run 2 of 3: …", every run's numbers in the table below it); a simulate or sharing experiment
+                runs the asynchrony simulator or the false-sharing measurement in a thread and shows its table
     verdict     ✓ / ✗ and the checkpoint's explanation, with the numbers this very run measured
 
 n/→ next (once the step is done), p/← back, r run, space pause, x stop, R record the last run, c "see it on 16
-real cores" (a reference recording, teach_sgd/replay.py; the key shows only when one is installed), h home, Esc back to the text from a panel (the
-timeline, the table), then home. Leaving loses nothing but a run in flight: the session saves the rest.
+real cores" (a reference recording, teach_sgd/replay.py; the key shows only when one is installed), g the
+lesson's scheduler challenges (its front matter's `challenges`, one per press; Esc comes back), h home, Esc
+back to the text from a panel (the timeline, the table), then home. Leaving loses nothing but a run in flight: the session saves the rest.
 `budget` (teach_sgd.lessons.Budget) shrinks every run, for tests and quick previews.
 """
 from __future__ import annotations
@@ -33,7 +34,9 @@ from teach_sgd.errors import UsageError
 from teach_sgd.lessons import pages
 from teach_sgd.lessons.session import open_session
 from teach_sgd.replay import find_reference, wants_reference
+from teach_sgd.sim.challenges import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.tui.screens.base import SteadyFooterScreen
+from teach_sgd.tui.screens.challenge import ChallengeScreen
 from teach_sgd.tui.screens.run_screen import save_recordings
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
@@ -54,6 +57,7 @@ class LessonScreen(SteadyFooterScreen):
         Binding("x", "stop", "Stop"),
         Binding("R", "record", "Record"),
         Binding("c", "reference", "16 real cores"),
+        Binding("g", "challenge", "Challenge"),
         Binding("escape", "leave", "Home", key_display="h/Esc"),
         Binding("h", "home", "Home", show=False),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
@@ -65,6 +69,7 @@ class LessonScreen(SteadyFooterScreen):
         self.session = None
         self.live = None          # the LiveExperiment in flight
         self._busy = False        # a live experiment or a simulation is in flight (not `_running`: MessagePump owns that)
+        self._next_challenge = 0  # `g` opens the lesson's challenges in turn
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,7 +153,18 @@ class LessonScreen(SteadyFooterScreen):
             return self._reference() is not None
         if action == "choose":
             return self.step.kind == "predict" and parameters[0] <= len(self.step.checkpoint.choices)
+        if action == "challenge":
+            return bool(self.session.lesson.challenges) and not self._busy
         return True
+
+    def action_challenge(self) -> None:
+        """Play the lesson's scheduler challenges (its front matter's `challenges`), one per press, in turn.
+        Esc on the challenge comes back here, at the same step."""
+        challenges = self.session.lesson.challenges if self.session is not None else ()
+        if not challenges or self._busy:
+            return
+        self.app.push_screen(ChallengeScreen(CHALLENGES_BY_ID[challenges[self._next_challenge % len(challenges)]]))
+        self._next_challenge += 1
 
     # ---- navigation -----------------------------------------------------------------------------------
     async def action_next(self) -> None:
@@ -211,7 +227,7 @@ class LessonScreen(SteadyFooterScreen):
             return
         self._busy = True
         self._update_hint()
-        self._run(self.session.begin() if self.step.experiment.kind != "simulate" else None)
+        self._run(None if self.step.experiment.headless else self.session.begin())
 
     def action_pause(self) -> None:
         paused = self.dash.toggle_pause()
@@ -225,7 +241,8 @@ class LessonScreen(SteadyFooterScreen):
 
     @work(exclusive=True, group="lesson-run")
     async def _run(self, live) -> None:
-        """The step's experiment: live runs on the dashboard (a LiveExperiment), or the simulator (live None)."""
+        """The step's experiment: live runs on the dashboard (a LiveExperiment), or a headless one — the
+        simulator or the false-sharing measurement (live None)."""
         self.live, cancelled = live, False
         try:
             await (self.w_right.run(live) if live is not None else self.w_right.simulate(self.session))

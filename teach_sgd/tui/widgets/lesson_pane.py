@@ -62,9 +62,10 @@ class LessonPane(ContentSwitcher):
         if e is None:
             self.query_one(LessonOutline).show(session.lesson, session.index, session.status_before)
             self.current = "ls-outline"
-        elif e.kind == "simulate":
+        elif e.headless:
+            what = "simulation" if e.kind == "simulate" else "measurement"
             self.simulation(e, session.results.get(e.id), busy,
-                            "press r to run the simulation" if here else "the simulation runs at its step")
+                            f"press r to run the {what}" if here else f"the {what} runs at its step")
         else:
             self.experiment(e, session, busy, live.runs if live else None, "press r to start the experiment" if here
                             else "the experiment runs at its step, after your predictions")
@@ -89,12 +90,15 @@ class LessonPane(ContentSwitcher):
             self.dash.query_one(RunStatus).show_text(Text(idle, style="dim"))
 
     def simulation(self, e, res, busy: bool, idle: str) -> None:
+        """A headless experiment's table: the simulator's sweep, or the false-sharing measurement's."""
         self.current = "ls-simulation"
-        self.query_one("#ls-sim-title", Static).update(Text.assemble(("Simulation  ", "dim"), (e.title, "bold")))
+        what = "Simulation" if e.kind == "simulate" else "Measurement"
+        self.query_one("#ls-sim-title", Static).update(Text.assemble((f"{what}  ", "dim"), (e.title, "bold")))
         table = self.query_one("#ls-sim-table", Static)
         if res is not None and res.sim is not None:
-            table.update(Text(format_table(res.sim), no_wrap=True))
-            self.sim_status(Text("✓ simulated — the table below is what the checkpoints read", style="cyan"))
+            table.update(Text(format_table(res.sim) if e.kind == "simulate" else res.sim.table(), no_wrap=True))
+            done = "simulated" if e.kind == "simulate" else "measured"
+            self.sim_status(Text(f"✓ {done} — the table below is what the checkpoints read", style="cyan"))
         elif not busy:
             table.update("")
             self.sim_status(Text(idle, style="dim"))
@@ -103,13 +107,15 @@ class LessonPane(ContentSwitcher):
         self.w_sim_status.update(text)
 
     async def simulate(self, session) -> None:
-        """The simulator's sweep in a thread (pure Python, a few ms to seconds), its progress on the status line."""
+        """A headless experiment in a thread — the simulator's sweep (pure Python, a few ms to seconds) or the
+        false-sharing measurement (its own threads, seconds) — its progress on the status line."""
         e = session.step.experiment
+        doing, unit = ("simulating", "cells") if e.kind == "simulate" else ("measuring", "rounds")
         self.simulation(e, None, False, "")
-        self.sim_status(Text("simulating…", style="bold green"))
+        self.sim_status(Text(f"{doing}…", style="bold green"))
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self.sim_status, Text(f"simulating… {done} / {total} cells", style="bold green"))
+            self.app.call_from_thread(self.sim_status, Text(f"{doing}… {done} / {total} {unit}", style="bold green"))
         try:
             await asyncio.to_thread(session.simulate, e.id, progress)
         except Exception as exc:  # a lesson's bad simulation settings: said on screen, the lesson goes on

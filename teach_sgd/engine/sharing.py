@@ -1,0 +1,159 @@
+"""False sharing, measured: per-thread counters packed into one cache line against counters a line apart.
+
+Every thread increments only its *own* counter, so no thread ever reads another's value and nothing is
+lost. Yet when the counters sit in the same cache line, the line is the unit the cores' caches keep
+coherent: each increment needs the line in this core's cache in a writable (exclusive) state, which
+invalidates the other cores' copies; their next increment has to fetch it back. The line ping-pongs between
+the cores although the threads share no data — *false* sharing. Padded, each counter has a line of its own
+and stays in its core's cache.
+
+    config = SharingConfig(threads=2, increments=2_000_000, rounds=5)
+    result = measure(config)            # SharingResult: seconds per layout, the fastest of its rounds
+    result.ns_per_increment("packed")   # wall time per increment of one thread
+
+The kernel reads like the textbook loop `counters[slot] += 1`, with an acquire load and a release store
+(engine/atomics.py) so that the compiler keeps the counter in memory instead of a register — a plain
+load/store on x86, ldar/stlr on ARM: no read-modify-write instruction, no lock. Threads are real OS
+threads running the nogil kernel at once, started together at a barrier.
+
+Layouts: `alone` (one thread, its own line: the uncontended cost), `packed` (slot i at word i: with up to
+8 threads all in one 64-byte line) and `padded` (slot i at word 16·i: 128 bytes apart, one line each even
+where the hardware fetches lines in pairs, as some x86 prefetchers and Apple's 128-byte lines do).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from numba import njit
+
+from teach_sgd import values
+from teach_sgd.engine import atomics
+from teach_sgd.engine.state import cache_aligned_zeros
+from teach_sgd.errors import ConfigError
+
+LAYOUTS = ("alone", "packed", "padded")
+PACKED_STRIDE = 1     # int64 words between two threads' counters: 8 counters share one 64-byte line
+PADDED_STRIDE = 16    # 128 bytes: a line (or an adjacent-line pair) of its own
+MAX_THREADS = 8       # packed counters of up to 8 threads fit in one 64-byte line
+FIELDS = {  # setting → (parser, default): each declared once, parsed by teach_sgd.values
+    "threads": (lambda v, label: values.integer(v, label, 1, MAX_THREADS), 2),
+    "increments": (lambda v, label: values.integer(v, label, 1_000, 100_000_000), 2_000_000),
+    "rounds": (lambda v, label: values.integer(v, label, 1, 50), 5),
+}
+
+
+@njit(nogil=True, cache=True)
+def count(counters, slot, n):
+    """n increments of counters[slot], each a load and a store to memory (never kept in a register)."""
+    for _ in range(n):
+        atomics.store(counters, slot, atomics.load(counters, slot) + 1)
+
+
+@dataclass(frozen=True)
+class SharingConfig:
+    threads: int = 2          # threads of the packed and padded layouts (alone: 1)
+    increments: int = 2_000_000   # per thread, per round
+    rounds: int = 5           # each layout measured this many times, interleaved; the fastest is kept
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], source: str = "lesson") -> "SharingConfig":
+        unknown = [k for k in data if k not in FIELDS]
+        if unknown:
+            raise ConfigError(f"unknown sharing setting {unknown[0]!r}; the settings are {', '.join(FIELDS)}",
+                              unknown[0])
+        return cls(**{k: parse(data.get(k, default), k if source == "lesson" else f"--{k}")
+                      for k, (parse, default) in FIELDS.items()})
+
+    def budget(self, scale: float) -> "SharingConfig":
+        """The same measurement with `scale` × the increments (for quick previews and tests)."""
+        return SharingConfig(self.threads, max(1_000, int(self.increments * scale)), self.rounds)
+
+
+@dataclass
+class SharingResult:
+    config: SharingConfig
+    seconds: dict = field(default_factory=dict)   # layout → the fastest round's wall seconds
+    rounds: dict = field(default_factory=dict)    # layout → every round's wall seconds
+
+    def threads(self, layout: str) -> int:
+        return 1 if layout == "alone" else self.config.threads
+
+    def ns_per_increment(self, layout: str) -> float:
+        """Wall time per increment of one thread (the threads increment at the same time)."""
+        return 1e9 * self.seconds[layout] / self.config.increments
+
+    def increments_per_s(self, layout: str) -> float:
+        """All threads' increments per second of wall time."""
+        return self.threads(layout) * self.config.increments / self.seconds[layout]
+
+    def table(self) -> str:
+        rows = [f"{'layout':<8} {'threads':>7} {'ns/increment':>13} {'increments/s':>14}  rounds (ms)"]
+        for layout in LAYOUTS:
+            if layout in self.seconds:
+                rounds = " ".join(f"{1e3 * s:.1f}" for s in self.rounds[layout])
+                rows.append(f"{layout:<8} {self.threads(layout):>7} {self.ns_per_increment(layout):>13.2f} "
+                            f"{self.increments_per_s(layout):>14,.0f}  {rounds}")
+        return "\n".join(rows)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SharingResult":
+        """The inverse of to_dict (a lesson's saved measurement, restored when the learner comes back)."""
+        config = SharingConfig(int(d["threads"]), int(d["increments"]), int(d["rounds"]))
+        layouts = d["layouts"]
+        return cls(config, seconds={l: float(v["seconds"]) for l, v in layouts.items()},
+                   rounds={l: [float(x) for x in v["rounds_s"]] for l, v in layouts.items()})
+
+    def to_dict(self) -> dict:
+        return {"threads": self.config.threads, "increments": self.config.increments, "rounds": self.config.rounds,
+                "layouts": {l: {"threads": self.threads(l), "seconds": self.seconds[l],
+                                "ns_per_increment": self.ns_per_increment(l),
+                                "increments_per_s": self.increments_per_s(l), "rounds_s": self.rounds[l]}
+                            for l in self.seconds}}
+
+
+def _round(threads: int, stride: int, increments: int) -> float:
+    """One round: `threads` real threads increment their own counters at once; the wall seconds from the
+    barrier's release to the last thread's end."""
+    counters = cache_aligned_zeros(max(threads * stride, 1) + PADDED_STRIDE, "int64")
+    start = threading.Barrier(threads + 1)
+    ends = [0.0] * threads
+
+    def work(i: int) -> None:
+        start.wait()
+        count(counters, i * stride, increments)
+        ends[i] = time.perf_counter()
+
+    workers = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(threads)]
+    for w in workers:
+        w.start()
+    t0 = time.perf_counter()
+    start.wait()
+    for w in workers:
+        w.join()
+    if any(int(counters[i * stride]) != increments for i in range(threads)):  # never: each owns its slot
+        raise RuntimeError("a per-thread counter lost an increment")
+    return max(ends) - t0
+
+
+def measure(config: SharingConfig, progress: Callable[[int, int], None] | None = None) -> SharingResult:
+    """Every layout `rounds` times, interleaved (so a burst of load elsewhere hits all layouts alike). The
+    fastest round of each layout is kept: other programs can only slow a round down, never speed it up, so
+    the fastest is the one closest to what the hardware does."""
+    count(cache_aligned_zeros(1, "int64"), 0, 1)  # compile (or load from the cache) before timing
+    plan = {"alone": (1, PADDED_STRIDE), "packed": (config.threads, PACKED_STRIDE),
+            "padded": (config.threads, PADDED_STRIDE)}
+    result = SharingResult(config, rounds={l: [] for l in LAYOUTS})
+    total = config.rounds * len(LAYOUTS)
+    for r in range(config.rounds):
+        for k, (layout, (threads, stride)) in enumerate(plan.items()):
+            if progress is not None:
+                progress(r * len(LAYOUTS) + k, total)
+            result.rounds[layout].append(_round(threads, stride, config.increments))
+    result.seconds = {l: min(s) for l, s in result.rounds.items()}
+    return result
+
+
+__all__ = ["SharingConfig", "SharingResult", "measure", "count", "LAYOUTS", "FIELDS"]
