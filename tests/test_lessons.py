@@ -335,14 +335,22 @@ def test_the_rule_language_runs_no_python(rule):
 
 
 def test_undecided_verdict_says_what_was_missing():
-    capstone = find_lesson(SHIPPED, "11")
-    e = capstone.experiments[0]
-    # 5 updates cannot reach 10% of the initial loss: no winner to name, and the lesson says so
-    results = run_experiment(e, Budget(updates=5))
-    v = evaluate(capstone.checkpoint("fastest10"), results, chosen="leashed")
+    lesson = find_lesson(SHIPPED, "1")
+    # 5 updates give too few loss samples to measure a curve's jitter: the lesson says what it could not measure
+    results = run_experiment(lesson.experiment("batch"), Budget(updates=5))
+    v = evaluate(lesson.checkpoint("jitter"), results, chosen="b1")
     assert not v.decided and v.user_correct is None
-    assert "None of the runs reached 10%" in v.explanation
+    assert "loss_jitter" in v.missing and "cannot settle the question" in v.explanation
     assert "not measured" in v.explanation
+
+
+def test_a_target_nobody_reaches_is_an_outcome_not_a_winner():
+    capstone = find_lesson(SHIPPED, "11")
+    # 5 updates cannot reach 10% of the initial loss: nobody wins, and the verdict says so
+    v = evaluate(capstone.checkpoint("choice"), run_experiment(capstone.experiments[0], Budget(updates=5)),
+                 chosen="leashed")
+    assert v.correct_choice == "none" and v.user_correct is False
+    assert "Nobody got there within the budget (SEQ stopped after 5 updates)" in v.explanation
 
 
 # ---- progress and the session the lesson screen drives --------------------------------------------------------
