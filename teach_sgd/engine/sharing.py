@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 from numba import njit
@@ -32,19 +32,12 @@ from numba import njit
 from teach_sgd import values
 from teach_sgd.engine import atomics
 from teach_sgd.engine.state import cache_aligned_zeros
-from teach_sgd.errors import ConfigError
+from teach_sgd.settings import check_fields, declared, parse_mapping, setting
 
 LAYOUTS = ("alone", "packed", "padded")
 PACKED_STRIDE = 1     # int64 words between two threads' counters: 8 counters share one 64-byte line
 PADDED_STRIDE = 16    # 128 bytes: a line (or an adjacent-line pair) of its own
 MAX_THREADS = 8       # packed counters of up to 8 threads fit in one 64-byte line
-FIELDS = {  # setting → (parser, default): each declared once, parsed by teach_sgd.values
-    "threads": (lambda v, label: values.integer(v, label, 1, MAX_THREADS), 2),
-    "increments": (lambda v, label: values.integer(v, label, 1_000, 100_000_000), 2_000_000),
-    "rounds": (lambda v, label: values.integer(v, label, 1, 50), 5),
-}
-
-
 @njit(nogil=True, cache=True)
 def count(counters, slot, n):
     """n increments of counters[slot], each a load and a store to memory (never kept in a register)."""
@@ -54,22 +47,28 @@ def count(counters, slot, n):
 
 @dataclass(frozen=True)
 class SharingConfig:
-    threads: int = 2          # threads of the packed and padded layouts (alone: 1)
-    increments: int = 2_000_000   # per thread, per round
-    rounds: int = 5           # each layout measured this many times, interleaved; the fastest is kept
+    """The measurement's settings, each declared once (teach_sgd/settings.py); a config that exists is valid."""
+
+    threads: int = setting(2, lambda x, at: values.integer(x, at, 1, MAX_THREADS),
+                           "threads of the packed and padded layouts (alone: 1)", flag=None)
+    increments: int = setting(2_000_000, lambda x, at: values.integer(x, at, 1_000, 100_000_000),
+                              "increments per thread and round", flag=None)
+    rounds: int = setting(5, lambda x, at: values.integer(x, at, 1, 50),
+                          "rounds per layout, interleaved; the fastest is kept", flag=None)
+
+    def __post_init__(self) -> None:
+        check_fields(self, SETTINGS, "code")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object], source: str = "lesson") -> "SharingConfig":
-        unknown = [k for k in data if k not in FIELDS]
-        if unknown:
-            raise ConfigError(f"unknown sharing setting {unknown[0]!r}; the settings are {', '.join(FIELDS)}",
-                              unknown[0])
-        return cls(**{k: parse(data.get(k, default), k if source == "lesson" else f"--{k}")
-                      for k, (parse, default) in FIELDS.items()})
+        return cls(**parse_mapping(SETTINGS, data, source, what="sharing setting"))
 
     def budget(self, scale: float) -> "SharingConfig":
         """The same measurement with `scale` × the increments (for quick previews and tests)."""
-        return SharingConfig(self.threads, max(1_000, int(self.increments * scale)), self.rounds)
+        return replace(self, increments=max(1_000, int(self.increments * scale)))
+
+
+SETTINGS = declared(SharingConfig)
 
 
 @dataclass
@@ -156,4 +155,4 @@ def measure(config: SharingConfig, progress: Callable[[int, int], None] | None =
     return result
 
 
-__all__ = ["SharingConfig", "SharingResult", "measure", "count", "LAYOUTS", "FIELDS"]
+__all__ = ["SharingConfig", "SharingResult", "measure", "count", "LAYOUTS", "SETTINGS"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from teach_sgd.engine.config import SETTINGS as RUN_SETTINGS
 from teach_sgd.engine.config import RunConfig, repeat_count
-from teach_sgd.engine.sharing import FIELDS as SHARING_FIELDS
+from teach_sgd.engine.sharing import SETTINGS as SHARING_SETTINGS
 from teach_sgd.engine.sharing import SharingConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.lessons import rules
@@ -432,7 +432,7 @@ def _build_sharing(ctx: _Ctx, here: tuple, raw):
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        ctx.err(where, f"[experiments.sharing] must be a table of settings: {', '.join(SHARING_FIELDS)}")
+        ctx.err(where, f"[experiments.sharing] must be a table of settings: {', '.join(SHARING_SETTINGS)}")
         return None
     try:
         return SharingConfig.from_mapping(raw, source="lesson")
