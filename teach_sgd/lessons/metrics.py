@@ -79,6 +79,21 @@ def _step_share(r, lo: int, hi: int):
     return _per(sum(h[lo:hi + 1]), sum(h)) if sum(h) else None
 
 
+def _freeze(r, key: str):
+    return r.freeze[key] if r.freeze else None
+
+
+def _freeze_rate(r):
+    """Updates per second the other threads published while the frozen one was held."""
+    if not r.freeze or not r.freeze["held_s"]:
+        return None
+    return r.freeze["updates_by_others_while_held"] / r.freeze["held_s"]
+
+
+def _delayed_thread(r):
+    return r.threads[r.config.delay[0]] if r.config.delay is not None and r.threads else None
+
+
 def _finite(x):
     return float(x) if x is not None and math.isfinite(x) else None
 
@@ -135,6 +150,17 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "dropped": ("gradients dropped after Tp failed retries", lambda r: _sum(r, "dropped")),
     "dropped_fraction": ("dropped / gradients computed", lambda r: _per(_sum(r, "dropped"), r.gradients) or 0.0),
     # LOCK
+    "freeze_held_s": ("freeze: seconds the frozen thread was held (none without freeze)",
+                      lambda r: _freeze(r, "held_s")),
+    "freeze_others_updates": ("freeze: updates the other threads published while it was held",
+                              lambda r: _freeze(r, "updates_by_others_while_held")),
+    "freeze_others_per_s": ("freeze: those updates per second of the hold", _freeze_rate),
+    "delay_held_updates": ("delay: updates of the delayed thread that had to wait for τ others",
+                           lambda r: r.delay["held_updates"] if r.delay else None),
+    "delayed_staleness_min": ("delay: the smallest τ among the delayed thread's published updates",
+                              lambda r: _delayed_thread(r).staleness_min if _delayed_thread(r) else None),
+    "delayed_updates": ("delay: updates the delayed thread published",
+                        lambda r: _delayed_thread(r).updates if _delayed_thread(r) else None),
     "lock_wait_s": ("seconds spent waiting for the lock, summed over threads", lambda r: _sum(r, "lock_wait_s")),
     "lock_wait_ms_per_update": ("lock wait per published update, in milliseconds",
                                 lambda r: 1e3 * _sum(r, "lock_wait_s") / r.updates if r.updates else 0.0),
