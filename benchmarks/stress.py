@@ -4,7 +4,7 @@
     python benchmarks/stress.py 200 7      # 200 runs from seed 7
     python benchmarks/stress.py --help
 
-Memory must stay flat over the runs (every cache bounded: runner.DATASETS_KEPT datasets, the snapshot log):
+Memory must stay flat over the runs (every cache bounded: inputs.DATASETS_KEPT datasets, the snapshot log):
 every 50 runs it prints the resident memory now and the peak so far, and at the end the peak (target: < 1 GiB
 for 1,000 runs).
 

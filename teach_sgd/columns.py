@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.layout import STEP_BIN_WIDTH
 from teach_sgd.engine.result import ThreadStats, staleness_mean
-from teach_sgd.tui.widgets.format import fmt_count
+from teach_sgd.format import fmt_count
 
 Threads = Sequence[ThreadStats]
 

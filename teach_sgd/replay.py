@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the engine (numba) loads only when a recording is read: a lesson screen asks this module first
-    from teach_sgd.engine.recording import Recording
+from teach_sgd.engine.recording import Recording
+from teach_sgd.timeline import svg
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
 STEP_S = 1 / 15  # one step = one sample at the dashboard's rate
@@ -156,7 +154,5 @@ def describe(recording: Recording) -> str:
 
 
 def timeline_svg(recording: Recording) -> str:
-    from teach_sgd.timeline import svg
-
     c = recording.config
     return svg(recording.events, c.algo, c.threads, title=describe(recording))

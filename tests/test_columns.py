@@ -14,7 +14,7 @@ from teach_sgd.columns import (
     ALGO_COLUMNS, COLUMNS, columns_for, columns_of, lost_estimate, paired, spark, step_cell, step_factors, step_hist,
 )
 from teach_sgd.report import run_summary
-from teach_sgd.tui.widgets.format import fmt_count
+from teach_sgd.format import fmt_count
 from teach_sgd.tui.widgets.plots import legend
 
 

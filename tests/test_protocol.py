@@ -90,4 +90,4 @@ def test_the_docs_table_is_the_models_table():
     from teach_sgd.sim.racy import FAA, LOAD, STORE
 
     doc = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text()
-    assert source_table((*STEPS, LOAD, STORE, FAA)) in doc, "regenerate: python -m teach_sgd.sim.protocol"
+    assert source_table((*STEPS, LOAD, STORE, FAA)) in doc, "regenerate: python scripts/protocol_table.py"

@@ -175,7 +175,7 @@ def test_outputs_replace_files_whole_and_keep_their_permissions(tmp_path):
 def test_a_run_that_cannot_fit_is_refused_before_anything_is_allocated(capsys):
     from teach_sgd.commands.main import main
     from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.runner import dataset_for, model_for
+    from teach_sgd.engine.inputs import dataset_for, model_for
     from teach_sgd.engine.state import memory_needed
     from teach_sgd.memory import available_bytes
 
@@ -192,7 +192,7 @@ def test_a_run_that_cannot_fit_is_refused_before_anything_is_allocated(capsys):
 def test_the_estimate_covers_what_the_run_allocates():
     """The estimate is computed without allocating; it must not undercount what RunState really allocates."""
     from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.runner import dataset_for, model_for
+    from teach_sgd.engine.inputs import dataset_for, model_for
     from teach_sgd.engine.state import RunState, memory_needed
 
     for algo in ("leashed", "hogwild", "lock", "sync", "seq"):
@@ -397,13 +397,13 @@ def test_the_served_page_loads_nothing_from_the_internet():
 
 
 def test_the_dataset_cache_keeps_a_few():
-    from teach_sgd.engine import runner
+    from teach_sgd.engine import inputs
     from teach_sgd.engine.config import RunConfig
 
     for seed in range(12):
-        runner.dataset_for(RunConfig(dataset="synthetic", seed=seed))
-    assert len(runner._datasets) == runner.DATASETS_KEPT
-    assert ("synthetic", None, 11) in runner._datasets
+        inputs.dataset_for(RunConfig(dataset="synthetic", seed=seed))
+    assert len(inputs._datasets) == inputs.DATASETS_KEPT
+    assert ("synthetic", None, 11) in inputs._datasets
 
 
 @sync

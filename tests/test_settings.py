@@ -108,3 +108,15 @@ def test_infinity_is_one_value_shown_one_way(written):
     assert c.persistence is None and bound_text(c.persistence) == "∞" and bound_number(c.persistence) == float("inf")
     assert RunConfig.from_mapping({"persistence": bound_text(c.persistence)}).persistence is None  # shown → read back
     assert c.to_dict()["persistence"] is None  # JSON null
+
+
+def test_a_config_is_checked_once_on_its_way_to_the_runner(monkeypatch):
+    """Parsed from text, budget filled, handed on: one check (it was three: from_mapping, budget, Runner)."""
+    import teach_sgd.engine.config as config
+
+    calls = []
+    real = config.check_fields
+    monkeypatch.setattr(config, "check_fields", lambda *a: calls.append(1) or real(*a))
+    c = RunConfig.from_mapping({"threads": "4", "algo": "hogwild"}, source="cli")
+    assert c.budget() is c and c.updates == 2000
+    assert len(calls) == 1

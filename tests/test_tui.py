@@ -15,7 +15,7 @@ from teach_sgd.tui.screens.compare import CompareScreen
 from teach_sgd.tui.screens.playground import PlaygroundScreen
 from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
 from teach_sgd.columns import ALGO_COLUMNS, columns_for
-from teach_sgd.tui.widgets.format import fmt_count
+from teach_sgd.format import fmt_count
 from teach_sgd.tui.widgets.plots import VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
 from teach_sgd.tui.widgets.too_small import TooSmall

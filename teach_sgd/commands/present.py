@@ -5,7 +5,8 @@ from __future__ import annotations
 from teach_sgd.commands.run import _add_run_options, _algos, _config_from, warm_up_saying
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.recording import load
-from teach_sgd.engine.runner import Runner, check_memory, dataset_for, model_for
+from teach_sgd.engine.inputs import dataset_for, model_for
+from teach_sgd.engine.runner import Runner, check_memory
 from teach_sgd.errors import UsageError
 from teach_sgd.replay import ReplaySource
 from teach_sgd.tui.app import launch

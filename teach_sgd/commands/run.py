@@ -14,7 +14,8 @@ import time
 from teach_sgd import report
 from teach_sgd.engine.config import SETTINGS, RunConfig, repeat_count, shared_settings
 from teach_sgd.engine.result import curves_csv, runs_json
-from teach_sgd.engine.runner import Runner, check_memory, dataset_for, model_for
+from teach_sgd.engine.inputs import dataset_for, model_for
+from teach_sgd.engine.runner import Runner, check_memory
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import EXIT_USAGE, OutputError, Stopped, UsageError
 from teach_sgd.output import check_outputs, write_text

@@ -249,7 +249,9 @@ class RunConfig:
         kw = parse_mapping(SETTINGS, raw, source)
         if kw.get("algo") == "seq":
             kw.setdefault("threads", 1)
-        return cls(**kw, source=source).budget()
+        if not any(k in kw for k in BUDGET_KEYS):
+            kw["updates"] = DEFAULT_UPDATES  # filled in before the one check, not by a second config
+        return cls(**kw, source=source)
 
     def budget(self) -> "RunConfig":
         """The same config with the default budget (DEFAULT_UPDATES) filled in when none was given."""

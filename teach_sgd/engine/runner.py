@@ -30,25 +30,23 @@ import os
 import sys
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
 
-from teach_sgd.data import Dataset, load_dataset
-from teach_sgd.errors import DataError
 from teach_sgd.engine import control as ctl
-from teach_sgd.engine import hogwild, layout as L, leashed, lock, seq, sync
+from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.holds import FreezeSchedule, Holds
 from teach_sgd.engine.native import lib
 from teach_sgd.engine.recording import SAMPLE_OVERHEAD, Sample, SampleLog, samples_that_fit, save, snapshot_of
 from teach_sgd.engine.result import RunResult, RunSnapshot, is_collapsed
+from teach_sgd.engine.inputs import KERNELS, dataset_for, model_for
 from teach_sgd.engine.state import TELEMETRY_INTS, RunState, memory_needed
 from teach_sgd.engine.warmup import is_warm, warm_up
 from teach_sgd.memory import require
-from teach_sgd.models import ModelSpec, make_model
+from teach_sgd.models import ModelSpec
 
 WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority thread that is ready to run
 # A screen's workers (nice=WORKER_NICE given) are also put in Linux's SCHED_IDLE class, below every nice
@@ -58,24 +56,6 @@ WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority 
 # waited for the machine's other work (4 threads at 1000× next to 2 busy processes published 8 updates in 4 s
 # in all, benchmarks/bench_slowmo.py). A run slowed down later (the > key) keeps the class it started with.
 SCREEN_WORKERS_IDLE = True
-KERNELS = {"seq": seq.worker, "lock": lock.worker, "hogwild": hogwild.worker, "leashed": leashed.worker,
-           "sync": sync.worker}
-
-# Datasets read or made this process, most recently used last. A few: compare and sweeps run many configs
-# on the same data, and an app session switches between a handful; a seed's synthetic set is ~8 MB, and
-# keeping every one made a 1,000-run stress grow to 6 GB.
-DATASETS_KEPT = 4
-_datasets: OrderedDict[tuple, Dataset] = OrderedDict()
-
-
-def model_for(config: RunConfig, data: Dataset) -> ModelSpec:
-    """The config's model, shaped for the data's images and classes; DataError if they cannot fit."""
-    try:
-        return make_model(config.model, config.hidden, data.image_shape, data.n_classes)
-    except ValueError as e:
-        raise DataError(f"the {config.model.upper()} cannot train on {data.name}'s {data.image_shape[0]}×"
-                        f"{data.image_shape[1]} images with {data.n_classes} classes: {e}") from None
-
 
 def headless_nice(threads: int) -> int:
     """The workers' nice value for a run without a screen: normal while they fit the cores (see above)."""
@@ -95,18 +75,6 @@ def lower_priority(nice: int, idle: bool = False) -> None:
                 os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass  # a sandbox may forbid it; the run is still correct, only the UI may lag
-
-
-def dataset_for(config: RunConfig) -> Dataset:
-    """The config's dataset, read or made once and kept among the DATASETS_KEPT most recently used."""
-    key = (config.dataset, config.data_dir, config.seed if config.dataset == "synthetic" else 0)
-    if key in _datasets:
-        _datasets.move_to_end(key)
-    else:
-        _datasets[key] = load_dataset(config.dataset, data_dir=config.data_dir, seed=key[2])
-        while len(_datasets) > DATASETS_KEPT:
-            _datasets.popitem(last=False)
-    return _datasets[key]
 
 
 def check_memory(config: RunConfig, model: ModelSpec) -> int:

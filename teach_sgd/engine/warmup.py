@@ -24,10 +24,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+import numpy as np
 from numba.core import event
 
-from teach_sgd.engine import compile_times
-from teach_sgd.engine.config import ALGOS, MODELS
+from teach_sgd.engine import compile_times, control, phase, telemetry
+from teach_sgd.engine import layout as L
+from teach_sgd.engine.config import ALGOS, MODELS, RunConfig
+from teach_sgd.engine.inputs import KERNELS, dataset_for, model_for
+from teach_sgd.engine.state import RunState
 
 _warm: set[tuple[str, str]] = set()  # (algo, model) pairs this process has compiled or loaded
 
@@ -60,11 +64,6 @@ class _FirstCompile(event.Listener):
 def _warm_readers() -> None:
     """The compiled helpers the Runner calls from Python (the event and loss readers, pause and resume, the
     hold word), compiled or loaded once, so the first drain or pause of a run does not stall on them."""
-    import numpy as np
-
-    from teach_sgd.engine import control, phase, telemetry
-    from teach_sgd.engine import layout as L
-
     words = np.zeros(L.CONTROL_WORDS, np.int64)
     telemetry.read_events(np.zeros(L.EVENT_FIELDS, np.int64), np.zeros(1, np.int64), 1)
     telemetry.read_loss(np.zeros(L.LOSS_FIELDS, np.float64), 0, 1)
@@ -81,10 +80,6 @@ def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
     Each kernel is called once on a tiny synthetic run with the stop flag already set: it returns at once,
     but numba must first compile its whole call graph for that model.
     """
-    from teach_sgd.engine import layout as L
-    from teach_sgd.engine.config import RunConfig
-    from teach_sgd.engine.runner import KERNELS, Runner
-
     todo = [k for k in dict.fromkeys(all_kernels() if kernels is None else kernels) if k not in _warm]
     t = time.perf_counter()
     if todo and not _warm:
@@ -94,10 +89,11 @@ def warm_up(kernels: Iterable[tuple[str, str]] | None = None,
         expected = compile_times.expected_s(algo, model)
         listener = _FirstCompile(lambda: on_compile and on_compile(i, len(todo), what, expected))
         with event.install_listener("numba:compile", listener):
-            warm = Runner(RunConfig(algo=algo, model=model, threads=1, dataset="synthetic", updates=1,
-                                    eval_samples=8))
-            warm.state.control[L.STOP] = 1
-            KERNELS[algo](*warm.state.kernel_args(0))
+            config = RunConfig(algo=algo, model=model, threads=1, dataset="synthetic", updates=1, eval_samples=8)
+            data = dataset_for(config)
+            state = RunState(config, model_for(config, data), data)
+            state.control[L.STOP] = 1
+            KERNELS[algo](*state.kernel_args(0))
         _warm.add((algo, model))
         if listener.since is not None:  # it compiled (a cache load fires no compile event)
             seconds = time.perf_counter() - listener.since

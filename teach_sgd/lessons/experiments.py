@@ -17,10 +17,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from teach_sgd.engine.result import curves_csv, runs_json
+from teach_sgd.engine.runner import Runner
 from teach_sgd.engine.sharing import SharingConfig
 from teach_sgd.engine.sharing import measure as measure_sharing
+from teach_sgd.engine.warmup import warm_up
 from teach_sgd.output import write_atomic
 from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
+from teach_sgd.sim.report import sweep_json
+from teach_sgd.sim.sweep import sweep
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,6 @@ def simulate(experiment: Experiment, budget: Budget | None = None, progress: Cal
     false-sharing measurement (engine/sharing.py) → SharingResult. progress(done, total)."""
     if experiment.kind == "sharing":
         return measure_sharing(sharing_config(experiment, budget), progress=progress)
-    from teach_sgd.sim.sweep import sweep
 
     return sweep(sim_config(experiment, budget), progress=progress)
 
@@ -132,9 +136,7 @@ class ExperimentResults:
         if e.kind == "sharing":
             return json.dumps({"experiment": e.id, "kind": e.kind, "sharing": self.sim.to_dict()}, indent=2) + "\n"
         if e.kind == "simulate":
-            from teach_sgd.sim.report import sweep_json as sim_json
-            return json.dumps({"experiment": e.id, "kind": e.kind, "simulation": sim_json(self.sim)}, indent=2) + "\n"
-        from teach_sgd.engine.result import runs_json
+            return json.dumps({"experiment": e.id, "kind": e.kind, "simulation": sweep_json(self.sim)}, indent=2) + "\n"
         return runs_json(list(self.runs.values()), names=list(self.runs), experiment=e.id, kind=e.kind, over=e.over)
 
 
@@ -145,8 +147,6 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
     progress(name, done, total) is called before each run."""
     if experiment.headless:
         return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
-    from teach_sgd.engine.runner import Runner
-    from teach_sgd.engine.warmup import warm_up
 
     plan = build_runs(experiment, budget)
     warm_up(sorted({(c.algo, c.model) for _, c in plan}))
@@ -167,7 +167,6 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
 def export_results(results: ExperimentResults, folder: str | Path, stem: str) -> list[Path]:
     """Write `stem.json` (every run's RunResult JSON, or the simulator's) and, for engine runs,
     `stem.csv` (loss curves in long format). Returns the paths written."""
-    from teach_sgd.engine.result import curves_csv
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from teach_sgd.lessons.schema import (
     ASK_WHEN, EXPERIMENT_KINDS, HEADLESS_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec,
     Step,
 )
+from teach_sgd.lessons.checkpoints import check
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -462,8 +463,6 @@ def _build_sim(ctx: _Ctx, here: tuple, raw):
 
 # ---- checkpoints --------------------------------------------------------------------------------------------
 def _build_checkpoint(ctx: _Ctx, i: int, raw: dict, experiments: list[Experiment], n_declared: int):
-    from teach_sgd.lessons.checkpoints import check
-
     here = ("checkpoints", i)
     n_before = len(ctx.errors)
     ctx.unknown_keys(here, raw, CHECKPOINT_KEYS, " in a checkpoint")

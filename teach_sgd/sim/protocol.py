@@ -108,16 +108,9 @@ def _bits(mask: int):
 
 def source_table(steps) -> str:
     """The Markdown table of docs/protocol.md: each model step, the function and the line that performs it.
-    Regenerate with `python -m teach_sgd.sim.protocol`; tests/test_protocol.py fails while it is stale."""
+    Regenerate with `python scripts/protocol_table.py`; tests/test_protocol.py fails while it is stale."""
     rows = ["| model step | engine function | line | code |", "| --- | --- | --- | --- |"]
     for step in steps:
         path = inspect.getsourcefile(step.function()).split("teach_sgd/", 1)[1]
         rows.append(f"| {step.name} | `{step.source}` | teach_sgd/{path}:{step.line()} | `{step.code}` |")
     return "\n".join(rows)
-
-
-if __name__ == "__main__":
-    from .racy import FAA, LOAD, STORE
-    from .versions_model import STEPS
-
-    print(source_table((*STEPS, LOAD, STORE, FAA)))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+from teach_sgd.engine.runner import WORKER_NICE, Runner
+
 
 async def build_runners(app, *configs, say) -> list | None:
     """One Runner per config, built side by side in threads (loading the data and the model takes a while, and
@@ -15,10 +17,6 @@ async def build_runners(app, *configs, say) -> list | None:
     Kernels not yet compiled for these configs are compiled first, in a subprocess, with the status line
     showing progress. If any cannot be built (a data error, say), that is said in one sentence with
     `say(text, style)`, not as a traceback, and the result is None: then none is registered."""
-    # imported on first use, as the screens always did: it loads the native kernels, models and data, none of
-    # which the app needs in order to open
-    from teach_sgd.engine.runner import WORKER_NICE, Runner
-
     # a CNN kernel is compiled on first use (the app warms the MLP's at start): never inside a run's thread
     if not await app.ensure_kernels({(c.algo, c.model) for c in configs}):
         say("✗ the kernels failed to compile, so nothing can run: see the status line", "bold red")

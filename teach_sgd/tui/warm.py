@@ -21,6 +21,7 @@ from pathlib import Path
 
 import teach_sgd  # (importing it sets NUMBA_CACHE_DIR)
 from teach_sgd.engine.config import ALGOS
+from teach_sgd.engine.warmup import warm_up
 from teach_sgd.output import write_atomic
 
 # Leashed-SGD first: the Playground, Compare and most lessons open with it
@@ -66,7 +67,6 @@ def mark_cached(kernels) -> None:
 
 def warm_in_process(kernels=AT_START) -> float:
     """Load (or compile) these kernels in this process; returns seconds. Call from a thread, not the UI loop."""
-    from teach_sgd.engine.warmup import warm_up
 
     t = warm_up(kernels)
     mark_cached(kernels)
@@ -75,7 +75,6 @@ def warm_in_process(kernels=AT_START) -> float:
 
 def main(argv: list[str]) -> int:
     """Compile the kernels named ALGO:MODEL (default: the MLP's), printing `i/n algo model seconds` after each."""
-    from teach_sgd.engine.warmup import warm_up
 
     kernels = [tuple(a.split(":", 1)) for a in argv] or list(AT_START)
     t0 = time.perf_counter()

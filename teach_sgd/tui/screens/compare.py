@@ -22,7 +22,7 @@ from teach_sgd.tui.runs import build_runners, stop_runner
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
-from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
+from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.too_small import TooSmall

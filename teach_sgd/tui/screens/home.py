@@ -10,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.tui.messages import LessonChosen
+from teach_sgd.tui.screens.challenge import ChallengeMenu
 from teach_sgd.tui.screens.classroom import JoinScreen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.menus import reload_options
@@ -82,7 +83,6 @@ class HomeScreen(Screen):
         if oid.startswith("lesson:"):
             self.post_message(LessonChosen(oid.split(":", 1)[1]))
         elif oid == "challenges":
-            from teach_sgd.tui.screens.challenge import ChallengeMenu
             self.app.push_screen(ChallengeMenu())
         elif oid == "join":
             self.app.push_screen(JoinScreen())

@@ -26,7 +26,7 @@ from textual.widgets import Sparkline, Static
 
 from teach_sgd.settings import bound_text
 from teach_sgd.tui.runs import stop_runner
-from teach_sgd.tui.widgets.format import fmt_count, fmt_loss, fmt_rate
+from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rich.style import Style
 
-from teach_sgd.tui.widgets.format import bar
+from teach_sgd.format import bar
 from teach_sgd.tui.widgets.lines import LinesWidget
 
 BOLD, DIM = Style(bold=True), Style(dim=True)

@@ -14,7 +14,7 @@ import math
 from rich.text import Text
 from textual.widgets import DataTable
 
-from teach_sgd.tui.widgets.format import fmt_count, fmt_loss
+from teach_sgd.format import fmt_count, fmt_loss
 
 COLUMNS = (("run", "run"), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
            ("time", "time s"), ("loss", "loss"), ("acc", "test acc"), ("state", ""))

@@ -12,7 +12,7 @@ from rich.style import Style
 
 from teach_sgd.sim.events import CasFailed, Completed, Dropped, LostUpdate
 from teach_sgd.sim.program import Instr, Op
-from teach_sgd.tui.widgets.format import bar
+from teach_sgd.format import bar
 from teach_sgd.tui.widgets.lines import Line, LinesWidget
 
 DIM = Style(dim=True)

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from teach_sgd.columns import Column, columns_for
-from teach_sgd.tui.widgets.format import bar
+from teach_sgd.format import bar
 from teach_sgd.tui.widgets.lines import LinesWidget
 
 DARK = {"green": "dark_green", "cyan": "dark_cyan", "magenta": "dark_magenta", "red": "dark_red",

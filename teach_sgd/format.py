@@ -1,4 +1,5 @@
-"""Small text helpers: unicode bars and number formats shared by the dashboard widgets."""
+"""How numbers are shown, everywhere (the dashboard, the CLI's tables, the lesson pages): counts, rates, losses and
+unicode bars. Below every layer that shows a number, so none of them reaches up to the app for it."""
 from __future__ import annotations
 
 import math
