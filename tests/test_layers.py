@@ -15,6 +15,12 @@ LAYERS = {
     "commands": 4,
 }
 NAMES = {0: "base", 1: "engine", 2: "domain", 3: "tui", 4: "commands"}
+# The imports allowed inside a function, each with its reason (none dodges a circle)
+IN_FUNCTION = {
+    "teach_sgd.commands.main": "the stop signals are installed before the command modules bring in numba, the "
+                               "engine and the app (one to two seconds), so a Ctrl-C during that import ends "
+                               "cleanly (commands/main.py)",
+}
 
 
 def _module(path: Path) -> str:
@@ -71,7 +77,8 @@ def test_every_import_points_down_or_sideways():
 
 
 def test_no_import_is_hidden_inside_a_function():
-    hidden = [f"{a}:{line} imports {b} inside a function" for a, b, line, inner in imports() if inner]
+    hidden = [f"{a}:{line} imports {b} inside a function" for a, b, line, inner in imports()
+              if inner and a not in IN_FUNCTION]
     assert not hidden, "\n".join(hidden)
 
 
