@@ -14,7 +14,9 @@ Prints:
      p95 ≤ 200 ms). Each setting runs the app as it is and BENCH_TUI_VARIANTS of it with measures undone
      (VARIANTS below; default "now,before"), interleaved, BENCH_TUI_STARVED_REPEATS (default 3) rounds;
   4. what the workers' low priority (nice 19, engine/runner.py) costs in updates/s, headless, alternated
-     with normal priority (expected: nothing, on an otherwise idle machine).
+     with normal priority (expected: nothing, on an otherwise idle machine);
+  5. seconds from quitting (q) mid-run to every worker thread ended, at 2 and 64 threads, median and max of
+     QUIT_REPEATS (target ≤ 1 s: the app waits at most 1 s for its runs, tui/app.py).
 Targets are printed, never asserted: machines are noisy.
 """
 from __future__ import annotations
@@ -42,6 +44,7 @@ REPEATS = int(os.environ.get("BENCH_TUI_REPEATS", "5"))
 LOAD = int(os.environ.get("BENCH_TUI_LOAD", "2"))
 STARVED_REPEATS = int(os.environ.get("BENCH_TUI_STARVED_REPEATS", "3"))
 ONLY = os.environ.get("BENCH_TUI_ONLY", "")  # e.g. "3": run only that part
+QUIT_REPEATS = int(os.environ.get("BENCH_TUI_QUIT_REPEATS", "5"))
 
 TITLE = TeachSGDApp.SUB_TITLE.encode()  # in the header of the first frame
 
@@ -122,6 +125,21 @@ def first_paint() -> float:
         os.close(master)
 
 
+async def leashed_run(app, pilot, threads: int, budget: str):
+    """Open the Playground, start a leashed run with `threads` workers and this budget, and return its screen
+    one second after the threads have started (past start-up)."""
+    await pilot.press("p")
+    screen = app.screen
+    for wid, value in {"algo": "leashed", "threads": str(threads), "budget": budget}.items():
+        screen.query_one(f"#{wid}").value = value
+    await pilot.pause()
+    screen.action_start()
+    while screen.runner is None or not screen.runner.started:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
+    return screen
+
+
 def starved_ui(threads: int = 64, seconds: float = 12.0, presses: int = 20) -> tuple[float, list[float]]:
     """(dashboard ticks/s, key → effect latencies in s) while `threads` workers train in the Playground.
 
@@ -133,15 +151,7 @@ def starved_ui(threads: int = 64, seconds: float = 12.0, presses: int = 20) -> t
     async def main():
         app = TeachSGDApp(lessons=[], export_dir=tempfile.mkdtemp())
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("p")
-            screen = app.screen
-            for wid, value in {"algo": "leashed", "threads": str(threads), "budget": f"{seconds:g}s"}.items():
-                screen.query_one(f"#{wid}").value = value
-            await pilot.pause()
-            screen.action_start()
-            while screen.runner is None or not screen.runner.started:
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(1.0)
+            screen = await leashed_run(app, pilot, threads, f"{seconds:g}s")
             ticks0, t0 = screen.dash.ticks, time.perf_counter()
             seconds_left = seconds - 1.5
             latencies = []
@@ -247,6 +257,29 @@ def nice_cost(threads: int = 4, repeats: int = 5) -> list[float]:
     return ratios
 
 
+def quit_time(threads: int) -> float:
+    """Seconds from the app's quit action, taken one second into a Playground run, to all its threads ended."""
+
+    async def main():
+        app = TeachSGDApp(lessons=[], export_dir=tempfile.mkdtemp())
+        async with app.run_test(size=(120, 40)) as pilot:
+            runner = (await leashed_run(app, pilot, threads, "60s")).runner
+            t0 = time.perf_counter()
+            await app.action_quit()
+            runner.join()
+            return time.perf_counter() - t0
+
+    return asyncio.run(main())
+
+
+def quitting() -> None:
+    print(f"5. quit mid-run → every worker thread ended, {QUIT_REPEATS}× (target ≤ 1 s)")
+    for threads in (2, 64):
+        times = [quit_time(threads) for _ in range(QUIT_REPEATS)]
+        print(f"   {threads:3d} threads: median {1000 * statistics.median(times):6.0f} ms   "
+              f"max {1000 * max(times):6.0f} ms")
+
+
 def main() -> int:
     from teach_sgd.engine.config import RunConfig
     from teach_sgd.engine.warmup import all_kernels, warm_up
@@ -256,6 +289,9 @@ def main() -> int:
     mark_cached(all_kernels())
     if ONLY == "3":
         starved()
+        return 0
+    if ONLY == "5":
+        quitting()
         return 0
     config = RunConfig(algo="leashed", threads=2, model="mlp", dataset="mnist", seconds=SECONDS, seed=0)
     print(f"1. {config.algo}, m={config.threads}, {config.model}, {config.dataset}, {SECONDS:g} s per run, "
@@ -283,6 +319,7 @@ def main() -> int:
     ratios = nice_cost()
     print(f"4. workers at nice 19 vs nice 0, headless, 4 threads: updates/s ratio median "
           f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)})")
+    quitting()
     return 0
 
 
