@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from tui_helpers import sync
 
+from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.classroom import protocol
 from teach_sgd.classroom.client import ClassClient
 from teach_sgd.classroom.experiment import machine_points
@@ -375,10 +376,10 @@ def test_class_send_to_a_host_that_is_not_there_says_so(tmp_path, runs, capsys):
 def _host(store, *extra):
     """`teach-sgd class host` as a user runs it; returns (process, {join code, address})."""
     import subprocess
-    import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "teach_sgd.commands", "class", "host", "--port", "0",
-                             "--store", str(store), *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    # In PACKAGE_HOME, not the checkout: under a non-editable install the checkout has no compiled modules
+    proc = subprocess.Popen(module_argv("teach_sgd.commands", "class", "host", "--port", "0", "--store", str(store),
+                                        *extra), cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     lines = {}
     while len(lines) < 5:
@@ -467,7 +468,8 @@ def test_the_classroom_domain_never_imports_the_app():
     code = ("import sys, teach_sgd.classroom.client, teach_sgd.classroom.server, teach_sgd.classroom.student, "
             "teach_sgd.classroom.instructor; print(sorted(m for m in sys.modules if m.startswith(('teach_sgd.tui', "
             "'teach_sgd.commands', 'textual'))))")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PACKAGE_HOME, capture_output=True, text=True,
+                          check=True).stdout == "[]\n"
 
 
 @pytest.mark.parametrize("damage", [

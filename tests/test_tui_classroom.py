@@ -3,8 +3,10 @@ serving a real class on loopback while real clients join and predict, and a stud
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 
+import pytest
 from rich.text import Text
 from textual.widgets import Digits, Input, OptionList
 from tui_helpers import sync, until
@@ -198,3 +200,86 @@ async def test_a_student_who_starts_before_the_host_joins_once_it_is_up(tmp_path
             await until(lambda: "waiting for the instructor" in _text(app.screen.line))
         finally:
             await server.stop()
+
+
+def _class_rows(cores_by_nickname: dict) -> list[dict]:
+    """Stored class-experiment results (SEQ ×1, HOGWILD! ×2, Leashed-SGD ×2) from machines of these core counts."""
+    from teach_sgd.classroom.protocol import check_summary
+
+    rows = []
+    for nick, cores in cores_by_nickname.items():
+        for algo, threads, per_s in (("seq", 1, 1000.0), ("hogwild", 2, 1000.0 * min(cores, 2)), ("leashed", 2, 1500.0)):
+            summary = {"algo": algo, "threads": threads, "model": "mlp", "dataset": "mnist", "status": "finished",
+                       "updates": 3000, "wall_s": 3.0, "updates_per_s": per_s, "diverged": False,
+                       "lost_sampled": 4 if algo == "hogwild" else 0, "sampled_writes": 1000,
+                       "cas_fail": 30 if algo == "leashed" else 0, "staleness_mean": 0.5}
+            rows.append({"nickname": nick, "experiment": "class", "question": None, "measured": None,
+                         "machine": {"cores": cores, "cpu": "x", "os": "y"}, "summary": check_summary(summary)})
+    return rows
+
+
+LESSON_WITH_CLASS = """+++
+title = "What our class measured"
+minutes = 5
+id = "91-our-class"
+class_file = "{file}"
++++
+
+# What our class measured
+
+Press K to see your class's machines.
+"""
+
+
+@sync
+async def test_a_lesson_shows_the_class_file_it_names_and_a_damaged_one_in_one_line(tmp_path):
+    """K on a lesson whose front matter names a class file opens that class read-only over the lesson: the line
+    "your class, DATE: N machines, A–B cores" and one point per machine; h/Esc goes back to the lesson. When the
+    file is damaged, K says so in one line and the lesson stays."""
+    from teach_sgd.classroom.instructor import ClassView, class_file
+    from teach_sgd.tui.screens.lesson import LessonScreen
+
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "our.class.json").write_text(class_file(ClassView(rows=_class_rows({"ada": 2, "bo": 4, "cy": 16}),
+                                                                created=1796284800.0)))  # 2026-12-03
+    (folder / "91-our-class.md").write_text(LESSON_WITH_CLASS.format(file="our.class.json"))
+    app = TeachSGDApp(lessons_dir=str(folder), lesson_id="91", export_dir=tmp_path / "exports", warm_kernels=False)
+    async with app.run_test(size=PROJECTOR) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        lesson = app.screen
+        assert lesson.check_action("your_class", ()) is True
+        await pilot.press("K")
+        await until(lambda: isinstance(app.screen, InstructorScreen) and app.screen.ticks >= 1)
+        shown = app.screen
+        day = time.strftime("%Y-%m-%d", time.localtime(1796284800.0))
+        assert f"your class, {day}: 3 machines, 2–16 cores" in _text(shown.head)
+        assert [(pt["nickname"], pt["cores"], pt["speedup"]) for pt in shown._points] == [
+            ("ada", 2, 2.0), ("bo", 4, 2.0), ("cy", 16, 2.0)]
+        assert shown.plot.border_subtitle.startswith("3 machine(s)")
+        await pilot.press("escape")
+        assert app.screen is lesson
+
+        (folder / "our.class.json").write_text('{"kind": "teach-sgd class", "results": [{"nickname": 3}]}')
+        await pilot.press("K")
+        await pilot.pause()
+        assert app.screen is lesson
+        [note] = list(app._notifications)
+        assert "a result in it is damaged" in note.message and "\n" not in note.message
+        (folder / "our.class.json").unlink()
+        await pilot.press("K")
+        await pilot.pause()
+        assert app.screen is lesson and "cannot read class file" in list(app._notifications)[-1].message
+
+
+def test_a_lesson_without_a_class_file_has_no_K_and_a_bad_one_is_a_load_error(tmp_path):
+    from teach_sgd.lessons.loader import LessonLoadError, parse_lesson
+
+    plain = parse_lesson(LESSON_WITH_CLASS.replace('class_file = "{file}"\n', ""), tmp_path / "x.md")
+    assert plain.class_file is None
+    named = parse_lesson(LESSON_WITH_CLASS.format(file="c/our.class.json"), tmp_path / "x.md")
+    assert named.class_file == tmp_path / "c" / "our.class.json"
+    with pytest.raises(LessonLoadError) as info:
+        parse_lesson(LESSON_WITH_CLASS.replace('"{file}"', "3"), tmp_path / "x.md")
+    [err] = info.value.errors
+    assert err.line == 5 and "class_file must be a file name" in err.message

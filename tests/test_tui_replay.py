@@ -12,6 +12,7 @@ from teach_sgd.engine.recording import load
 from teach_sgd.engine.runner import Runner
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.lesson import LessonScreen
+from teach_sgd.tui.screens.present import PresenterScreen
 from teach_sgd.tui.screens.replay import ReplayScreen
 from teach_sgd.tui.widgets.plots import VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
@@ -153,3 +154,35 @@ async def test_slow_motion_keys_stretch_the_live_run(tmp_path):
         assert screen.runner.stretch == 1
         await pilot.press("x")
         await until(lambda: screen.dash.result is not None)
+
+
+@sync
+async def test_P_on_the_replay_screen_presents_the_recording_on_the_same_player(tmp_path, recording):
+    """P presents the recording being replayed, from where the player stands: the presenter's panel shows the
+    replay's numbers at that time; its space pauses the same clock, and h/Esc goes back to the replay, whose
+    panels show the time the presenter left it at."""
+    rec = recording
+    app = TeachSGDApp(lessons=[], export_dir=tmp_path / "exports", warm_kernels=False, replay=rec)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: isinstance(app.screen, ReplayScreen))
+        replay = app.screen
+        clock = replay.source.clock
+        await pilot.press("space", "5")  # paused, half way
+        await pilot.press("P")
+        presenter = app.screen
+        assert isinstance(presenter, PresenterScreen)
+        assert presenter.sources == [("Leashed-SGD ×4 (replay)", replay.source)]
+        await until(lambda: presenter.ticks >= 2)
+        snap = rec.snapshot_at(rec.duration_s / 2)
+        assert f"{snap.elapsed_s:.1f} s" in str(presenter.title_bar.content)
+        fails = sum(t.cas_fail for t in snap.threads)
+        assert f"failed CAS {fails:,}" in str(presenter.panels[0].more.content)
+        await pilot.press("space")  # plays the replay's own clock
+        assert clock.playing
+        await until(lambda: clock.t > rec.duration_s / 2 + 0.1)
+        await pilot.press("space")
+        assert not clock.playing
+        await pilot.press("escape")
+        assert app.screen is replay
+        await pilot.pause()
+        assert_shows_sample(replay, rec, rec.index_at(clock.t))

@@ -10,7 +10,7 @@ from teach_sgd.engine.runner import Runner, check_memory
 from teach_sgd.errors import UsageError
 from teach_sgd.replay import ReplaySource
 from teach_sgd.tui.app import launch
-from teach_sgd.tui.screens.present import PresenterScreen
+from teach_sgd.tui.screens.present import PresenterScreen, replay_sources
 
 
 def add_parser(sub) -> None:
@@ -27,8 +27,7 @@ def run(args, signals=None) -> int:
     if args.replay:
         source = ReplaySource(load(args.replay))
         source.clock.toggle()  # playing from the start
-        label = f"{ALGO_NAMES[source.config.algo]} ×{source.config.threads} (replay)"
-        return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen([(label, source)]),
+        return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen(replay_sources(source)),
                       signals=signals)
     configs = [_config_from(args, a) for a in _algos(args)]
     if not 1 <= len(configs) <= 3:

@@ -45,7 +45,8 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = set(rules.FUNCTIONS) | set(rules.REPEAT_FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
 
-LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "challenges", "experiments", "checkpoints"}
+LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "challenges", "class_file", "experiments",
+               "checkpoints"}
 EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "sharing", "export",
                    "repeat"}
 CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
@@ -244,6 +245,10 @@ def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Pat
             ctx.err(("challenges",), f"no challenge {c!r}{rules._suggest(c, CHALLENGES_BY_ID)}; the challenges are "
                                      f"{', '.join(CHALLENGES_BY_ID)} (see `teach-sgd challenges`)")
     challenges = [c for c in challenges if c in CHALLENGES_BY_ID]
+    class_file = data.get("class_file")
+    if class_file is not None and (not isinstance(class_file, str) or not class_file.strip()):
+        ctx.err(("class_file",), "class_file must be a file name, e.g. \"our-class.class.json\" (beside the lesson)")
+        class_file = None
 
     experiments = []
     raw_exps = data.get("experiments", [])
@@ -278,7 +283,8 @@ def _build_lesson(ctx: _Ctx, data: dict, lines: list[str], close: int, path: Pat
         return None
     return Lesson(id=lesson_id, title=title.strip(), minutes=minutes, summary=summary.strip(), path=path,
                   order=float(order), body=body, experiments=tuple(experiments), checkpoints=tuple(checkpoints),
-                  steps=tuple(steps), papers=tuple(papers), challenges=tuple(challenges))
+                  steps=tuple(steps), papers=tuple(papers), challenges=tuple(challenges),
+                  class_file=path.parent / Path(class_file).expanduser() if class_file else None)
 
 
 # ---- experiments --------------------------------------------------------------------------------------------

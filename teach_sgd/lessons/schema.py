@@ -164,6 +164,8 @@ class Lesson:
     steps: tuple[Step, ...]
     papers: tuple[str, ...] = ()            # which sections of docs/papers.md it draws on, e.g. ("A", "C")
     challenges: tuple[str, ...] = ()        # scheduler challenges (teach_sgd.sim.challenges) the lesson offers
+    class_file: Path | None = None          # a saved class (teach_sgd/classroom/instructor.py, class_file()) the
+                                            # lesson screen opens with K: read when asked, as it may change
 
     def experiment(self, experiment_id: str) -> Experiment:
         return next(e for e in self.experiments if e.id == experiment_id)

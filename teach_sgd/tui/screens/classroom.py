@@ -2,6 +2,7 @@
 
     InstructorScreen(server)         # `teach-sgd class host --ui`: serves the class from this app's event loop
     InstructorScreen(view=ClassView) # `teach-sgd class show FILE`: a saved class, read-only
+    InstructorScreen(view=…, over=True)  # the same over a lesson (K): h/Esc goes back to the lesson
     StudentScreen(address, code, nickname)   # `teach-sgd --class HOST:PORT CODE`, or Join on the home screen
     JoinScreen()                     # the home screen's "Join a class" form
 
@@ -89,7 +90,7 @@ class InstructorScreen(Screen):
         Binding("x", "class_runs", "Run on all"),
         Binding("m", "metric", "Measure"),
         Binding("e", "export", "Export"),
-        Binding("escape,h", "app.open('home')", "Home"),
+        Binding("escape,h", "leave", "Back"),
     ]
     DEFAULT_CSS = """
     InstructorScreen #class-head { height: 3; padding: 0 1; background: $primary 30%; text-style: bold; }
@@ -101,9 +102,11 @@ class InstructorScreen(Screen):
     InstructorScreen #class-message { height: 1; padding: 0 1; }
     """
 
-    def __init__(self, server=None, view: ClassView | None = None, **kwargs) -> None:
+    def __init__(self, server=None, view: ClassView | None = None, over: bool = False, **kwargs) -> None:
+        """over: opened above another screen (a lesson's K), which h/Esc goes back to; else h/Esc goes home."""
         super().__init__(**kwargs)
         self.server = server
+        self.over = over
         self.catalog = server.lessons if server is not None else None
         self.view = view or ClassView(server.store, self.catalog)
         self.metric = 0
@@ -215,6 +218,12 @@ class InstructorScreen(Screen):
         n = self.server.ask_class_runs()
         self.say(f"every student's machine now runs the class experiment ({n}× asked): SEQ ×1, HOGWILD! ×2, "
                  "Leashed-SGD ×2, 3 s each; the plot fills as results arrive")
+
+    def action_leave(self) -> None:
+        if self.over:
+            self.app.pop_screen()
+        else:
+            self.app.action_open("home")
 
     def action_metric(self) -> None:
         self.metric = (self.metric + 1) % len(METRICS)

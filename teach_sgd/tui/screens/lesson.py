@@ -14,8 +14,10 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
 
 n/→ next (once the step is done), p/← back, r run, space pause, x stop, R record the last run, c "see it on 16
 real cores" (a reference recording, teach_sgd/replay.py; the key shows only when one is installed), g the
-lesson's scheduler challenges (its front matter's `challenges`, one per press; Esc comes back), h home, Esc
-back to the text from a panel (the timeline, the table), then home. Leaving loses nothing but a run in flight: the session saves the rest.
+lesson's scheduler challenges (its front matter's `challenges`, one per press; Esc comes back), K "your class"
+(the class file the front matter names: the class's machines plotted, read-only; the key shows only in such a
+lesson), h home, Esc back to the text from a panel (the timeline, the table), then home. Leaving loses nothing
+but a run in flight: the session saves the rest.
 `budget` (teach_sgd.lessons.Budget) shrinks every run, for tests and quick previews.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Markdown, OptionList, Static
 
+from teach_sgd.classroom.instructor import ClassView
 from teach_sgd.engine.recording import load
 from teach_sgd.errors import UsageError
 from teach_sgd.lessons import pages
@@ -37,6 +40,7 @@ from teach_sgd.replay import find_reference, wants_reference
 from teach_sgd.sim.challenges import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.screens.challenge import ChallengeScreen
+from teach_sgd.tui.screens.classroom import InstructorScreen
 from teach_sgd.tui.screens.run_screen import save_recordings
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
@@ -58,6 +62,7 @@ class LessonScreen(SteadyFooterScreen):
         Binding("R", "record", "Record"),
         Binding("c", "reference", "16 real cores"),
         Binding("g", "challenge", "Challenge"),
+        Binding("K", "your_class", "Your class"),
         Binding("escape", "leave", "Home", key_display="h/Esc"),
         Binding("h", "home", "Home", show=False),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
@@ -151,6 +156,8 @@ class LessonScreen(SteadyFooterScreen):
             return self.dash.result is not None and not self._busy
         if action == "reference":  # shown only when a recording to open is there (none ships yet)
             return self._reference() is not None
+        if action == "your_class":
+            return self.lesson.class_file is not None
         if action == "choose":
             return self.step.kind == "predict" and parameters[0] <= len(self.step.checkpoint.choices)
         if action == "challenge":
@@ -283,3 +290,14 @@ class LessonScreen(SteadyFooterScreen):
                 self.app.open_replay(load(path))
             except UsageError as e:
                 self.app.notify(str(e), title="16 real cores", severity="error")
+
+    def action_your_class(self) -> None:
+        """The class file this lesson names: "your class, DATE: N machines, A–B cores" and its plots, over the
+        lesson. The file is read now (an instructor may export it again between classes); one that is missing
+        or damaged is one line here, and the lesson goes on."""
+        try:
+            view = ClassView.from_file(self.lesson.class_file)
+        except UsageError as e:
+            self.app.notify(str(e), title="Your class", severity="error")
+            return
+        self.app.push_screen(InstructorScreen(view=view, over=True))

@@ -60,6 +60,12 @@ def race_figures(snap) -> dict:
     return {"big": big, "big_unit": unit, "lines": lines}
 
 
+def replay_sources(source) -> list:
+    """The presenter's sources for one ReplaySource: its label says it is a replay. The clock is the source's own,
+    so P on the replay screen presents from where the player stands, and h/Esc goes back to it there."""
+    return [(f"{ALGO_NAMES[source.config.algo]} ×{source.config.threads} (replay)", source)]
+
+
 class RacePanel(Vertical):
     DEFAULT_CSS = """
     RacePanel { border: heavy $primary; height: 8; padding: 0 1; }

@@ -3,7 +3,9 @@
     ReplayScreen(recording)        # `teach-sgd replay FILE`, a lesson's "see it on 16 real cores"
 
 space play/pause (at the end: from the start) · , . one sample (1/15 s of run time) back/on · < > slower/faster (0.1× … 50×) ·
-0–9 jump to 0 %, 10 %, … 90 % · home/end start/end · g jump to a typed time · e export · h/Esc back.
+0–9 jump to 0 %, 10 %, … 90 % · home/end start/end · g jump to a typed time · e export · P the presenter view
+(the projector's big panels, on the same player: it goes on from where it stands, and back here likewise) ·
+h/Esc back.
 
 The screen only turns keys into calls on the replay clock (teach_sgd/replay.py, a plain class) and asks the
 ReplayDashboard to show the clock's time; the dashboard samples the ReplaySource at the live rate, so every
@@ -22,6 +24,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from teach_sgd.replay import ReplaySource, describe
 from teach_sgd.tui.export import export_recording
+from teach_sgd.tui.screens.present import PresenterScreen, replay_sources
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ, ReplayDashboard
 from teach_sgd.tui.widgets.settings_row import FieldInput
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -42,6 +45,7 @@ class ReplayScreen(Screen):
         *[Binding(str(d), f"jump({d / 10})", f"{10 * d} %", show=False) for d in range(10)],
         Binding("g", "goto", "Go to time"),
         Binding("e", "export", "Export"),
+        Binding("P", "present", "Present"),
         Binding("escape,h", "close", "Back", key_display="h/Esc"),
     ]
     DEFAULT_CSS = """
@@ -97,7 +101,14 @@ class ReplayScreen(Screen):
         self.dash.seek()
         self._show_player()
 
+    def on_screen_resume(self) -> None:
+        """Back from the presenter, which played or paused the same clock: every panel shows its time now."""
+        self._moved()
+
     # ---- keys ---------------------------------------------------------------------------------------------
+    def action_present(self) -> None:
+        self.app.push_screen(PresenterScreen(replay_sources(self.source)))
+
     def action_play(self) -> None:
         self.source.clock.toggle()
         self._moved()
