@@ -89,6 +89,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | > < | slow motion: 1×, 10×, 100×, 1000× — compute and publish windows last that much longer, races unchanged |
 | P | presenter view (projector): the race in big digits, loss curves, big timelines, high contrast (t: theme) |
 | c | in a lesson: the same run recorded on 16 real cores (shown only when such a recording is installed) |
+| K | in a lesson that names a class file: your class's machines plotted, read-only (h/Esc back to the lesson) |
 | ↑ ↓ | select a thread (histogram) |
 | Tab | move between fields and panels |
 | h / Esc | back to Home |
@@ -97,7 +98,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | q / Ctrl+C | quit (running threads are stopped first) |
 
 **Replay** (`teach-sgd replay FILE`): space play/pause · , . one sample back/on · < > speed 0.1×–50× ·
-0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · h/Esc back.
+0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · P presenter
+view (same player) · h/Esc back.
 
 **A class** (`teach-sgd class host --ui`; students: Join a class on Home, or `teach-sgd --class HOST:PORT CODE`):
 the instructor's o asks the highlighted lesson question · r reveals it (every student's machine runs its

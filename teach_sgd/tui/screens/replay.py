@@ -41,7 +41,7 @@ class ReplayScreen(Screen):
         Binding("less_than_sign", "speed(-1)", "Slower", key_display="<"),
         Binding("greater_than_sign", "speed(1)", "Faster", key_display=">"),
         Binding("home", "jump(0)", "Start", show=False),
-        Binding("end", "jump(1)", "End"),
+        Binding("end", "jump(1)", "End", show=False),  # as Home: the footer keeps room for P and h/Esc
         *[Binding(str(d), f"jump({d / 10})", f"{10 * d} %", show=False) for d in range(10)],
         Binding("g", "goto", "Go to time"),
         Binding("e", "export", "Export"),
