@@ -9,8 +9,9 @@ timeline with lanes twice as tall; and a high-contrast theme (t toggles it back)
 > < slow motion (a live run's stretch; a replay's speed), h/Esc back.
 
 The screen reads its sources only through `snapshot()` and `events_now()` on a timer, like the dashboard, and
-acts on them only through `_Controls`: breakpoints (stop when an event of a kind happens) become one more method
-there once the engine reports them, and one more key below.
+acts on them only through `_Controls`. Breakpoints are not here yet: the engine has them (runner.holds: hold,
+freeze, step, continue), but no screen has keys for them; once the dashboard has, the same keys become methods
+there and bindings below, and each RacePanel's subtitle says which thread is held where (holds.held_at).
 """
 from __future__ import annotations
 
