@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "teach_sgd"
 # settings, format, output, signals, child, userdata: what every layer uses)
 LAYERS = {
     **dict.fromkeys(("engine", "models", "data"), 1),
-    **dict.fromkeys(("lessons", "sim", "classroom", "replay", "columns", "report", "timeline"), 2),
+    **dict.fromkeys(("lessons", "sim", "classroom", "replay", "runs", "columns", "report", "timeline"), 2),
     "tui": 3,
     "commands": 4,
 }

@@ -144,12 +144,12 @@ async def test_compare_shows_both_runs_and_table(tmp_path):
         screen.query_one("#budget").value = "300"
         screen.query_one("#results").focus()
         await pilot.press("s")
-        await until(lambda: all(r is not None for r in screen.results))
+        await until(lambda: screen.session.has_results)
         await pilot.pause()
-        a, b = screen.results
+        a, b = screen.session.results
         assert (a.config.algo, b.config.algo) == ("hogwild", "leashed")
         assert a.config.seed == b.config.seed
-        for dash, r in zip(screen.query(Dashboard), screen.results):
+        for dash, r in zip(screen.query(Dashboard), screen.session.results):
             assert dash.result is r
             shown = "\n".join(status_lines(dash))  # the final loss and accuracy are not cut off
             assert "FINISHED" in shown and f"test acc {100 * r.accuracy_final:.1f}%" in shown
@@ -278,11 +278,11 @@ async def test_compare_keys_work_after_enter_in_a_field(tmp_path):
         seed = screen.query_one("#seed")
         seed.focus()
         await pilot.press("enter")
-        await until(lambda: all(r is not None and r.snapshot().updates > 0 for r in screen.runners))
+        await until(lambda: len(screen.session.runners) == 2 and all(r.snapshot().updates > 0 for r in screen.session.runners))
         await pilot.press("space")
-        await until(lambda: all(r.paused for r in screen.runners))
+        await until(lambda: all(r.paused for r in screen.session.runners))
         await pilot.press("x")
-        await until(lambda: all(r is not None for r in screen.results))
+        await until(lambda: screen.session.has_results)
 
 
 @sync

@@ -116,7 +116,7 @@ async def test_compare_results_are_whole_at_every_size(tmp_path, size):
         screen.query_one("#threads").value = "4"
         screen.query_one("#results").focus()
         await pilot.press("s")
-        await until(lambda: all(r is not None for r in screen.results), timeout=60)
+        await until(lambda: screen.session.has_results, timeout=60)
         await pilot.pause()
         assert_tables_whole(app)
         table = screen.table

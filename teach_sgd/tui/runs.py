@@ -1,7 +1,7 @@
-"""Starting and stopping engine Runners from the UI: the steps every screen that runs training takes alike.
+"""Building engine Runners from the UI: the step every screen that runs training takes alike (stopping one is
+teach_sgd.runs.session.stop_runner; what the keys then do, RunSession).
 
     runners = await build_runners(app, config_a, config_b, say=screen.say)  # None if they could not be built
-    stop_runner(runner)                                                     # a live (even paused) run stops
 """
 from __future__ import annotations
 
@@ -30,10 +30,3 @@ async def build_runners(app, *configs, say) -> list | None:
         app.register_runner(runner)
     return list(runners)
 
-
-def stop_runner(runner) -> None:
-    """Ask `runner` to stop, if there is one and it has not ended. (Parked threads of a paused run see the
-    stop flag within a millisecond; resuming first just closes the pause in the run's clock.)"""
-    if runner is not None and not runner.done:
-        runner.resume()
-        runner.stop()

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.settings import bound_text
-from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.runs import build_runners
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
@@ -62,8 +62,6 @@ class CompareScreen(RunScreen):
 
     def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
         super().__init__(config or DEFAULT, **kwargs)
-        self.runners = [None, None]
-        self.results = [None, None]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,14 +98,7 @@ class CompareScreen(RunScreen):
 
     @property
     def active(self) -> bool:
-        return any(r is not None and not r.done for r in self.runners) or self._starting
-
-    @property
-    def has_results(self) -> bool:
-        return all(r is not None for r in self.results)
-
-    def ended_runners(self) -> list:
-        return list(self.runners) if self.has_results else []
+        return self.session.active or self._starting
 
     @staticmethod
     def label(cfg: RunConfig) -> str:
@@ -124,10 +115,7 @@ class CompareScreen(RunScreen):
     @work(exclusive=True, group="compare")
     async def _run_pair(self, configs: list[RunConfig], schedule: str) -> None:
         with self.starting():
-            for r in self.runners:
-                stop_runner(r)
-            await asyncio.gather(*(asyncio.to_thread(r.join, 2.0) for r in self.runners if r is not None))
-            self.results = [None, None]
+            await asyncio.gather(*(asyncio.to_thread(r.join, 2.0) for r in self.session.replace()))
             self.table.clear(columns=True)
             self.loss.clear_plot()
             for dash, title, cfg, tag in zip(self.dashes, self.titles, configs, "AB"):
@@ -137,25 +125,20 @@ class CompareScreen(RunScreen):
             runners = await build_runners(self.app, *configs, say=self.say)
             if runners is None:
                 return
-            self.runners = runners
             self._plot_timer.resume()
             if schedule == "sequential":
                 self.say("running A, then B (one after the other: each gets the whole machine)", "dim")
-                self.dashes[0].start(runners[0])
             else:
                 self.say("running A and B at the same time (they share the cores equally)", "dim")
-                for dash, r in zip(self.dashes, runners):
-                    dash.start(r)
+            for dash, r in zip(self.dashes, self.session.begin(runners, sequential=schedule == "sequential")):
+                dash.start(r)
 
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
         event.stop()
-        i = self.dashes.index(event.dashboard)
-        if self.runners[i] is None or event.dashboard.runner is not self.runners[i]:
-            return
-        self.results[i] = event.result
-        if i == 0 and self.runners[1] is not None and not self.runners[1].started:
-            self.dashes[1].start(self.runners[1])  # sequential schedule: B's turn
-        if self.has_results:
+        after = self.session.ended(event.dashboard.runner, event.result)
+        if after is not None:  # sequential schedule: B's turn
+            self.dashes[self.session.runners.index(after)].start(after)
+        if self.session.has_results:
             self._finished()
         self.refresh_bindings()
 
@@ -165,11 +148,12 @@ class CompareScreen(RunScreen):
     def _finished(self) -> None:
         self._plot_timer.pause()
         self._plot(force=True)
-        rows = [(label, [value(r) for r in self.results], label) for label, value in RUN_ROWS]
-        rows += [(col.name, [col.cell(r.config.algo, r.threads, r.params) for r in self.results], col.key)
-                 for col in columns_of(*(r.config for r in self.results))]
-        rows += [(label, [value(r) for r in self.results], label) for label, value in END_ROWS]
-        heads = [f"{tag}: {self.label(r.config)}" for tag, r in zip("AB", self.results)]
+        results = self.session.results
+        rows = [(label, [value(r) for r in results], label) for label, value in RUN_ROWS]
+        rows += [(col.name, [col.cell(r.config.algo, r.threads, r.params) for r in results], col.key)
+                 for col in columns_of(*(r.config for r in results))]
+        rows += [(label, [value(r) for r in results], label) for label, value in END_ROWS]
+        heads = [f"{tag}: {self.label(r.config)}" for tag, r in zip("AB", results)]
         labels, heads = fit_table([label for label, _, _ in rows], heads, [cells for _, cells, _ in rows],
                                   self.table.size.width)
         self.table.clear(columns=True)
@@ -178,49 +162,40 @@ class CompareScreen(RunScreen):
             self.table.add_column(head, key=tag)
         for shown, (_, cells, key) in zip(labels, rows):
             self.table.add_row(shown, *cells, key=key)
-        a, b = self.results
+        a, b = results
         summary = []
         if a.updates_per_s > 0 and b.updates_per_s > 0:
             summary.append(f"B/A throughput {b.updates_per_s / a.updates_per_s:.2f}×")
-        summary.append(lost_updates_story(self.results)
+        summary.append(lost_updates_story(results)
                        or f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
         self.say("done — " + " · ".join(summary), "cyan")  # the footer shows e (export) and s (again)
 
     def _plot(self, force: bool = False) -> None:
         series = []
-        for tag, dash, r in zip("AB", self.dashes, self.runners):
+        for tag, dash in zip("AB", self.dashes):
             src = dash.result or dash.last_snapshot
             if src is not None:
                 series.append((f"{tag} {src.config.algo}", src.loss_curve))
         self.loss.show(series, force=force)
 
     def action_pause(self) -> None:
-        live = [(d, r) for d, r in zip(self.dashes, self.runners) if r is not None and r.started and not r.done]
-        if not live:
+        paused = self.session.toggle_pause()
+        if paused is None:
             return
-        if any(r.paused for _, r in live):
-            for d, _ in live:
-                d.resume_run()
-            self.say("resumed", "dim")
-        else:
-            for d, _ in live:
-                d.pause_run()
-            self.say("paused — space resumes", "yellow")
+        for d in self.dashes:
+            d.show_now()
+        self.say("paused — space resumes" if paused else "resumed", "yellow" if paused else "dim")
 
     def action_stop(self) -> None:
-        for d, r in zip(self.dashes, self.runners):
-            if r is not None and not r.started:  # sequential, B still waiting: it ends at once, 0 updates
-                r.stop()
-                d.start(r)
-            d.stop_run()
+        for r in self.session.stop():  # sequential, B still waiting: it ends at once, 0 updates
+            self.dashes[self.session.runners.index(r)].start(r)
         self.say("stopping…", "dim")
 
     def action_export(self) -> None:
-        if not self.has_results:
+        if not self.session.has_results:
             self.say("export works once both runs have ended", "yellow")
             return
-        a, b = (r.config.algo for r in self.results)
-        self.export(list(self.results), f"compare-{a}-vs-{b}")
+        self.export()
 
 
 MIN_LABEL = 16   # a metric name elided below this says too little: the runs' columns are headed A and B instead

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
 from teach_sgd.engine.config import RunConfig
-from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.runs import build_runners
 from teach_sgd.tui.screens.run_screen import RunScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
@@ -25,7 +25,6 @@ class PlaygroundScreen(RunScreen):
 
     def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
         super().__init__(config or DEFAULT, **kwargs)
-        self.runner = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,15 +43,9 @@ class PlaygroundScreen(RunScreen):
         self.watch(self.app, "kernel_state", lambda _: self.refresh_bindings(), init=False)
 
     @property
-    def active(self) -> bool:
-        return self.dash.running
-
-    @property
-    def has_results(self) -> bool:
-        return self.dash.result is not None
-
-    def ended_runners(self) -> list:
-        return [self.runner] if self.has_results else []
+    def runner(self):
+        """The current run's Runner; None before the first and while a restart builds the next."""
+        return self.session.runners[0] if self.session.runners else None
 
     # ---- actions --------------------------------------------------------------------------------------
     def _configs(self) -> list[RunConfig]:
@@ -64,22 +57,21 @@ class PlaygroundScreen(RunScreen):
     @work(exclusive=True, group="start")
     async def _start(self, config: RunConfig) -> None:
         with self.starting():
-            old = self.runner
-            if old is not None and not old.done:
-                stop_runner(old)
+            for old in self.session.replace():
                 await asyncio.to_thread(old.join, 2.0)
             self.say(f"loading data and preparing {config.algo} with {config.threads} threads…", "dim")
             runners = await build_runners(self.app, config, say=self.say)
             if runners is None:
                 return
-            [self.runner] = runners
-            self.dash.start(self.runner)
+            [runner] = self.session.begin(runners)
+            self.dash.start(runner)
             self.say("running — space pauses, x stops, s restarts with the settings above", "dim")
 
     def action_pause(self) -> None:
-        paused = self.dash.toggle_pause()
+        paused = self.session.toggle_pause()
         if paused is None:
             return
+        self.dash.show_now()
         if paused:
             self.say("paused — the threads are parked; space resumes", "yellow")
         else:
@@ -87,13 +79,14 @@ class PlaygroundScreen(RunScreen):
         self.refresh_bindings()
 
     def action_stop(self) -> None:
-        self.dash.stop_run()
+        self.session.stop()
         self.say("stopping…", "dim")
 
     def on_dashboard_run_diverged(self, event: Dashboard.RunDiverged) -> None:
         self.say("✗ the run diverged and was stopped — lower the step size and press s", "bold red")
 
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
+        self.session.ended(event.dashboard.runner, event.result)
         self.refresh_bindings()
         if not event.result.diverged:
             r = event.result
@@ -101,9 +94,7 @@ class PlaygroundScreen(RunScreen):
                      "s to run again", "cyan")
 
     def action_export(self) -> None:
-        result = self.dash.result
-        if result is None:
+        if not self.session.has_results:
             self.say("nothing to export yet: export works once a run has ended", "yellow")
             return
-        c = result.config
-        self.export([result], f"run-{c.algo}-m{c.threads}")
+        self.export()

@@ -24,7 +24,7 @@ from textual.theme import Theme
 from textual.widgets import Digits, Footer, Static
 
 from teach_sgd.engine.config import ALGO_NAMES
-from teach_sgd.tui.stretch import next_stretch
+from teach_sgd.runs.session import next_stretch
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.timeline import TimelinePanel

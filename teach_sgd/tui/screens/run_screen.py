@@ -1,13 +1,11 @@
 """RunScreen: what the Playground and the Compare screen share — a ConfigForm whose Enter (or s) starts runs once
-the kernels are ready, a #message line, pause / stop / export / record keys, and the export of finished results.
+the kernels are ready, a #message line, pause / stop / export / record keys over a RunSession (runs/session.py:
+the current runs, their results, what the keys do to them), and what is said about each.
 
 A subclass composes a ConfigForm, looks up `self.form` and `self.message` in on_mount, and provides:
 
     _configs()          the RunConfig(s) the form describes (raises ConfigError with a sentence for the user)
     _launch(configs)    start the worker that runs them, inside `with self.starting():`
-    active              a run is in flight (pause and stop are enabled)
-    has_results         every run has ended (export and record are enabled)
-    ended_runners()     the Runners of those runs (R records them)
 """
 from __future__ import annotations
 
@@ -20,11 +18,9 @@ from textual.binding import Binding
 from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.tui.screens.base import SteadyFooterScreen
-from teach_sgd.tui.export import export_results, record_runs
+from teach_sgd.runs.session import RunSession, record_runs
 from teach_sgd.tui.screens.present import PresenterScreen
-from teach_sgd.tui.stretch import next_stretch
 from teach_sgd.tui.widgets.config_form import ConfigForm
-from teach_sgd.tui.widgets.dashboard import Dashboard
 
 
 
@@ -44,6 +40,7 @@ class RunScreen(SteadyFooterScreen):
     def __init__(self, config: RunConfig, **kwargs) -> None:
         super().__init__(**kwargs)
         self.initial = config
+        self.session = RunSession()
         self._starting = False
 
     # ---- what a subclass provides ---------------------------------------------------------------------
@@ -55,14 +52,8 @@ class RunScreen(SteadyFooterScreen):
 
     @property
     def active(self) -> bool:
-        raise NotImplementedError
-
-    @property
-    def has_results(self) -> bool:
-        raise NotImplementedError
-
-    def ended_runners(self) -> list:
-        raise NotImplementedError
+        """A run is in flight: pause, stop and slow motion are enabled."""
+        return self.session.active
 
     # ---- shared ---------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
@@ -76,7 +67,7 @@ class RunScreen(SteadyFooterScreen):
         if action == "present":  # hidden until there is a run to present: the idle footer keeps its room
             return bool(self.present_sources())
         if action in ("export", "record"):
-            return True if self.has_results else None
+            return True if self.session.has_results else None
         return True
 
     def say(self, text: str, style: str = "") -> None:
@@ -113,10 +104,11 @@ class RunScreen(SteadyFooterScreen):
             self._starting = False
             self.refresh_bindings()
 
-    def export(self, results: list, stem: str) -> None:
-        """Write `results` to the app's export folder and say where; a failure to write is said, not raised."""
+    def export(self) -> None:
+        """Write the ended runs' results to the app's export folder and say where; a failure to write is said,
+        not raised."""
         try:
-            paths = export_results(self.app, results, self.app.export_dir, stem)
+            paths = self.session.export(self.app.export_dir, self.session.export_stem(), self.app.export_screenshot())
         except OSError as e:
             self.say(f"✗ export failed: {e}", "bold red")
             return
@@ -126,19 +118,15 @@ class RunScreen(SteadyFooterScreen):
     def action_stretch(self, step: int) -> None:
         """Slow motion, live: every running run goes one step along STRETCHES (engine/control.py says where the
         time is added, and why that keeps the races as they are)."""
-        runners = [d.runner for d in self.query(Dashboard) if d.running and d.runner.started and not d.runner.done]
-        if not runners:
+        factor = self.session.step_stretch(step)
+        if factor is None:
             return
-        factor = next_stretch(runners[0].stretch, step)
-        for r in runners:
-            r.set_stretch(factor)
         self.say("full speed" if factor == 1 else f"slow motion {factor}× — every compute and publish window lasts "
                  f"{factor}× its time, so the races stay what they are; < back to full speed", "dim")
 
     def present_sources(self) -> list:
         """[(label, Runner)] of this screen's runs (running or ended), for the presenter view."""
-        return [(f"{ALGO_NAMES[d.runner.config.algo]} ×{d.runner.config.threads}", d.runner)
-                for d in self.query(Dashboard) if d.runner is not None and d.runner.started]
+        return [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in self.session.runners if r.started]
 
     def action_present(self) -> None:
         """P: the presenter view (screens/present.py) on this screen's runs: big numbers, high contrast."""
@@ -149,12 +137,11 @@ class RunScreen(SteadyFooterScreen):
     @work(exclusive=True, group="record")
     async def action_record(self) -> None:
         """R: the ended run(s) as recordings in the export folder (`teach-sgd replay FILE` plays them)."""
-        runners = self.ended_runners()
+        runners = self.session.ended_runners()
         if not runners:
             self.say("nothing to record yet: R records a run once it has ended", "yellow")
             return
-        await save_recordings(self.app, runners, "recording-" + "-vs-".join(
-            f"{r.config.algo}-m{r.config.threads}" for r in runners), self.say)
+        await save_recordings(self.app, runners, self.session.record_stem(), self.say)
 
 
 async def save_recordings(app, runners, stem: str, say) -> None:

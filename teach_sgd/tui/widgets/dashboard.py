@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from teach_sgd.settings import bound_text
-from teach_sgd.tui.runs import stop_runner
+from teach_sgd.runs.session import stop_runner
 from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
@@ -177,6 +177,10 @@ class Dashboard(Widget):
         self._rates.clear()
         self._versions.clear_plot()
         self._rate_line.data = []
+
+    def show_now(self) -> None:
+        """Draw the run as it is now, not at the next sample: a key's effect (pause, resume) shows at once."""
+        self._tick()
 
     def pause_run(self) -> None:
         if self.runner is not None and not self.runner.done:

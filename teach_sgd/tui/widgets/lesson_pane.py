@@ -18,8 +18,9 @@ from textual.containers import Horizontal, ScrollableContainer, Vertical, Vertic
 from textual.widgets import ContentSwitcher, Static
 
 from teach_sgd.lessons.pages import describe_config
+from teach_sgd.runs.session import stop_runner
 from teach_sgd.sim.report import format_table
-from teach_sgd.tui.runs import build_runners, stop_runner
+from teach_sgd.tui.runs import build_runners
 from teach_sgd.tui.widgets.dashboard import Dashboard, RunStatus
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.lesson_outline import LessonOutline
