@@ -3,10 +3,11 @@
     clock = ReplayClock(duration_s)      # play/pause, speed, step, jump — driven by the wall clock it is given
     source = ReplaySource(recording)     # snapshot()/done/result()/events_now(): what the Dashboard reads
     events_csv(recording), timeline_svg(recording)   # what `teach-sgd replay FILE --csv/--svg` writes
+    session = ReplaySession(recording)   # the replay screen's domain: the player's keys, its line, its export
 
 The dashboard samples a ReplaySource exactly as it samples a live Runner; ReplaySource.snapshot() is the
 recording's snapshot at the clock's time (Recording.snapshot_at), and at the end the recorded RunResult.
-The replay screen (tui/screens/replay.py) only turns keys into clock calls; `teach-sgd replay` is in
+The replay screen (tui/screens/replay.py) only turns keys into ReplaySession calls and draws; `teach-sgd replay` is in
 teach_sgd/commands/replay.py.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from teach_sgd.engine.recording import Recording
+from teach_sgd.output import write_new
 from teach_sgd.timeline import svg
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0)
@@ -156,3 +158,50 @@ def describe(recording: Recording) -> str:
 def timeline_svg(recording: Recording) -> str:
     c = recording.config
     return svg(recording.events, c.algo, c.threads, title=describe(recording))
+
+
+class ReplaySession:
+    """What the replay screen holds of the domain, tested without a terminal (tests/test_replay_session.py): the
+    source and its clock (play/pause, speed, step, jump, a typed time), the line the player shows after its
+    state (a message), and the export. `now` is injectable, as the clock's."""
+
+    def __init__(self, recording: Recording, now=time.perf_counter):
+        self.recording = recording
+        self.source = ReplaySource(recording, now)
+        self.clock = self.source.clock
+        self.message = ""
+
+    @property
+    def state(self) -> str:
+        """"end", "playing" or "paused": what the player line says first."""
+        if self.clock.at_end:
+            return "end"
+        return "playing" if self.clock.playing else "paused"
+
+    def jump_fraction(self, fraction: float) -> float:
+        """0–9, Home, End: to `fraction` of the recording's duration; returns the time."""
+        return self.clock.jump(fraction * self.clock.duration)
+
+    def goto(self, text: str) -> bool:
+        """g: jump to a typed time in seconds ("2.5" or "2.5s"), kept within the recording. False, and the
+        message says why, when `text` is not a time."""
+        try:
+            t = float(text.strip().removesuffix("s"))
+        except ValueError:
+            self.message = f"✗ {text!r} is not a time in seconds"
+            return False
+        self.clock.jump(t)
+        self.message = f"jumped to {self.clock.t:.2f} s"
+        return True
+
+    def export_stem(self) -> str:
+        c = self.recording.config
+        return f"replay-{c.algo}-m{c.threads}"
+
+    def export(self, directory: Path) -> list[Path]:
+        """e: the recorded result as JSON (byte for byte the run's own), every event as CSV and the timeline as
+        SVG, as `teach-sgd replay FILE --json/--csv/--svg` write them, through the one writer (nothing is
+        overwritten); returns the paths. A long recording's events take a moment: call it from a thread."""
+        r = self.recording
+        return write_new(directory, self.export_stem(), {".json": r.result_json, ".csv": events_csv(r),
+                                                          ".svg": timeline_svg(r)})

@@ -7,9 +7,10 @@ space play/pause (at the end: from the start) · , . one sample (1/15 s of run t
 (the projector's big panels, on the same player: it goes on from where it stands, and back here likewise) ·
 h/Esc back.
 
-The screen only turns keys into calls on the replay clock (teach_sgd/replay.py, a plain class) and asks the
-ReplayDashboard to show the clock's time; the dashboard samples the ReplaySource at the live rate, so every
-panel at time t shows what the live dashboard showed at t, and at the end the recorded RunResult.
+The screen only turns keys into calls on a ReplaySession (teach_sgd/replay.py, a plain class: the clock, the
+player's message, the export) and asks the ReplayDashboard to show the clock's time; the dashboard samples the
+ReplaySource at the live rate, so every panel at time t shows what the live dashboard showed at t, and at the
+end the recorded RunResult.
 """
 from __future__ import annotations
 
@@ -22,14 +23,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from teach_sgd.replay import ReplaySource, describe
-from teach_sgd.tui.export import export_recording
+from teach_sgd.replay import ReplaySession, describe
 from teach_sgd.tui.screens.present import PresenterScreen, replay_sources
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ, ReplayDashboard
 from teach_sgd.tui.widgets.settings_row import FieldInput
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 BAR_W = 30  # cells of the position bar
+STATES = {"playing": ("▶ PLAYING", "bold green"), "paused": ("❚❚ PAUSED", "bold yellow"), "end": ("■ END", "bold cyan")}
 
 
 class ReplayScreen(Screen):
@@ -57,7 +58,8 @@ class ReplayScreen(Screen):
     def __init__(self, recording, **kwargs) -> None:
         super().__init__(**kwargs)
         self.recording = recording
-        self.source = ReplaySource(recording)
+        self.session = ReplaySession(recording)
+        self.source = self.session.source
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,27 +76,24 @@ class ReplayScreen(Screen):
         self.table = self.dash.query_one("#thread-table")
         self.sub_title = f"replay: {self.recording.path.name}"
         self.dash.start(self.source)
-        self._message = ""
         self.set_interval(1 / SAMPLE_HZ, self._show_player)
         self._show_player()
 
     # ---- the player line --------------------------------------------------------------------------------
     def _show_player(self) -> None:
-        c = self.source.clock
+        c = self.session.clock
         t, d = c.t, max(c.duration, 1e-9)
         filled = round(BAR_W * t / d)
-        state = ("▶ PLAYING", "bold green") if c.playing and not c.at_end else ("❚❚ PAUSED", "bold yellow")
-        if c.at_end:
-            state = ("■ END", "bold cyan")
+        state = STATES[self.session.state]
         line = Text.assemble((f" {state[0]} ", state[1]), f" {c.speed:g}×  ",
                              ("━" * filled, "cyan"), ("─" * (BAR_W - filled), "dim"),
                              f"  {t:6.2f} / {c.duration:.2f} s   ", (describe(self.recording), "dim"))
-        if self._message:
-            line.append(f"   {self._message}", style="green")
+        if self.session.message:
+            line.append(f"   {self.session.message}", style="green")
         self.player.update(line)
 
     def say(self, text: str) -> None:
-        self._message = text
+        self.session.message = text
         self._show_player()
 
     def _moved(self) -> None:
@@ -110,19 +109,19 @@ class ReplayScreen(Screen):
         self.app.push_screen(PresenterScreen(replay_sources(self.source)))
 
     def action_play(self) -> None:
-        self.source.clock.toggle()
+        self.session.clock.toggle()
         self._moved()
 
     def action_step(self, n: int) -> None:
-        self.source.clock.step(n)
+        self.session.clock.step(n)
         self._moved()
 
     def action_speed(self, step: int) -> None:
-        self.source.clock.set_speed(step)
+        self.session.clock.set_speed(step)
         self._show_player()
 
     def action_jump(self, fraction: float) -> None:
-        self.source.clock.jump(fraction * self.source.clock.duration)
+        self.session.jump_fraction(fraction)
         self._moved()
 
     def action_goto(self) -> None:
@@ -132,15 +131,11 @@ class ReplayScreen(Screen):
 
     @on(Input.Submitted, "#goto")
     def _goto_submitted(self, event: Input.Submitted) -> None:
-        try:
-            t = float(event.value.strip().removesuffix("s"))
-        except ValueError:
-            self.say(f"✗ {event.value!r} is not a time in seconds")
-            return
-        self._close_goto()
-        self.source.clock.jump(t)
-        self.say(f"jumped to {self.source.clock.t:.2f} s")
-        self._moved()
+        if self.session.goto(event.value):
+            self._close_goto()
+            self._moved()
+        else:
+            self._show_player()
 
     def _close_goto(self) -> None:
         self.remove_class("-goto")
@@ -154,11 +149,9 @@ class ReplayScreen(Screen):
 
     @work(exclusive=True, group="replay-export")
     async def action_export(self) -> None:
-        c = self.recording.config
         self.say("exporting…")
         try:  # a long recording's events take a moment to write: not in the UI's thread
-            paths = await asyncio.to_thread(export_recording, self.recording, self.app.export_dir,
-                                            f"replay-{c.algo}-m{c.threads}")
+            paths = await asyncio.to_thread(self.session.export, self.app.export_dir)
         except OSError as e:
             self.say(f"✗ export failed: {e}")
             return
