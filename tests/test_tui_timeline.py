@@ -83,7 +83,9 @@ async def test_lesson_5_step_8_shows_all_four_lanes_and_the_story_at_200x55(tmp_
     async with app.run_test(size=(200, 55)) as pilot:
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
         screen = app.screen
-        screen.session.index = 7   # step 8: the slow-motion run, 4 threads
+        # the slow-motion run (4 threads), wherever the lesson puts it
+        screen.session.index = next(i for i, st in enumerate(screen.session.lesson.steps)
+                                    if st.kind == "run" and st.experiment is not None and st.experiment.id == "slow")
         await screen.show_step()
         await pilot.press("r")
         await until(lambda: screen.session.can_advance and not screen._busy, timeout=60)
