@@ -34,3 +34,14 @@ def test_kernel_cache_follows_the_sources_even_if_numba_was_imported_first(tmp_p
     env["XDG_CACHE_HOME"] = str(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE_HOME, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_every_package_of_the_source_tree_is_in_the_wheel():
+    """A package left out of pyproject's list imports in a checkout and fails in every installed copy."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "teach_sgd").rglob("__init__.py")}
+    assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"
