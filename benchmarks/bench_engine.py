@@ -65,7 +65,13 @@ from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.runner import run
 kw = json.loads(sys.argv[1])
 kw["hidden"] = tuple(kw["hidden"])
-r = run(RunConfig(**kw))
+try:
+    config = RunConfig(**kw)
+    config = config.validate() if hasattr(config, "validate") else config
+except Exception as e:  # an older engine without this algorithm or setting: the row is left out for it
+    print(json.dumps({"unsupported": str(e)}))
+    raise SystemExit(0)
+r = run(config)
 print(json.dumps({"updates_per_s": r.updates_per_s, "ttt": r.time_to_target_s, "updates": r.updates}))
 """
 
@@ -76,12 +82,14 @@ class Engine:
     def __init__(self, name: str, python: str, cwd: str):
         self.name, self.python, self.cwd = name, python, cwd
 
-    def measure(self, **settings) -> dict:
+    def measure(self, **settings) -> dict | None:
+        """One timed run; None when this engine has no such algorithm or setting (an older commit)."""
         out = subprocess.run([self.python, "-c", CHILD, json.dumps({**STANDARD, **settings})], cwd=self.cwd,
                              capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         if out.returncode != 0:
             raise SystemExit(f"bench_engine: a run of {self.name} failed:\n{out.stderr[-2000:]}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        return None if "unsupported" in got else got
 
 
 def build_ref(ref: str) -> Engine:
@@ -118,13 +126,15 @@ def rows_to_measure() -> list[tuple[str, int, dict]]:
 
 def throughput(engines: list[Engine], rounds: int) -> None:
     rows = rows_to_measure()
-    for e in engines:  # compile or load every kernel outside the clock
-        for name, threads, extra in rows:
-            e.measure(algo=name.split()[0], threads=threads, updates=50, **extra)
+    # compile or load every kernel outside the clock; learn which rows an older engine cannot run
+    missing = {(e.name, name, threads) for e in engines for name, threads, extra in rows
+               if e.measure(algo=name.split()[0], threads=threads, updates=50, **extra) is None}
     got = {(e.name, name, threads): [] for e in engines for name, threads, _ in rows}
     for _ in range(rounds):
         for name, threads, extra in rows:
             for e in engines:
+                if (e.name, name, threads) in missing:
+                    continue
                 got[(e.name, name, threads)].append(
                     e.measure(algo=name.split()[0], threads=threads, **extra)["updates_per_s"])
     print(f"throughput: updates/s over {rounds} rounds ({', '.join(e.name for e in engines)} interleaved; "
@@ -132,8 +142,9 @@ def throughput(engines: list[Engine], rounds: int) -> None:
     print(f"   {'algo':<16}{'m':>3}  {'engine':<22}{'min':>8}{'median':>9}{'max':>9}")
     for name, threads, _ in rows:
         for e in engines:
-            print(f"   {name:<16}{threads:>3}  {e.name:<22}{spread(got[(e.name, name, threads)])}")
-        if len(engines) == 2:
+            values = got[(e.name, name, threads)]
+            print(f"   {name:<16}{threads:>3}  {e.name:<22}" + (spread(values) if values else f"{'(not in this engine)':>26}"))
+        if len(engines) == 2 and all(got[(e.name, name, threads)] for e in engines):
             new, old = (statistics.median(got[(e.name, name, threads)]) for e in engines)
             print(f"   {'':<16}{'':>3}  {'new / old':<22}{new / old:>17.2f}")
     print("   2t/1t (medians):", ", ".join(
