@@ -118,6 +118,9 @@ def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = 
                 session.run_headless(progress=lambda name, k, n: out(f"   run {k + 1}/{n}: {name}"))
             for paths in session.exported.get(e.id, []):
                 out(f"   wrote {paths}")
+        elif step.kind == "race":
+            out(f"\n✋ Race: {step.race.title} — made by hand on real threads in the app "
+                f"(teach-sgd lesson {lesson.number or lesson.id}), with the thread-control keys.\n")
         elif step.kind == "verdict":
             v = session.verdict()
             verdicts.append(v)

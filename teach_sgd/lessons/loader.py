@@ -23,6 +23,7 @@ from teach_sgd.engine.sharing import SharingConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.lessons import rules
 from teach_sgd.lessons.machine import machine_text
+from teach_sgd.lessons.races import RACES
 from teach_sgd.sim.challenges.catalog import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.sim.config import SWEEP_SETTINGS, SweepConfig
 from teach_sgd.lessons.schema import (
@@ -40,7 +41,7 @@ else:  # pragma: no cover - Python 3.10: the tomli backport, if installed
         tomllib = None
 
 FENCE = "+++"
-MARKER = re.compile(r"^\s*<!--\s*experiment\s*:\s*(?P<id>[^\s>]*)\s*-->\s*$")
+MARKER = re.compile(r"^\s*<!--\s*(?P<kind>experiment|race)\s*:\s*(?P<id>[^\s>]*)\s*-->\s*$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = set(rules.FUNCTIONS) | set(rules.REPEAT_FUNCTIONS) | set(rules.CONSTANTS) | {"at", "correct", "correct_text", "chosen", "chosen_text"}
@@ -547,9 +548,11 @@ def _build_checkpoint(ctx: _Ctx, i: int, raw: dict, experiments: list[Experiment
 
 # ---- the narrative and its steps ---------------------------------------------------------------------------
 def _build_steps(ctx: _Ctx, body_lines: list[str], first_line: int, experiments, checkpoints):
-    """Split the Markdown at `<!-- experiment: ID -->` markers; experiments without a marker go last."""
+    """Split the Markdown at `<!-- experiment: ID -->` markers (experiments without a marker go last) and at
+    `<!-- race: NAME -->` markers (a race the learner makes, teach_sgd/lessons/races.py)."""
     by_id = {e.id: e for e in experiments}
     placed: list[str] = []
+    placed_races: list[str] = []
     steps: list[Step] = []
     buf: list[str] = []
     kept: list[str] = []
@@ -568,6 +571,17 @@ def _build_steps(ctx: _Ctx, body_lines: list[str], first_line: int, experiments,
             continue
         eid = m.group("id")
         line_no = first_line + n
+        if m.group("kind") == "race":
+            if eid not in RACES:
+                ctx.errors.append(LessonError(str(ctx.path), line_no, f"no race {eid!r}{rules._suggest(eid, RACES)}; "
+                                              f"the races are {', '.join(RACES)}"))
+            elif eid in placed_races:
+                ctx.errors.append(LessonError(str(ctx.path), line_no, f"race {eid!r} is placed twice"))
+            else:
+                flush()
+                placed_races.append(eid)
+                steps.append(Step("race", race=RACES[eid]))
+            continue
         if eid not in by_id:
             ctx.errors.append(LessonError(str(ctx.path), line_no, f"the marker names experiment {eid!r}, which the "
                                           f"front matter does not declare"

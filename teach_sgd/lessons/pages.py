@@ -1,6 +1,7 @@
 """What the lesson screen writes on its left pane, as text: a step's Markdown, the verdict's badge, the hint line.
 
-    markdown(session)             the current step as Markdown (narrative, question, experiment plan, check)
+    markdown(session, keys)       the current step as Markdown (narrative, question, experiment plan, check, race;
+                                  `keys`: the thread-control keys a race's stages name, e.g. {"thaw": " (t)"})
     verdict_badge(verdict)        ("match" | "mismatch" | "none" | "undecided", its words) — the screen colours it
     hint(session, busy, paused)   (the line under the text, its tone: "go" | "todo" | "info" | "dim" | "pause")
     describe_config(config)       'leashed, 8 threads, η = 0.05, 2,000 updates'
@@ -10,6 +11,7 @@ Plain functions of a LessonSession, so that what a learner reads is tested witho
 from __future__ import annotations
 
 from teach_sgd.lessons.checkpoints import Verdict
+from teach_sgd.lessons.races import NO_KEYS
 from teach_sgd.settings import bound_text
 
 
@@ -28,10 +30,12 @@ def describe_config(config) -> str:
     return ", ".join(parts)
 
 
-def markdown(session) -> str:
+def markdown(session, keys: dict = NO_KEYS) -> str:
     step = session.step
     if step.kind == "narrative":
         return step.text
+    if step.kind == "race":
+        return race_text(session, keys)
     if step.kind == "predict":
         return _predict(session, step.checkpoint)
     if step.kind == "run":
@@ -71,6 +75,24 @@ def _run(session, e) -> str:
     return "\n".join(lines)
 
 
+def race_text(session, keys: dict = NO_KEYS) -> str:
+    """A race step: the race as it goes (what happened at each stage, what to do now), or how to start it."""
+    spec = session.step.race
+    lines = [f"## Make it yourself: {spec.title}", ""]
+    race = session.race if session.race is not None and session.race.spec is spec else None
+    if race is not None:
+        return "\n".join(lines + race.lines(keys))
+    made = session.made.get(spec.name)
+    if made:
+        lines += [f"**✓ You made it.** {made}", "", "Press **r** to make it again on fresh threads."]
+    else:
+        lines += [f"Real threads ({spec.config().threads}, {spec.config().algo}), held where this step says. "
+                  "Each stage tells you which key to press; the engine's own counters say what happened. A key "
+                  "that would spoil the race is not performed, and you are told why.", "",
+                  "Press **r** to start the threads."]
+    return "\n".join(lines)
+
+
 def _verdict(v: Verdict, cp) -> str:
     lines = ["## Check", "", f"**{cp.question}**", ""]
     lines.append(f"- you predicted: **{cp.choice_text(v.chosen) or '—'}**")
@@ -104,6 +126,12 @@ def hint(session, busy: bool = False) -> tuple[str, str]:
         if chosen:
             return f"prediction saved: {step.checkpoint.choice_text(chosen)} — {nxt}", "info"
         return f"choose: ↑↓ + Enter, or 1–{len(step.checkpoint.choices)}", "todo"
+    if step.kind == "race":
+        if busy:
+            return "the threads are yours: follow the steps on the left", "go"
+        if step.race.name in session.made:
+            return f"made — {nxt}, r makes it again", "info"
+        return f"r → start the race ({nxt} skips it)", "todo"
     if step.kind == "run":
         if session.can_advance:
             return f"done — {nxt} (the check), r runs it again", "info"

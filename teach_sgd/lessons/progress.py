@@ -22,7 +22,8 @@ from teach_sgd.userdata import data_dir, load_table, save_table
 NUMBER = (int, float)
 # what each lesson's entry holds (userdata.load_table sets a file aside whose entries do not match)
 ENTRY = {"started_at": NUMBER, "step": int, "completed": bool, "completed_at": NUMBER,
-         "checkpoints": lambda cps: isinstance(cps, dict) and all(isinstance(c, dict) for c in cps.values())}
+         "checkpoints": lambda cps: isinstance(cps, dict) and all(isinstance(c, dict) for c in cps.values()),
+         "races": lambda races: isinstance(races, dict) and all(isinstance(r, dict) for r in races.values())}
 
 
 def default_path() -> Path:
@@ -78,6 +79,13 @@ class Progress:
         e["checkpoints"][verdict.checkpoint_id] = {
             "chosen": verdict.chosen, "correct": verdict.correct_choice, "user_correct": verdict.user_correct,
             "decided": verdict.decided, "at": time.time(), **({"numbers": numbers} if numbers else {})}
+
+    def race_made(self, lesson_id: str, race: str, outcome: str) -> None:
+        """A race the learner made on real threads (lessons/races.py), with what its numbers said."""
+        self._entry(lesson_id).setdefault("races", {})[race] = {"outcome": outcome, "at": time.time()}
+
+    def race(self, lesson_id: str, race: str) -> dict | None:
+        return self.lessons.get(lesson_id, {}).get("races", {}).get(race)
 
     def complete(self, lesson_id: str) -> None:
         e = self._entry(lesson_id)

@@ -133,12 +133,15 @@ class Step:
     kind "predict":   ask `checkpoint.question` with `checkpoint.choices`; record the learner's key.
     kind "run":       run `experiment` (live in the dashboard, or headless), then hand over its results.
     kind "verdict":   evaluate `checkpoint` on the results and show the Verdict.
+    kind "race":      the learner makes `race` (lessons/races.py, a RaceSpec) on real threads, stage by stage.
     """
 
     kind: str
     text: str = ""
     experiment: Experiment | None = None
     checkpoint: Checkpoint | None = None
+    race: Any = None
+
 
     @property
     def label(self) -> str:
@@ -147,6 +150,8 @@ class Step:
             return first[:60]
         if self.kind == "run":
             return f"Experiment: {self.experiment.title}"
+        if self.kind == "race":
+            return f"Race: {self.race.title}"
         return f"{'Predict' if self.kind == 'predict' else 'Check'}: {self.checkpoint.question[:50]}"
 
 

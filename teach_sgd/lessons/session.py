@@ -10,6 +10,9 @@
                                       live.finish()                      # stores the results once all ran
                                       # (simulate: session.simulate(), or session.run_headless())
         if step.kind == "verdict":    v = session.verdict()              # Verdict, recorded in progress
+        if step.kind == "race":       race = session.begin_race(runner)  # a Runner of step.race.config(), not
+                                      runner.start()                     # started; then, while it runs:
+                                      session.poll_race(); race.act(…)   # the learner's thread-control keys
         session.next()
 
 What the screen draws comes from here too: `experiment_for(index)` (the experiment the right pane shows),
@@ -17,7 +20,8 @@ What the screen draws comes from here too: `experiment_for(index)` (the experime
 
 Nothing the learner did is lost by leaving: every change is saved to the progress file at once (progress.save()),
 answers when they are given, and each experiment's results beside it (lessons/progress.py, ResultsStore), so a
-reopened lesson resumes at its step with its runs, predictions and verdicts; only a run in flight is lost.
+reopened lesson resumes at its step with its runs, predictions and verdicts, and the races the learner made
+(`made`: race name → the outcome its numbers gave); only a run in flight, or a race half made, is lost.
 `can_advance` says whether `next()` is allowed (a run step needs its results).
 """
 from __future__ import annotations
@@ -30,6 +34,7 @@ from teach_sgd.lessons.experiments import (
 )
 from teach_sgd.lessons.loader import find_lesson, load_lessons
 from teach_sgd.lessons.progress import Progress, ResultsStore, exports_dir
+from teach_sgd.lessons.races import GuidedRace
 from teach_sgd.lessons.schema import Experiment, Lesson, Step
 
 
@@ -55,6 +60,8 @@ class LessonSession:
         self.results: dict[str, ExperimentResults] = {}
         self.verdicts: dict[str, Verdict] = {}
         self.exported: dict[str, list] = {}
+        self.made: dict[str, str] = {}   # race name → its outcome, for the races made in this lesson
+        self.race: GuidedRace | None = None  # the race being made now
         self.index = 0
         self.store = ResultsStore.beside(progress, lesson.id) if progress is not None else None
         self.status_before = progress.status(lesson.id) if progress is not None else "new"
@@ -72,6 +79,10 @@ class LessonSession:
             a = self.progress.answer(lesson.id, cp.id)
             if a and a.get("chosen") in cp.keys:
                 self.answers[cp.id] = a["chosen"]
+        for step in lesson.steps:
+            made = self.progress.race(lesson.id, step.race.name) if step.kind == "race" else None
+            if made and isinstance(made.get("outcome"), str):
+                self.made[step.race.name] = made["outcome"]
         saved = self.store.load()
         for e in lesson.experiments:
             entry = saved.get(e.id)
@@ -229,6 +240,29 @@ class LessonSession:
         experiments = sorted((e for e in self.lesson.experiments if not e.headless),
                              key=lambda e: e is not current)
         return ([shown] if shown is not None else []) + [cfg for e in experiments for _, cfg in self.plan(e.id)]
+
+    # ---- race ---------------------------------------------------------------------------------------------
+    def begin_race(self, runner, perform=None) -> GuidedRace:
+        """The current step's race on `runner` (built from step.race.config(), not started yet): its setup holds
+        are set; start the runner, then poll_race() while it runs and pass the learner's keys to race.act()."""
+        self.race = GuidedRace(self.step.race, runner, perform)
+        self.race.setup()
+        return self.race
+
+    def poll_race(self) -> bool:
+        """Move the race on as the engine says; once made, its outcome is saved. True if anything changed."""
+        race = self.race
+        if race is None or not race.poll():
+            return False
+        if race.done and self.made.get(race.spec.name) != race.outcome:
+            self.made[race.spec.name] = race.outcome
+            if self.progress is not None:
+                self.progress.race_made(self.lesson.id, race.spec.name, race.outcome)
+                self._save()
+        return True
+
+    def end_race(self) -> None:
+        self.race = None
 
     # ---- verdict ----------------------------------------------------------------------------------------
     def verdict(self, checkpoint_id: str | None = None) -> Verdict:

@@ -6,16 +6,16 @@ from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-KIND_LABEL = {"narrative": "Read", "predict": "Predict", "run": "Experiment", "verdict": "Check"}
-KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓"}
+KIND_LABEL = {"narrative": "Read", "predict": "Predict", "run": "Experiment", "verdict": "Check", "race": "Race"}
+KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓", "race": "✋"}
 
 
 def step_title(step) -> str:
     """A short title for one step, for the outline."""
     if step.kind == "narrative":
         return step.label or "Reading"
-    if step.kind == "run":
-        return f"Experiment: {step.experiment.title}"
+    if step.kind in ("run", "race"):
+        return step.label
     q = step.checkpoint.question
     return f"{KIND_LABEL[step.kind]}: {q[:48].rstrip() + '…' if len(q) > 48 else q}"
 
