@@ -6,6 +6,9 @@ Each loop does only the memory work one algorithm's update must do, plus the sam
               the cores on every update;
   leashed   — gradient on the latest version, copy it with the update into the thread's own slot, publish
               the slot: every new version must travel to the other core before it can be used there.
+  lock      — copy θ under one pthread mutex, gradient outside it, apply under it (LOCK's two critical
+              sections): the copy and the apply of 2 threads cannot overlap, and θ still bounces;
+  sparse    — as hogwild, but write only the coordinates whose gradient is not 0 (HOGWILD!'s sparse writes).
 The engine's 2t/1t ratio is to be read against these, not against 2.0.
 """
 import threading
@@ -14,14 +17,16 @@ import time
 import numpy as np
 from numba import njit
 
+from teach_sgd.engine import atomics, native
 from teach_sgd.models import loss_and_grad
 
-PRIVATE, HOGWILD, LEASHED = range(3)
+PRIVATE, HOGWILD, LEASHED, LOCK, SPARSE = range(5)
 
 
 @njit(nogil=True)
-def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, X, y, perm):
+def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, X, y, perm, mutex_buf):
     n_rows = perm.shape[0] - batch
+    mutex = atomics.voidptr(mutex_buf)
     for it in range(n):
         s = (it * batch) % n_rows
         rows = perm[s:s + batch]
@@ -29,11 +34,21 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
             loss_and_grad(model, dims, theta, X, y, rows, g, work)
             for i in range(theta.shape[0]):
                 theta[i] -= 0.01 * g[i]
-        elif kind == HOGWILD:
+        elif kind == HOGWILD or kind == SPARSE:
             local[:] = theta
             loss_and_grad(model, dims, local, X, y, rows, g, work)
             for i in range(theta.shape[0]):
+                if kind == HOGWILD or g[i] != 0.0:
+                    theta[i] -= 0.01 * g[i]
+        elif kind == LOCK:
+            native.mutex_lock(mutex)
+            local[:] = theta
+            native.mutex_unlock(mutex)
+            loss_and_grad(model, dims, local, X, y, rows, g, work)
+            native.mutex_lock(mutex)
+            for i in range(theta.shape[0]):
                 theta[i] -= 0.01 * g[i]
+            native.mutex_unlock(mutex)
         else:
             loss_and_grad(model, dims, slab[ptr[0]], X, y, rows, g, work)
             q = slots[it % 2]
@@ -51,12 +66,13 @@ def rate(kind: int, threads: int, spec, data, batch: int = 16, n: int = 3000) ->
     slab = np.tile(theta, (2 * threads + 1, 1))
     ptr = np.zeros(1, np.int64)
     perm = np.random.default_rng(0).permutation(len(data.y_train)).astype(np.int64)
+    mutex = native.new_mutex()
 
     def args(tid):
         own = theta.copy() if kind == PRIVATE else theta
         return (kind, n, spec.kind, spec.dims, batch, own, slab, ptr, np.array([2 * tid + 1, 2 * tid + 2]),
                 np.zeros_like(theta), np.zeros_like(theta), np.zeros(spec.workspace_size(batch), np.float32),
-                data.X_train, data.y_train, perm)
+                data.X_train, data.y_train, perm, mutex)
 
     _loop(*args(0)[:1], 2, *args(0)[2:])  # compile
     workers = [threading.Thread(target=_loop, args=args(t)) for t in range(threads)]
