@@ -130,7 +130,7 @@ def test_lesson_1_asks_and_checks_on_its_own_numbers():
     seq, small = results.runs["seq"].loss_final, results.runs["small"].loss_final
     expected = "same" if abs(seq - small) <= 0.1 * max(seq, small) else ("seq" if seq < small else "small")
     assert v.correct_choice == expected
-    assert f"{seq:.3f}" in v.explanation and f"{small:.3f}" in v.explanation
+    assert f"{seq:.4g}" in v.explanation and f"{small:.4g}" in v.explanation
 
 
 def test_lesson_9_uses_the_simulator_and_hits_the_derived_threshold():

@@ -113,7 +113,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         v = s.verdicts["accuracy"]
         text = screen_text(screen)
         assert f"{seq.accuracy_final:.1%}" in text
-        assert f"{seq.loss_final:.3f}" in text and f"{seq.loss_initial:.3f}" in text
+        assert f"{seq.loss_final:.4g}" in text and f"{seq.loss_initial:.4g}" in text
         assert ("✓" in text) == bool(v.user_correct) and ("✗" in text) == (v.user_correct is False)
         assert "50–80%" in text  # the prediction, quoted back
 
@@ -121,7 +121,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         await pilot.press("n")
         assert s.step.checkpoint.id == "step"
         text = screen_text(screen)
-        assert f"{seq.loss_final:.3f}" in text and f"{small.loss_final:.3f}" in text
+        assert f"{seq.loss_final:.4g}" in text and f"{small.loss_final:.4g}" in text
 
         # back and forth
         await pilot.press("p")
