@@ -16,6 +16,7 @@ from teach_sgd.lessons.loader import LessonLoadError, parse_lesson
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.lessons.races import RACES, Action, GuidedRace
 from teach_sgd.lessons.session import LessonSession
+from teach_sgd.runs.controls import ThreadControls
 
 PATIENCE_S = 60
 KEYS = {k: f" [{k}]" for k in ("select", "hold", "unhold", "freeze", "thaw", "step", "continue")}
@@ -179,3 +180,29 @@ def test_a_lesson_names_only_races_that_exist(tmp_path):
     twice = '+++\ntitle = "t"\nminutes = 1\n+++\n\n<!-- race: torn-read -->\n<!-- race: torn-read -->\n'
     with pytest.raises(LessonLoadError, match="placed twice"):
         parse_lesson(twice, tmp_path / "x.md")
+
+
+def test_the_race_watches_the_learners_keys_through_thread_controls():
+    """The lesson screen's keys go through ThreadControls (runs/controls.py): the race is its guard (a key that
+    would spoil it is refused, with the reason as the status line) and its observer (the stage's move)."""
+    race, runner = begin("failed-cas")
+    controls = ThreadControls(lambda: [runner])
+    controls.guards.append(race.guard)
+    controls.observers.append(race.observed)
+    try:
+        settle(race)
+        controls.select(0, 0)
+        assert controls.step() is None and "would succeed" in controls.last   # refused, not performed
+        assert runner.holds.held_at(0) == "cas" and stats(runner, 0).cas_fail == 0
+        controls.select(0, 1)
+        assert controls.toggle_freeze().what == "thaw"                       # the stage's move
+        settle(race)
+        assert controls.toggle_freeze().what == "freeze"
+        settle(race)
+        controls.select(0, 0)
+        for _ in range(3):
+            assert controls.step() is not None
+            settle(race)
+        assert race.done and stats(runner, 0).cas_fail == 1 and race.numbers["attempts"] == 2
+    finally:
+        end(runner)

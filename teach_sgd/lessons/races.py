@@ -34,7 +34,7 @@ from teach_sgd.engine.config import RunConfig
 RACE_SECONDS = 600.0  # a race's run ends on its own after this long: nobody needs longer to press four keys
 WATCH_S = 1.0         # how long a "watch the others" stage watches a frozen thread
 
-ACTIONS = ("hold", "unhold", "freeze", "thaw", "step", "continue")
+ACTIONS = ("hold", "unhold", "freeze", "thaw", "step", "continue", "clear")
 NO_KEYS = {k: "" for k in ("select", *ACTIONS)}  # stage texts without key names (plain-text walks, tests)
 
 
@@ -50,6 +50,8 @@ class Action:
         who = "every thread" if self.thread is None else f"thread {self.thread}"
         if self.kind == "continue":
             return "continue every held thread"
+        if self.kind == "clear":
+            return "clear every breakpoint and freeze"
         at = f" at {self.point}" if self.point else ""
         return f"{self.kind} {who}{at}"
 
@@ -65,13 +67,16 @@ class Stage:
     `expect`: the actions that are this stage's move (empty: the engine alone ends the stage).
     `until(probe)`: the engine state that ends the stage once its action is done.
     `note(probe, numbers)`: what happened, quoting the numbers it reads (and may add to `numbers`).
-    `why_not`: for an action the learner may be tempted by, (kind, thread) → why not now."""
+    `why_not`: for an action the learner may be tempted by, (kind, thread) → why not now.
+    `passes`: actions that do no harm here and are let through without ending the stage (moving a
+    breakpoint point by point on its way to the one the stage wants)."""
 
     do: str
     expect: tuple[Action, ...]
     until: Callable
     note: Callable
     why_not: dict = field(default_factory=dict)
+    passes: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,8 @@ class GuidedRace:
         holds = self.runner.holds
         if a.kind == "continue":
             holds.continue_all()
+        elif a.kind == "clear":
+            holds.clear()
         elif a.kind in ("hold", "unhold"):
             getattr(holds, a.kind)(a.thread, a.point)
         else:
@@ -170,23 +177,46 @@ class GuidedRace:
     def outcome(self) -> str:
         return self.spec.outcome(self.numbers) if self.done and not self.failed else ""
 
+    def refusal(self, action: Action) -> str:
+        """'' if `action` may be performed now — the stage's move, or one it lets pass — else why not (kept in
+        `wrong` for the text). Once the race is over, the keys are the learner's again."""
+        s = self.stage
+        if self.done or self.failed:
+            why = ""
+        elif s is None or not self.waiting_for_action:
+            why = "Wait a moment: the threads are still getting to where this stage needs them."
+        elif any(e.matches(action) for e in s.expect + s.passes):
+            why = ""
+        else:
+            extra = s.why_not.get((action.kind, action.thread), "")
+            why = (f"Not now: {action.text()}. " + (extra + " " if extra else "")
+                   + f"This stage wants: {' or '.join(e.text() for e in s.expect)}.")
+        self.wrong = why
+        return why
+
+    def observe(self, action: Action) -> None:
+        """`action` was performed on the threads: if it is the stage's move, the stage now waits for the engine."""
+        s = self.stage
+        if s is not None and self.waiting_for_action and any(e.matches(action) for e in s.expect):
+            self.acted = True
+
     def act(self, action: Action) -> Reply:
-        """The learner pressed a thread-control key. Performed only if it is the stage's move."""
+        """The learner's key, performed through `perform` only if refusal() lets it."""
         if self.done or self.failed:
             return Reply(False, "the race is over: r makes it again")
-        s = self.stage
-        if s is None or not self.waiting_for_action:
-            self.wrong = "wait a moment: the threads are still getting to where this stage needs them"
-            return Reply(False, self.wrong)
-        if any(e.matches(action) for e in s.expect):
-            self.wrong = ""
-            self.perform(action)
-            self.acted = True
-            return Reply(True, "")
-        why = s.why_not.get((action.kind, action.thread), "")
-        self.wrong = (f"Not now: {action.text()}. " + (why + " " if why else "")
-                      + f"This stage wants: {' or '.join(e.text() for e in s.expect)}.")
-        return Reply(False, self.wrong)
+        why = self.refusal(action)
+        if why:
+            return Reply(False, why)
+        self.perform(action)
+        self.observe(action)
+        return Reply(True, "")
+
+    # ThreadControls' hooks (teach_sgd/runs/controls.py: guards and observers), for the lesson screen's keys
+    def guard(self, what: str, run, tid: int | None, point: str | None) -> str | None:
+        return self.refusal(Action(what, tid, point)) or None
+
+    def observed(self, action) -> None:
+        self.observe(Action(action.what, action.tid, action.point))
 
     def poll(self) -> bool:
         """Move on while the engine says the current stage happened; True if anything changed."""
@@ -460,18 +490,24 @@ LOCK_CONVOY = RaceSpec(
     settings=dict(algo="lock", threads=3),
     setup=(), ready=lambda p: p.published() >= 3,
     intro="LOCK, 3 threads, all running at full speed.",
-    stages=(Stage("Select thread 0{select} and hold it at **holding**{hold}: inside the lock.",
+    stages=(Stage("Select thread 0{select} and set its breakpoint to **holding**{hold}: inside the lock.",
                   (Action("hold", 0, "holding"), Action("hold", 0, "applied")),
                   lambda p, n, now: (p.held_at(0) in ("holding", "applied")
                                      and all(p.stats(t).state == "lock wait" for t in (1, 2))),
                   lambda p, n: f"Thread 0 is held at {p.held_at(0)}, holding the lock; threads 1 and 2 are in "
                                "lock wait.",
                   why_not={("freeze", 0): "A freeze stops it at its next point, wherever that is — most often "
-                                          "outside the lock. Hold it at holding instead."}),
+                                          "outside the lock. Hold it at holding instead."},
+                  passes=(Action("hold", 0), Action("unhold", 0))),
             Stage("Watch the threads table for a second…", (), _watch(0), _watched(0, blocking=True)),
-            Stage("Let thread 0 go: remove its breakpoint{unhold}, or continue{continue}.",
-                  (Action("unhold", 0, "holding"), Action("unhold", 0, "applied"), Action("continue")),
-                  lambda p, n, now: p.others_updates(0) > n["others_before"] + n["others"], _resumed)),
+            Stage("Let thread 0 go: move its breakpoint on to read{hold}, outside the lock, or clear every "
+                  "breakpoint{clear}.",
+                  (Action("clear"), Action("unhold", 0), *(Action("hold", 0, p) for p in ("read", "computed",
+                                                                                           "waiting", "start"))),
+                  lambda p, n, now: p.others_updates(0) > n["others_before"] + n["others"], _resumed,
+                  why_not=dict.fromkeys([("continue", None), ("thaw", 0)],
+                                        "That lets thread 0 go but keeps its breakpoint at holding: it would stop "
+                                        "inside the lock again at once, before the others get in."))),
     outcome=lambda n: (
         f"A lock convoy: while thread 0 sat inside its critical section, threads 1 and 2 published "
         f"{n['others']:,} updates in {WATCH_S:g} s — everyone queued behind the one stopped thread. LOCK is "

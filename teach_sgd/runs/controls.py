@@ -21,6 +21,8 @@ keys (tui/screens/thread_keys.py) and draw what it says; a lesson script reads i
     controls.last                  # one line: what the last action did (the status line)
     controls.log                   # [Action]: every action, its time and the runner's counters at that moment
     controls.observers.append(fn)  # fn(action) after every action (a lesson's guided step watches the learner)
+    controls.guards.append(fn)     # fn(what, run, tid, point) before every action: None lets it happen, a line
+                                   # refuses it (a lesson's race: a key that would spoil it is explained instead)
     controls.progress(run)         # while a thread is held: the others' measured rate and the guarantee
     controls.forget()              # a new run replaced the old ones: no breakpoint of theirs applies any more
 
@@ -131,6 +133,7 @@ class ThreadControls:
         self.last = ""
         self.log: list[Action] = []
         self.observers: list = []
+        self.guards: list = []
 
     # ---- which runs and threads -------------------------------------------------------------------------
     def runners(self) -> list:
@@ -197,6 +200,15 @@ class ThreadControls:
             fn(action)
         return action
 
+    def _refused(self, what: str, run: int | None, tid: int | None, point: str | None) -> bool:
+        """A guard refuses the action: it is not performed, and `last` says why."""
+        for guard in self.guards:
+            why = guard(what, run, tid, point)
+            if why:
+                self.last = why
+                return True
+        return False
+
     def _target(self):
         """(run, runner, tid) of the selected lane if its run is live, else None."""
         sel = self.selected
@@ -212,6 +224,8 @@ class ThreadControls:
         if target is None:
             return None
         run, runner, tid = target
+        if self._refused("hold", run, None if every else tid, point):
+            return None
         asked = self._asked_of(runner)
         tids = range(runner.config.threads) if every else (tid,)
         for t in tids:
@@ -232,6 +246,8 @@ class ThreadControls:
             return None
         run, runner, tid = target
         asked = self._asked_of(runner)
+        if self._refused("unhold", run, None if every else tid, None if every else asked.breakpoints.get(tid)):
+            return None
         for t in (range(runner.config.threads) if every else (tid,)):
             point = asked.breakpoints.pop(t, None)
             if point is not None:
@@ -261,6 +277,8 @@ class ThreadControls:
         asked = self._asked_of(runner)
         tids = list(range(runner.config.threads)) if every else [tid]
         stopped = any(t in asked.frozen or runner.holds.held_at(t) is not None for t in tids)
+        if self._refused("thaw" if stopped else "freeze", run, None if every else tid, None):
+            return None
         who = self._name(run, None if every else tid)
         if stopped:
             runner.holds.thaw(None if every else tid)
@@ -279,6 +297,8 @@ class ThreadControls:
             return None
         run, runner, tid = target
         was = runner.holds.held_at(tid)
+        if self._refused("step", run, tid, was):
+            return None
         runner.holds.step(tid)
         self._asked_of(runner).frozen.add(tid)
         where = f"from “{was}” " if was else ""
@@ -287,6 +307,8 @@ class ThreadControls:
 
     def continue_all(self) -> Action | None:
         """u: every held or frozen thread of every live run goes on; breakpoints stay (a debugger's continue)."""
+        if not self.live or self._refused("continue", None, None, None):
+            return None
         acted = None
         for i in range(len(self.runners())):
             runner = self._live(i)
@@ -301,6 +323,8 @@ class ThreadControls:
 
     def clear(self) -> Action | None:
         """U: no breakpoint and no freeze on any thread of any live run: every thread runs."""
+        if not self.live or self._refused("clear", None, None, None):
+            return None
         acted = None
         for i in range(len(self.runners())):
             runner = self._live(i)
