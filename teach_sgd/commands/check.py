@@ -10,12 +10,11 @@ size is the one at which each broken variant breaks. Exit status: 0 nothing brok
 """
 from __future__ import annotations
 
-import json
 import sys
 
+from teach_sgd.commands.configured import add_configured, configured, write_json
 from teach_sgd.errors import EXIT_VIOLATION
-from teach_sgd.output import check_outputs, write_text
-from teach_sgd.settings import add_options, bound_text
+from teach_sgd.settings import bound_text
 from teach_sgd.sim.check import CHECK_SETTINGS, CheckConfig, Result, check
 from teach_sgd.sim.protocol import PROPERTY_TEXT, STEP_PROPERTIES
 from teach_sgd.tui.app import TeachSGDApp
@@ -23,23 +22,18 @@ from teach_sgd.tui.screens.challenge import TraceScreen
 
 
 def add_parser(sub) -> None:
-    parser = sub.add_parser("check", help="check every interleaving of a lock-free protocol",
+    parser = add_configured(sub, "check", CHECK_SETTINGS, run, "also write the result as JSON to OUT",
+                            help="check every interleaving of a lock-free protocol",
                             epilog="exit status: 0 no property broken · 1 a property broken (the counterexample "
                                    "is printed) · 2 bad input")
-    parser.set_defaults(run=run)
-    add_options(parser, CHECK_SETTINGS.values())
-    parser.add_argument("--json", default=None, metavar="OUT", help="also write the result as JSON to OUT")
     parser.add_argument("--show", action="store_true", help="then step through the counterexample in the app")
 
 
 def run(args, _signals=None) -> int:
-    config = CheckConfig.from_mapping({key: getattr(args, key) for key in CHECK_SETTINGS}, source="cli")
-    model = config.make_model()
-    check_outputs([(args.json, "--json")])
+    model = configured(args, CheckConfig, CHECK_SETTINGS).make_model()
     result = check(model)
     print(format_result(result, model))
-    if args.json:
-        write_text(args.json, json.dumps(result.to_json(), indent=1) + "\n", "--json")
+    write_json(args, result.to_json())
     if args.show:
         if result.schedule:
             trace_app(model, result).run()

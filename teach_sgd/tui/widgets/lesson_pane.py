@@ -28,21 +28,25 @@ from teach_sgd.tui.widgets.lesson_results import RunResultsTable
 from teach_sgd.tui.widgets.plots import LossPlot
 
 
+def _heading(kind: str, line: str) -> ComposeResult:
+    """An experiment's title bar and the line under it (a live experiment's note, a headless one's status)."""
+    yield Static("", id=f"ls-{kind}-title")
+    yield Static("", id=f"ls-{kind}-{line}")
+
+
 class LessonPane(ContentSwitcher):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ls-outline"):
             yield LessonOutline(id="ls-outline-text")
         with Vertical(id="ls-experiment"):
-            yield Static("", id="ls-exp-title")
-            yield Static("", id="ls-exp-note")
+            yield from _heading("exp", "note")
             with Horizontal(id="ls-run-row"):
                 yield Static("", id="ls-run-header")
                 yield KernelStatus()
             yield Dashboard(id="ls-dash")
             yield RunResultsTable(id="ls-results")
         with Vertical(id="ls-simulation"):
-            yield Static("", id="ls-sim-title")
-            yield Static("", id="ls-sim-status")
+            yield from _heading("sim", "status")
             with ScrollableContainer(id="ls-sim-scroll"):
                 yield Static("", id="ls-sim-table")
 
@@ -73,7 +77,7 @@ class LessonPane(ContentSwitcher):
 
     def experiment(self, e, session, busy: bool, partial: dict | None, idle: str) -> None:
         self.current = "ls-experiment"
-        self.query_one("#ls-exp-title", Static).update(Text.assemble(("Experiment  ", "dim"), (e.title, "bold")))
+        self._title("exp", "Experiment", e)
         note = self.query_one("#ls-exp-note", Static)
         note.update(Text(e.note or ""))  # plain text: "[ and ] select an event" is not markup
         note.display = bool(e.note)
@@ -93,8 +97,7 @@ class LessonPane(ContentSwitcher):
     def simulation(self, e, res, busy: bool, idle: str) -> None:
         """A headless experiment's table: the simulator's sweep, or the false-sharing measurement's."""
         self.current = "ls-simulation"
-        what = "Simulation" if e.kind == "simulate" else "Measurement"
-        self.query_one("#ls-sim-title", Static).update(Text.assemble((f"{what}  ", "dim"), (e.title, "bold")))
+        self._title("sim", "Simulation" if e.kind == "simulate" else "Measurement", e)
         table = self.query_one("#ls-sim-table", Static)
         if res is not None and res.sim is not None:
             table.update(Text(format_table(res.sim) if e.kind == "simulate" else res.sim.table(), no_wrap=True))
@@ -103,6 +106,9 @@ class LessonPane(ContentSwitcher):
         elif not busy:
             table.update("")
             self.sim_status(Text(idle, style="dim"))
+
+    def _title(self, kind: str, what: str, e) -> None:
+        self.query_one(f"#ls-{kind}-title", Static).update(Text.assemble((f"{what}  ", "dim"), (e.title, "bold")))
 
     def sim_status(self, text) -> None:
         self.w_sim_status.update(text)
