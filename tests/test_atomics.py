@@ -1,4 +1,4 @@
-"""The kernels' atomics (LLVM intrinsics) against the C11 reference atomics of the cffi module.
+"""The kernels' atomics (LLVM intrinsics) against C11 reference atomics (tests/c11_atomics.c, built by the tests).
 
 m threads hammer one counter at the same time, half through each implementation, by fetch-and-add and by
 CAS-retry loops. Every increment must be counted: the exact total is the invariant. A plain `+= 1` from
@@ -10,28 +10,35 @@ import numpy as np
 import pytest
 from numba import njit
 
-from teach_sgd.engine import atomics, native
+import c11_atomics as c11
+from teach_sgd.engine import atomics
 
 FETCH_ADD, C_FETCH_ADD, CAS, C_CAS = range(4)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def c11_module():
+    """Compiled and loaded before any kernel below that calls it is compiled (or loaded from the disk cache)."""
+    return c11.build()
 
 
 @njit(nogil=True, cache=True)
 def hammer(counter, n, mode):
     """n increments of counter[0]; returns the failed CAS attempts (CAS modes)."""
     failures = 0
-    ptr = atomics.address(counter, 0)
+    ptr = atomics.voidptr(counter)
     for _ in range(n):
         if mode == FETCH_ADD:
             atomics.fetch_add(counter, 0, 1)
         elif mode == C_FETCH_ADD:
-            native.c_fetch_add(ptr, 1)
+            c11.fetch_add(ptr, 1)
         else:
             while True:
                 seen = atomics.load(counter, 0)
                 if mode == CAS:
                     won = atomics.cas(counter, 0, seen, seen + 1) == seen
                 else:
-                    won = native.c_cas(ptr, seen, seen + 1) == seen
+                    won = c11.cas(ptr, seen, seen + 1) == seen
                 if won:
                     break
                 failures += 1
@@ -69,16 +76,15 @@ def test_kernel_and_c_atomics_count_every_increment(modes):
     assert total == n * len(modes)
 
 
-def test_c_cas_loop_runs_against_kernel_cas():
-    """The whole C11 CAS loop (ts_cas_increment_loop) beside the kernel's CAS loop: still exact."""
+def test_c_cas_loop_runs_against_kernel_cas(c11_module):
+    """The whole C11 CAS loop (c11_cas_increment_loop) beside the kernel's CAS loop: still exact."""
     counter = np.zeros(1, np.int64)
     hammer(counter, 1, CAS)
     counter[0] = 0
     n = 300_000
-    ptr = native.ffi.cast("int64_t *", native.ffi.from_buffer(counter))
     t = threading.Thread(target=hammer, args=(counter, n, CAS))
     t.start()
-    native.lib.ts_cas_increment_loop(ptr, n)  # cffi releases the GIL during the call
+    c11_module.lib.c11_cas_increment_loop(c11_module.ffi.from_buffer(counter), n)  # cffi releases the GIL meanwhile
     t.join()
     assert counter[0] == 2 * n
 

@@ -17,9 +17,6 @@ ffibuilder.cdef(
     int32_t ts_mutex_init(void *m);
     int32_t ts_mutex_lock(void *m);
     int32_t ts_mutex_unlock(void *m);
-    int64_t ts_atomic_fetch_add(int64_t *p, int64_t v);
-    int64_t ts_atomic_cas(int64_t *p, int64_t expected, int64_t desired);
-    int64_t ts_cas_increment_loop(int64_t *p, int64_t n);
     """
 )
 ffibuilder.set_source(

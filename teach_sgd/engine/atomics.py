@@ -126,18 +126,6 @@ fence_release.__doc__ = ("No load or store before it happens after any store aft
 
 
 @intrinsic
-def address(typingctx, arr, idx):
-    """&arr[idx] as a pointer, to hand an element to a C function (the mutex, the reference atomics)."""
-    _check_array(arr)
-    sig = types.CPointer(arr.dtype)(arr, idx)
-
-    def codegen(context, builder, signature, args):
-        return _element_pointer(context, builder, signature.args[0], args[0], signature.args[1], args[1])
-
-    return sig, codegen
-
-
-@intrinsic
 def voidptr(typingctx, arr):
     """The data pointer of an array as void* (for the pthread mutex that lives in a byte buffer)."""
     _check_array(arr)

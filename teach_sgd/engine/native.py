@@ -18,10 +18,6 @@ thread_cpu_ns = types.ExternalFunction("ts_thread_cpu_ns", types.int64())  # thi
 sleep_ns = types.ExternalFunction("ts_sleep_ns", types.void(types.int64))
 mutex_lock = types.ExternalFunction("ts_mutex_lock", types.int32(types.voidptr))
 mutex_unlock = types.ExternalFunction("ts_mutex_unlock", types.int32(types.voidptr))
-c_fetch_add = types.ExternalFunction("ts_atomic_fetch_add", types.int64(types.CPointer(types.int64), types.int64))
-c_cas = types.ExternalFunction(
-    "ts_atomic_cas", types.int64(types.CPointer(types.int64), types.int64, types.int64)
-)
 
 MUTEX_BYTES = int(lib.ts_mutex_size())
 
