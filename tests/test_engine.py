@@ -3,13 +3,16 @@
 Thread interleavings are not reproducible, so nothing here depends on one: each test asserts something
 that must hold for *every* interleaving (no update lost, the memory bound, conservation of gradients).
 """
+import gc
 import threading
+import time
+import weakref
 
 import numpy as np
 import pytest
 
 from teach_sgd.engine import layout as L
-from teach_sgd.engine.config import RunConfig
+from teach_sgd.engine.config import ALGOS, POINTS, RunConfig
 from teach_sgd.engine.runner import Runner, run
 from teach_sgd.engine.state import SAMPLE_STRIDE
 
@@ -193,8 +196,6 @@ def test_event_stream_records_every_update_with_its_staleness(algo, threads, per
 
 def test_paused_time_is_not_run_time():
     """A pause neither uses up a --seconds budget nor counts in wall_s, rates or timestamps."""
-    import time
-
     runner = Runner(cfg(algo="leashed", threads=2, updates=None, seconds=0.6))
     started = time.perf_counter()
     runner.start()
@@ -208,3 +209,26 @@ def test_paused_time_is_not_run_time():
     assert real >= 0.6 + 0.6 - 0.05  # the deadline moved by the pause
     assert 0.55 <= r.wall_s <= real - 0.5  # …and the run's own clock left the pause out
     assert max(t for t, _, _ in r.loss_curve) <= r.wall_s + 1e-6
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_a_finished_runner_is_freed_by_reference_counting_alone(algo):
+    """A run's arrays go when its last reference does: with the cyclic collector off, a finished Runner (held at
+    a breakpoint and frozen while it ran, read after) is gone once dropped. A reference cycle through it kept
+    every run's RunState and event log until the collector's rare full pass: the 1,000-run stress
+    (benchmarks/stress.py) climbed by hundreds of MB between passes."""
+    gc.collect()
+    gc.disable()
+    try:
+        runner = Runner(cfg(algo=algo, threads=1 if algo == "seq" else 2, updates=50)).start()
+        runner.holds.hold(0, POINTS[algo][0])
+        threading.Event().wait(0.01)
+        runner.holds.freeze(0)
+        runner.holds.clear()
+        assert runner.wait().updates == 50
+        runner.snapshot()
+        gone = weakref.ref(runner)
+        del runner
+        assert gone() is None
+    finally:
+        gc.enable()
