@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 
 import aiohttp
@@ -14,17 +18,20 @@ from tui_helpers import sync
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.classroom import protocol
-from teach_sgd.classroom.client import ClassClient
+from teach_sgd.classroom.client import ClassClient, join_details
 from teach_sgd.classroom.experiment import machine_points
-from teach_sgd.classroom.instructor import ClassView, class_csv, class_file
+from teach_sgd.classroom.instructor import METRICS, ClassView, InstructorBoard, class_csv, class_file
 from teach_sgd.classroom.machine import machine_info
 from teach_sgd.classroom.protocol import Refused
 from teach_sgd.classroom.questions import LessonCatalog
 from teach_sgd.classroom.server import ClassServer, RateLimiter
 from teach_sgd.classroom.store import ClassStore
 from teach_sgd.classroom.student import StudentSession
+from teach_sgd.commands.main import main
+from teach_sgd.commands.serve import serve_command
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.runner import run
+from teach_sgd.errors import UsageError
 from teach_sgd.lessons import Budget
 
 CATALOG = LessonCatalog()
@@ -343,6 +350,64 @@ def test_a_class_file_reopens_with_the_same_plots(tmp_path, runs):
     assert "1 machine, 4 cores" in view.headline()
 
 
+@sync
+async def test_the_instructor_board_reads_again_only_what_changed(runs):
+    """The instructor's screen's state, tick by tick: the points are read again when a result arrives, the open
+    question's tally when a prediction does; the header counts what the store holds."""
+    server = await start()
+    client = ClassClient(server.address, server.code, "ada")
+    board = InstructorBoard(ClassView(server.store, CATALOG), server)
+    try:
+        assert board.tick() and board.points == [] and not board.tick()       # nothing new: nothing read
+        assert "0 joined" in board.head() and f"join code: {server.code}" in board.head()
+        assert board.question_changed() and board.open is None and not board.question_changed()
+        await client.join()
+        q = server.open_question("03-hogwild", "lost")
+        assert board.question_changed() and board.open["seq"] == q["seq"] and board.question.checkpoint == "lost"
+        client.queue_prediction(q["seq"], "yes")
+        await client.flush()
+        assert board.question_changed() and [(c, p) for c, _, p, _ in board.tally][0] == ("yes", 1)
+        assert not board.question_changed()
+        for algo in ("seq", "hogwild", "leashed"):
+            client.queue_result("class", protocol.summary(runs[algo]), machine_info())
+        await client.flush()
+        assert board.tick() and len(board.points) == 1 and not board.tick()
+        assert "1 joined · 1 predictions · 3 results" in board.head() and "1 machine" in board.headline
+        assert [board.next_metric() for _ in METRICS] == [*range(1, len(METRICS)), 0]
+    finally:
+        await client.close()
+        await server.stop()
+
+
+def test_a_saved_board_is_read_only_and_exports_new_files_each_time(tmp_path, runs):
+    rows = [{"nickname": "ada", "experiment": "class", "question": None, "measured": None,
+             "machine": {"cores": 4, "cpu": "x", "os": "y"}, "summary": protocol.summary(runs[a])}
+            for a in ("seq", "hogwild", "leashed")]
+    view = ClassView(rows=rows)
+    board = InstructorBoard(view)
+    assert board.tick() and not board.live and board.head().endswith("(saved class: read-only)")
+    assert board.question_changed() and board.open is None
+    first, second = view.export(tmp_path), view.export(tmp_path)
+    assert [p.name.split(".", 1)[1] for p in first] == ["json", "csv", "class.json"]
+    assert not set(first) & set(second) and all(p.exists() for p in first + second)   # never overwritten
+    assert ClassView.from_file(first[2]).points() == view.points()
+    assert first[1].read_bytes().decode() == class_csv(view)
+
+
+@pytest.mark.parametrize("address, code, name, says", [
+    ("not-an-address", "ABCDEF", "ada", "is not HOST:PORT"),
+    ("127.0.0.1:8765", "AB", "ada", "join code 'AB' is not"),
+    ("127.0.0.1:8765", "ABCDEF", "[]", "nickname:"),
+])
+def test_join_details_are_checked_before_anything_is_sent(address, code, name, says):
+    with pytest.raises(UsageError, match=re.escape(says)):
+        join_details(address, code, name)
+
+
+def test_join_details_come_back_cleaned():
+    assert join_details("127.0.0.1:8765", " abcdef ", "") == ("127.0.0.1:8765", "ABCDEF", "student")
+
+
 # ---- the commands' bad input: one line, exit status 2 ---------------------------------------------------------
 @pytest.mark.parametrize("argv, says", [
     (["present", "--algos", "seq,lock,hogwild,leashed"], "1 to 3 runs"),
@@ -357,16 +422,12 @@ def test_a_class_file_reopens_with_the_same_plots(tmp_path, runs):
     (["class", "send", "127.0.0.1:9", "ABCDEF", __file__], "is not JSON"),
 ])
 def test_class_and_present_commands_refuse_bad_input_in_one_line(argv, says, capsys):
-    from teach_sgd.commands.main import main
-
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
 def test_class_send_to_a_host_that_is_not_there_says_so(tmp_path, runs, capsys):
-    from teach_sgd.commands.main import main
-
     path = tmp_path / "r.json"
     path.write_text(json.dumps(runs["hogwild"]))
     assert main(["class", "send", "127.0.0.1:9", "ABCDEF", str(path)]) == 2
@@ -375,8 +436,6 @@ def test_class_send_to_a_host_that_is_not_there_says_so(tmp_path, runs, capsys):
 
 def _host(store, *extra):
     """`teach-sgd class host` as a user runs it; returns (process, {join code, address})."""
-    import subprocess
-
     # In PACKAGE_HOME, not the checkout: under a non-editable install the checkout has no compiled modules
     proc = subprocess.Popen(module_argv("teach_sgd.commands", "class", "host", "--port", "0", "--store", str(store),
                                         *extra), cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -390,10 +449,6 @@ def _host(store, *extra):
 
 
 def test_class_host_send_export_and_resume_from_the_command_line(tmp_path, runs, capsys):
-    import signal
-
-    from teach_sgd.commands.main import main
-
     result = tmp_path / "r.json"
     result.write_text(json.dumps({"runs": [runs["seq"], runs["hogwild"]]}))  # `compare --json`
     proc, said = _host(tmp_path / "class.sqlite")
@@ -455,16 +510,11 @@ async def test_the_class_experiment_runs_here_and_the_host_plots_this_machine(tm
 
 
 def test_serve_passes_a_class_to_every_browser_session():
-    from teach_sgd.commands.serve import serve_command
-
     command = serve_command(join=("192.168.1.20:8765", "K7MZQ2", "ada lovelace"))
     assert command.endswith("--class 192.168.1.20:8765 K7MZQ2 --nickname 'ada lovelace'")
 
 
 def test_the_classroom_domain_never_imports_the_app():
-    import subprocess
-    import sys
-
     code = ("import sys, teach_sgd.classroom.client, teach_sgd.classroom.server, teach_sgd.classroom.student, "
             "teach_sgd.classroom.instructor; print(sorted(m for m in sys.modules if m.startswith(('teach_sgd.tui', "
             "'teach_sgd.commands', 'textual'))))")
@@ -480,8 +530,6 @@ def test_the_classroom_domain_never_imports_the_app():
     lambda d: d.update(results="all of them"),
 ])
 def test_a_damaged_class_file_is_refused_in_one_line(tmp_path, runs, damage):
-    from teach_sgd.errors import UsageError
-
     rows = [{"nickname": "ada", "experiment": "class", "question": None, "measured": None,
              "machine": machine_info(), "summary": protocol.summary(runs["seq"])}]
     data = json.loads(class_file(ClassView(rows=rows)))

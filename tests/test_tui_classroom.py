@@ -3,6 +3,7 @@ serving a real class on loopback while real clients join and predict, and a stud
 from __future__ import annotations
 
 import re
+import socket
 import time
 from dataclasses import replace
 
@@ -12,13 +13,18 @@ from textual.widgets import Digits, Input, OptionList
 from tui_helpers import sync, until
 
 from teach_sgd.classroom.client import ClassClient
+from teach_sgd.classroom.instructor import ClassView, class_file
+from teach_sgd.classroom.protocol import check_summary
 from teach_sgd.classroom.questions import LessonCatalog
 from teach_sgd.classroom.server import ClassServer
 from teach_sgd.classroom.store import ClassStore
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.runner import Runner
+from teach_sgd.lessons.loader import LessonLoadError, parse_lesson
 from teach_sgd.tui.app import TeachSGDApp
-from teach_sgd.tui.screens.classroom import InstructorScreen, StudentScreen
+from teach_sgd.tui.screens.classroom import InstructorScreen
+from teach_sgd.tui.screens.lesson import LessonScreen
+from teach_sgd.tui.screens.student import StudentScreen
 from teach_sgd.tui.screens.present import CONTRAST, PresenterScreen, RacePanel
 
 PROJECTOR = (80, 24)
@@ -160,8 +166,6 @@ async def test_P_on_the_playground_presents_its_run_and_keys_drive_it(tmp_path):
 
 @sync
 async def test_a_saved_class_file_opens_read_only(tmp_path):
-    from teach_sgd.classroom.instructor import ClassView, class_file
-    from teach_sgd.classroom.protocol import check_summary
 
     summary = {"algo": "hogwild", "threads": 2, "model": "mlp", "dataset": "mnist", "status": "finished", "updates": 100, "wall_s": 1.0, "updates_per_s": 100.0,
                "diverged": False, "lost_sampled": 3, "sampled_writes": 1000}
@@ -183,7 +187,6 @@ async def test_a_saved_class_file_opens_read_only(tmp_path):
 
 @sync
 async def test_a_student_who_starts_before_the_host_joins_once_it_is_up(tmp_path, monkeypatch):
-    import socket
 
     monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
     with socket.socket() as s:  # a free loopback port, nobody listening yet
@@ -204,7 +207,6 @@ async def test_a_student_who_starts_before_the_host_joins_once_it_is_up(tmp_path
 
 def _class_rows(cores_by_nickname: dict) -> list[dict]:
     """Stored class-experiment results (SEQ ×1, HOGWILD! ×2, Leashed-SGD ×2) from machines of these core counts."""
-    from teach_sgd.classroom.protocol import check_summary
 
     rows = []
     for nick, cores in cores_by_nickname.items():
@@ -236,8 +238,6 @@ async def test_a_lesson_shows_the_class_file_it_names_and_a_damaged_one_in_one_l
     """K on a lesson whose front matter names a class file opens that class read-only over the lesson: the line
     "your class, DATE: N machines, A–B cores" and one point per machine; h/Esc goes back to the lesson. When the
     file is damaged, K says so in one line and the lesson stays."""
-    from teach_sgd.classroom.instructor import ClassView, class_file
-    from teach_sgd.tui.screens.lesson import LessonScreen
 
     folder = tmp_path / "lessons"
     folder.mkdir()
@@ -254,7 +254,7 @@ async def test_a_lesson_shows_the_class_file_it_names_and_a_damaged_one_in_one_l
         shown = app.screen
         day = time.strftime("%Y-%m-%d", time.localtime(1796284800.0))
         assert f"your class, {day}: 3 machines, 2–16 cores" in _text(shown.head)
-        assert [(pt["nickname"], pt["cores"], pt["speedup"]) for pt in shown._points] == [
+        assert [(pt["nickname"], pt["cores"], pt["speedup"]) for pt in shown.board.points] == [
             ("ada", 2, 2.0), ("bo", 4, 2.0), ("cy", 16, 2.0)]
         assert shown.plot.border_subtitle.startswith("3 machine(s)")
         await pilot.press("escape")
@@ -273,7 +273,6 @@ async def test_a_lesson_shows_the_class_file_it_names_and_a_damaged_one_in_one_l
 
 
 def test_a_lesson_without_a_class_file_has_no_K_and_a_bad_one_is_a_load_error(tmp_path):
-    from teach_sgd.lessons.loader import LessonLoadError, parse_lesson
 
     plain = parse_lesson(LESSON_WITH_CLASS.replace('class_file = "{file}"\n', ""), tmp_path / "x.md")
     assert plain.class_file is None

@@ -10,7 +10,8 @@ import numpy as np
 from teach_sgd.sim import Machine
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.home import HomeScreen
-from teach_sgd.tui.screens.simulator import SPEEDS, SimulatorScreen
+from teach_sgd.sim.player import SPEEDS
+from teach_sgd.tui.screens.simulator import SimulatorScreen
 from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, fmt_coord
 
 from tui_helpers import SIZE, open_screen, sync, until
@@ -151,18 +152,18 @@ async def test_leash_refuses_and_says_why():
         await pilot.press("3")                   # no thread 2
         assert m.steps == 1 and "only 2 threads" in message(screen)
         await pilot.press(".", "space")          # manual: the learner is the scheduler
-        assert m.steps == 1 and not screen.running
+        assert m.steps == 1 and not screen.player.running
 
 
 async def run_stale_read(app, pilot, alpha: str, completions: int | None = None) -> SimulatorScreen:
     screen = await open_simulator(app, pilot, mode="faa", scheduler="stale-read", threads="2", tau_max="1", alpha=alpha,
                                   d="2", noise="0", objective="quadratic")
-    screen.speed = SPEEDS[-1]
+    screen.player.speed = SPEEDS[-1]
     await pilot.press("space")                   # 500 steps a tick at this speed
     if completions is None:
-        await until(lambda: not screen.running, poll=POLL)
+        await until(lambda: not screen.player.running, poll=POLL)
     else:
-        await until(lambda: screen.machine.completed >= completions or not screen.running, poll=POLL)
+        await until(lambda: screen.machine.completed >= completions or not screen.player.running, poll=POLL)
         await pilot.press("space")
     await pilot.pause()
     return screen
@@ -175,17 +176,17 @@ async def test_stale_read_diverges_above_the_threshold_only():
     async with app.run_test(size=SIZE) as pilot:
         screen = await run_stale_read(app, pilot, "1.1")
         m = screen.machine
-        assert screen.diverged and not screen.running
+        assert screen.session.diverged and not screen.player.running
         assert m.distance2() > 1e4 * 2
         assert m.max_delay == 1
         assert "DIVERGED" in status(screen)
         assert "diverged" in message(screen) and "α = 1.1 ≥ 2/((τ+1)c) = 1" in message(screen)
         await pilot.press("space")               # a diverged run does not restart
-        assert not screen.running
+        assert not screen.player.running
 
         screen = await run_stale_read(app, pilot, "0.9", completions=400)
         m = screen.machine
-        assert not screen.running and not screen.diverged and "DIVERGED" not in status(screen)
+        assert not screen.player.running and not screen.session.diverged and "DIVERGED" not in status(screen)
         assert m.completed >= 400 and m.distance2() < 1e-6
 
 
@@ -234,22 +235,22 @@ async def test_bad_settings_are_explained_and_change_nothing():
 @sync
 async def test_speed_keys_and_run_pause():
     async with simulator() as (pilot, screen):
-        start = screen.speed
+        start = screen.player.speed
         await pilot.press("plus", "plus")
-        assert screen.speed == SPEEDS[SPEEDS.index(start) + 2]
+        assert screen.player.speed == SPEEDS[SPEEDS.index(start) + 2]
         await pilot.press("minus")
-        assert screen.speed == SPEEDS[SPEEDS.index(start) + 1]
+        assert screen.player.speed == SPEEDS[SPEEDS.index(start) + 1]
         await pilot.press("space")
         await until(lambda: screen.machine.steps >= 10, poll=POLL)
         await pilot.press("space")
         steps = screen.machine.steps
         await pilot.pause(0.2)
-        assert not screen.running and screen.machine.steps == steps
+        assert not screen.player.running and screen.machine.steps == steps
         assert "PAUSED" in status(screen)
         await pilot.press("space")
-        assert screen.running
+        assert screen.player.running
         await pilot.press("h")                   # leaving the screen pauses the run
-        assert isinstance(pilot.app.screen, HomeScreen) and not screen.running
+        assert isinstance(pilot.app.screen, HomeScreen) and not screen.player.running
         await pilot.press("s")
         assert pilot.app.screen is screen and "paused while you were away" in message(screen)
 

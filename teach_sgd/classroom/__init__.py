@@ -8,9 +8,9 @@ live, and every laptop's runs become one many-machine experiment.
     questions.py    the lesson questions a class can be asked (the shipped lessons)
     experiment.py   the class's many-machine runs, and the per-machine points the instructor plots
     student.py      StudentSession: the student's screen's state machine
-    instructor.py   ClassView: what the instructor's screen shows; the exports
+    instructor.py   ClassView and InstructorBoard: what the instructor's screen shows, tick by tick; the exports
     machine.py      {cores, cpu, os} of this machine
 
-This package is the domain: it imports the engine and the lessons, never the app (tui/screens/classroom.py and
-tui/screens/present.py draw it; teach_sgd/commands/classroom.py is its command line).
+This package is the domain: it imports the engine and the lessons, never the app (tui/screens/classroom.py,
+tui/screens/student.py and tui/screens/present.py draw it; teach_sgd/commands/classroom.py is its command line).
 """

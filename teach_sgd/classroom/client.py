@@ -48,6 +48,20 @@ def parse_address(text: str) -> tuple[str, int]:
     return m.group(1).strip("[]"), int(m.group(2))
 
 
+def join_details(address: str, code: str, name: str | None, name_label: str = "nickname") -> tuple[str, str, str]:
+    """(address, CODE, nickname) as a student typed them (the command line's --class, the app's Join form),
+    checked before anything is sent; a UsageError saying what to fix otherwise."""
+    parse_address(address)
+    code = code.strip().upper()
+    if not p.CODE_RE.fullmatch(code):
+        raise UsageError(f"join code {p.clean_text(code, 12)!r} is not {p.CODE_LENGTH} letters and digits: copy it "
+                         "from the instructor's screen")
+    try:
+        return address, code, p.nickname(name or "student")
+    except p.Refused as e:
+        raise UsageError(f"{name_label}: {e}") from None
+
+
 def queue_path(code: str) -> Path:
     return userdata.data_dir() / f"class-{code}.json"
 

@@ -7,6 +7,13 @@ machines as points; plus the three exports.
     view.points()         # one per machine (experiment.machine_points)
     view.headline()       # "your class, 2026-12-03: 31 machines, 2–16 cores"
     class_json(view) / class_csv(view) / class_file(view)
+    view.export(folder)   # the three, as new files in folder (the app's e key)
+
+    board = InstructorBoard(view, server)   # the instructor's screen, tick by tick, without a terminal
+    board.tick()          # True when the machines' points changed (a result arrived): the plot is redrawn
+    board.head()          # the three header lines: join code, address, counts, headline (or "saved class")
+    board.question_changed()   # True when the open question or its tally changed: board.open, .tally say what
+    board.next_metric()   # the plot's next measure (METRICS)
 """
 from __future__ import annotations
 
@@ -21,9 +28,15 @@ from teach_sgd.classroom.protocol import (EXPERIMENTS, NICKNAME_MAX, Refused, ch
                                           nickname)
 from teach_sgd.classroom.server import export_rows
 from teach_sgd.errors import UsageError
+from teach_sgd.output import write_new
 
 FILE_KIND = "teach-sgd class"
 FILE_VERSION = 1
+# what the machines plot can show against cores: (key in a machine point, axis label with its unit)
+METRICS = (("lost_per_write", "HOGWILD! ×2 lost writes per observed write"),
+           ("cas_fail_per_update", "Leashed-SGD ×2 failed CAS per update"),
+           ("staleness", "Leashed-SGD ×2 mean staleness τ (versions)"),
+           ("speedup", "2-thread speed-up (HOGWILD! ×2 ÷ SEQ ×1 updates/s)"))
 CSV_COLUMNS = ("nickname", "experiment", "question", "measured", "cores", "cpu", "os", "algo", "threads",
                "updates", "wall_s", "updates_per_s", "loss_final", "staleness_mean", "cas_fail", "lost_sampled",
                "sampled_writes")
@@ -88,6 +101,64 @@ class ClassView:
         measured = self.store.measured(q["seq"]) if q["revealed"] else {}
         labels = dict(zip(question.choices, question.labels)) if question else {}
         return [(c, labels.get(c, c), predicted.get(c, 0), measured.get(c, 0)) for c in q["choices"]]
+
+    def export(self, folder) -> list[Path]:
+        """The class as JSON, CSV and a class file, new files in `folder` (write_new: nothing is overwritten)."""
+        return write_new(folder, "class", {".json": class_json(self), ".csv": class_csv(self),
+                                           ".class.json": class_file(self)})
+
+
+class InstructorBoard:
+    """What the instructor's screen shows from one tick to the next: the class's machines as points (read again
+    only when a result arrives, not on every tick), the header lines, the open question and its tally (drawn
+    again only when they change), and which measure the plot shows. `server` None: a saved class, read-only."""
+
+    def __init__(self, view: ClassView, server=None):
+        self.view, self.server = view, server
+        self.metric = 0                # index into METRICS
+        self.points: list[dict] = []   # one per machine
+        self.headline = ""
+        self.open = self.question = None   # the store's open question dict and its catalog Question
+        self.tally: list | None = None
+        self._points_key = self._question_key = object()   # nothing read yet
+
+    @property
+    def live(self) -> bool:
+        return self.view.store is not None and self.server is not None
+
+    def tick(self) -> bool:
+        """Reads the results again if one arrived since the last tick; True when the points changed."""
+        self._counts = self.view.store.counts() if self.live else None
+        key = self._counts["results"] if self.live else -1
+        if key == self._points_key:
+            return False
+        self._points_key = key
+        self.points = self.view.points()
+        self.headline = self.view.headline(self.points)
+        return True
+
+    def head(self) -> str:
+        """Three lines, always (the screen redraws them with no layout pass)."""
+        if not self.live:
+            return f"{self.headline}\n(saved class: read-only)"
+        c, server = self._counts, self.server
+        return (f"join code: {self.view.store.code}   address: {server.address}\n"
+                f"{c['students']} joined · {c['predictions']} predictions · {c['results']} results · "
+                f"{server.requests:,} requests ({server.refused:,} refused)\n{self.headline}")
+
+    def question_changed(self) -> bool:
+        """Reads the open question and its tally; True when either changed since the last call."""
+        q, question = self.view.question()
+        tally = self.view.tally() if q is not None else None
+        if (q, tally) == self._question_key:
+            return False
+        self._question_key = (q, tally)
+        self.open, self.question, self.tally = q, question, tally
+        return True
+
+    def next_metric(self) -> int:
+        self.metric = (self.metric + 1) % len(METRICS)
+        return self.metric
 
 
 def _checked(row: dict) -> dict:

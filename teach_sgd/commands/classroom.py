@@ -21,7 +21,7 @@ from pathlib import Path
 
 from teach_sgd import userdata, values
 from teach_sgd.classroom import protocol
-from teach_sgd.classroom.client import ClassClient, ClassError, parse_address
+from teach_sgd.classroom.client import ClassClient, ClassError, join_details
 from teach_sgd.classroom.instructor import ClassView, class_csv, class_file, class_json
 from teach_sgd.classroom.machine import machine_info
 from teach_sgd.classroom.questions import LessonCatalog
@@ -30,7 +30,8 @@ from teach_sgd.classroom.store import ClassStore
 from teach_sgd.errors import UsageError
 from teach_sgd.output import check_writable, write_text
 from teach_sgd.tui.app import launch
-from teach_sgd.tui.screens.classroom import InstructorScreen, StudentScreen
+from teach_sgd.tui.screens.classroom import InstructorScreen
+from teach_sgd.tui.screens.student import StudentScreen
 
 LOOPBACK = "127.0.0.1"
 
@@ -226,15 +227,7 @@ def join_settings(args) -> tuple[str, str, str] | None:
             raise UsageError("--nickname goes with --class HOST:PORT CODE")
         return None
     address, code = args.join
-    parse_address(address)
-    if not protocol.CODE_RE.fullmatch(code.strip().upper()):
-        raise UsageError(f"join code {protocol.clean_text(code, 12)!r} is not {protocol.CODE_LENGTH} letters and "
-                         "digits: copy it from the instructor's screen")
-    try:
-        name = protocol.nickname(args.nickname or "student")
-    except protocol.Refused as e:
-        raise UsageError(f"--nickname: {e}") from None
-    return address, code.strip().upper(), name
+    return join_details(address, code, args.nickname, "--nickname")
 
 
 def student_opening(address: str, code: str, name: str):

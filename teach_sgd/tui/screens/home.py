@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.tui.messages import LessonChosen
 from teach_sgd.tui.screens.challenge import ChallengeMenu
-from teach_sgd.tui.screens.classroom import JoinScreen
+from teach_sgd.tui.screens.student import JoinScreen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.menus import reload_options
 from teach_sgd.tui.widgets.too_small import TooSmall

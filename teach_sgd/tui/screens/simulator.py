@@ -8,8 +8,9 @@
     event log           completions with their delay, lost writes, failed CAS, dropped gradients
 
 It draws a `teach_sgd.sim.session.SimSession` (the machine, its scheduler, undo, the history, the sentences that
-explain a refusal or a divergence, save) and steps it on a timer, several steps per tick at high speed; the
-panels redraw at most 15 times a second while running and at once after a key.
+explain a refusal or a divergence, save), played by a `teach_sgd.sim.player.SimPlayer` (run/pause, speed, what
+each key does and says), which it steps on a timer, several steps per tick at high speed; the panels redraw at
+most 15 times a second while running and at once after a key.
 """
 from __future__ import annotations
 
@@ -21,18 +22,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from teach_sgd.errors import ConfigError
-from teach_sgd.sim import StepRefused
 from teach_sgd.sim.config import SimConfig
-from teach_sgd.sim.session import SimSession, describe, short
+from teach_sgd.sim.player import SimPlayer
+from teach_sgd.sim.session import SimSession
 from teach_sgd.tui.widgets.sim_form import SimSettings
 from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, ThreadPanel
 from teach_sgd.tui.widgets.sim_plot import SimPlot
 from teach_sgd.tui.widgets.too_small import TooSmall
 
-TONES = {"info": "cyan", "warn": "yellow"}
-SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)   # steps per second
-DEFAULT_SPEED = 20
-TICK_HZ = 20      # stepping ticks per second at speeds above TICK_HZ
+STYLES = {"note": "dim", "info": "cyan", "warn": "yellow", "error": "bold red", "ok": "green"}  # SimPlayer's tones
+STATES = {"diverged": "[b white on red] DIVERGED [/]", "manual": "[b magenta] MANUAL [/]",
+          "running": "[b green] RUNNING [/]", "paused": "[b yellow] PAUSED [/]"}
 DRAW_HZ = 15      # panel redraws per second while running
 
 
@@ -57,8 +57,7 @@ class SimulatorScreen(Screen):
         super().__init__(**kwargs)
         self.initial = config or SimConfig()
         self.session = SimSession(self.initial)
-        self.running = False
-        self.speed = DEFAULT_SPEED
+        self.player = SimPlayer(self.session)
         self._dirty = False
         self._step_timer = None
         self._panels: list[ThreadPanel] = []
@@ -66,10 +65,6 @@ class SimulatorScreen(Screen):
     @property
     def machine(self):
         return self.session.machine
-
-    @property
-    def diverged(self) -> bool:
-        return self.session.diverged
 
     # ---- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -100,21 +95,18 @@ class SimulatorScreen(Screen):
         await self._mount_panels()
         self.draw()
         self.set_interval(1 / DRAW_HZ, self._draw_if_dirty)
-        self.say("space runs the scheduler · . one step · manual scheduler: 1–9 step a thread · u undo", "dim")
+        self.say(("space runs the scheduler · . one step · manual scheduler: 1–9 step a thread · u undo", "note"))
 
     def on_screen_suspend(self) -> None:
         """Home, another screen or the help: stop stepping (space runs again on return)."""
-        if self.running:
-            self.pause()
-            self.say("paused while you were away — space runs again", "dim")
-            self.draw()
+        self.show(self.player.suspend())
 
     # ---- settings -------------------------------------------------------------------------------------
     async def on_sim_settings_applied(self, _message: SimSettings.Applied) -> None:
         try:
             config = self.settings.config()
         except ConfigError as e:
-            self.say(f"✗ {e}", "bold red")
+            self.say((f"✗ {e}", "error"))
             return
         await self.apply(config)
         self._threads_box.focus()
@@ -122,15 +114,11 @@ class SimulatorScreen(Screen):
     async def apply(self, config: SimConfig, reset: bool = False) -> None:
         """Use these settings (SimSession.apply says what that does to the machine) and say what happened."""
         before = self.machine
-        said = self.session.apply(config, reset)
-        if self.machine is not before or self.machine.steps == 0 or self.session.manual:
-            self.pause()
+        said = self.player.apply(config, reset)
         if self.machine is not before:
             self._plot.clear_plot()
             await self._mount_panels()
-        if said is not None:
-            self.say(said[0], TONES[said[1]])
-        self.draw()
+        self.show(said)
 
     async def _mount_panels(self) -> None:
         if self.machine.threads != len(self._panels):
@@ -139,128 +127,65 @@ class SimulatorScreen(Screen):
             await self._threads_box.mount_all(self._panels)
 
     # ---- stepping -------------------------------------------------------------------------------------
-    def _scheduled_step(self) -> bool:
-        """One step of the scheduler's choice; False (and paused, with the reason shown) if it cannot."""
-        why = self.session.scheduled_step()
-        if why is not None:
-            self.pause()
-            self.say(f"✗ {why}", "bold red")
-        return why is None
-
     def _tick(self) -> None:
-        if not self.running or self.session.manual:
-            return
-        for _ in range(max(1, self.speed // TICK_HZ)):
-            if not self._scheduled_step():
-                break
-            if self.diverged:
-                self.pause()
-                self.say(self.session.divergence_text(), "bold red")
-                break
+        said = self.player.tick()
+        if said is not None:  # the player stopped: a refusal or a divergence
+            self.say(said)
+            self._follow_player()
         self._dirty = True
 
-    def pause(self) -> None:
-        self.running = False
+    def _follow_player(self) -> None:
+        """The stepping timer runs while the player does, at its tick rate."""
         if self._step_timer is not None:
             self._step_timer.stop()
             self._step_timer = None
+        if self.player.running:
+            self._step_timer = self.set_interval(1 / self.player.tick_hz(), self._tick)
 
-    def _start_timer(self) -> None:
-        if self._step_timer is not None:
-            self._step_timer.stop()
-        self._step_timer = self.set_interval(1 / min(self.speed, TICK_HZ), self._tick)
+    def show(self, said) -> None:
+        """After a key: what the player says (if anything), the timer, every panel."""
+        if said is not None:
+            self.say(said)
+        self._follow_player()
+        self.draw()
 
     # ---- actions --------------------------------------------------------------------------------------
     def action_run(self) -> None:
-        if self.running:
-            self.pause()
-            self.say("paused — . steps once, space runs again", "dim")
-        elif self.session.manual:
-            self.say("manual scheduler: you pick every step with 1–9 (or choose a scheduler in the settings)",
-                     "yellow")
-        elif self.diverged:
-            self.say("the run has diverged — r resets, u undoes a step", "bold red")
-        else:
-            self.running = True
-            self._start_timer()
-            self.say(f"running {self.session.config.scheduler} at {self.speed} steps/s — space pauses, + / − change "
-                     "speed", "dim")
-        self.draw()
+        self.show(self.player.toggle())
 
     def action_step(self) -> None:
-        if self.session.manual:
-            self.say("manual scheduler: press 1–9 to step a thread yourself", "yellow")
-            return
-        self.pause()
-        if self._scheduled_step():
-            tid, ins = self.session.last
-            self.say(f"the {self.session.config.scheduler} scheduler chose thread {tid}: {ins}", "dim")
-            if self.diverged:
-                self.say(self.session.divergence_text(), "bold red")
-        self.draw()
+        self.show(self.player.scheduled())
 
     def action_thread(self, tid: int) -> None:
-        m = self.machine
-        if not self.session.manual:
-            self.say(f"the {self.session.config.scheduler} scheduler decides who steps: choose the manual scheduler "
-                     "to pick threads yourself (. takes one scheduled step)", "yellow")
-            return
-        if tid >= m.threads:
-            self.say(f"there are only {m.threads} threads: keys 1–{m.threads}", "yellow")
-            return
-        ins = m.next_instr(tid)
-        try:
-            events = self.session.step(tid)
-        except StepRefused:
-            self.say(f"✗ thread {tid} refused: {self.session.refusal(tid)}", "bold red")
-            self.draw()
-            return
-        text, style = f"thread {tid}: {ins}", "dim"
-        if events:
-            text += " → " + "; ".join(short(e) for e in events)
-            style = "bold red" if any(e.kind != "completed" for e in events) else "green"
-        if self.diverged:
-            text, style = self.session.divergence_text(), "bold red"
-        self.say(text, style)
-        self.draw()
+        self.show(self.player.thread(tid))
 
     def action_undo(self) -> None:
-        self.pause()
-        if self.session.undo():
-            self.say(f"undone: back to step {self.machine.steps}", "cyan")
-        else:
-            self.say("nothing to undo: this is step 0", "yellow")
-        self.draw()
+        self.show(self.player.undo())
 
     async def action_reset(self) -> None:
         try:
             config = self.settings.config()
         except ConfigError as e:
-            self.say(f"✗ {e} — reset keeps the machine as it was", "bold red")
+            self.say((f"✗ {e} — reset keeps the machine as it was", "error"))
             return
         await self.apply(config, reset=True)
-        self.say("reset to step 0 with the settings shown: " + describe(config), "cyan")
 
     def action_save(self) -> None:
         try:
             path = self.session.save(self.app.export_dir)
         except OSError as e:
-            self.say(f"✗ could not save: {e}", "bold red")
+            self.say((f"✗ could not save: {e}", "error"))
             return
-        self.say(f"saved {self.machine.steps} steps: {path}", "green")
+        self.say((f"saved {self.machine.steps} steps: {path}", "ok"))
         self.app.notify(str(path), title="Schedule saved")
 
     def action_speed(self, direction: int) -> None:
-        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
-        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + direction))]
-        if self.running:
-            self._start_timer()
-        self.say(f"speed {self.speed} steps/s", "dim")
-        self.draw()
+        self.show(self.player.change_speed(direction))
 
     # ---- drawing --------------------------------------------------------------------------------------
-    def say(self, text: str, style: str = "") -> None:
-        self._message.update(f"[{style}]{escape(text)}[/]" if style else escape(text))
+    def say(self, said: tuple[str, str]) -> None:
+        text, tone = said
+        self._message.update(f"[{STYLES[tone]}]{escape(text)}[/]")
 
     def _draw_if_dirty(self) -> None:
         if self._dirty:
@@ -279,21 +204,10 @@ class SimulatorScreen(Screen):
             if panel.tid < m.threads:
                 panel.show(m, enabled=panel.tid in enabled, last_tid=last_tid)
         self._log.show(m)
-        self._plot.show(s.iters, s.dist2, s.gap, force=not self.running)
-        self._status.update(self._status_text())
-
-    def _status_text(self) -> str:
-        if self.diverged:
-            head = "[b white on red] DIVERGED [/]"
-        elif self.session.manual:
-            head = "[b magenta] MANUAL [/]"
-        elif self.running:
-            head = "[b green] RUNNING [/]"
-        else:
-            head = "[b yellow] PAUSED [/]"
-        if self.session.manual:
-            return f"{head} you are the scheduler ·"
-        return f"{head} {self.session.config.scheduler} {self.speed} steps/s ·"
+        self._plot.show(s.iters, s.dist2, s.gap, force=not self.player.running)
+        head = STATES[self.player.state]
+        self._status.update(f"{head} you are the scheduler ·" if s.manual else
+                            f"{head} {s.config.scheduler} {self.player.speed} steps/s ·")
 
     # ---- for tests ------------------------------------------------------------------------------------
     @property
