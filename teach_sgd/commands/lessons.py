@@ -89,6 +89,18 @@ def list_lessons(args, _signals=None) -> int:
     return EXIT_USAGE if errors else 0
 
 
+def _choose(head: str, choices, prompt: str, ask, out) -> str:
+    """Print `head` and the (key, text) choices; ask until one of the keys is typed."""
+    out(head)
+    for k, text in choices.choices:
+        out(f"   [{k}] {text}")
+    while True:
+        key = ask(prompt).strip()
+        if key in choices.keys:
+            return key
+        out(f"   choose one of: {', '.join(choices.keys)}")
+
+
 def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = None) -> list:
     """Walk a lesson in plain text: the same steps and verdicts as the lesson screen. Returns the verdicts."""
     session = LessonSession(lesson, progress, resume=False, budget=budget)
@@ -99,16 +111,10 @@ def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = 
         if step.kind == "narrative":
             out(step.text + "\n")
         elif step.kind == "predict":
-            cp = step.checkpoint
-            out(f"\n? {cp.question}")
-            for k, text in cp.choices:
-                out(f"   [{k}] {text}")
-            while True:
-                key = ask("your prediction: ").strip()
-                if key in cp.keys:
-                    break
-                out(f"   choose one of: {', '.join(cp.keys)}")
-            session.answer(key)
+            session.answer(_choose(f"\n? {step.checkpoint.question}", step.checkpoint, "your prediction: ", ask, out))
+        elif step.kind == "change":
+            session.change(_choose(f"\n✎ {step.experiment.change.prompt}", step.experiment.change, "your value: ",
+                                   ask, out))
         elif step.kind == "run":
             e = step.experiment
             out(f"\n▶ {e.title}")

@@ -58,14 +58,19 @@ class Budget:
 
 
 
-def build_runs(experiment: Experiment, budget: Budget | None = None) -> list[tuple[str, object]]:
+def build_runs(experiment: Experiment, budget: Budget | None = None,
+               change: str | None = None) -> list[tuple[str, object]]:
     """The named RunConfigs of a run or sweep experiment, in the order they should run.
 
-    Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none."""
+    Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none.
+    `change`: the choice key the learner picked for the experiment's `change` (None: its first value)."""
     out = []
     if experiment.kind == "run":
         for spec in experiment.runs:  # repeats (seed, seed + 1, …) side by side, each named run#k
-            out += [(repeat_run_name(spec.name, k), c) for k, c in enumerate(spec.config.repeats(experiment.repeat))]
+            config = spec.config
+            if experiment.change is not None and spec.name == experiment.change.run:
+                config = replace(config, **{experiment.change.setting: experiment.change.value(change)})
+            out += [(repeat_run_name(spec.name, k), c) for k, c in enumerate(config.repeats(experiment.repeat))]
     elif experiment.kind == "sweep":
         for v in experiment.values:
             for g in experiment.runs:
@@ -141,14 +146,15 @@ class ExperimentResults:
 
 
 def run_experiment(experiment: Experiment, budget: Budget | None = None,
-                   progress: Callable[[str, int, int], None] | None = None) -> ExperimentResults:
+                   progress: Callable[[str, int, int], None] | None = None,
+                   change: str | None = None) -> ExperimentResults:
     """Run every config of the experiment headless, one after another (same process, kernels warmed first).
 
     progress(name, done, total) is called before each run."""
     if experiment.headless:
         return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
 
-    plan = build_runs(experiment, budget)
+    plan = build_runs(experiment, budget, change)
     warm_up(sorted({(c.algo, c.model) for _, c in plan}))
     runs = {}
     for k, (name, config) in enumerate(plan):

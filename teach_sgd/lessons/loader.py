@@ -27,8 +27,8 @@ from teach_sgd.lessons.races import RACES
 from teach_sgd.sim.challenges.catalog import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.sim.config import SWEEP_SETTINGS, SweepConfig
 from teach_sgd.lessons.schema import (
-    ASK_WHEN, EXPERIMENT_KINDS, HEADLESS_KINDS, SWEEP_OVER, Checkpoint, Experiment, Lesson, LessonError, RunSpec,
-    Step,
+    ASK_WHEN, CHANGE_SETTINGS, EXPERIMENT_KINDS, HEADLESS_KINDS, SWEEP_OVER, Change, Checkpoint, Experiment, Lesson,
+    LessonError, RunSpec, Step,
 )
 from teach_sgd.lessons.checkpoints import check
 
@@ -49,7 +49,8 @@ RESERVED = set(rules.FUNCTIONS) | set(rules.REPEAT_FUNCTIONS) | set(rules.CONSTA
 LESSON_KEYS = {"id", "title", "minutes", "summary", "order", "papers", "challenges", "class_file", "experiments",
                "checkpoints"}
 EXPERIMENT_KEYS = {"id", "kind", "title", "note", "base", "runs", "over", "values", "sim", "sharing", "export",
-                   "repeat"}
+                   "repeat", "change"}
+CHANGE_KEYS = {"run", "setting", "values", "prompt"}
 CHECKPOINT_KEYS = {"id", "experiment", "question", "choices", "answer", "explain", "explain_when", "undecided",
                    "ask"}
 
@@ -398,6 +399,12 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
             specs.append(RunSpec(name=name, config=config, line=ctx.line(*where)))
     if kind == "sweep" and over == "seed" and repeat > 1:
         ctx.err(here + ("repeat",), "a sweep over seed already runs every seed: remove repeat")
+    change = None
+    if "change" in raw:
+        if kind != "run":
+            ctx.err(here + ("change",), "change belongs to kind = \"run\" experiments")
+        else:
+            change = _build_change(ctx, here + ("change",), raw["change"], specs, repeat)
     for spec in specs if repeat > 1 else ():
         try:
             spec.config.repeats(repeat, "lesson")
@@ -406,7 +413,45 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
     if len(ctx.errors) > n_before:
         return None
     return Experiment(id=eid, kind=kind, title=title, note=note, runs=tuple(specs), over=over, values=values,
-                      export=export, line=ctx.line(*here), repeat=repeat)
+                      export=export, line=ctx.line(*here), repeat=repeat, change=change)
+
+
+def _build_change(ctx, here, raw, specs, repeat) -> Change | None:
+    """`change = { run = "after", setting = "lr", values = [0.05, 0.5], prompt = "…" }`: every value is validated
+    on that run's RunConfig (and its repeats), so whatever the learner picks runs."""
+    if not isinstance(raw, dict):
+        ctx.err(here, "change must be a table: { run = \"NAME\", setting = \"lr\", values = [ … ], prompt = \"…\" }")
+        return None
+    for k in sorted(set(raw) - CHANGE_KEYS):
+        ctx.err(here + (k,), f"unknown key {k!r} in change; the keys are {', '.join(sorted(CHANGE_KEYS))}")
+    spec = next((s for s in specs if s.name == raw.get("run")), None)
+    setting, values, prompt = raw.get("setting"), raw.get("values"), raw.get("prompt")
+    if spec is None:
+        ctx.err(here, f"change needs run = the name of one of this experiment's runs "
+                      f"({', '.join(s.name for s in specs)}), got {raw.get('run')!r}")
+    if setting not in CHANGE_SETTINGS:
+        ctx.err(here, f"change needs setting = one of {', '.join(repr(s) for s in CHANGE_SETTINGS)}, got {setting!r}")
+    if not isinstance(values, list) or len(values) < 2:
+        ctx.err(here, "change needs values = [ … ]: at least two values the learner can pick from")
+    if not isinstance(prompt, str) or not prompt.strip():
+        ctx.err(here, "change needs prompt = \"…\": what the step asks the learner to pick")
+    if spec is None or setting not in CHANGE_SETTINGS or not isinstance(values, list) or len(values) < 2 \
+            or not isinstance(prompt, str):
+        return None
+    n_errors = len(ctx.errors)
+    parsed = tuple(_sweep_value(ctx, here, setting, v) for v in values)
+    if len(ctx.errors) > n_errors:
+        return None
+    if len(set(parsed)) != len(parsed):
+        ctx.err(here + ("values",), "values must not repeat")
+        return None
+    for v in parsed:
+        try:
+            replace(spec.config, source="lesson", **{setting: v}).repeats(repeat, "lesson")
+        except ConfigError as e:
+            ctx.err(here + ("values",), f"runs.{spec.name} with {setting} = {v}: {e}")
+            return None
+    return Change(run=spec.name, setting=setting, values=parsed, prompt=prompt.strip())
 
 
 def _sweep_value(ctx, here, over, v):
@@ -602,7 +647,8 @@ def _build_steps(ctx: _Ctx, body_lines: list[str], first_line: int, experiments,
 
 def _experiment_steps(e: Experiment, checkpoints) -> list[Step]:
     mine = [c for c in checkpoints if c.experiment == e.id]
-    out = [Step("predict", checkpoint=c) for c in mine if c.ask == "before"]
+    out = [Step("change", experiment=e)] if e.change is not None else []  # the learner's change, then predictions
+    out += [Step("predict", checkpoint=c) for c in mine if c.ask == "before"]
     out.append(Step("run", experiment=e))
     for c in mine:
         if c.ask == "after":

@@ -5,14 +5,15 @@ even rules — and it is replaced by the number of CPU cores this process may ru
 loaded (loader.parse_lesson calls `machine_text` on the whole file, before parsing). So "8 threads on
 {cores} cores" reads "8 threads on 2 cores" on a 2-core laptop and "8 threads on 64 cores" on a server, and a
 rule such as `'over' if m8.threads > {cores} else 'fits'` compares with the real count. `{cores*2}` is twice
-the count: a number of threads that is more than the cores on every machine. lessons/README.md
+the count: a number of threads that is more than the cores on every machine; `{cores*4}` four times it. lessons/README.md
 documents it for lesson authors.
 """
 from __future__ import annotations
 
 import os
 
-PLACEHOLDERS = ("{cores}", "{cores*2}")  # {cores*2}: a thread count that oversubscribes every machine
+PLACEHOLDERS = ("{cores}", "{cores*2}", "{cores*4}")  # {cores*2}, {cores*4}: thread counts that oversubscribe
+                                                      # every machine
 
 
 def cores() -> int:
@@ -24,11 +25,11 @@ def cores() -> int:
 
 
 def machine_text(text: str) -> str:
-    """`text` with every `{cores}` replaced by cores(), and `{cores*2}` by twice that."""
+    """`text` with every `{cores}` replaced by cores(), `{cores*2}` by twice that and `{cores*4}` by four times."""
     if "{cores" not in text:
         return text
     n = cores()
-    return text.replace("{cores*2}", str(2 * n)).replace("{cores}", str(n))
+    return text.replace("{cores*4}", str(4 * n)).replace("{cores*2}", str(2 * n)).replace("{cores}", str(n))
 
 
 __all__ = ["cores", "machine_text", "PLACEHOLDERS"]

@@ -38,6 +38,8 @@ def markdown(session, keys: dict = NO_KEYS) -> str:
         return race_text(session, keys)
     if step.kind == "predict":
         return _predict(session, step.checkpoint)
+    if step.kind == "change":
+        return _change(session, step.experiment)
     if step.kind == "run":
         return _run(session, step.experiment)
     return _verdict(session.verdict(step.checkpoint.id), step.checkpoint)
@@ -51,6 +53,18 @@ def _predict(session, cp) -> str:
     else:
         lead = f"*Predict before you run* experiment **{e.title}**."
     return f"## Your prediction\n\n{lead}\n\n**{cp.question}**\n\nChoose one below."
+
+
+def _change(session, e) -> str:
+    change = e.change
+    others = [f"**{name.split('#')[0]}** — {describe_config(cfg)}" for name, cfg in session.plan(e.id)
+              if name.split("#")[0] != change.run]
+    lines = ["## Change it yourself", "", f"*Before you run* experiment **{e.title}**.", "",
+             f"**{change.prompt}**", "",
+             f"Run **{change.run}** will run with the value you pick; the others run as they are:", ""]
+    lines += [f"- {line}" for line in dict.fromkeys(others)]
+    lines += ["", "Choose one below; the next steps ask what you expect, then run both."]
+    return "\n".join(lines)
 
 
 def _run(session, e) -> str:
@@ -126,6 +140,12 @@ def hint(session, busy: bool = False) -> tuple[str, str]:
         if chosen:
             return f"prediction saved: {step.checkpoint.choice_text(chosen)} — {nxt}", "info"
         return f"choose: ↑↓ + Enter, or 1–{len(step.checkpoint.choices)}", "todo"
+    if step.kind == "change":
+        change = step.experiment.change
+        picked = session.changes.get(step.experiment.id)
+        if picked:
+            return f"{change.choice_text(picked)} for run {change.run} — {nxt}", "info"
+        return f"pick a value: ↑↓ + Enter, or 1–{len(change.values)}", "todo"
     if step.kind == "race":
         if busy:
             return "the threads are yours: follow the steps on the left", "go"

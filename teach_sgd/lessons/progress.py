@@ -84,6 +84,13 @@ class Progress:
         """A race the learner made on real threads (lessons/races.py), with what its numbers said."""
         self._entry(lesson_id).setdefault("races", {})[race] = {"outcome": outcome, "at": time.time()}
 
+    def set_change(self, lesson_id: str, experiment_id: str, key: str) -> None:
+        """The value the learner picked for an experiment's `change` (its choice key)."""
+        self._entry(lesson_id).setdefault("changes", {})[experiment_id] = key
+
+    def change(self, lesson_id: str, experiment_id: str) -> str | None:
+        return self.lessons.get(lesson_id, {}).get("changes", {}).get(experiment_id)
+
     def race(self, lesson_id: str, race: str) -> dict | None:
         return self.lessons.get(lesson_id, {}).get("races", {}).get(race)
 

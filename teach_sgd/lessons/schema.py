@@ -5,6 +5,8 @@
                   lr / threads / persistence / batch values), "simulate" (the asynchrony simulator's τ_max × α
                   sweep, teach_sgd.sim), or "sharing" (false sharing on real threads: per-thread counters packed
                   in one cache line against padded, teach_sgd.engine.sharing)
+    Change ── a setting the learner picks before a run experiment runs (TF-Playground style: "change η and see"):
+              one of its runs takes the picked value, and the checkpoints compare it with the others
     Checkpoint ── a predict-then-observe question: choices, a *rule* that computes the correct choice from the
                   run's measured numbers, and an explanation template that quotes those numbers
 
@@ -16,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from teach_sgd.engine.config import SETTINGS as RUN_SETTINGS
 from teach_sgd.engine.sharing import LAYOUTS as SHARING_LAYOUTS
 
 EXPERIMENT_KINDS = ("run", "sweep", "simulate", "sharing")
 HEADLESS_KINDS = ("simulate", "sharing")  # measured in one go, no live dashboard: a table of results instead
 SWEEP_OVER = ("lr", "threads", "persistence", "batch", "seed")
 ASK_WHEN = ("before", "after")
+# The settings a learner can change before a run (`change`), and how a choice names each
+CHANGE_SETTINGS = {"lr": "η", "threads": "threads", "persistence": "Tp", "stretch": "stretch", "batch": "batch"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,35 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
+class Change:
+    """The learner's own change to one run of an experiment, picked at a "change" step before the run: run `run`
+    gets `setting` = the picked value, every other run keeps its own. Headless runs (`lesson --run`, tests) use
+    the first value."""
+
+    run: str
+    setting: str                    # a key of CHANGE_SETTINGS
+    values: tuple                   # in the order offered (persistence: None = ∞)
+    prompt: str                     # what the step asks, e.g. "Pick η for the run `after`"
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """(key, text) per value: ('0.5', 'η = 0.5'), ('inf', 'Tp = ∞')."""
+        from_value = RUN_SETTINGS[self.setting].text
+        return tuple((value_label(v), f"{CHANGE_SETTINGS[self.setting]} = {from_value(v)}") for v in self.values)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(value_label(v) for v in self.values)
+
+    def value(self, key: str | None):
+        """The value a choice key stands for; None (not picked yet) → the first value."""
+        return self.values[self.keys.index(key)] if key in self.keys else self.values[0]
+
+    def choice_text(self, key: str | None) -> str:
+        return dict(self.choices)[value_label(self.value(key))]
+
+
+@dataclass(frozen=True)
 class Experiment:
     id: str
     kind: str                       # "run" | "sweep" | "simulate" | "sharing"
@@ -63,6 +97,7 @@ class Experiment:
     line: int = 0
     repeat: int = 1                 # each run (sweep: each group at each value) on seeds seed, seed+1, …
                                     # (rules: fraction(), count(), median())
+    change: Change | None = None    # kind run: the setting the learner picks for one run, before it runs
 
     def names(self) -> tuple[str, ...]:
         """The names a checkpoint rule can use for this experiment's results."""
@@ -134,6 +169,7 @@ class Step:
     kind "run":       run `experiment` (live in the dashboard, or headless), then hand over its results.
     kind "verdict":   evaluate `checkpoint` on the results and show the Verdict.
     kind "race":      the learner makes `race` (lessons/races.py, a RaceSpec) on real threads, stage by stage.
+    kind "change":    the learner picks the value of `experiment.change` for its run (before the run step).
     """
 
     kind: str
@@ -152,6 +188,8 @@ class Step:
             return f"Experiment: {self.experiment.title}"
         if self.kind == "race":
             return f"Race: {self.race.title}"
+        if self.kind == "change":
+            return f"Change: {self.experiment.change.prompt[:50]}"
         return f"{'Predict' if self.kind == 'predict' else 'Check'}: {self.checkpoint.question[:50]}"
 
 

@@ -5,6 +5,8 @@
         step = session.step                         # schema.Step: narrative | predict | run | verdict
         if step.kind == "narrative":  show(step.text)
         if step.kind == "predict":    session.answer(key)                # the learner's choice, saved at once
+        if step.kind == "change":     session.change(key)                # the value the learner picks for the
+                                                                         # experiment's changed run (its plan)
         if step.kind == "run":        live = session.begin()             # the experiment loop, run by run:
                                       for name, config in live.pending(): live.add(name, <RunResult>)
                                       live.finish()                      # stores the results once all ran
@@ -57,6 +59,7 @@ class LessonSession:
         self.budget = budget
         self.export_dir = export_dir
         self.answers: dict[str, str] = {}
+        self.changes: dict[str, str] = {}  # experiment id → the choice key the learner picked for its `change`
         self.results: dict[str, ExperimentResults] = {}
         self.verdicts: dict[str, Verdict] = {}
         self.exported: dict[str, list] = {}
@@ -79,6 +82,10 @@ class LessonSession:
             a = self.progress.answer(lesson.id, cp.id)
             if a and a.get("chosen") in cp.keys:
                 self.answers[cp.id] = a["chosen"]
+        for e in lesson.experiments:
+            picked = self.progress.change(lesson.id, e.id) if e.change is not None else None
+            if picked in (e.change.keys if e.change is not None else ()):
+                self.changes[e.id] = picked
         for step in lesson.steps:
             made = self.progress.race(lesson.id, step.race.name) if step.kind == "race" else None
             if made and isinstance(made.get("outcome"), str):
@@ -93,21 +100,21 @@ class LessonSession:
             elif e.kind == "sharing":  # a measurement of this machine: restored as it was taken
                 self.results[e.id] = ExperimentResults.from_sim(e, SharingResult.from_dict(entry["sharing"]))
             else:
-                plan = dict(build_runs(e, self.budget))
+                plan = dict(self.plan(e.id))
                 runs = {name: RunResult.from_json(d, plan[name]) for name, d in entry["runs"].items()
                         if name in plan}
                 if len(runs) == len(plan):
                     self.results[e.id] = ExperimentResults.from_runs(e, runs)
         # never resume past a run step whose results are gone
         saved_step = min(self.progress.step(lesson.id), len(lesson.steps) - 1)
-        missing = next((i for i, s in enumerate(lesson.steps) if not self._step_done(s) and s.kind == "run"),
+        missing = next((i for i, s in enumerate(lesson.steps) if not self._step_done(s) and s.kind in ("run", "change")),
                        len(lesson.steps))
         self.index = max(0, min(saved_step, missing))
 
     def _fingerprint(self, e: Experiment) -> str:
         if e.headless:
             return repr((e.sim, self.budget))
-        return repr(build_runs(e, self.budget))
+        return repr(self.plan(e.id))
 
     # ---- where we are ---------------------------------------------------------------------------------
     @property
@@ -134,6 +141,8 @@ class LessonSession:
             return step.experiment.id in self.results
         if step.kind == "predict":
             return step.checkpoint.id in self.answers
+        if step.kind == "change":
+            return step.experiment.id in self.changes
         return True
 
     @property
@@ -164,7 +173,7 @@ class LessonSession:
         for a narrative step the last experiment before it that has results (None: show the outline)."""
         index = self.index if index is None else index
         step = self.steps[index]
-        if step.kind == "run":
+        if step.kind in ("run", "change"):
             return step.experiment
         if step.kind in ("predict", "verdict"):
             return self.lesson.experiment(step.checkpoint.experiment)
@@ -184,11 +193,29 @@ class LessonSession:
             self.progress.set_answer(self.lesson.id, cp.id, key)
             self._save()
 
+    # ---- change ---------------------------------------------------------------------------------------------
+    def change(self, key: str, experiment_id: str | None = None) -> None:
+        """The learner picks the value of the experiment's `change` (a choice key): its changed run will use it.
+        Results measured with another value no longer answer the questions, so they are dropped."""
+        e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
+        if e.change is None:
+            raise RuntimeError(f"experiment {e.id!r} has nothing to change")
+        if key not in e.change.keys:
+            raise ValueError(f"{key!r} is not a value of {e.id!r}'s change ({', '.join(e.change.keys)})")
+        if self.changes.get(e.id) != key:
+            self.results.pop(e.id, None)
+            for cp in self.lesson.checkpoints_for(e.id):
+                self.verdicts.pop(cp.id, None)
+        self.changes[e.id] = key
+        if self.progress is not None:
+            self.progress.set_change(self.lesson.id, e.id, key)
+            self._save()
+
     # ---- run --------------------------------------------------------------------------------------------
     def plan(self, experiment_id: str | None = None) -> list[tuple[str, object]]:
-        """The named RunConfigs to run live (empty for a simulate experiment)."""
+        """The named RunConfigs to run live (empty for a simulate experiment), with the learner's change."""
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
-        return build_runs(e, self.budget)
+        return build_runs(e, self.budget, self.changes.get(e.id))
 
     def begin(self, experiment_id: str | None = None) -> "LiveExperiment":
         """The experiment loop of a live run: its configs one after another, results handed back as they end."""
@@ -212,7 +239,7 @@ class LessonSession:
 
     def run_headless(self, experiment_id: str | None = None, progress=None) -> ExperimentResults:
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
-        return self._store(run_experiment(e, self.budget, progress=progress))
+        return self._store(run_experiment(e, self.budget, progress=progress, change=self.changes.get(e.id)))
 
     def _store(self, res: ExperimentResults) -> ExperimentResults:
         e = res.experiment

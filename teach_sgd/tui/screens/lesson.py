@@ -7,6 +7,7 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
 
     narrative   the step's Markdown (right: the lesson's outline, or the last experiment's results)
     predict     the question and its numbered choices (↑↓ + Enter, or 1–9); the choice is the prediction
+    change      the setting the learner picks for one run of the next experiment, as numbered choices
     run         r runs the experiment's RunConfigs one after another in the Dashboard (session.begin(): header
                 "run 2 of 3: …", every run's numbers in the table below it); a simulate or sharing experiment
                 runs the asynchrony simulator or the false-sharing measurement in a thread and shows its table
@@ -122,10 +123,11 @@ class LessonScreen(SteadyFooterScreen):
         s, step = self.session, self.session.step
         self.w_pos.update(Text.assemble(f"step {s.index + 1} / {len(s.steps)}", ("  ·  ", "dim"),
                                         (KIND_LABEL[step.kind], "bold")))
-        self.w_choices.display = step.kind == "predict"
-        self.set_class(step.kind == "predict", "-predict")
-        if step.kind == "predict":
-            self.w_choices.show(step.checkpoint, s.answers.get(step.checkpoint.id))
+        choosing = self._choices()
+        self.w_choices.display = choosing is not None
+        self.set_class(choosing is not None, "-predict")
+        if choosing is not None:
+            self.w_choices.show(*choosing)
         self.w_badge.display = step.kind == "verdict"
         if step.kind == "verdict":
             kind, words = pages.verdict_badge(s.verdict())
@@ -134,7 +136,16 @@ class LessonScreen(SteadyFooterScreen):
         self.w_scroll.scroll_home(animate=False)
         self.w_right.show(self.session, self._busy, self.live)
         self._update_hint()
-        (self.w_choices if step.kind == "predict" else self.w_scroll).focus()
+        (self.w_choices if choosing is not None else self.w_scroll).focus()
+
+    def _choices(self):
+        """(choices, chosen key, mark) of a step that asks for a choice — a prediction or a change — else None."""
+        step, s = self.step, self.session
+        if step.kind == "predict":
+            return step.checkpoint, s.answers.get(step.checkpoint.id), "your prediction"
+        if step.kind == "change":
+            return step.experiment.change, s.changes.get(step.experiment.id), "your value"
+        return None
 
     def _update_hint(self, paused: bool = False) -> None:
         text, tone = (("paused — the threads are parked; space resumes", "pause") if paused
@@ -159,7 +170,8 @@ class LessonScreen(SteadyFooterScreen):
         if action == "your_class":
             return self.lesson.class_file is not None
         if action == "choose":
-            return self.step.kind == "predict" and parameters[0] <= len(self.step.checkpoint.choices)
+            choosing = self._choices()
+            return choosing is not None and parameters[0] <= len(choosing[0].choices)
         if action == "challenge":
             return bool(self.session.lesson.challenges) and not self._busy
         return True
@@ -192,7 +204,7 @@ class LessonScreen(SteadyFooterScreen):
 
     def action_leave(self) -> None:
         """Esc: from a panel (the timeline, the runs table, …) back to the text; from the text, home."""
-        home = self.w_choices if self.session is not None and self.step.kind == "predict" else self.w_scroll
+        home = self.w_choices if self.session is not None and self._choices() is not None else self.w_scroll
         if self.session is not None and self.focused is not None and self.focused is not home:
             home.focus()
             return
@@ -214,8 +226,9 @@ class LessonScreen(SteadyFooterScreen):
 
     # ---- predict ----------------------------------------------------------------------------------------
     def action_choose(self, number: int) -> None:
-        if self.session is not None and self.step.kind == "predict" and number <= len(self.step.checkpoint.choices):
-            self._answer(self.step.checkpoint.choices[number - 1][0])
+        choosing = self._choices() if self.session is not None else None
+        if choosing is not None and number <= len(choosing[0].choices):
+            self._answer(choosing[0].choices[number - 1][0])
 
     @on(OptionList.OptionSelected, "#ls-choices")
     def _option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -224,8 +237,11 @@ class LessonScreen(SteadyFooterScreen):
             self._answer(event.option.id)
 
     def _answer(self, key: str) -> None:
-        self.session.answer(key)
-        self.w_choices.show(self.step.checkpoint, key)
+        if self.step.kind == "change":
+            self.session.change(key)
+        else:
+            self.session.answer(key)
+        self.w_choices.show(*self._choices())
         self._update_hint()
 
     # ---- run ----------------------------------------------------------------------------------------------

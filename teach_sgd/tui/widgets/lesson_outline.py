@@ -6,15 +6,16 @@ from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-KIND_LABEL = {"narrative": "Read", "predict": "Predict", "run": "Experiment", "verdict": "Check", "race": "Race"}
-KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓", "race": "✋"}
+KIND_LABEL = {"narrative": "Read", "predict": "Predict", "run": "Experiment", "verdict": "Check", "race": "Race",
+              "change": "Change"}
+KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓", "race": "✋", "change": "✎"}
 
 
 def step_title(step) -> str:
     """A short title for one step, for the outline."""
     if step.kind == "narrative":
         return step.label or "Reading"
-    if step.kind in ("run", "race"):
+    if step.kind in ("run", "race", "change"):
         return step.label
     q = step.checkpoint.question
     return f"{KIND_LABEL[step.kind]}: {q[:48].rstrip() + '…' if len(q) > 48 else q}"
@@ -56,14 +57,15 @@ class Choices(OptionList):
     Choices { height: auto; max-height: 12; }
     """
 
-    def show(self, checkpoint, chosen: str | None) -> None:
+    def show(self, checkpoint, chosen: str | None, mark: str = "your prediction") -> None:
+        """`checkpoint`: anything with `choices` and `keys` (a Checkpoint, or an experiment's Change)."""
         self.clear_options()
         for i, (key, text) in enumerate(checkpoint.choices, 1):
             label = Text()
             label.append(f"{i}  ", style="bold")
             label.append(text)
             if key == chosen:
-                label.append("   ← your prediction", style="bold green")
+                label.append(f"   ← {mark}", style="bold green")
             self.add_option(Option(label, id=key))
         keys = checkpoint.keys
         self.highlighted = keys.index(chosen) if chosen in keys else 0
