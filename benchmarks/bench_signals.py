@@ -2,13 +2,15 @@
 
     python benchmarks/bench_signals.py              # 60 trials
     python benchmarks/bench_signals.py --trials 100 --threads 256 --cold 0.2 --max-delay 12
+    python benchmarks/bench_signals.py --busy 2      # with 2 busy processes competing for the cores
 
 Each trial starts `teach-sgd run --algo leashed --threads T --seconds 30 --json FILE` and sends SIGINT, SIGTERM
 or SIGHUP (at random) after a random delay of 0 to --max-delay seconds, which lands, on a 2-core machine, in
 Python's start, the import of numba and the engine, the data and model set-up, the start of T threads, or the
 run; with probability --cold the trial gets an empty kernel cache, so its signal lands in the first compile;
 with probability --running the signal comes just after the first progress line, while the threads train (and
-the stop then writes the JSON while more signals may come).
+the stop then writes the JSON while more signals may come). With --busy N, N busy processes (benchmarks/busy.py)
+compete for the cores the whole time, as on a busy laptop: the run's nice-19 workers then rarely get a core.
 It then measures how long the process took to end after the signal and checks what it left:
 
     stop > 1 s        the number this benchmark exists for (target 0)
@@ -34,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from busy import Busy
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 
@@ -98,13 +102,16 @@ def main(argv=None) -> int:
     ap.add_argument("--running", type=float, default=0.4,
                     help="fraction of trials whose signal comes 0–0.5 s after the first progress line, while the "
                          "threads train (default 0.4)")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="busy processes competing for the cores during every trial (default 0)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verbose", action="store_true", help="one line per trial")
     args = ap.parse_args(argv)
 
     rng = random.Random(args.seed)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp, Busy(args.busy):
         for k in range(args.trials):
             cold = rng.random() < args.cold
             r = trial(rng, Path(tmp), args.threads, args.max_delay, cold, not cold and rng.random() < args.running)
@@ -121,7 +128,8 @@ def main(argv=None) -> int:
     took = sorted(r["took"] for r in results)
     print(f"{len(results)} stop signals: {sum(r['cold'] for r in results)} with an empty kernel cache (a compile), "
           f"{sum(r['running'] for r in results)} while the threads trained, the rest 0–{args.max_delay:g} s after the "
-          f"start; {args.threads} threads")
+          f"start; {args.threads} threads, {args.busy} busy processes; load average {load0:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
     print(f"stop latency: median {took[len(took) // 2]:.3f} s, max {took[-1]:.3f} s")
     print(f"stops that took > 1 s: {len(slow)} (target 0)")
     print(f"bad exit status: {len(bad_status)} · tracebacks: {len(tracebacks)} · damaged JSON: {len(damaged)} · "

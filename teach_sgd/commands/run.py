@@ -15,7 +15,7 @@ from teach_sgd import report
 from teach_sgd.engine.config import SETTINGS, RunConfig, repeat_count, shared_settings
 from teach_sgd.engine.result import curves_csv, runs_json
 from teach_sgd.engine.inputs import dataset_for, model_for
-from teach_sgd.engine.runner import Runner, check_memory
+from teach_sgd.engine.runner import STOP_GRACE_S, Runner, check_memory
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.errors import EXIT_USAGE, OutputError, Stopped, UsageError
 from teach_sgd.output import check_outputs, write_text
@@ -168,7 +168,11 @@ def run(args, signals) -> int:
             stopped = s
             if runner is not None:
                 runner.stop()
-                runner.join()
+                left = runner.end_stopped()  # within a second, even if a busy machine starves the workers
+                if left:
+                    print(f"teach-sgd: {left} of {config.threads} threads had not seen the stop "
+                          f"{STOP_GRACE_S:g} s later (the cores are busy): the run ended without them; what they "
+                          "had not published is not counted", file=sys.stderr)
         if runner is not None and runner.started:
             results.append(runner.result())
         if stopped:

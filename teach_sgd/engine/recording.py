@@ -290,6 +290,9 @@ def _check_result(d: dict, threads: int) -> None:
     for key in ("loss_initial", "loss_final", "accuracy_final", "time_to_target_s"):
         need(d.get(key) is None or _number(d.get(key)), f"{key} is not a number")
     need(isinstance(d.get("diverged"), bool) and isinstance(d.get("status"), str), "lacks its status")
+    left = d.get("threads_left_running", 0)  # (absent in recordings made before it existed)
+    need(isinstance(left, int) and not isinstance(left, bool) and 0 <= left <= threads,
+         "threads_left_running is not a thread count")
     per = d.get("per_thread")
     need(isinstance(per, list) and len(per) == threads and all(isinstance(t, dict) for t in per),
          f"per_thread is not {threads} threads")

@@ -197,6 +197,9 @@ class RunResult:
     events_recorded: int = 0
     events_missed: int = 0
     freeze: dict | None = None  # --freeze: {"thread", "point", "held_s", "updates_by_others_while_held"}
+    # A stop ended the run without workers that had not seen it yet (Runner.end_stopped): the numbers are copies
+    # taken while those were still inside their kernels, so the end-of-run invariants need not hold exactly.
+    left_running: int = 0
 
     @property
     def updates_per_s(self) -> float:
@@ -269,6 +272,7 @@ class RunResult:
                 "hist": [int(v) for v in np.sum([t.step_hist for t in self.threads], axis=0)],
             },
             "events": {"recorded": self.events_recorded, "missed": self.events_missed},
+            "threads_left_running": self.left_running,
             **({"delay": self.delay} if self.delay else {}),
             **({"freeze": self.freeze} if self.freeze else {}),
             "per_thread": [t.to_json() for t in self.threads],
@@ -300,7 +304,7 @@ class RunResult:
             theta_final=np.zeros(0, np.float32), lost_update_mass=lost.get("mass"),
             collapsed=d.get("collapsed", False), architecture=architecture,
             events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0),
-            freeze=d.get("freeze"))
+            freeze=d.get("freeze"), left_running=d.get("threads_left_running", 0))
 
     def json_text(self) -> str:
         """The run's JSON, as `teach-sgd run --json` writes it."""

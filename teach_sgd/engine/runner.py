@@ -6,6 +6,7 @@
     runner.pause() / resume() / stop()
     runner.holds.hold(0, "cas") / step(0) / freeze(1) / thaw(1) / continue_all() / held_at(0)   # breakpoints
     result = runner.wait()         # joins the threads, evaluates the final model
+    runner.stop(); runner.end_stopped()   # a stop that ends the run within STOP_GRACE_S, starved workers or not
 
 The Python threads only call the kernel: once inside, they hold no GIL and touch no Python object, so m
 threads really run in parallel. Stop and pause go through the control array, which every kernel loop
@@ -18,11 +19,21 @@ start on 2 busy cores), and would be timed on a run that had not started.
 
 Priority: a Runner built for a screen (`nice=WORKER_NICE`, as the app does) runs its workers at nice 19 (Linux,
 per thread). With more workers than cores, the UI thread would otherwise get a core only 1/(m+1) of the time
-and the screen would stall for seconds. A headless run (`nice=None`, the default) has no screen to paint:
-its workers keep normal priority as long as they fit the machine's cores, because nice workers next to the
-normal-priority helper threads (the event drainer) lost their core to them and turned two-thread runs bimodal
-(benchmarks/bench_engine.py reports the spread over repeats). With more workers than cores a headless run
-lowers them too, so the main thread still gets a core to show progress and handle Ctrl-C at once.
+and the screen would stall for seconds. A headless run (`nice=None`, the default) has no screen to paint, and
+its workers keep normal priority at any thread count: nice workers next to the normal-priority helper threads
+(the event drainer) lost their core to them and turned two-thread runs bimodal (benchmarks/bench_engine.py
+reports the spread over repeats); and with other programs busy, nice-19 workers got a core so rarely that a stop
+took 1–2 s to reach all 64 (benchmarks/bench_signals.py --busy 2: median 0.76 s, 3 of 10 over 1 s; at normal
+priority median 0.25 s, max 0.45 s) — also to end the process, since every thread must run once to exit. The
+main thread still answers Ctrl-C at once: it sleeps between its looks at the run, and a waking sleeper is
+scheduled ahead of threads that have used up their share.
+
+Stopping with starved workers (a screen's, or any on a machine busier than the run): a worker sees the stop flag
+only when it gets a core, yet a stop must end the run within a second (issue 17). `end_stopped()` waits
+STOP_GRACE_S for them and then ends the run without those still inside their kernels: its result is made from
+copies (counters, events, θ through RunState.current_theta), so a worker that runs on changes nothing in it,
+nor in any file written from it. Such a worker stops at its next look at the flag, or, in a command, when the
+process exits after writing (commands/main.py), wherever it is: a kernel holds nothing the exit needs.
 """
 from __future__ import annotations
 
@@ -56,11 +67,10 @@ WORKER_NICE = 19  # the lowest priority: a worker yields to any normal-priority 
 # waited for the machine's other work (4 threads at 1000× next to 2 busy processes published 8 updates in 4 s
 # in all, benchmarks/bench_slowmo.py). A run slowed down later (the > key) keeps the class it started with.
 SCREEN_WORKERS_IDLE = True
-
-def headless_nice(threads: int) -> int:
-    """The workers' nice value for a run without a screen: normal while they fit the cores (see above)."""
-    return 0 if threads <= (os.cpu_count() or 1) else WORKER_NICE
-
+STOP_GRACE_S = 0.3  # how long end_stopped() waits for the workers to see a stop before it ends the run without them
+# The algorithms whose θ can be copied whole while workers still run (RunState.current_theta). SYNC's θ is
+# whole only between two barriers and SEQ has one worker at normal priority: their stops wait for the workers.
+CAN_LEAVE = ("leashed", "hogwild", "lock")
 
 def lower_priority(nice: int, idle: bool = False) -> None:
     """Give the calling thread (not the process) a nice value, and with `idle` the SCHED_IDLE class: Linux
@@ -113,7 +123,7 @@ class Runner:
         self.model = model_for(self.config, data)
         check_memory(self.config, self.model)
         self.state = RunState(self.config, self.model, data)
-        self.nice = headless_nice(self.config.threads) if nice is None else nice
+        self.nice = nice or 0  # headless: normal priority (see the module's doc)
         self.idle = nice is not None and nice >= WORKER_NICE and self.config.stretch == 1
         self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
@@ -127,6 +137,7 @@ class Runner:
         self._active = 0  # threads still inside their kernel
         self._paused_at: float | None = None
         self._stop_requested = False
+        self._left = 0  # workers still inside their kernels when end_stopped() ended the run without them
         self._result: RunResult | None = None
         self.events = EventLog(self.state)  # every event of the run, drained while it goes
         self.samples = SampleLog()          # snapshots' raw data at the dashboard's rate, for recordings
@@ -185,7 +196,7 @@ class Runner:
         finally:
             with self._lock:
                 self._active -= 1
-                if self._active == 0:
+                if self._active == 0 and self._t_end is None:  # (a run ended by end_stopped keeps its end)
                     self._t_end = time.perf_counter()
 
     def pause(self) -> None:
@@ -225,13 +236,35 @@ class Runner:
         if self._start is not None:
             self._start.abort()  # threads still waiting to start leave at once (harmless once all have started)
 
+    def end_stopped(self, grace: float = STOP_GRACE_S) -> int:
+        """After stop(): wait up to `grace` s for the workers, then end the run without those that have not seen
+        the flag yet (starved of a core, see the module's doc), if the algorithm allows it (CAN_LEAVE; else wait
+        for them all). Returns how many workers were left running; result() works at once either way."""
+        if self.join(grace) or self.config.algo not in CAN_LEAVE:
+            self.join()
+            return 0
+        with self._lock:
+            left = self._active
+            if left and self._t_end is None:
+                self._t_end = time.perf_counter()
+            self._left = left
+        if not left:  # all left their kernels meanwhile: only the threads' last few bytecodes remain
+            self.join()
+        return left
+
+    @property
+    def left_running(self) -> int:
+        """Workers end_stopped() left inside their kernels (0 when every one ended)."""
+        return self._left
+
     @property
     def started(self) -> bool:
         return bool(self._threads)
 
     @property
     def done(self) -> bool:
-        return self.started and all(not t.is_alive() for t in self._threads)
+        """The run has ended: every worker has left its kernel, or end_stopped() ended it without the rest."""
+        return self.started and (self._left > 0 or all(not t.is_alive() for t in self._threads))
 
     @property
     def paused(self) -> bool:
@@ -342,7 +375,9 @@ class Runner:
             expected = s.theta0.astype(np.float64) + s.audit.sum(axis=0)
             mass = float(np.abs(expected - theta).sum())
         threads = s.thread_stats()
-        updates = s.published()
+        # Left workers may publish while these copies are taken: the count is then the threads' own, so that the
+        # result adds up (it misses at most one update per left worker, published but not yet counted)
+        updates = sum(t.updates for t in threads) if self._left else s.published()
         collapsed = is_collapsed(bool(diverged), updates, loss_final, accuracy_final, int(self.model.dims[-1]))
         status = self.status()
         self._result = RunResult(
@@ -369,6 +404,7 @@ class Runner:
             events_recorded=self.events.recorded,
             events_missed=self.events.missed,
             freeze=self._freeze.result() if self._freeze else None,
+            left_running=self._left,
         )
         return self._result
 

@@ -14,9 +14,9 @@ from teach_sgd.engine import layout as L
 from teach_sgd.engine import stepsize
 from teach_sgd.engine.telemetry import read_events, read_loss
 from teach_sgd.engine.config import STEPS, RunConfig
-from teach_sgd.engine.native import new_mutex
+from teach_sgd.engine.native import ffi, lib, new_mutex
 from teach_sgd.engine.result import ThreadStats, Versions
-from teach_sgd.engine.versions import pack
+from teach_sgd.engine.versions import copy_latest, pack
 from teach_sgd.models import ModelSpec, loss_and_accuracy
 
 LOSS_CAP = 20_000     # loss samples kept (at 20 Hz: over 16 minutes)
@@ -172,9 +172,24 @@ class RunState:
         return float(loss), float(acc)
 
     def current_theta(self) -> np.ndarray:
-        """The model as it stands (leashed: the latest published version). Call once threads are done."""
+        """The model as it stands (leashed: the latest published version), whole even while workers that have
+        not seen the stop yet still run (Runner.end_stopped, for the algorithms in CAN_LEAVE; SEQ and SYNC are
+        called once their threads are done): Leashed-SGD's latest version is copied without a reference and
+        kept only if no publish came in between (versions.copy_latest); LOCK's θ is copied under its own
+        mutex; HOGWILD!'s θ is copied as any of its threads reads it, racing with the writes (that is the
+        algorithm)."""
         if self.config.algo == "leashed":
-            return self.slab[int(self.control[L.CLOCK]) & L.SLOT_MASK].copy()
+            out = np.empty(self.slab.shape[1], np.float32)
+            while not copy_latest(self.control, self.slab, out):
+                pass  # a publish came in between: the next copy is of a newer version
+            return out
+        if self.config.algo == "lock":
+            mutex = ffi.from_buffer(self.mutex)
+            lib.ts_mutex_lock(mutex)  # a left worker may hold it: it releases it within one apply
+            try:
+                return self.theta.copy()
+            finally:
+                lib.ts_mutex_unlock(mutex)
         return self.theta.copy()
 
     def published(self) -> int:

@@ -113,3 +113,18 @@ def claim(control, rc, first):
 def publish(control, expected, t_new, slot):
     """CAS(P, expected, (t_new, slot)). On success P owns the reference the candidate was claimed with."""
     return atomics.cas(control, CLOCK, expected, pack(t_new, slot)) == expected
+
+
+@njit(nogil=True, cache=True)
+def copy_latest(control, slab, out):
+    """Copy the latest version's θ into `out` as a reader outside the protocol that takes no reference (a stopped
+    run's result, while workers that have not seen the stop yet may still publish: Runner.end_stopped). P is
+    loaded with acquire before the copy and again after it, behind an acquire fence that keeps the copy's loads
+    between the two. The same packed word both times means no publish happened in between (no word is ever
+    published twice, see ABA above), so P's own reference kept the slot from being freed and reused, and a
+    published version is never written: the copy is whole. Returns False when a publish came in between (copy
+    again)."""
+    word = atomics.load(control, CLOCK)
+    out[:] = slab[slot_of(word)]
+    atomics.fence_acquire()
+    return atomics.load(control, CLOCK) == word
