@@ -518,6 +518,7 @@ def test_cores_placeholder_is_the_machines_count(monkeypatch, tmp_path):
     assert machine.cores() == expected >= 1
     assert machine.machine_text("8 threads on {cores} cores") == f"8 threads on {expected} cores"
     assert machine.machine_text("no placeholder {x}") == "no placeholder {x}"
+    assert machine.machine_text("{cores*2} and {cores*4} threads") == f"{2 * expected} and {4 * expected} threads"
 
     # replaced everywhere in a lesson file when it loads: narrative, question, choices, explanations, rules
     monkeypatch.setattr(machine, "cores", lambda: 64)
