@@ -1,7 +1,10 @@
 """`repeat = N` in a lesson experiment and the rule functions over repeats (fraction, count, median)."""
+import pytest
+from lesson_text import load_text
+
 from teach_sgd.lessons.checkpoints import evaluate
 from teach_sgd.lessons.experiments import Budget, build_runs, run_experiment
-from teach_sgd.lessons.loader import load_lesson
+from teach_sgd.lessons.loader import LessonLoadError
 
 LESSON = """+++
 title = "repeats"
@@ -23,9 +26,8 @@ text
 
 
 def test_repeat_runs_every_seed_and_rules_see_each_repeat(tmp_path):
-    path = tmp_path / "r.md"
-    path.write_text(LESSON.replace('explain = "{fraction(a.seed_is_never_a_metric)}"', 'explain = "{count(a.updates > 0)} of 3"'))
-    lesson = load_lesson(path)
+    lesson = load_text(tmp_path, LESSON.replace('explain = "{fraction(a.seed_is_never_a_metric)}"',
+                                                'explain = "{count(a.updates > 0)} of 3"'))
     e = lesson.experiments[0]
     plan = build_runs(e)
     assert [(n, c.seed) for n, c in plan] == [("a", 7), ("a#1", 8), ("a#2", 9), ("b", 7), ("b#1", 8), ("b#2", 9)]
@@ -35,25 +37,13 @@ def test_repeat_runs_every_seed_and_rules_see_each_repeat(tmp_path):
 
 
 def test_unknown_metric_inside_fraction_is_a_load_error(tmp_path):
-    path = tmp_path / "r.md"
-    path.write_text(LESSON)
-    try:
-        load_lesson(path)
-    except Exception as e:  # the loader reports the file and line
-        assert "seed_is_never_a_metric" in str(e)
-    else:
-        raise AssertionError("an unknown metric inside fraction() must not load")
+    with pytest.raises(LessonLoadError, match="seed_is_never_a_metric"):  # the loader reports the file and line
+        load_text(tmp_path, LESSON)
 
 
 def test_repeat_is_checked_by_the_configuration_layer(tmp_path):
-    path = tmp_path / "r.md"
-    path.write_text(LESSON.replace("repeat = 3", "repeat = 0"))
-    try:
-        load_lesson(path)
-    except Exception as e:
-        assert "repeat must be a whole number from 1 to 100" in str(e)
-    else:
-        raise AssertionError("repeat = 0 must not load")
+    with pytest.raises(LessonLoadError, match="repeat must be a whole number from 1 to 100"):
+        load_text(tmp_path, LESSON.replace("repeat = 3", "repeat = 0"))
 
 
 SWEEP = """+++
@@ -78,9 +68,7 @@ text
 
 
 def test_a_sweep_repeats_every_value_on_every_seed_and_rules_see_each_repeat(tmp_path):
-    path = tmp_path / "s.md"
-    path.write_text(SWEEP)
-    lesson = load_lesson(path)
+    lesson = load_text(tmp_path, SWEEP)
     e = lesson.experiments[0]
     plan = build_runs(e)
     assert [(n, c.seed, c.lr) for n, c in plan] == [("s@0.05", 3, 0.05), ("s@0.05#1", 4, 0.05),

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lesson_text import load_text
 
 from teach_sgd.engine.sharing import LAYOUTS, PACKED_STRIDE, PADDED_STRIDE, SharingConfig, _round, count, measure
 from teach_sgd.errors import ConfigError
 from teach_sgd.lessons.checkpoints import evaluate
 from teach_sgd.lessons.experiments import Budget, run_experiment
-from teach_sgd.lessons.loader import load_lesson, load_lessons
+from teach_sgd.lessons.loader import load_lessons
 
 
 def test_the_kernel_increments_its_own_slot_in_memory_and_nothing_else():
@@ -59,9 +60,7 @@ text
 
 
 def test_a_sharing_experiment_in_a_lesson_runs_and_its_rules_read_the_layouts(tmp_path):
-    path = tmp_path / "fs.md"
-    path.write_text(LESSON)
-    lesson = load_lesson(path)
+    lesson = load_text(tmp_path, LESSON)
     e = lesson.experiments[0]
     assert e.headless and e.names() == LAYOUTS and e.sim.increments == 10_000
     results = run_experiment(e, Budget(updates=20))   # 1,000 × 20 increments per thread
