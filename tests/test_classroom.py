@@ -8,6 +8,7 @@ import json
 import math
 import re
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -138,6 +139,42 @@ async def test_a_reveal_runs_the_lesson_experiment_on_the_students_machine(tmp_p
     finally:
         await client.close()
         await server.stop()
+
+
+@sync
+async def test_a_student_session_joins_when_the_host_comes_up_and_stops_at_a_refusal(tmp_path):
+    """StudentSession.run, as the student's screen runs it: an unreachable host is tried again (said each time),
+    a host that comes up is joined and polled; a wrong join code ends it with the host's sentence."""
+    with socket.socket() as probe:                      # a free port: nothing listens on it yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = ClassStore(":memory:")                      # the class exists (its code is known), its host is not up
+    lines = []
+    client = ClassClient(f"127.0.0.1:{port}", store.code, "ada", queue_file=tmp_path / "q.json")
+    session = StudentSession(client, CATALOG)
+    task = asyncio.ensure_future(session.run(lambda: lines.append(session.line), poll_s=0.05))
+    server = None
+    try:
+        while len(lines) < 2:
+            await asyncio.sleep(0.02)
+        assert all("trying again every second" in line for line in lines) and not task.done()
+        server = ClassServer(store, "127.0.0.1", port, lessons=CATALOG)
+        await server.start()
+        while not session.connected or session.phase != "waiting":
+            await asyncio.sleep(0.02)
+        assert lines[-1] == "no question open: waiting for the instructor" and not task.done()
+        task.cancel()
+
+        wrong = StudentSession(ClassClient(server.address, "ZZZZZZ", "bo"), CATALOG)
+        said = []
+        await asyncio.wait_for(wrong.run(lambda: said.append(wrong.line), poll_s=0.05), 10)  # returns: refused
+        assert len(said) == 1 and said[0].startswith("✗ ") and wrong.client.student is None
+        await wrong.client.close()
+    finally:
+        task.cancel()
+        await client.close()
+        if server is not None:
+            await server.stop()
 
 
 # ---- restart and reconnect ---------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """StudentSession: what a student's app does in a class, as a plain state machine (no terminal needed).
 
     session = StudentSession(client, catalog)
+    await session.run(shown)          # join (again every second while the host is unreachable), then poll once a
+                                      # second for as long as the screen is open; shown() after each change
     await session.start()             # join (once; the queue file keeps the token)
     await session.poll()              # once a second: the open question, reveal → measure here and send
     await session.predict("yes")      # the prediction for the open question
@@ -17,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 
-from teach_sgd.classroom.client import ClassClient, ClassError, FlushReport
+from teach_sgd.classroom.client import ClassClient, ClassError, FlushReport, Unreachable
 from teach_sgd.classroom.experiment import CLASS_RUNS, run_class_experiment
 from teach_sgd.classroom.machine import machine_info
 from teach_sgd.classroom.protocol import Refused, summary
 from teach_sgd.classroom.questions import LessonCatalog, Question
+
+
+POLL_S = 1.0     # a student asks for the class's state once a second
 
 
 class NotRunnable(Exception):
@@ -57,6 +62,25 @@ class StudentSession:
         self.connected = True
         self.line = f"joined as {name}: waiting for the instructor's question"
         return name
+
+    async def run(self, shown, poll_s: float = POLL_S) -> None:
+        """Join, again every `poll_s` while the host cannot be reached (a refusal, such as a wrong code, ends it),
+        then poll the class every `poll_s` until cancelled (the screen closes); `shown()` after each change."""
+        while self.client.student is None:
+            try:
+                await self.start()
+            except Unreachable as e:
+                self.line = f"✗ {e}; trying again every second"
+                shown()
+                await asyncio.sleep(poll_s)
+            except ClassError as e:
+                self.line = f"✗ {e}"
+                shown()
+                return
+        while True:
+            await self.poll()
+            shown()
+            await asyncio.sleep(poll_s)
 
     async def poll(self) -> None:
         """Read the class's state, resend anything queued; on a reveal, start measuring (once per question)."""

@@ -8,8 +8,6 @@ classroom.client.join_details, as the command line's --class is. Names are shown
 """
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,14 +17,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from teach_sgd.classroom.client import ClassClient, ClassError, Unreachable, join_details, queue_path
+from teach_sgd.classroom.client import ClassClient, join_details, queue_path
 from teach_sgd.classroom.questions import LessonCatalog
 from teach_sgd.classroom.student import StudentSession
 from teach_sgd.errors import UsageError
 from teach_sgd.tui.widgets.too_small import TooSmall
-
-POLL_S = 1.0     # a student asks for the class's state once a second
-
 
 class StudentScreen(Screen):
     BINDINGS = [
@@ -72,22 +67,9 @@ class StudentScreen(Screen):
 
     @work(exclusive=True, group="class-poll")
     async def poll_loop(self) -> None:
-        """Join (again every second while the host cannot be reached; a refusal, such as a wrong code, ends it),
-        then poll the class once a second until the screen closes."""
+        """StudentSession.run: join, then poll the class once a second until the screen closes."""
         try:
-            while self.session.client.student is None:
-                try:
-                    await self.session.start()
-                except Unreachable as e:
-                    self.line.update(Text(f"✗ {e}; trying again every second"))
-                    await asyncio.sleep(POLL_S)
-                except ClassError as e:
-                    self.line.update(Text(f"✗ {e}"))
-                    return
-            while True:
-                await self.session.poll()
-                self._show()
-                await asyncio.sleep(POLL_S)
+            await self.session.run(self._show)
         finally:  # the worker ends with the screen: its connections close with it
             await self.session.client.close()
 
