@@ -23,6 +23,13 @@ import sys
 import time
 
 from teach_sgd.engine.config import ALGOS, ASYNC_ALGOS, POINTS, STEPS, WRITES, RunConfig
+from teach_sgd.engine.invariants import violations
+from teach_sgd.engine.runner import Runner, run
+
+try:
+    import resource  # POSIX only
+except ImportError:
+    resource = None
 
 THREADS = (1, 2, 3, 4, 7, 8, 16, 33, 64)
 
@@ -45,8 +52,6 @@ def random_config(rng: random.Random) -> RunConfig:
 def run_with_breakpoints(config: RunConfig, rng: random.Random, actions: int = 6):
     """Run `config` while holding, freezing and stepping random threads at random protocol points, letting
     them go again after a few ms; then clear every hold and let the run end. Returns its RunResult."""
-    from teach_sgd.engine.runner import Runner
-
     runner = Runner(config).start()
     holds = runner.holds
     for _ in range(actions):
@@ -72,9 +77,7 @@ def rss_now() -> int | None:
 
 def rss_peak() -> int | None:
     """The most resident memory this process has had, in bytes (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    try:
-        import resource  # POSIX only
-    except ImportError:
+    if resource is None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
@@ -85,9 +88,6 @@ def _mib(n: int | None) -> str:
 
 
 def main(runs: int = 1000, seed: int = 0) -> int:
-    from teach_sgd.engine.invariants import violations
-    from teach_sgd.engine.runner import run
-
     rng = random.Random(seed)
     bad = []
     t = time.perf_counter()

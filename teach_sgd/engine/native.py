@@ -5,6 +5,7 @@
 symbol as an ExternalFunction: calls then compile to plain C calls, and kernels that use them stay
 cacheable (a cffi `lib.f` referenced from a kernel would make it uncacheable: "uses dynamic globals").
 """
+import numpy as np
 from llvmlite import binding as _llvm
 from numba import types
 
@@ -24,8 +25,6 @@ MUTEX_BYTES = int(lib.ts_mutex_size())
 
 def new_mutex():
     """A pthread mutex inside a numpy byte buffer (kept alive by the caller, passed to kernels as an array)."""
-    import numpy as np
-
     buf = np.zeros(MUTEX_BYTES, dtype=np.uint8)
     if lib.ts_mutex_init(ffi.from_buffer(buf)) != 0:
         raise OSError("pthread_mutex_init failed")
