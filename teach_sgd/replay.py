@@ -124,8 +124,14 @@ class ReplaySource:
 
     def events_now(self):
         """The events the live timeline had drained when the sample the clock's time shows was taken (the stream is
-        in index order, so they are its first events_recorded: a slice, even of a million)."""
-        return self.recording.events[:self.recording.sample(self.sample_index()).events_recorded]
+        in index order, so they are its first events_recorded: a slice, even of a million), less the oldest ones
+        the run's bounded log did not keep (the recording holds the newest events only)."""
+        drained = self.recording.sample(self.sample_index()).events_recorded
+        return self.recording.events[:max(0, drained - self.recording.result.events_dropped)]
+
+    def events_kept_from_s(self) -> float | None:
+        """The run time of the oldest event the recording holds, if the run's log dropped older ones."""
+        return self.recording.result.events_kept_from_s
 
     def result(self):
         return self.recording.result

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import SETTINGS, RunConfig
+from teach_sgd.engine.events import dropped_note
 from teach_sgd.engine.result import RunResult
 from teach_sgd.settings import bound_text
 
@@ -38,7 +39,8 @@ def run_summary(r: RunResult) -> str:
     ]
     if r.events_recorded or r.events_missed:
         lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"
-                     + (" (the ring wrapped before they were drained)" if r.events_missed else ""))
+                     + (" (the ring wrapped before they were drained)" if r.events_missed else "")
+                     + (f"; {r.events_dropped:,} {dropped_note(r.events_kept_from_s)}" if r.events_dropped else ""))
     if c.stretch > 1:
         lines.append(f"slow motion: {c.stretch}× (every window that decides a race stretched by that factor)")
     if r.delay:

@@ -69,7 +69,7 @@ def test_64_threads_at_full_speed_miss_no_event():
     written = sum(t.updates + t.cas_fail + t.dropped + t.abandoned for t in result.threads)
     assert result.events_recorded + result.events_missed == written == runner.state.event_head()
     assert result.events_missed == 0
-    assert result.to_json()["events"] == {"recorded": written, "missed": 0}
+    assert result.to_json()["events"] == {"recorded": written, "missed": 0, "dropped": 0, "kept_from_s": None}
 
 
 @pytest.mark.parametrize("algo", ["seq", "lock", "hogwild", "leashed", "sync"])
@@ -134,7 +134,8 @@ def test_recording_replays_to_the_same_numbers(tmp_path):
     path = runner.save_recording(tmp_path / "run.npz")
     rec = load(path)
     assert rec.result_json == result.json_text()
-    assert json.loads(rec.result_json)["events"] == {"recorded": result.events_recorded, "missed": 0}
+    assert json.loads(rec.result_json)["events"] == {"recorded": result.events_recorded, "missed": 0, "dropped": 0,
+                                                     "kept_from_s": None}
     assert np.array_equal(rec.events, runner.events.events())
     assert rec.config == result.config and rec.machine["cores"] >= 1
     samples = runner.samples.copy()
@@ -306,3 +307,40 @@ def test_an_event_still_being_written_holds_back_the_later_ones_and_no_view_chan
     ring.write(6)
     log.finish()  # the writer of 5 never finished: it was overwritten, and 6 is still taken
     assert list(log.events()["k"]) == [0, 1, 2, 3, 4, 6] and log.missed == 1 and log.recorded == 6
+
+
+def test_a_long_runs_event_log_stays_under_its_bound_and_says_what_it_dropped(tmp_path, monkeypatch):
+    """Issue 17: the event log is bounded (EVENT_LOG_BYTES; here 600 events' worth, the same setting a real run
+    reads). A run that writes ~30× that keeps its newest events, in order, under the bound; the result, the CLI
+    summary, the recording and its replay, and the timeline say how many were dropped and from when on they
+    are kept."""
+    from teach_sgd import report
+    from teach_sgd.engine import events
+    from teach_sgd.tui.widgets.timeline import TimelinePanel
+
+    bound = 600 * EVENT_DTYPE.itemsize
+    monkeypatch.setattr(events, "EVENT_LOG_BYTES", bound)
+    runner = Runner(cfg(algo="leashed", threads=2, updates=20_000, batch=2)).start()
+    largest = 0
+    while not runner.done:
+        largest = max(largest, runner.events.nbytes)
+        time.sleep(0.005)
+    result = runner.wait()
+    log = runner.events
+    kept = log.events()
+    assert max(largest, log.nbytes) <= bound and len(kept) <= 600
+    assert log.dropped > 0 and log.recorded == log.dropped + len(kept) and log.recorded >= 20_000
+    assert np.all(np.diff(kept["k"]) > 0) and kept["k"][-1] >= log.recorded - 1  # the newest, in order
+    assert result.events_dropped == log.dropped and result.events_kept_from_s == kept["t_end"][0] * 1e-9
+    note = f"events before t={result.events_kept_from_s:.2f} s not kept (log bound {bound / 2**20:g} MiB)"
+    assert note in report.run_summary(result)
+    assert json.loads(result.json_text())["events"]["dropped"] == log.dropped
+    rec = load(runner.save_recording(tmp_path / "r.npz"))
+    assert np.array_equal(rec.events, kept) and rec.result.events_dropped == log.dropped
+    now = [0.0]
+    src = ReplaySource(rec, now=lambda: now[0])
+    now[0] = rec.duration_s * 2
+    assert np.array_equal(src.events_now(), kept) and src.events_kept_from_s() == result.events_kept_from_s
+    panel = TimelinePanel()
+    panel.show(kept, "leashed", 2, 0, src.events_kept_from_s())
+    assert note in str(panel.border_title)

@@ -6,6 +6,11 @@ Runner's drainer thread calls `EventLog.drain()` every DRAIN_PERIOD_S while the 
 the threads have ended: every event ends up here, in index order, unless the ring wrapped past it before it
 was read. Those are counted in `missed`, never hidden (the dashboard, the CLI summary and the JSON show it).
 
+The log is bounded: it keeps at most EVENT_LOG_BYTES of events (a minute at full speed with many threads writes
+millions). When full it drops its older half and goes on, so a long run keeps its newest events; `dropped`
+counts the events not kept and `kept_from_s` is the run time of the first one kept: the CLI summary, the JSON,
+recordings and the timeline say "events before t=… s not kept (log bound 128 MiB)".
+
 A drain is a few numpy operations on the new events only (a fancy-indexed copy of their rows, two checks of
 their `ready` words), so it costs tens of microseconds whatever the ring's size (benchmarks/bench_events.py).
 """
@@ -18,9 +23,10 @@ import numpy as np
 from teach_sgd.engine import layout as L
 
 DRAIN_PERIOD_S = 0.01
-# Events kept in memory: at 60 bytes each, about 300 MB. A run that writes more (minutes at full speed with
-# many threads) keeps the first MAX_KEPT; the rest count as missed.
-MAX_KEPT = 5_000_000
+# The events kept in memory (and so in a recording) at most: 2.2 million at 60 bytes each. Read when a log is
+# made (a test sets a small bound here). Dropping the older half briefly holds the old buffer and the newer
+# half together: 1.5 × this at most (engine/runner.py counts it in a run's memory check).
+EVENT_LOG_BYTES = 128 << 20
 
 # One event in memory and in recordings (docs/recording-format.md). Times are run time in ns, pauses left out.
 EVENT_DTYPE = np.dtype([
@@ -66,8 +72,11 @@ class EventLog:
         self._next = 0                                # first index not looked at yet
         self._pending = np.empty(0, np.int64)         # indices whose writer had not finished at the last drain
         self._held = empty()                          # whole events after the oldest pending one: kept back
-        self._buf = empty()                           # grows by doubling; [:recorded] is the stream
+        self._buf = empty()                           # grows by doubling; [:recorded - dropped] is the stream
         self._lock = threading.Lock()
+        self.limit = max(2, EVENT_LOG_BYTES // EVENT_DTYPE.itemsize)  # events kept at most
+        self.dropped = 0                              # the oldest events, not kept (the log was full)
+        self.kept_from_s: float | None = None         # run time of the first event kept, once some were dropped
 
     def drain(self) -> int:
         """Copy out the events written since the last drain; returns how many were taken."""
@@ -100,10 +109,6 @@ class EventLog:
             taken, self._held = taken[:cut], taken[cut:]
         else:
             self._held = empty()
-        room = max(0, MAX_KEPT - self.recorded)
-        if len(taken) > room:
-            gone += len(taken) - room
-            taken = taken[:room]
         with self._lock:
             self.missed += gone
             if len(taken):
@@ -118,19 +123,42 @@ class EventLog:
         self._release(empty(), lost)
 
     def _append(self, taken: np.ndarray) -> None:
-        n, new = self.recorded, self.recorded + len(taken)
+        n, new = self.recorded - self.dropped, self.recorded - self.dropped + len(taken)
         buf = self._buf
+        if new > self.limit:  # full: keep the newest half of the bound, in a new buffer (views stay as they were)
+            keep = self.limit // 2
+            drop = new - keep
+            old = max(0, n - drop)  # events of the log that stay
+            buf = np.empty(self.limit, EVENT_DTYPE)
+            buf[:old] = self._buf[n - old:n]
+            buf[old:keep] = taken[len(taken) - (keep - old):]
+            self._buf, self.dropped = buf, self.dropped + drop
+            self.recorded += len(taken)
+            self.kept_from_s = float(buf[0]["t_end"]) * 1e-9 if keep else None
+            return
         if new > len(buf):
-            buf = np.empty(max(new, 2 * len(buf), 4096), EVENT_DTYPE)
+            buf = np.empty(min(self.limit, max(new, 2 * len(buf), 4096)), EVENT_DTYPE)
             buf[:n] = self._buf[:n]
         buf[n:new] = taken
         self._buf = buf
-        self.recorded = new
+        self.recorded += len(taken)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the log's buffer holds now (at most EVENT_LOG_BYTES)."""
+        return self._buf.nbytes
 
     def events(self) -> np.ndarray:
-        """All events taken so far, in index order: a read-only view that never changes (later drains append
+        """The events kept so far (all taken, unless the log dropped its oldest), in index order: a read-only view that never changes (later drains append
         beyond it or into a new buffer)."""
         with self._lock:
-            view = self._buf[:self.recorded]
+            view = self._buf[:self.recorded - self.dropped]
         view.flags.writeable = False
         return view
+
+
+def dropped_note(kept_from_s: float | None) -> str:
+    """What a view of a log that dropped its oldest events says of them ('' when it kept every event)."""
+    if kept_from_s is None:
+        return ""
+    return f"events before t={kept_from_s:.2f} s not kept (log bound {EVENT_LOG_BYTES / 2**20:g} MiB)"

@@ -290,6 +290,10 @@ def _check_result(d: dict, threads: int) -> None:
     for key in ("loss_initial", "loss_final", "accuracy_final", "time_to_target_s"):
         need(d.get(key) is None or _number(d.get(key)), f"{key} is not a number")
     need(isinstance(d.get("diverged"), bool) and isinstance(d.get("status"), str), "lacks its status")
+    ev = d.get("events", {})
+    need(isinstance(ev, dict) and all(isinstance(ev.get(k, 0), int) and not isinstance(ev.get(k, 0), bool)
+                                      and ev.get(k, 0) >= 0 for k in ("recorded", "missed", "dropped"))
+         and (ev.get("kept_from_s") is None or _number(ev["kept_from_s"])), "events counts are damaged")
     left = d.get("threads_left_running", 0)  # (absent in recordings made before it existed)
     need(isinstance(left, int) and not isinstance(left, bool) and 0 <= left <= threads,
          "threads_left_running is not a thread count")

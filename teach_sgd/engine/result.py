@@ -196,6 +196,8 @@ class RunResult:
     architecture: str = ""  # the model as built for the data, e.g. "mlp 784-128-10" (ModelSpec.architecture)
     events_recorded: int = 0
     events_missed: int = 0
+    events_dropped: int = 0                  # the oldest events, not kept: the log is bounded (engine/events.py)
+    events_kept_from_s: float | None = None  # run time of the first event kept, when some were dropped
     freeze: dict | None = None  # --freeze: {"thread", "point", "held_s", "updates_by_others_while_held"}
     # A stop ended the run without workers that had not seen it yet (Runner.end_stopped): the numbers are copies
     # taken while those were still inside their kernels, so the end-of-run invariants need not hold exactly.
@@ -271,7 +273,8 @@ class RunResult:
                 "bin_width": STEP_BIN_WIDTH,
                 "hist": [int(v) for v in np.sum([t.step_hist for t in self.threads], axis=0)],
             },
-            "events": {"recorded": self.events_recorded, "missed": self.events_missed},
+            "events": {"recorded": self.events_recorded, "missed": self.events_missed,
+                       "dropped": self.events_dropped, "kept_from_s": self.events_kept_from_s},
             "threads_left_running": self.left_running,
             **({"delay": self.delay} if self.delay else {}),
             **({"freeze": self.freeze} if self.freeze else {}),
@@ -304,6 +307,7 @@ class RunResult:
             theta_final=np.zeros(0, np.float32), lost_update_mass=lost.get("mass"),
             collapsed=d.get("collapsed", False), architecture=architecture,
             events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0),
+            events_dropped=events.get("dropped", 0), events_kept_from_s=events.get("kept_from_s"),
             freeze=d.get("freeze"), left_running=d.get("threads_left_running", 0))
 
     def json_text(self) -> str:

@@ -48,6 +48,7 @@ import numpy as np
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import SETTINGS, RunConfig
+from teach_sgd.engine import events as event_log
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.holds import FreezeSchedule, Holds
 from teach_sgd.engine.native import lib
@@ -92,7 +93,8 @@ def check_memory(config: RunConfig, model: ModelSpec) -> int:
     has available now (teach_sgd/memory.py); returns the bytes it will take. The data is already loaded (its
     reader checked it); counted here: every array RunState allocates, and the snapshot log at its bound."""
     one_sample = config.threads * TELEMETRY_INTS * 8 + SAMPLE_OVERHEAD
-    parts = memory_needed(config, model) | {"snapshot log (bounded)": samples_that_fit(one_sample) * one_sample}
+    parts = memory_needed(config, model) | {"snapshot log (bounded)": samples_that_fit(one_sample) * one_sample,
+                                            "event log (bounded)": event_log.EVENT_LOG_BYTES * 3 // 2}
     advice = "use fewer --threads" + (", smaller --hidden" if config.model == "mlp" else "") + \
         (", a smaller --batch" if config.model == "cnn" else "") + " or another algorithm than leashed" * \
         (config.algo == "leashed") + ", or close other programs"
@@ -340,8 +342,13 @@ class Runner:
         return snapshot_of(sample, self.config, self.model.n_params, self.state.loss_initial, self._curve_tuple)
 
     def events_now(self):
-        """Every event drained so far (the timeline's input; a replay gives those recorded up to its time)."""
+        """Every event drained so far and kept (the timeline's input; a replay gives those recorded up to its
+        time)."""
         return self.events.events()
+
+    def events_kept_from_s(self) -> float | None:
+        """The run time of the oldest event the bounded log still keeps; None while it keeps every event."""
+        return self.events.kept_from_s
 
     def save_recording(self, path, label: str = "--record", **meta):
         """Write the ended run as a recording (engine/recording.py); returns the path written."""
@@ -403,6 +410,8 @@ class Runner:
             collapsed=collapsed,
             events_recorded=self.events.recorded,
             events_missed=self.events.missed,
+            events_dropped=self.events.dropped,
+            events_kept_from_s=self.events.kept_from_s,
             freeze=self._freeze.result() if self._freeze else None,
             left_running=self._left,
         )

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from numba.core import event
 
-from teach_sgd.engine import compile_times, control, phase, telemetry
+from teach_sgd.engine import compile_times, control, phase, telemetry, versions
 from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import ALGOS, MODELS, RunConfig
 from teach_sgd.engine.inputs import KERNELS, dataset_for, model_for
@@ -63,13 +63,14 @@ class _FirstCompile(event.Listener):
 
 def _warm_readers() -> None:
     """The compiled helpers the Runner calls from Python (the event and loss readers, pause and resume, the
-    hold word), compiled or loaded once, so the first drain or pause of a run does not stall on them."""
+    hold word, the copy of the latest version a stop takes), compiled or loaded once, so the first drain or pause of a run does not stall on them."""
     words = np.zeros(L.CONTROL_WORDS, np.int64)
     telemetry.read_events(np.zeros(L.EVENT_FIELDS, np.int64), np.zeros(1, np.int64), 1)
     telemetry.read_loss(np.zeros(L.LOSS_FIELDS, np.float64), 0, 1)
     control.pause(words)
     control.resume(words, 0)
     phase.hold_command(np.zeros(L.HOLD_WORDS, np.int64), 0, True)
+    versions.copy_latest(words, np.zeros((1, 1), np.float32), np.zeros(1, np.float32))  # a stop's θ (Leashed)
 
 
 def warm_up(kernels: Iterable[tuple[str, str]] | None = None,

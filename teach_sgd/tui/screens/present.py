@@ -208,7 +208,8 @@ class PresenterScreen(Screen):
         for (label, source), panel, timeline in zip(self.sources, self.panels, self.timelines):
             snap = source.snapshot()
             panel.show(race_figures(snap), f"{snap.status} · {snap.elapsed_s:.1f} s")
-            timeline.show(source.events_now(), snap.config.algo, snap.config.threads, snap.events_missed)
+            timeline.show(source.events_now(), snap.config.algo, snap.config.threads, snap.events_missed,
+                          source.events_kept_from_s())
             series.append((label, snap.loss_curve))
             states.append(snap)
         self.loss.show(series)

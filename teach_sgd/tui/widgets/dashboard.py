@@ -235,7 +235,7 @@ class Dashboard(Widget):
         self.show_result(result)
         if self._timeline is not None:  # result() waited for the drainer's last drain: every event is in
             self._timeline.show(runner.events_now(), result.config.algo, result.config.threads,
-                                result.events_missed)
+                                result.events_missed, runner.events_kept_from_s())
         if result.diverged:
             self.post_message(self.RunDiverged(self, result))
         self.post_message(self.RunFinished(self, result))
@@ -266,7 +266,8 @@ class Dashboard(Widget):
         self._loss.show([(label, snap.loss_curve)])
         self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
         if self._timeline is not None:
-            self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed)
+            self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed,
+                                self.runner.events_kept_from_s())
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
         line, more = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
                                        rate, snap.updates_per_s, snap.loss, snap.loss_initial, acc, cfg)

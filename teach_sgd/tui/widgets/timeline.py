@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widget import Widget
 
-from teach_sgd.engine.events import empty
+from teach_sgd.engine.events import dropped_note, empty
 from teach_sgd.timeline import TimelineView, axis_label, layout, story
 
 MAX_LANES = 8  # more threads than this: the first 8 lanes (the thread table has every thread's numbers)
@@ -41,14 +41,16 @@ class TimelinePanel(Widget, can_focus=True):
         self.events = empty()
         self.threads = 1
         self.missed = 0
+        self.kept_from_s: float | None = None
 
-    def show(self, events: np.ndarray, algo: str, threads: int, missed: int) -> None:
-        """The events so far (drained live, or recorded up to the replay's time)."""
+    def show(self, events: np.ndarray, algo: str, threads: int, missed: int, kept_from_s: float | None = None) -> None:
+        """The events so far (drained live, or recorded up to the replay's time); `kept_from_s`: the run time of
+        the oldest event kept, when the run's bounded log dropped older ones (engine/events.py)."""
         if algo != self.view.algo:
             self.view = TimelineView(algo)
         if threads != self.threads:   # never squeezed below its lanes and story line by the panels around it
             self.styles.min_height = min(threads, MAX_LANES) + 4   # lanes, span/story, border
-        self.events, self.threads, self.missed = events, threads, missed
+        self.events, self.threads, self.missed, self.kept_from_s = events, threads, missed, kept_from_s
         self._redraw()
 
     def _redraw(self) -> None:
@@ -56,7 +58,8 @@ class TimelinePanel(Widget, can_focus=True):
         # while rendering would render again at the full frame rate (it cost ~15% of a core at 15 Hz).
         v = self.view
         self.border_title = (f"timeline · {axis_label(v.axis, v.algo)} · {'following' if v.follow else 'held'} · "
-                             f"{len(self.events):,} events" + (f" · {self.missed:,} MISSED" if self.missed else ""))
+                             f"{len(self.events):,} events" + (f" · {self.missed:,} MISSED" if self.missed else "")
+                             + (f" · {dropped_note(self.kept_from_s)}" if self.kept_from_s is not None else ""))
         self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
