@@ -15,6 +15,7 @@ from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import ALGOS, POINTS, RunConfig
 from teach_sgd.engine.runner import Runner, run
 from teach_sgd.engine.state import SAMPLE_STRIDE
+from teach_sgd.engine.warmup import warm_up
 
 THREADS = [1, 2, 3, 8, 16]
 
@@ -216,7 +217,10 @@ def test_a_finished_runner_is_freed_by_reference_counting_alone(algo):
     """A run's arrays go when its last reference does: with the cyclic collector off, a finished Runner (held at
     a breakpoint and frozen while it ran, read after) is gone once dropped. A reference cycle through it kept
     every run's RunState and event log until the collector's rare full pass: the 1,000-run stress
-    (benchmarks/stress.py) climbed by hundreds of MB between passes."""
+    (benchmarks/stress.py) climbed by hundreds of MB between passes. The kernel is compiled first: numba's
+    compiler leaves a cycle through the frames that called it (a caught exception's traceback), which holds the
+    run whose start compiled, once per kernel and process, until the collector's next pass."""
+    warm_up([(algo, "mlp")])
     gc.collect()
     gc.disable()
     try:
