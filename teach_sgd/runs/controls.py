@@ -23,6 +23,7 @@ keys (tui/screens/thread_keys.py) and draw what it says; a lesson script reads i
     controls.observers.append(fn)  # fn(action) after every action (a lesson's guided step watches the learner)
     controls.guards.append(fn)     # fn(what, run, tid, point) before every action: None lets it happen, a line
                                    # refuses it (a lesson's race: a key that would spoil it is explained instead)
+    controls.status()              # the status line: each run's progress while held, else the selected thread
     controls.progress(run)         # while a thread is held: the others' measured rate and the guarantee
     controls.forget()              # a new run replaced the old ones: no breakpoint of theirs applies any more
 
@@ -88,16 +89,19 @@ class Progress:
         return GUARANTEES[self.algo][0]
 
     def line(self) -> str:
-        """e.g. "others: 0 updates/s while thread 1 is held — LOCK is blocking: a thread held inside the lock
-        stops every other thread"."""
+        """e.g. "others: 0 updates/s while thread 1 is held — LOCK is blocking" (help.py and README say what
+        each guarantee means; `why` in a sentence)."""
         who = (f"thread {self.held[0]} is" if len(self.held) == 1
                else "threads " + ", ".join(map(str, self.held)) + " are")
-        name, why = GUARANTEES[self.algo]
-        verdict = f"{ALGO_NAMES[self.algo]} is {name}: {why}"
+        verdict = f"{ALGO_NAMES[self.algo]} is {self.guarantee}"
         if not self.others:
-            return f"every thread is held — nobody can publish · {verdict}"
+            return f"every thread is held: nobody can publish — {verdict}"
         rate = "measuring…" if self.rate is None else f"{self.rate:,.0f} updates/s"
-        return f"others: {rate} while {who} held ({self.others_updates:,} updates in {self.seconds:.1f} s) · {verdict}"
+        return f"others: {rate} while {who} held — {verdict}"
+
+    @property
+    def why(self) -> str:
+        return GUARANTEES[self.algo][1]
 
 
 @dataclass
@@ -106,7 +110,7 @@ class _Asked:
 
     breakpoints: dict[int, str] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)
-    window: tuple | None = None   # (held tids, since (clock s), each thread's updates then)
+    window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then)
 
 
 def slow_motion_label(threads: int, stretch: int, cores: int | None = None) -> str | None:
@@ -137,7 +141,8 @@ class ThreadControls:
 
     # ---- which runs and threads -------------------------------------------------------------------------
     def runners(self) -> list:
-        return [r for r in self._runners() if r is not None]
+        """The current runs, in order; None where a screen has none yet (Compare's B before it starts)."""
+        return list(self._runners())
 
     def _live(self, run: int):
         rs = self.runners()
@@ -145,7 +150,7 @@ class ThreadControls:
         return r if r is not None and r.started and not r.done else None
 
     def _asked_of(self, runner) -> _Asked:
-        known = {id(r) for r in self.runners()}
+        known = {id(r) for r in self.runners() if r is not None}
         for k in [k for k in self._asked if k not in known]:   # runs replaced since: forget them
             del self._asked[k]
         return self._asked.setdefault(id(runner), _Asked())
@@ -160,7 +165,7 @@ class ThreadControls:
         return any(self._live(i) is not None for i in range(len(self.runners())))
 
     def lanes(self) -> list[tuple[int, int]]:
-        return [(i, t) for i, r in enumerate(self.runners()) for t in range(r.config.threads)]
+        return [(i, t) for i, r in enumerate(self.runners()) if r is not None for t in range(r.config.threads)]
 
     @property
     def selected(self) -> tuple[int, int] | None:
@@ -268,15 +273,17 @@ class ThreadControls:
         return self.hold(nxt, every) if nxt is not None else self.unhold(every)
 
     def toggle_freeze(self, every: bool = False) -> Action | None:
-        """f (F: every thread of the run): a thread that is held or frozen is let go (thawed; its breakpoint
-        stays); one that runs is frozen at its next protocol point, whichever it is."""
+        """f: the selected thread, if held or frozen, is let go (thawed; its breakpoint stays), else frozen at its
+        next protocol point, whichever it is. F: every thread of its run — let go if all are held or frozen,
+        else all frozen."""
         target = self._target()
         if target is None:
             return None
         run, runner, tid = target
         asked = self._asked_of(runner)
         tids = list(range(runner.config.threads)) if every else [tid]
-        stopped = any(t in asked.frozen or runner.holds.held_at(t) is not None for t in tids)
+        # one thread: let it go if it is stopped; every thread: let them go once all are stopped, else stop them all
+        stopped = all(t in asked.frozen or runner.holds.held_at(t) is not None for t in tids)
         if self._refused("thaw" if stopped else "freeze", run, None if every else tid, None):
             return None
         who = self._name(run, None if every else tid)
@@ -305,38 +312,34 @@ class ThreadControls:
         return self._record(runner, run, "step", tid, was,
                             f"step: {self._name(run, tid)} goes {where}to its next protocol point and stops")
 
-    def continue_all(self) -> Action | None:
-        """u: every held or frozen thread of every live run goes on; breakpoints stay (a debugger's continue)."""
-        if not self.live or self._refused("continue", None, None, None):
+    def _each_live(self, what: str, line: str, act) -> Action | None:
+        """act(runner, asked) on every live run; one Action for them all (None when no run is live, or a guard
+        refused it)."""
+        if not self.live or self._refused(what, None, None, None):
             return None
         acted = None
         for i in range(len(self.runners())):
             runner = self._live(i)
             if runner is not None:
-                runner.holds.continue_all()
-                self._asked_of(runner).frozen.clear()
-                acted = (i, runner)
-        if acted is None:
-            return None
-        return self._record(acted[1], None, "continue", None, None,
-                            "continue: every held thread goes on (breakpoints stay; U clears them)")
+                act(runner, self._asked_of(runner))
+                acted = runner
+        return self._record(acted, None, what, None, None, line) if acted is not None else None
+
+    def continue_all(self) -> Action | None:
+        """u: every held or frozen thread of every live run goes on; breakpoints stay (a debugger's continue)."""
+        def go(runner, asked):
+            runner.holds.continue_all()
+            asked.frozen.clear()
+        return self._each_live("continue", "continue: every held thread goes on (breakpoints stay; U clears them)",
+                               go)
 
     def clear(self) -> Action | None:
         """U: no breakpoint and no freeze on any thread of any live run: every thread runs."""
-        if not self.live or self._refused("clear", None, None, None):
-            return None
-        acted = None
-        for i in range(len(self.runners())):
-            runner = self._live(i)
-            if runner is not None:
-                runner.holds.clear()
-                asked = self._asked_of(runner)
-                asked.breakpoints.clear()
-                asked.frozen.clear()
-                acted = (i, runner)
-        if acted is None:
-            return None
-        return self._record(acted[1], None, "clear", None, None, "cleared: no breakpoints, nothing frozen")
+        def clear(runner, asked):
+            runner.holds.clear()
+            asked.breakpoints.clear()
+            asked.frozen.clear()
+        return self._each_live("clear", "cleared: no breakpoints, nothing frozen", clear)
 
     # ---- what the threads do now --------------------------------------------------------------------------
     def marks(self, run: int) -> dict[int, str]:
@@ -363,25 +366,38 @@ class ThreadControls:
     def anything_asked(self) -> bool:
         """Some breakpoint or freeze is set on a live run (the screens show the progress line then)."""
         return any((a := self._asked.get(id(r))) is not None and (a.breakpoints or a.frozen)
-                   for i, r in enumerate(self.runners()) if self._live(i) is not None)
+                   for i, r in enumerate(self.runners()) if r is not None and self._live(i) is not None)
+
+    def status(self) -> str | None:
+        """The status line while something is asked or held: each run's progress while threads of it are held,
+        else what the selected thread does ("thread 0 running to cas"); None when nothing is asked or held."""
+        if not self.anything_asked() and not any(self.marks(i) for i in range(len(self.runners()))):
+            return None
+        two = len(self.runners()) > 1
+        parts = [("AB"[i] + " " if two and i < 2 else "") + p.line()
+                 for i in range(len(self.runners())) if (p := self.progress(i)) is not None]
+        if not parts and self.selected is not None:
+            parts.append(f"{self._name(*self.selected)} {self.doing(*self.selected)}")
+        return " · ".join(parts)
 
     def progress(self, run: int) -> Progress | None:
-        """While threads of run `run` are held: the others' updates since the held set last changed (each
-        thread's own C_UPDATES counter), over the time since then; None when none is held. Call it on every
-        repaint: each call takes a reading, and a change of who is held starts a new window."""
+        """While threads of run `run` are held: the others' updates since who is held where last changed, or the
+        learner last acted (each thread's own C_UPDATES counter), over the time since then; None when none is
+        held. Call it on every repaint: each call takes a reading, and such a change starts a new window."""
         runner = self._live(run)
         if runner is None:
             return None
-        held = tuple(sorted(self.marks(run)))
+        where = tuple(sorted(self.marks(run).items()))
+        held = tuple(t for t, _ in where)
         asked = self._asked_of(runner)
         if not held:
             asked.window = None
             return None
         updates = runner.state.counters[:, L.C_UPDATES]
         now = self._clock()
-        if asked.window is None or asked.window[0] != held:
-            asked.window = (held, now, tuple(int(x) for x in updates))
-        _, since, then = asked.window
+        if asked.window is None or asked.window[0] != where or asked.window[3] != len(self.log):
+            asked.window = (where, now, tuple(int(x) for x in updates), len(self.log))
+        _, since, then, _ = asked.window
         others = [t for t in range(runner.config.threads) if t not in held]
         return Progress(algo=runner.config.algo, held=held, seconds=now - since,
                         others_updates=sum(int(updates[t]) - then[t] for t in others), others=len(others))

@@ -105,6 +105,9 @@ class CompareScreen(RunScreen):
         tp = f" Tp={bound_text(cfg.persistence)}" if cfg.algo == "leashed" else ""
         return f"{ALGO_NAMES[cfg.algo]} m={cfg.threads}{tp}"
 
+    def thread_dashboards(self) -> list:
+        return self.dashes
+
     # ---- runs -----------------------------------------------------------------------------------------
     def _configs(self) -> list[RunConfig]:
         return [self.form.config(), self.form.config_b()]

@@ -8,18 +8,13 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
     narrative   the step's Markdown (right: the lesson's outline, or the last experiment's results)
     predict     the question and its numbered choices (↑↓ + Enter, or 1–9); the choice is the prediction
     change      the setting the learner picks for one run of the next experiment, as numbered choices
-    run         r runs the experiment's RunConfigs one after another in the Dashboard (session.begin(): header
-                "run 2 of 3: …", every run's numbers in the table below it); a simulate or sharing experiment
-                runs the asynchrony simulator or the false-sharing measurement in a thread and shows its table
+    run         r runs the experiment's RunConfigs one after another in the Dashboard (session.begin()); a
+                simulate or sharing experiment runs the simulator or the false-sharing measurement and shows its table
     verdict     ✓ / ✗ and the checkpoint's explanation, with the numbers this very run measured
 
-n/→ next (once the step is done), p/← back, r run, space pause, x stop, R record the last run, c "see it on 16
-real cores" (a reference recording, teach_sgd/replay.py; the key shows only when one is installed), g the
-lesson's scheduler challenges (its front matter's `challenges`, one per press; Esc comes back), K "your class"
-(the class file the front matter names: the class's machines plotted, read-only; the key shows only in such a
-lesson), h home, Esc back to the text from a panel (the timeline, the table), then home. Leaving loses nothing
-but a run in flight: the session saves the rest.
-`budget` (teach_sgd.lessons.Budget) shrinks every run, for tests and quick previews.
+Keys (help.py lists them): n/→ next, p/← back, r run, space pause, x stop, the thread keys (thread_keys.py), R
+record, c 16 real cores, g challenges, K your class, h home, Esc from a panel to the text, then home (leaving
+loses only a run in flight). `budget` (teach_sgd.lessons.Budget) shrinks every run, for tests and previews.
 """
 from __future__ import annotations
 
@@ -39,10 +34,10 @@ from teach_sgd.lessons import pages
 from teach_sgd.lessons.session import open_session
 from teach_sgd.replay import find_reference, wants_reference
 from teach_sgd.sim.challenges import BY_ID as CHALLENGES_BY_ID
-from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.screens.challenge import ChallengeScreen
 from teach_sgd.tui.screens.classroom import InstructorScreen
 from teach_sgd.tui.screens.run_screen import save_recordings
+from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
 from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -52,7 +47,7 @@ BADGES = {"undecided": "bold black on yellow", "none": "bold black on grey70", "
           "mismatch": "bold white on red"}
 
 
-class LessonScreen(SteadyFooterScreen):
+class LessonScreen(ThreadKeysScreen):
     AUTO_FOCUS = "#ls-scroll"
     BINDINGS = [
         Binding("n,right", "next", "Next", key_display="n/→"),
@@ -67,6 +62,7 @@ class LessonScreen(SteadyFooterScreen):
         Binding("escape", "leave", "Home", key_display="h/Esc"),
         Binding("h", "home", "Home", show=False),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
+        *THREAD_BINDINGS,
     ]
 
     def __init__(self, lesson_id: str, lessons_dir: str | None = None, budget=None, progress=None, **kw) -> None:
@@ -153,7 +149,13 @@ class LessonScreen(SteadyFooterScreen):
         self.w_hint.update(Text(text, style=TONES[tone]))
         self.refresh_bindings()
 
-    def check_action(self, action: str, parameters) -> bool | None:
+    def thread_dashboards(self) -> list:
+        return [self.dash] if hasattr(self, "dash") else []
+
+    def say_threads(self, text: str) -> None:
+        self.w_hint.update(Text(text, style="bold yellow"))
+
+    def check_screen_action(self, action: str, parameters) -> bool | None:
         if self.session is None:
             return action in ("home", "leave")
         if action in ("next", "back"):

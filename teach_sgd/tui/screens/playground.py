@@ -47,6 +47,9 @@ class PlaygroundScreen(RunScreen):
         """The current run's Runner; None before the first and while a restart builds the next."""
         return self.session.runners[0] if self.session.runners else None
 
+    def thread_dashboards(self) -> list:
+        return [self.dash]
+
     # ---- actions --------------------------------------------------------------------------------------
     def _configs(self) -> list[RunConfig]:
         return [self.form.config()]
@@ -65,7 +68,8 @@ class PlaygroundScreen(RunScreen):
                 return
             [runner] = self.session.begin(runners)
             self.dash.start(runner)
-            self.say("running — space pauses, x stops, s restarts with the settings above", "dim")
+            self.say("running — space pauses, x stops, s restarts with the settings above; b f o u hold threads (?)",
+                     "dim")
 
     def action_pause(self) -> None:
         paused = self.session.toggle_pause()

@@ -6,12 +6,12 @@
 One panel per run with the race in big digits — lost writes (HOGWILD! loses some, Leashed-SGD and LOCK lose
 none by construction), failed CAS, mean staleness — each with its unit named; the loss curves together; the
 timeline with lanes twice as tall; and a high-contrast theme (t toggles it back). Keys: space pause/play,
-> < slow motion (a live run's stretch; a replay's speed), h/Esc back.
+> < slow motion (a live run's stretch; a replay's speed), h/Esc back, and on live runs the thread keys of every
+run screen (thread_keys.py: , . select a thread, b breakpoint, f freeze, o step, u go on): a held thread's lane
+says where it is held, and the line under the title what the selected thread does and the others' rate.
 
 The screen reads its sources only through `snapshot()` and `events_now()` on a timer, like the dashboard, and
-acts on them only through `_Controls`. Breakpoints are not here yet: the engine has them (runner.holds: hold,
-freeze, step, continue), but no screen has keys for them; once the dashboard has, the same keys become methods
-there and bindings below, and each RacePanel's subtitle says which thread is held where (holds.held_at).
+acts on them only through `_Controls` and ThreadControls.
 """
 from __future__ import annotations
 
@@ -19,15 +19,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Digits, Footer, Static
 
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.runs.session import next_stretch
+from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
 from teach_sgd.tui.widgets.plots import LossPlot
-from teach_sgd.tui.widgets.timeline import TimelinePanel
+from teach_sgd.tui.widgets.timeline import TimelinePanel, held_at
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 CONTRAST = Theme(name="teach-sgd-contrast", primary="#ffff00", secondary="#00ffff", accent="#ff00ff",
@@ -149,16 +149,18 @@ class _Controls:
                 s.set_stretch(factor)
 
 
-class PresenterScreen(Screen):
+class PresenterScreen(ThreadKeysScreen):
     BINDINGS = [
         Binding("space", "toggle", "Pause/Play"),
         Binding("greater_than_sign", "slower(1)", "Slower", key_display=">"),
         Binding("less_than_sign", "slower(-1)", "Faster", key_display="<"),
         Binding("t", "theme", "Contrast"),
         Binding("escape,h", "close", "Back", key_display="h/Esc"),
+        *THREAD_BINDINGS,
     ]
     DEFAULT_CSS = """
     PresenterScreen #title { height: 1; padding: 0 1; text-style: bold; background: $primary; color: $background; }
+    PresenterScreen #holds { height: auto; padding: 0 1; text-style: bold; color: $warning; display: none; }
     PresenterScreen #races { height: 8; }
     PresenterScreen BigTimeline { height: 1fr; }
     PresenterScreen #lower { height: 1fr; }
@@ -171,12 +173,13 @@ class PresenterScreen(Screen):
         (`teach-sgd present` started them for it)."""
         super().__init__(**kwargs)
         self.sources = list(sources)
-        self.controls = _Controls(self.sources)
+        self.player = _Controls(self.sources)
         self.owns = owns
         self._theme_before: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
+        yield Static("", id="holds")
         with Horizontal(id="races"):
             for i, (label, _) in enumerate(self.sources):
                 yield RacePanel(label, id=f"race-{i}")
@@ -190,6 +193,7 @@ class PresenterScreen(Screen):
 
     def on_mount(self) -> None:
         self.title_bar = self.query_one("#title", Static)
+        self.holds_line = self.query_one("#holds", Static)
         self.panels = [self.query_one(f"#race-{i}", RacePanel) for i in range(len(self.sources))]
         self.timelines = [self.query_one(f"#timeline-{i}", BigTimeline) for i in range(len(self.sources))]
         self.loss = self.query_one(LossPlot)
@@ -209,21 +213,29 @@ class PresenterScreen(Screen):
             snap = source.snapshot()
             panel.show(race_figures(snap), f"{snap.status} · {snap.elapsed_s:.1f} s")
             timeline.show(source.events_now(), snap.config.algo, snap.config.threads, snap.events_missed,
-                          source.events_kept_from_s())
+                          source.events_kept_from_s(), held_at(snap))
             series.append((label, snap.loss_curve))
             states.append(snap)
         self.loss.show(series)
         first = states[0]
-        speed = (f"replay {self.controls.replay[0].clock.speed:g}×" if self.controls.replay else
+        speed = (f"replay {self.player.replay[0].clock.speed:g}×" if self.player.replay else
                  "full speed" if first.stretch == 1 else f"slow motion {first.stretch}×")
         vs = " vs ".join(f"{ALGO_NAMES[s.config.algo]} ×{s.config.threads}" for s in states)
         self.title_bar.update(Text(f"{vs} · {speed} · {first.status} · {first.elapsed_s:.1f} s"))
 
+    def thread_runners(self) -> list:
+        """The live runs' Runners (a replay's threads are recorded: nothing to hold)."""
+        return [s for _, s in self.sources if hasattr(s, "holds")]
+
+    def say_threads(self, text: str) -> None:
+        self.holds_line.update(Text(text))
+        self.holds_line.display = True
+
     def action_toggle(self) -> None:
-        self.controls.toggle()
+        self.player.toggle()
 
     def action_slower(self, step: int) -> None:
-        self.controls.slower(step)
+        self.player.slower(step)
 
     def action_theme(self) -> None:
         """High contrast on (as the screen opens) or back to the theme before."""

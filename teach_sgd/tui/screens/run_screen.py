@@ -17,14 +17,16 @@ from textual.binding import Binding
 
 from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.errors import ConfigError, UsageError
-from teach_sgd.tui.screens.base import SteadyFooterScreen
+from teach_sgd.runs.controls import slow_motion_label
 from teach_sgd.runs.session import RunSession, record_runs
 from teach_sgd.tui.screens.present import PresenterScreen
+from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
 
 
+class RunScreen(ThreadKeysScreen):
+    """The run keys below, and the thread keys (breakpoints) of ThreadKeysScreen."""
 
-class RunScreen(SteadyFooterScreen):
     BINDINGS = [
         Binding("s", "start", "Start/Restart"),
         Binding("space", "pause", "Pause/Resume"),
@@ -35,6 +37,7 @@ class RunScreen(SteadyFooterScreen):
         Binding("less_than_sign", "stretch(-1)", "Faster", key_display="<", show=False),
         Binding("P", "present", "Present"),
         Binding("escape,h", "app.open('home')", "Home"),
+        *THREAD_BINDINGS,
     ]
 
     def __init__(self, config: RunConfig, **kwargs) -> None:
@@ -56,7 +59,7 @@ class RunScreen(SteadyFooterScreen):
         return self.session.active
 
     # ---- shared ---------------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters) -> bool | None:
+    def check_screen_action(self, action: str, parameters) -> bool | None:
         if not hasattr(self, "message"):  # before on_mount has looked up the widgets there is nothing to ask
             return True
         if action == "start":
@@ -121,8 +124,9 @@ class RunScreen(SteadyFooterScreen):
         factor = self.session.step_stretch(step)
         if factor is None:
             return
-        self.say("full speed" if factor == 1 else f"slow motion {factor}× — every compute and publish window lasts "
-                 f"{factor}× its time, so the races stay what they are; < back to full speed", "dim")
+        many = slow_motion_label(max(r.config.threads for r in self.session.live()), factor)
+        self.say("full speed" if factor == 1 else many or f"slow motion {factor}× — every compute and publish window "
+                 f"lasts {factor}× its time, so the races stay what they are; < back to full speed", "dim")
 
     def present_sources(self) -> list:
         """[(label, Runner)] of this screen's runs (running or ended), for the presenter view."""

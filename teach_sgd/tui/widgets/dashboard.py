@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from collections import deque
 
 from rich.text import Text
@@ -30,8 +31,9 @@ from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
 from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
-from teach_sgd.tui.widgets.timeline import TimelinePanel
+from teach_sgd.tui.widgets.timeline import TimelinePanel, held_at
 
+CORES = os.cpu_count() or 1
 SAMPLE_HZ = 15.0  # snapshots a second: every live number on the dashboard (help and README quote it)
 STATUS_STYLE = {
     "ready": "dim", "starting": "yellow", "running": "bold green", "paused": "bold yellow",
@@ -44,6 +46,14 @@ BANNERS = {
     "collapsed": "COLLAPSED — the model ended no better than chance and its loss is stuck near ln(classes): "
                  "a step size too large killed its ReLUs. Try a smaller step size (lr).",
 }
+
+
+TABLE_SUBTITLE = "bars ∝ column max · bright = the max · ↑↓ select"
+
+
+def held_subtitle(held: dict[int, str]) -> str:
+    """The thread table's subtitle while threads are held: which, and where ("held: t0@cas t1@read")."""
+    return "held: " + " ".join(f"t{t}@{p}" for t, p in sorted(held.items())) if held else TABLE_SUBTITLE
 
 
 class RunStatus(Static):
@@ -138,7 +148,7 @@ class Dashboard(Widget):
         self._banner = self.query_one("#banner", Static)
         self._table = self.query_one(ThreadTable)
         self._table.border_title = "threads"
-        self._table.border_subtitle = "bars ∝ column max · bright = the max · ↑↓ select"
+        self._table.border_subtitle = TABLE_SUBTITLE
         self._hist = self.query_one(StalenessHistogram)
         self._timeline = None if self.compact else self.query_one(TimelinePanel)
         self._versions = self.query_one(VersionsPlot)
@@ -265,14 +275,19 @@ class Dashboard(Widget):
         label = self._label(cfg)
         self._loss.show([(label, snap.loss_curve)])
         self._versions.push(snap.elapsed_s, snap.versions, cfg.algo, cfg.threads)
+        held = held_at(snap)
         if self._timeline is not None:
             self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed,
-                                self.runner.events_kept_from_s())
+                                self.runner.events_kept_from_s(), held)
+        if self._table.border_subtitle != (sub := held_subtitle(held)):
+            self._table.border_subtitle = sub
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
         line, more = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
                                        rate, snap.updates_per_s, snap.loss, snap.loss_initial, acc, cfg)
         if snap.stretch > 1:
             line.append(f"  slow motion {snap.stretch}×", style="bold magenta")
+            if cfg.threads > CORES:  # the message line says what this does and does not mean (runs/controls.py)
+                line.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
         self._status.show_text(line, more)
         self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
         if snap.diverged:
@@ -289,6 +304,7 @@ class Dashboard(Widget):
                                                   result.updates_per_s, result.loss_final, result.loss_initial,
                                                   result.accuracy_final, cfg, acc_label="test acc"))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
+        self._table.border_subtitle = TABLE_SUBTITLE
         if result.diverged or result.collapsed:
             self._show_failed("diverged" if result.diverged else "collapsed")
 

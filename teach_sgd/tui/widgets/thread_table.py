@@ -35,6 +35,7 @@ STATE_W = 9
 HEADER = Style(bold=True)
 CURSOR = Style(bgcolor="grey23")
 DIM = Style(dim=True)
+HELD = Style(bold=True, color="black", bgcolor="yellow")
 
 
 PAINT_SHARE = 0.25  # at most this share of the UI thread's time goes into repainting a live table
@@ -179,9 +180,9 @@ class ThreadTable(LinesWidget, can_focus=True):
             def st(style: Style | None) -> Style | None:
                 return (style + extra) if (style is not None and extra is not None) else (style or extra)
 
-            line = [(f"{t.thread:<2}", st(HEADER))]
+            line = [(f"{t.thread:<2}", st(HELD if t.held_at and self.compact else HEADER))]
             if not self.compact:
-                line.append((f" {t.state:<{STATE_W}}"[: STATE_W + 1], st(DIM if t.state in ("done", "idle") else None)))
+                line.append(self._state_cell(t, st))
             for m in columns:
                 value = values[(t.thread, m.key)]
                 top = maxima[m.key]
@@ -203,6 +204,13 @@ class ThreadTable(LinesWidget, can_focus=True):
                         line.append((bar(value, top, bw), st(Style(color=m.colour, dim=not lead))))
             lines.append(line)
         self.set_lines(lines)
+
+    @staticmethod
+    def _state_cell(t, st) -> tuple:
+        """What the thread does; "@cas" while it is held at a protocol point (thread_keys.py: held at cas)."""
+        if t.held_at:
+            return f" @{t.held_at:<{STATE_W - 1}}"[: STATE_W + 1], st(HELD)
+        return f" {t.state:<{STATE_W}}"[: STATE_W + 1], st(DIM if t.state in ("done", "idle") else None)
 
     def numbers(self, tid: int) -> dict[str, str]:
         """The numbers this table shows for one thread, as painted (for tests and exports)."""

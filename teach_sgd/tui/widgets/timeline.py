@@ -2,7 +2,8 @@
 
 Keys while focused: p follow/hold · ←/→ scroll · +/- zoom · [ ] select the previous/next event · { } jump to the
 previous/next ✗ failed CAS, ! lost write or ⊘ dropped gradient anywhere in the run · v axis (versions or run
-time). The selected event's story is the panel's last line. The panel is as tall as its lanes (up to MAX_LANES,
+time). The selected event's story is the panel's last line. A thread held at a protocol point (a breakpoint,
+freeze or step: tui/screens/thread_keys.py) ends its lane with "■ held at POINT". The panel is as tall as its lanes (up to MAX_LANES,
 then "+N more" says how many threads are not drawn) and its story line, whatever the screen around it.
 """
 from __future__ import annotations
@@ -16,8 +17,13 @@ from teach_sgd.engine.events import dropped_note, empty
 from teach_sgd.timeline import TimelineView, axis_label, layout, story
 
 MAX_LANES = 8  # more threads than this: the first 8 lanes (the thread table has every thread's numbers)
-STYLES = {"bar": "cyan", "mark": "bold red", "selected": "bold black on yellow"}
+STYLES = {"bar": "cyan", "mark": "bold red", "selected": "bold black on yellow", "held": "bold black on yellow"}
 LABEL_W = 4
+
+
+def held_at(snapshot) -> dict[int, str]:
+    """{thread: point} of a snapshot's threads held at a protocol point now."""
+    return {t.thread: t.held_at for t in snapshot.threads if t.held_at}
 
 
 class TimelinePanel(Widget, can_focus=True):
@@ -42,15 +48,19 @@ class TimelinePanel(Widget, can_focus=True):
         self.threads = 1
         self.missed = 0
         self.kept_from_s: float | None = None
+        self.held: dict[int, str] = {}
 
-    def show(self, events: np.ndarray, algo: str, threads: int, missed: int, kept_from_s: float | None = None) -> None:
+    def show(self, events: np.ndarray, algo: str, threads: int, missed: int, kept_from_s: float | None = None,
+             held: dict | None = None) -> None:
         """The events so far (drained live, or recorded up to the replay's time); `kept_from_s`: the run time of
-        the oldest event kept, when the run's bounded log dropped older ones (engine/events.py)."""
+        the oldest event kept, when the run's bounded log dropped older ones (engine/events.py); held: {thread:
+        point} of the threads held now (held_at(snapshot))."""
         if algo != self.view.algo:
             self.view = TimelineView(algo)
         if threads != self.threads:   # never squeezed below its lanes and story line by the panels around it
             self.styles.min_height = min(threads, MAX_LANES) + 4   # lanes, span/story, border
         self.events, self.threads, self.missed, self.kept_from_s = events, threads, missed, kept_from_s
+        self.held = held or {}
         self._redraw()
 
     def _redraw(self) -> None:
@@ -73,6 +83,7 @@ class TimelinePanel(Widget, can_focus=True):
         out = Text(no_wrap=True, overflow="ellipsis")
         for t, lane in enumerate(lanes):
             out.append(f"t{t:<{LABEL_W - 1}}", style="dim")
+            line = Text()
             # one span per run of equal style, not one per cell: every span becomes a segment the compositor
             # handles on each frame (per cell, the panel alone cost ~15% of a core at 15 Hz)
             run, run_style = [], ""
@@ -80,11 +91,16 @@ class TimelinePanel(Widget, can_focus=True):
                 cell = lane.get(c)
                 style = STYLES[cell.kind] if cell else ""
                 if style != run_style and run:
-                    out.append("".join(run), style=run_style)
+                    line.append("".join(run), style=run_style)
                     run = []
                 run_style = style
                 run.append(cell.char if cell else " ")
-            out.append("".join(run), style=run_style)
+            line.append("".join(run), style=run_style)
+            if t in self.held:  # where the thread stands now: the lane's live end
+                mark = f" ■ held at {self.held[t]} "
+                line.truncate(max(0, width - len(mark)))
+                line.append(mark[:width], style=STYLES["held"])
+            out.append_text(line)
             out.append("\n")
         span = f"{lo:,.0f} … {hi:,.0f}" if v.axis == "versions" else f"{lo / 1e6:,.1f} … {hi / 1e6:,.1f} ms"
         if self.threads > MAX_LANES:

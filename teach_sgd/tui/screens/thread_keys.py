@@ -1,0 +1,145 @@
+"""ThreadKeysScreen: the keys for breakpoints on real threads, declared once for every screen with live runs —
+the Playground, Compare, a lesson's live experiment and the presenter view — over a ThreadControls
+(runs/controls.py), which does the work; this only binds keys, keeps the thread tables' cursors and the
+selection together, and says what happened.
+
+    , .   select the previous / next thread (lane; on Compare A's threads, then B's)
+    b     breakpoint: the selected thread stops at its algorithm's next protocol point (each press moves it
+          on; after the last point, no breakpoint) · B: the same on every thread of the run
+    f     freeze the selected thread where it is, or let it go if it is held · F: every thread of the run
+    o     step: the selected thread goes on to its next protocol point and stops there
+    u     continue: every held thread goes on (breakpoints stay) · U: clear every breakpoint and freeze
+
+None of them is a key another panel of these screens uses (the thread table's ↑↓ j k, the timeline's p ← →
++ - [ ] { } v, the lessons' n p r c g K 1–9, the run screens' s e x R P > <); the footer shows them only
+while a run is live. From a text field the field takes the letters: Enter there starts the run and hands the
+keys to the dashboard (run_screen.py), and the thread table and the timeline pass these keys on.
+
+A subclass provides:
+    thread_dashboards()   the Dashboards showing its runs, in order (A, B): their runners are the ones the keys act
+                          on, their thread tables' cursors follow the selection and set it
+    thread_runners()      or, without dashboards (the presenter), the runners themselves
+    say_threads(text)     where a line about the threads goes (default: self.say)
+    check_screen_action   its own keys' checks (check_action answers the thread keys here)
+"""
+from __future__ import annotations
+
+import time
+
+from textual.binding import Binding
+
+from teach_sgd.errors import ConfigError
+from teach_sgd.runs.controls import ThreadControls
+from teach_sgd.tui.screens.base import SteadyFooterScreen
+from teach_sgd.tui.widgets.thread_table import ThreadTable
+
+LANES = Binding.Group("Thread", compact=True)
+HOLDS = Binding.Group("Break·Freeze·Step·Go", compact=True)
+THREAD_ACTIONS = ("thread", "breakpoint", "freeze", "step_thread", "go_on", "clear_holds")
+STATUS_HZ = 4  # the status line's progress figures (the others' measured rate) refresh this often
+SAID_S = 3.0   # what a key did stays on the status line this long, before the figures alone
+
+
+THREAD_BINDINGS = [
+    Binding("comma", "thread(-1)", "Thread", key_display=",", group=LANES),
+    Binding("full_stop", "thread(1)", "Thread", key_display=".", group=LANES),
+    Binding("b", "breakpoint(False)", "Break", group=HOLDS),
+    Binding("f", "freeze(False)", "Freeze", group=HOLDS),
+    Binding("o", "step_thread", "Step", group=HOLDS),
+    Binding("u", "go_on", "Go on", group=HOLDS),
+    Binding("B", "breakpoint(True)", "Break all", show=False),
+    Binding("F", "freeze(True)", "Freeze all", show=False),
+    Binding("U", "clear_holds", "Clear holds", show=False),
+]
+
+
+class ThreadKeysScreen(SteadyFooterScreen):
+    """A subclass ends its BINDINGS with *THREAD_BINDINGS (after its own keys, so the footer shows them last)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.controls = ThreadControls(self.thread_runners)
+        self._said = ("", 0.0)   # what the last key did, and when (time.monotonic)
+
+    def thread_runners(self) -> list:
+        """The current Runners, in order (None where a dashboard has none yet): the dashboards' by default."""
+        return [d.runner for d in self.thread_dashboards()]
+
+    def thread_dashboards(self) -> list:
+        return []
+
+    def say_threads(self, text: str) -> None:
+        self.say(text, "bold yellow")
+
+    def check_screen_action(self, action: str, parameters) -> bool | None:
+        return True
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in THREAD_ACTIONS:  # (before on_mount the screen's widgets are not looked up yet: no run either)
+            return self._mounted and self.controls.live  # False: not in the footer at all while no run is live
+        return self.check_screen_action(action, parameters)
+
+    _mounted = False
+
+    def on_mount(self) -> None:
+        """(After the subclass's on_mount, which looks up its dashboards.)"""
+        self._mounted = True
+        self.set_interval(1 / STATUS_HZ, self._show_threads)
+
+    def _show_threads(self, said: str | None = None) -> None:
+        """The status line while a thread is held or a breakpoint is set: what a key did (kept SAID_S seconds)
+        and the others' measured rate beside the guarantee, or what the selected thread does."""
+        now = time.monotonic()
+        if said is not None:
+            self._said = (said, now)
+        recent = self._said[0] if now - self._said[1] < SAID_S else None
+        status = self.controls.status() if self.controls.live else None
+        if status is not None or said is not None:
+            self.say_threads(" · ".join(x for x in (recent, status) if x))
+
+    def _do(self, act, *args) -> None:
+        """A key's action on the controls; what it did (or why a lesson's guard refused it) is said."""
+        before = len(self.controls.log), self.controls.last
+        act(*args)
+        if (len(self.controls.log), self.controls.last) != before:
+            self._show_threads(self.controls.last)
+
+    # ---- the keys -----------------------------------------------------------------------------------------
+    def action_thread(self, step: int) -> None:
+        sel = self.controls.move(step)
+        dashes = self.thread_dashboards()
+        if sel is not None and sel[0] < len(dashes):
+            dashes[sel[0]].query_one(ThreadTable).cursor = sel[1]  # the table's rows are the threads in order
+        if sel is not None:
+            self._show_threads(self.controls.last)
+
+    def on_thread_table_thread_selected(self, event: ThreadTable.ThreadSelected) -> None:
+        """↑↓ or a click in a thread table selects that thread here too."""
+        for run, dash in enumerate(self.thread_dashboards()):
+            if event.table.parent is dash:
+                self.controls.select(run, event.tid)
+
+    def action_breakpoint(self, every: bool) -> None:
+        self._do(self.controls.cycle_breakpoint, every)
+
+    def action_freeze(self, every: bool) -> None:
+        self._do(self.controls.toggle_freeze, every)
+
+    def action_step_thread(self) -> None:
+        self._do(self.controls.step)
+
+    def action_go_on(self) -> None:
+        self._do(self.controls.continue_all)
+
+    def action_clear_holds(self) -> None:
+        self._do(self.controls.clear)
+
+    def hold_at(self, point: str, every: bool = False) -> bool:
+        """A named breakpoint on the selected thread (a lesson step's script); False, said, when the run's
+        algorithm has no such point."""
+        try:
+            self._do(self.controls.hold, point, every)
+        except ConfigError as e:
+            self.say_threads(f"✗ {e}")
+            return False
+        return True

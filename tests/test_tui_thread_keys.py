@@ -1,0 +1,182 @@
+"""The thread keys (tui/screens/thread_keys.py) in every screen that has them — Playground, Compare, a lesson's
+live experiment, the presenter view — on real runs (synthetic data, 2 threads, long budgets that the tests stop):
+each key from each focus the screen can have does what the footer says, a held thread shows where it is held
+(thread table, timeline lane, status line with the others' measured rate and the guarantee), and the keys show
+in the footer only while a run is live. Waits poll; no test asserts a wall time."""
+from __future__ import annotations
+
+import pytest
+
+from teach_sgd.engine.config import POINTS
+from teach_sgd.tui.app import TeachSGDApp
+from teach_sgd.tui.screens.compare import CompareScreen
+from teach_sgd.tui.screens.lesson import LessonScreen
+from teach_sgd.tui.screens.playground import PlaygroundScreen
+from teach_sgd.tui.screens.present import PresenterScreen
+from teach_sgd.tui.widgets.thread_table import ThreadTable
+from teach_sgd.tui.widgets.timeline import TimelinePanel
+from teach_sgd.lessons import Budget
+
+from test_tui import make_app, start_run
+from tui_helpers import SIZE, open_screen, screen_lines, sync, until
+
+KEYS = (",", ".", "b", "f", "o", "u", "B", "F", "U")
+
+
+def message(screen) -> str:
+    return str(screen.message.content)
+
+
+def held(runner, tid):
+    return runner.holds.held_at(tid)
+
+
+async def thread_keys_work(app, pilot, screen, runner, focus) -> None:
+    """Every thread key once, from `focus`, on a live 2-thread run of `runner` (thread 0 and 1 of run 0)."""
+    focus.focus()
+    await pilot.pause()
+    points = POINTS[runner.config.algo]
+    await pilot.press(".")                                # thread 1 selected: the table's cursor follows
+    assert screen.controls.selected == (0, 1) and screen.dash.query_one(ThreadTable).cursor == 1
+    await pilot.press(",")
+    assert screen.controls.selected == (0, 0)
+    await pilot.press("b", "b")                           # the second point of the algorithm
+    await until(lambda: held(runner, 0) == points[1])
+    await pilot.pause(0.3)
+    assert f"held at {points[1]}" in screen.controls.doing(0, 0)
+    await until(lambda: f"@{points[1]}" in "\n".join(screen_lines(app)))        # the table's state column
+    await until(lambda: f"held at {points[1]}" in "\n".join(screen_lines(app)))  # the lane and the status line
+    await pilot.press("o")                                # step: from there to the next point, stays frozen
+    await until(lambda: screen.controls.doing(0, 0).startswith("frozen at"))
+    await pilot.press("u")                                # continue: goes on (its breakpoint stays)
+    await until(lambda: not screen.controls.doing(0, 0).startswith("frozen"))
+    await pilot.press("U")                                # no breakpoint any more
+    await until(lambda: screen.controls.doing(0, 0) == "running")
+    await pilot.press("f")                                # freeze where it is
+    await until(lambda: held(runner, 0) is not None)
+    await pilot.press("f")                                # and thaw
+    await until(lambda: screen.controls.doing(0, 0) == "running")
+    await pilot.press("F")                                # every thread frozen
+    await until(lambda: held(runner, 0) is not None and held(runner, 1) is not None)
+    await pilot.press("U")                                # cleared: everyone runs
+    await until(lambda: held(runner, 0) is None and held(runner, 1) is None and not screen.controls.anything_asked())
+    await pilot.press("B")                                # a breakpoint at the first point on every thread
+    await until(lambda: held(runner, 0) == points[0] and held(runner, 1) == points[0])
+    await pilot.press("U")
+    assert [a.what for a in screen.controls.log][-11:] == [
+        "hold", "hold", "step", "continue", "clear", "freeze", "thaw", "freeze", "clear", "hold", "clear"]
+
+
+@pytest.mark.parametrize("focus", ["table", "timeline", "field"])
+@sync
+async def test_playground_thread_keys_from_every_focus(tmp_path, focus):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, "p", PlaygroundScreen)
+        assert not any(screen.check_action(a, ()) for a in ("breakpoint", "freeze", "step_thread", "go_on"))
+        if focus == "field":   # Enter in a settings field starts the run and hands the keys to the dashboard
+            for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "60s", "algo": "leashed"}.items():
+                screen.query_one(f"#{wid}").value = value
+            screen.query_one("#seed").focus()
+            await pilot.press("enter")
+            await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 20)
+            target = app.focused
+        else:
+            screen = await start_run(app, pilot, min_updates=20, algo="leashed")
+            target = screen.dash.query_one(ThreadTable if focus == "table" else TimelinePanel)
+        assert screen.check_action("breakpoint", ()) and screen.check_action("step_thread", ())
+        await thread_keys_work(app, pilot, screen, screen.runner, target)
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+        assert screen.check_action("breakpoint", ()) is False  # the footer drops them once the run has ended
+
+
+@sync
+async def test_a_frozen_lock_holder_shows_the_convoy_and_the_blocking_guarantee(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_run(app, pilot, min_updates=20, algo="lock", threads="3")
+        for _ in range(POINTS["lock"].index("holding") + 1):
+            await pilot.press("b")
+        runner = screen.runner
+        await until(lambda: held(runner, 0) == "holding")
+        table = screen.dash.query_one(ThreadTable)
+        await until(lambda: "lock wait" in "\n".join(screen_lines(app)))
+        await until(lambda: [s.state for s in runner.snapshot().threads[1:]] == ["lock wait", "lock wait"])
+        await until(lambda: "others: 0 updates/s while thread 0 is held" in message(screen))
+        assert "— LOCK is blocking" in message(screen) and table.row_count == 3
+        await pilot.press("U")
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+
+
+@sync
+async def test_compare_selects_across_a_and_b_and_freezes_b(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, "c", CompareScreen)
+        for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "60s"}.items():
+            screen.query_one(f"#{wid}").value = value
+        screen.query_one("#dash-a #thread-table").focus()
+        await pilot.press("s")
+        await until(lambda: len(screen.session.live()) == 2)
+        a, b = screen.session.runners
+        await pilot.press(".", ".")
+        assert screen.controls.selected == (1, 0) and screen.dashes[1].query_one(ThreadTable).cursor == 0
+        await pilot.press("F")                           # B's threads frozen, A's run on
+        await until(lambda: held(b, 0) is not None and held(b, 1) is not None)
+        assert held(a, 0) is None and held(a, 1) is None
+        await until(lambda: "held: t0@" in "\n".join(screen_lines(app)))   # B's table says where they are held
+        await until(lambda: "B every thread is held: nobody can publish — Leashed-SGD is lock-free" in message(screen))
+        await pilot.press("u")
+        await until(lambda: held(b, 0) is None and held(b, 1) is None)
+        await pilot.press("x")
+        await until(lambda: screen.session.has_results)
+
+
+@sync
+async def test_presenter_view_has_the_same_keys(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_run(app, pilot, min_updates=20, algo="leashed")
+        runner = screen.runner
+        await pilot.press("P")
+        assert isinstance(app.screen, PresenterScreen)
+        present = app.screen
+        await pilot.press(".", "f")
+        await until(lambda: held(runner, 1) is not None)
+        await until(lambda: "held at" in "\n".join(screen_lines(app)))
+        await until(lambda: "while thread 1 is held — Leashed-SGD is lock-free" in str(present.holds_line.content))
+        await pilot.press("U")
+        await until(lambda: held(runner, 1) is None)
+        await pilot.press("escape")
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+
+
+@sync
+async def test_lesson_live_experiment_has_the_same_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
+    app = TeachSGDApp(export_dir=tmp_path / "exports", lesson_id="1")
+    app.lesson_budget = Budget(updates=10_000_000)    # far too long: the test stops it
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen = app.screen
+        for key in ("n", "1", "n", "1", "n"):
+            await pilot.press(key)
+        assert not screen.check_action("freeze", ())
+        await pilot.press("r")
+        await until(lambda: screen.runner is not None and screen.dash.running and screen.runner.started)
+        runner = screen.runner
+        await pilot.press("f")
+        await until(lambda: held(runner, 0) is not None)
+        expect = ("every thread is held: nobody can publish" if runner.config.threads == 1
+                  else "while thread 0 is held")
+        await until(lambda: expect in str(screen.w_hint.content))
+        screen.query_one(TimelinePanel).focus()
+        await pilot.press("o")
+        await until(lambda: screen.controls.log[-1].what == "step")
+        await pilot.press("u")
+        await until(lambda: held(runner, 0) is None)
+        await pilot.press("h")
+        await until(lambda: runner.done)
