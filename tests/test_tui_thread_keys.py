@@ -5,6 +5,8 @@ each key from each focus the screen can have does what the footer says, a held t
 in the footer only while a run is live. Waits poll; no test asserts a wall time."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from teach_sgd.engine.config import POINTS
@@ -93,8 +95,9 @@ async def test_playground_thread_keys_from_every_focus(tmp_path, focus):
 
 @sync
 async def test_a_frozen_lock_holder_shows_the_convoy_and_the_blocking_guarantee(tmp_path):
+    """At 80×24, the app's smallest: the status line wraps rather than cutting its numbers."""
     app = make_app(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         screen = await start_run(app, pilot, min_updates=20, algo="lock", threads="3")
         for _ in range(POINTS["lock"].index("holding") + 1):
             await pilot.press("b")
@@ -105,6 +108,8 @@ async def test_a_frozen_lock_holder_shows_the_convoy_and_the_blocking_guarantee(
         await until(lambda: [s.state for s in runner.snapshot().threads[1:]] == ["lock wait", "lock wait"])
         await until(lambda: "others: 0 updates/s while thread 0 is held" in message(screen))
         assert "— LOCK is blocking" in message(screen) and table.row_count == 3
+        await until(lambda: "others: 0 updates/s while thread 0 is held — LOCK is blocking"
+                    in re.sub(r"\s+", " ", " ".join(screen_lines(app))))
         await pilot.press("U")
         await pilot.press("x")
         await until(lambda: screen.dash.result is not None)

@@ -90,12 +90,34 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | P | presenter view (projector): the race in big digits, loss curves, big timelines, high contrast (t: theme) |
 | c | in a lesson: the same run recorded on 16 real cores (shown only when such a recording is installed) |
 | K | in a lesson that names a class file: your class's machines plotted, read-only (h/Esc back to the lesson) |
-| ↑ ↓ | select a thread (histogram) |
+| ↑ ↓ | select a thread (histogram), with the thread table focused |
+| , . | select the previous / next thread from anywhere (Compare: A's threads, then B's) — live runs only |
+| b / B | breakpoint: the selected thread (B: every thread) stops at its algorithm's next protocol point; each press moves it on, after the last point none |
+| f / F | freeze the selected thread where it is, or let it go if it is held (F: every thread of its run) |
+| o | step: the selected thread goes on to its next protocol point and stops there |
+| u / U | continue: every held thread goes on, breakpoints stay (U: clear every breakpoint and freeze) |
 | Tab | move between fields and panels |
 | h / Esc | back to Home |
 | ? / F1 | this help |
 | Ctrl+P | command palette |
 | q / Ctrl+C | quit (running threads are stopped first) |
+
+**Breakpoints on real threads** (Playground, Compare, a lesson's live run, the presenter view; the footer
+shows , . b f o u while a run is live — in a settings field press Enter first, the field takes letters).
+Each algorithm's threads pass named protocol points: SEQ start, computed, applied · LOCK start, holding,
+read, computed, waiting, applied (it holds the lock at holding and applied) · HOGWILD! start, read,
+computed, writing (its coordinates read, not yet written), counted · Leashed-SGD start, read, computed, cas
+(the candidate built, its CAS next), retry · SYNC start, computed, barrier, applied. A held thread's *state*
+reads `@point` (e.g. `@cas`), its timeline lane ends in "■ held at point", Compare's thread tables say
+"held: t0@cas". While a thread is held the status line gives the others' measured rate (their published
+updates since it was held, per second) and the algorithm's progress guarantee: LOCK and SYNC are
+**blocking** (a thread held inside the lock, or before the barrier, stops every other — the others queue at
+*lock wait*); Leashed-SGD is **lock-free** (a held thread stops no one; some thread always publishes, but one
+thread's CAS can fail again and again); HOGWILD! is **wait-free**, trivially, because it does not
+synchronise at all (which is why it loses writes). Held threads never outlive their run: x, Ctrl+C and the
+budget still end it. In slow motion with more threads than cores the status line adds "N threads on K
+cores": each thread computes about 1/S of its time, so together they need about N/S cores; whether they
+then race as on N real cores is not measured here.
 
 **Replay** (`teach-sgd replay FILE`): space play/pause · , . one sample back/on · < > speed 0.1×–50× ·
 0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · P presenter
