@@ -4,9 +4,10 @@
     python benchmarks/stress.py 200 7      # 200 runs from seed 7
     python benchmarks/stress.py --help
 
-Memory must stay flat over the runs (every cache bounded: inputs.DATASETS_KEPT datasets, the snapshot log):
-every 50 runs it prints the resident memory now and the peak so far, and at the end the peak (target: < 1 GiB
-for 1,000 runs).
+Memory must stay flat over the runs (every cache bounded: inputs.DATASETS_KEPT datasets, the snapshot log; a
+finished run freed as soon as it is dropped, tests/test_engine.py): every 50 runs it prints the resident memory
+now and the peak so far, and at the end the peak (target: < 1 GiB for 1,000 runs) and, on glibc, the memory
+left once malloc hands back what it kept for reuse, which tells a leak from the allocator's free lists.
 
 Each run draws its algorithm, thread count (1–64, often more than the cores), Tp, model, batch, step size
 and budget at random, with audit on, so every interleaving the machine happens to produce is checked. Every
@@ -17,6 +18,9 @@ of the same draws (tests/test_invariants.py, tests/test_breakpoints.py).
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import gc
 import os
 import random
 import sys
@@ -83,6 +87,21 @@ def rss_peak() -> int | None:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def returned_to_system() -> int | None:
+    """Hand the memory malloc keeps for reuse back to the system (glibc's malloc_trim) and return the resident
+    memory after it: what is left is what the process really holds. None where malloc is not glibc's."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is None:
+        return None
+    gc.collect()
+    trim(0)
+    return rss_now()
+
+
 def _mib(n: int | None) -> str:
     return "unknown" if n is None else f"{n / (1 << 20):,.0f} MiB"
 
@@ -101,6 +120,9 @@ def main(runs: int = 1000, seed: int = 0) -> int:
             print(f"{k + 1:,} runs, {len(bad)} violations, {time.perf_counter() - t:.0f} s, memory now "
                   f"{_mib(rss_now())}, peak {_mib(rss_peak())}", flush=True)
     print(f"{runs:,} randomized runs: {len(bad)} violations; peak memory {_mib(rss_peak())} (target < 1,024 MiB)")
+    now, kept = rss_now(), returned_to_system()
+    if kept is not None:  # what grew since the first runs: memory held, or freed memory malloc kept for reuse?
+        print(f"memory now {_mib(now)}; after malloc_trim hands freed memory back to the system: {_mib(kept)}")
     return 1 if bad else 0
 
 
