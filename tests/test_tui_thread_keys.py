@@ -131,12 +131,15 @@ async def test_compare_selects_across_a_and_b_and_freezes_b(tmp_path):
         await pilot.press("F")                           # B's threads frozen, A's run on
         await until(lambda: held(b, 0) is not None and held(b, 1) is not None)
         assert held(a, 0) is None and held(a, 1) is None
-        await until(lambda: "held: t0@" in "\n".join(screen_lines(app)))   # B's table says where they are held
+        await until(lambda: "held @" in "\n".join(screen_lines(app)))      # B's table says where they are held
         await until(lambda: "B every thread is held: nobody can publish — Leashed-SGD is lock-free" in message(screen))
         await pilot.press("u")
         await until(lambda: held(b, 0) is None and held(b, 1) is None)
-        await pilot.press("x")
+        await pilot.press("F")
+        await until(lambda: held(b, 0) is not None and held(b, 1) is not None)
+        await pilot.press("x")                           # stop ends both runs, B's threads held
         await until(lambda: screen.session.has_results)
+        assert [r.status for r in screen.session.results] == ["stopped", "stopped"]
 
 
 @sync
@@ -173,6 +176,10 @@ async def test_lesson_live_experiment_has_the_same_keys(tmp_path, monkeypatch):
         await pilot.press("r")
         await until(lambda: screen.runner is not None and screen.dash.running and screen.runner.started)
         runner = screen.runner
+        await pilot.press("b")                           # a breakpoint at SEQ's first point
+        await until(lambda: held(runner, 0) == "start")
+        await pilot.press("U")
+        await until(lambda: held(runner, 0) is None)
         await pilot.press("f")
         await until(lambda: held(runner, 0) is not None)
         expect = ("every thread is held: nobody can publish" if runner.config.threads == 1

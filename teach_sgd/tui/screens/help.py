@@ -109,7 +109,7 @@ read, computed, waiting, applied (it holds the lock at holding and applied) · H
 computed, writing (its coordinates read, not yet written), counted · Leashed-SGD start, read, computed, cas
 (the candidate built, its CAS next), retry · SYNC start, computed, barrier, applied. A held thread's *state*
 reads `@point` (e.g. `@cas`), its timeline lane ends in "■ held at point", Compare's thread tables say
-"held: t0@cas". While a thread is held the status line gives the others' measured rate (their published
+"held @cas: t0". While a thread is held the status line gives the others' measured rate (their published
 updates since it was held, per second) and the algorithm's progress guarantee: LOCK and SYNC are
 **blocking** (a thread held inside the lock, or before the barrier, stops every other — the others queue at
 *lock wait*); Leashed-SGD is **lock-free** (a held thread stops no one; some thread always publishes, but one

@@ -55,6 +55,7 @@ class LessonScreen(ThreadKeysScreen):
         Binding("r", "run", "Run"),
         Binding("space", "pause", "Pause/Resume"),
         Binding("x", "stop", "Stop"),
+        *THREAD_BINDINGS,
         Binding("R", "record", "Record"),
         Binding("c", "reference", "16 real cores"),
         Binding("g", "challenge", "Challenge"),
@@ -62,7 +63,6 @@ class LessonScreen(ThreadKeysScreen):
         Binding("escape", "leave", "Home", key_display="h/Esc"),
         Binding("h", "home", "Home", show=False),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
-        *THREAD_BINDINGS,
     ]
 
     def __init__(self, lesson_id: str, lessons_dir: str | None = None, budget=None, progress=None, **kw) -> None:

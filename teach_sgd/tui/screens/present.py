@@ -154,9 +154,9 @@ class PresenterScreen(ThreadKeysScreen):
         Binding("space", "toggle", "Pause/Play"),
         Binding("greater_than_sign", "slower(1)", "Slower", key_display=">"),
         Binding("less_than_sign", "slower(-1)", "Faster", key_display="<"),
+        *THREAD_BINDINGS,
         Binding("t", "theme", "Contrast"),
         Binding("escape,h", "close", "Back", key_display="h/Esc"),
-        *THREAD_BINDINGS,
     ]
     DEFAULT_CSS = """
     PresenterScreen #title { height: 1; padding: 0 1; text-style: bold; background: $primary; color: $background; }

@@ -35,9 +35,9 @@ class RunScreen(ThreadKeysScreen):
         Binding("R", "record", "Record"),
         Binding("greater_than_sign", "stretch(1)", "Slow motion", key_display=">"),
         Binding("less_than_sign", "stretch(-1)", "Faster", key_display="<", show=False),
+        *THREAD_BINDINGS,
         Binding("P", "present", "Present"),
         Binding("escape,h", "app.open('home')", "Home"),
-        *THREAD_BINDINGS,
     ]
 
     def __init__(self, config: RunConfig, **kwargs) -> None:

@@ -34,7 +34,7 @@ from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.widgets.thread_table import ThreadTable
 
 LANES = Binding.Group("Thread", compact=True)
-HOLDS = Binding.Group("Break·Freeze·Step·Go", compact=True)
+HOLDS = Binding.Group("Breakpoints", compact=True)  # b break · f freeze · o step · u go on (help.py)
 THREAD_ACTIONS = ("thread", "breakpoint", "freeze", "step_thread", "go_on", "clear_holds")
 STATUS_HZ = 4  # the status line's progress figures (the others' measured rate) refresh this often
 SAID_S = 3.0   # what a key did stays on the status line this long, before the figures alone
@@ -54,7 +54,8 @@ THREAD_BINDINGS = [
 
 
 class ThreadKeysScreen(SteadyFooterScreen):
-    """A subclass ends its BINDINGS with *THREAD_BINDINGS (after its own keys, so the footer shows them last)."""
+    """A subclass puts *THREAD_BINDINGS in its BINDINGS after its run keys (pause, stop, slow motion) and before
+    the rest, so that a live run's footer shows them on a 120-column screen."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -52,8 +52,13 @@ TABLE_SUBTITLE = "bars ∝ column max · bright = the max · ↑↓ select"
 
 
 def held_subtitle(held: dict[int, str]) -> str:
-    """The thread table's subtitle while threads are held: which, and where ("held: t0@cas t1@read")."""
-    return "held: " + " ".join(f"t{t}@{p}" for t, p in sorted(held.items())) if held else TABLE_SUBTITLE
+    """The thread table's subtitle while threads are held: where, and which ("held @cas: t0 t1 · @read: t3"), or
+    how many where more than 4 are held at one point, so that it fits half of an 80-column screen."""
+    if not held:
+        return TABLE_SUBTITLE
+    points = {p: [t for t, q in sorted(held.items()) if q == p] for p in dict.fromkeys(held.values())}
+    return "held " + " · ".join(f"@{p}: " + (" ".join(f"t{t}" for t in ts) if len(ts) <= 4 else f"{len(ts)} threads")
+                                for p, ts in points.items())
 
 
 class RunStatus(Static):
