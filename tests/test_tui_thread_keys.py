@@ -65,18 +65,19 @@ async def thread_keys_work(app, pilot, screen, runner, focus) -> None:
     await pilot.press("B")                                # a breakpoint at the first point on every thread
     await until(lambda: held(runner, 0) == points[0] and held(runner, 1) == points[0])
     await pilot.press("U")
+    assert app.focused is focus, "the keys moved the focus"
     assert [a.what for a in screen.controls.log][-11:] == [
         "hold", "hold", "step", "continue", "clear", "freeze", "thaw", "freeze", "clear", "hold", "clear"]
 
 
-@pytest.mark.parametrize("focus", ["table", "timeline", "field"])
+@pytest.mark.parametrize("focus", ["table", "timeline", "seed", "enter"])
 @sync
 async def test_playground_thread_keys_from_every_focus(tmp_path, focus):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_screen(app, pilot, "p", PlaygroundScreen)
         assert not any(screen.check_action(a, ()) for a in ("breakpoint", "freeze", "step_thread", "go_on"))
-        if focus == "field":   # Enter in a settings field starts the run and hands the keys to the dashboard
+        if focus == "enter":   # Enter in a settings field starts the run and hands the keys to the dashboard
             for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "60s", "algo": "leashed"}.items():
                 screen.query_one(f"#{wid}").value = value
             screen.query_one("#seed").focus()
@@ -85,7 +86,9 @@ async def test_playground_thread_keys_from_every_focus(tmp_path, focus):
             target = app.focused
         else:
             screen = await start_run(app, pilot, min_updates=20, algo="leashed")
-            target = screen.dash.query_one(ThreadTable if focus == "table" else TimelinePanel)
+            # the seed field holds digits only: every thread key is the screen's (a text field would take them)
+            target = (screen.query_one("#seed") if focus == "seed" else
+                      screen.dash.query_one(ThreadTable if focus == "table" else TimelinePanel))
         assert screen.check_action("breakpoint", ()) and screen.check_action("step_thread", ())
         await thread_keys_work(app, pilot, screen, screen.runner, target)
         await pilot.press("x")

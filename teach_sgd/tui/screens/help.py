@@ -103,7 +103,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | q / Ctrl+C | quit (running threads are stopped first) |
 
 **Breakpoints on real threads** (Playground, Compare, a lesson's live run, the presenter view; the footer
-shows , . b f o u while a run is live — in a settings field press Enter first, the field takes letters).
+shows , . b f o u while a run is live; a text field such as *hidden* types them: Enter there hands them on).
 Each algorithm's threads pass named protocol points: SEQ start, computed, applied · LOCK start, holding,
 read, computed, waiting, applied (it holds the lock at holding and applied) · HOGWILD! start, read,
 computed, writing (its coordinates read, not yet written), counted · Leashed-SGD start, read, computed, cas

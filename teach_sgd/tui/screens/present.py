@@ -25,7 +25,7 @@ from textual.widgets import Digits, Footer, Static
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.runs.session import next_stretch
 from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
-from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ
+from teach_sgd.tui.widgets.dashboard import CORES, SAMPLE_HZ
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.timeline import TimelinePanel, held_at
 from teach_sgd.tui.widgets.too_small import TooSmall
@@ -220,6 +220,9 @@ class PresenterScreen(ThreadKeysScreen):
         first = states[0]
         speed = (f"replay {self.player.replay[0].clock.speed:g}×" if self.player.replay else
                  "full speed" if first.stretch == 1 else f"slow motion {first.stretch}×")
+        many = max(s.config.threads for s in states)
+        if not self.player.replay and first.stretch > 1 and many > CORES:  # what it means: README, slow motion
+            speed += f" · {many} threads on {CORES} cores"
         vs = " vs ".join(f"{ALGO_NAMES[s.config.algo]} ×{s.config.threads}" for s in states)
         self.title_bar.update(Text(f"{vs} · {speed} · {first.status} · {first.elapsed_s:.1f} s"))
 

@@ -12,8 +12,9 @@ selection together, and says what happened.
 
 None of them is a key another panel of these screens uses (the thread table's ↑↓ j k, the timeline's p ← →
 + - [ ] { } v, the lessons' n p r c g K 1–9, the run screens' s e x R P > <); the footer shows them only
-while a run is live. From a text field the field takes the letters: Enter there starts the run and hands the
-keys to the dashboard (run_screen.py), and the thread table and the timeline pass these keys on.
+while a run is live. The thread table, the timeline and the settings fields that cannot hold these keys pass
+them on (a number field, a drop-down); a text field types them, and Enter there hands the keys to the
+dashboard (run_screen.py).
 
 A subclass provides:
     thread_dashboards()   the Dashboards showing its runs, in order (A, B): their runners are the ones the keys act
