@@ -105,7 +105,7 @@ def test_freezing_the_lock_holder_stops_everyone_and_the_others_queue_at_waiting
         assert runners[0].state.published() == published
         assert p.seconds == 1.0 and p.others_updates == 0 and p.rate == 0.0 and p0.held == (0,)
         assert p.line() == "others: 0 updates/s while thread 0 is held — LOCK is blocking"
-        assert c.status() == p.line() and "stops every other thread" in p.why
+        assert c.status() == "thread 0 held at holding · " + p.line() and "stops every other thread" in p.why
         c.toggle_freeze()   # held at a breakpoint: f lets it go (the breakpoint stays)
         until(lambda: runners[0].state.published() > published, "updates again")
     finally:

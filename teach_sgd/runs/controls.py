@@ -23,7 +23,7 @@ keys (tui/screens/thread_keys.py) and draw what it says; a lesson script reads i
     controls.observers.append(fn)  # fn(action) after every action (a lesson's guided step watches the learner)
     controls.guards.append(fn)     # fn(what, run, tid, point) before every action: None lets it happen, a line
                                    # refuses it (a lesson's race: a key that would spoil it is explained instead)
-    controls.status()              # the status line: each run's progress while held, else the selected thread
+    controls.status()              # the status line: the selected thread, then each run's progress while held
     controls.progress(run)         # while a thread is held: the others' measured rate and the guarantee
     controls.forget()              # a new run replaced the old ones: no breakpoint of theirs applies any more
 
@@ -369,15 +369,16 @@ class ThreadControls:
                    for i, r in enumerate(self.runners()) if r is not None and self._live(i) is not None)
 
     def status(self) -> str | None:
-        """The status line while something is asked or held: each run's progress while threads of it are held,
-        else what the selected thread does ("thread 0 running to cas"); None when nothing is asked or held."""
+        """The status line while something is asked or held: what the selected thread does ("thread 0 frozen at
+        read", left out while it just runs), then each run's progress while threads of it are held; None when
+        nothing is asked or held."""
         if not self.anything_asked() and not any(self.marks(i) for i in range(len(self.runners()))):
             return None
         two = len(self.runners()) > 1
         parts = [("AB"[i] + " " if two and i < 2 else "") + p.line()
                  for i in range(len(self.runners())) if (p := self.progress(i)) is not None]
-        if not parts and self.selected is not None:
-            parts.append(f"{self._name(*self.selected)} {self.doing(*self.selected)}")
+        if self.selected is not None and (parts == [] or self.doing(*self.selected) != "running"):
+            parts.insert(0, f"{self._name(*self.selected)} {self.doing(*self.selected)}")
         return " · ".join(parts)
 
     def progress(self, run: int) -> Progress | None:
