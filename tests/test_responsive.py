@@ -97,3 +97,34 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change():
         screen.refresh_bindings()
         assert published == [1]
         assert "b" in screen.active_bindings
+
+
+class CappedTableApp(App):
+    CSS = "ThreadTable { max-height: 12; }"
+
+    def compose(self):
+        yield ThreadTable(id="t")
+
+
+@sync
+async def test_a_capped_thread_table_builds_only_the_rows_in_view_and_follows_the_cursor():
+    """64 threads in a table capped at 12 rows (the dashboard caps it at 40% of its height, so the panels below
+    stay in view): a repaint builds the header and the 11 rows in view, not 64; ↓ past the last row scrolls,
+    the title says which rows are shown, and a click selects the row it lands on."""
+    result = run(RunConfig(algo="leashed", threads=64, dataset="synthetic", updates=640, batch=4))
+    app = CappedTableApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(ThreadTable)
+        table.focus()
+        table.show(result.threads, "leashed", result.params, force=True)
+        await pilot.pause()
+        table.show(result.threads, "leashed", result.params, force=True)
+        assert table.size.height == 12 and len(table._strips) == 12  # header + the 11 rows in view
+        assert list(table.rows_in_view()) == list(range(11)) and table.border_title == "threads 0–10 of 64 · ↑↓ scroll"
+        for _ in range(15):
+            await pilot.press("down")
+        assert table.cursor == 15 and list(table.rows_in_view()) == list(range(5, 16))
+        assert table.border_title == "threads 5–15 of 64 · ↑↓ scroll"
+        assert table._strips[-1].text.split()[0] == "15"  # the last line in view is the cursor's thread
+        await pilot.click(ThreadTable, offset=(3, 1))  # the first row in view
+        assert table.cursor == 5

@@ -35,6 +35,11 @@ from teach_sgd.tui.widgets.timeline import TimelinePanel, held_at
 
 CORES = os.cpu_count() or 1
 SAMPLE_HZ = 15.0  # snapshots a second: every live number on the dashboard (help and README quote it)
+# The thread table's height at most: beyond it the table shows a window of rows that follows the cursor, so the
+# timeline and the plots stay in view at 64 threads, and a repaint builds only the rows in view (it built all 64,
+# and the panels pushed out of view made Textual re-map the whole screen on every frame).
+# benchmarks/bench_tui.py part 3 compares it with no cap (variant all-rows).
+TABLE_MAX_HEIGHT = "40%"
 STATUS_STYLE = {
     "ready": "dim", "starting": "yellow", "running": "bold green", "paused": "bold yellow",
     "stopping": "yellow", "finished": "bold cyan", "stopped": "bold yellow", "diverged": "bold white on red",
@@ -153,6 +158,8 @@ class Dashboard(Widget):
         self._banner = self.query_one("#banner", Static)
         self._table = self.query_one(ThreadTable)
         self._table.border_title = "threads"
+        if TABLE_MAX_HEIGHT and not self.compact:  # (compact: the table and the status are all there is)
+            self._table.styles.max_height = TABLE_MAX_HEIGHT
         self._table.border_subtitle = TABLE_SUBTITLE
         self._hist = self.query_one(StalenessHistogram)
         self._timeline = None if self.compact else self.query_one(TimelinePanel)

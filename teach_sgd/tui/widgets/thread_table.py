@@ -14,11 +14,15 @@ shares the cores with the workers and whatever else the machine runs. So a live 
 often as keeps its painting under PAINT_SHARE of the UI thread's time: a paint that took 20 ms is followed
 by the next one 80 ms later at the earliest, snapshots in between are skipped (the next one is newer anyway).
 A quiet machine paints every tick; a busy one paints less often and keys stay quick (benchmarks/bench_tui.py,
-part 3). A final result (`force=True`) and a cursor move always paint.
+part 3). A final result (`force=True`) and a cursor move always paint. And only the rows in view are built:
+the table is as tall as its rows unless its container caps it (the dashboard gives it at most 40% of its
+height, so that the timeline and the plots stay in view at 64 threads); then it shows a window of rows that
+follows the cursor (↑↓ scroll it; the title says which rows), and a paint costs those rows, not all 64.
 """
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 from rich.style import Style
 from textual.binding import Binding
@@ -36,6 +40,12 @@ HEADER = Style(bold=True)
 CURSOR = Style(bgcolor="grey23")
 DIM = Style(dim=True)
 HELD = Style(bold=True, color="black", bgcolor="yellow")
+
+
+@lru_cache(maxsize=256)
+def _style(**kw) -> Style:
+    """One Style per look (a paint asks for the same few hundred times)."""
+    return Style(**kw)
 
 
 PAINT_SHARE = 0.25  # at most this share of the UI thread's time goes into repainting a live table
@@ -79,6 +89,7 @@ class ThreadTable(LinesWidget, can_focus=True):
         self._cells: dict[tuple[int, str], str] = {}
         self._key = None
         self._next_paint = 0.0  # perf_counter time before which a live snapshot is not painted
+        self._top = 0  # the first thread row in view
 
     def on_mount(self) -> None:
         self._paint()
@@ -86,6 +97,19 @@ class ThreadTable(LinesWidget, can_focus=True):
     @property
     def row_count(self) -> int:
         return len(self._threads)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return 1 + len(self._threads)  # the header and every row; a capped height shows a window of them
+
+    def rows_in_view(self) -> range:
+        """The thread rows the table's height shows, with the cursor among them."""
+        n = len(self._threads)
+        fit = max(1, min(n, self.content_size.height - 1 if self.content_size.height > 1 else n))
+        cursor = min(self.cursor, n - 1)
+        self._top = max(0, min(self._top, cursor, n - fit))
+        if cursor >= self._top + fit:
+            self._top = cursor - fit + 1
+        return range(self._top, min(n, self._top + fit))
 
     def clear_threads(self) -> None:
         self._threads, self._algo = (), None
@@ -122,7 +146,7 @@ class ThreadTable(LinesWidget, can_focus=True):
             self.cursor = max(0, min(len(self._threads) - 1, self.cursor + delta))
 
     def on_click(self, event) -> None:
-        row = event.y - 1  # header line
+        row = self._top + event.y - 1  # header line
         if 0 <= row < len(self._threads):
             self.cursor = row
 
@@ -173,7 +197,13 @@ class ThreadTable(LinesWidget, can_focus=True):
             header.append((f" +{hidden}…", DIM))
         lines = [header]
         maxima = {m.key: max((values[(t.thread, m.key)] for t in threads), default=0.0) for m in columns}
-        for row, t in enumerate(threads):
+        rows = self.rows_in_view()
+        title = "threads" if len(rows) == len(threads) else \
+            f"threads {rows.start}–{rows.stop - 1} of {len(threads)} · ↑↓ scroll"
+        if self.border_title != title:
+            self.border_title = title
+        for row in rows:
+            t = threads[row]
             sel = row == self.cursor and len(threads) > 1
             extra = CURSOR if sel else None
 
@@ -193,15 +223,15 @@ class ThreadTable(LinesWidget, can_focus=True):
                     w = widths[m.key]
                     cell = text.rjust(w)
                     filled = round(w * value / top) if top > 0 else 0
-                    bg = Style(color="black" if lead else "white", bgcolor=m.colour if lead else DARK[m.colour],
-                               bold=lead)
+                    bg = _style(color="black" if lead else "white", bgcolor=m.colour if lead else DARK[m.colour],
+                                bold=lead)
                     line.append((cell[:filled], bg if extra is None else extra + bg))  # the bar over the cursor
-                    line.append((cell[filled:], st(Style(bold=lead))))
+                    line.append((cell[filled:], st(_style(bold=lead))))
                 else:
-                    line.append((text.rjust(numbers[m.key]), st(Style(bold=lead))))
+                    line.append((text.rjust(numbers[m.key]), st(_style(bold=lead))))
                     if bw:
                         line.append((" ", st(None)))
-                        line.append((bar(value, top, bw), st(Style(color=m.colour, dim=not lead))))
+                        line.append((bar(value, top, bw), st(_style(color=m.colour, dim=not lead))))
             lines.append(line)
         self.set_lines(lines)
 
