@@ -12,7 +12,7 @@ from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.sim.player import SPEEDS
 from teach_sgd.tui.screens.simulator import SimulatorScreen
-from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, fmt_coord
+from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, ThreadPanel, fmt_coord
 
 from tui_helpers import SIZE, open_screen, sync, until
 
@@ -54,6 +54,11 @@ def shown_x(screen) -> list[str]:
     return row.split()[1:]
 
 
+def panels(screen) -> list[ThreadPanel]:
+    """The thread panels, thread 0 first."""
+    return sorted(screen.query(ThreadPanel), key=lambda p: p.tid)
+
+
 def message(screen) -> str:
     return str(screen.query_one("#sim-message").content)
 
@@ -85,7 +90,7 @@ async def test_manual_hogwild_lost_update_then_undo():
         log = screen.query_one(EventLog)
         await pilot.press(*RACE[:-1])
         before = shown_x(screen)
-        assert "erases 1 write(s) made since LOAD" in screen.panels[0].text   # the warning, one step ahead
+        assert "erases 1 write(s) made since LOAD" in panels(screen)[0].text   # the warning, one step ahead
         assert m.lost_updates == 0 and "LOST UPDATE" not in log.text
 
         await pilot.press(RACE[-1])
@@ -119,7 +124,7 @@ async def test_manual_leashed_failed_cas_and_drop():
         log = screen.query_one(EventLog)
         # thread 0 reads P and builds on v0; thread 1 does the same and publishes v1; thread 0's CAS fails
         await pilot.press(*RACE[:-1])
-        assert "P moved on to v1: CAS fails" in screen.panels[0].text
+        assert "P moved on to v1: CAS fails" in panels(screen)[0].text
         await pilot.press(RACE[-1])
         assert m.cas_failures == 1 and m.completed == 1
         assert "✗ CAS failed: built on v0, P at v1" in log.text.splitlines()[-1]
@@ -145,7 +150,7 @@ async def test_leash_refuses_and_says_why():
     async with simulator(mode="faa", scheduler="manual", threads="2", tau_max="0", d="2") as (pilot, screen):
         m = screen.machine
         await pilot.press("1")
-        assert "refused by the leash" in screen.panels[1].border_title
+        assert "refused by the leash" in panels(screen)[1].border_title
         await pilot.press("2")
         assert m.steps == 1
         assert "thread 1 refused" in message(screen) and "τ_max = 0" in message(screen)

@@ -208,8 +208,3 @@ class SimulatorScreen(Screen):
         head = STATES[self.player.state]
         self._status.update(f"{head} you are the scheduler ·" if s.manual else
                             f"{head} {s.config.scheduler} {self.player.speed} steps/s ·")
-
-    # ---- for tests ------------------------------------------------------------------------------------
-    @property
-    def panels(self) -> list[ThreadPanel]:
-        return list(self._panels)
