@@ -17,9 +17,9 @@ FETCH_ADD, C_FETCH_ADD, CAS, C_CAS = range(4)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def c11_module():
+def c11_module(tmp_path_factory):
     """Compiled and loaded before any kernel below that calls it is compiled (or loaded from the disk cache)."""
-    return c11.build()
+    return c11.build(tmp_path_factory.mktemp("c11"))
 
 
 @njit(nogil=True, cache=True)
