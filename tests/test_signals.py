@@ -4,13 +4,17 @@ SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the threads, print the summary, write -
 128 + the signal's number; a second signal while the results are written does not cut them short; a run of
 256 threads starts at once, and a stop while its threads are starting still writes a result.
 """
+import fcntl
 import json
 import math
 import multiprocessing
 import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -157,3 +161,34 @@ def test_a_stop_ends_the_run_even_when_its_workers_are_starved(algo):
     assert d["status"] == "stopped" and d["threads"] == 16 and d["threads_left_running"] == left
     assert 0 < d["updates"] == sum(t["updates"] for t in d["per_thread"])
     assert math.isfinite(d["loss_final"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pty and SIGHUP")
+def test_the_app_ends_on_a_hang_up_even_when_its_terminal_takes_no_more_output():
+    """`tmux kill-session` during a Playground run once left the app alive for 44 minutes, its main thread blocked
+    in Textual's shutdown behind an output thread that would never write again. Here the app runs in a pty that
+    is read until the first frame and then never again (its buffer fills, and Textual's output thread blocks on
+    it), a run is started, and SIGHUP comes: the process ends with 129 (128 + SIGHUP), by its own quit or, if
+    that is stuck, by the exit watchdog (tui/app.py ExitWatchdog)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen(module_argv("teach_sgd.commands"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave,
+                         stderr=slave, env=dict(os.environ, TERM="xterm-256color"), start_new_session=True)
+    os.close(slave)
+    try:
+        seen = b""
+        while b"asynchronous SGD" not in seen:  # the header's subtitle: the first frame, handlers installed
+            chunk = os.read(master, 65536)
+            assert chunk, "the app ended before its first frame"
+            seen = (seen + chunk)[-4096:]
+        os.write(master, b"p")
+        time.sleep(1)
+        os.write(master, b"s")
+        time.sleep(3)  # the run's frames fill the pty, which nobody reads any more
+        p.send_signal(signal.SIGHUP)
+        assert p.wait(timeout=60) == 129
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)

@@ -15,6 +15,8 @@ only)" status, then loaded in-process from a thread. Start is disabled until the
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Iterable
@@ -27,6 +29,7 @@ from textual.screen import Screen
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.engine import compile_times
+from teach_sgd.errors import EXIT_SIGNAL
 from teach_sgd.lessons.loader import load_lessons
 from teach_sgd.terminal import require_terminal
 from teach_sgd.output import default_export_dir
@@ -42,6 +45,33 @@ from teach_sgd.tui.screens.simulator import SimulatorScreen
 from teach_sgd.tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 LessonRow = tuple[str, str, "int | None"]
+# After a stop signal the app quits as `q` does (its runs stopped, at most 1 s for their threads); a process still
+# here this long after the signal is stuck, and ends itself (ExitWatchdog).
+SIGNAL_EXIT_S = 3.0
+
+
+class ExitWatchdog:
+    """Ends the process SIGNAL_EXIT_S after a stop signal if the app's own quit has not. Seen: `tmux kill-session`
+    during a run left the app alive for 44 minutes, its main thread blocked in Textual's shutdown, handing the
+    last frame to an output thread that would never take it (the terminal was gone). Nothing is lost by ending
+    then: every file the app writes is written whole or not at all (teach_sgd/output.py), and a run's numbers
+    are only ever exported by a key. The thread waits on a pipe, because a signal handler may only do what is
+    safe between any two bytecodes: os.write is."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self.status = 0
+        threading.Thread(target=self._wait, name="teach-sgd-exit-watchdog", daemon=True).start()
+
+    def arm(self, signum: int) -> None:
+        """From the signal handler: exit with this signal's status if still running SIGNAL_EXIT_S from now."""
+        self.status = EXIT_SIGNAL.get(signum, 1)
+        os.write(self._write, b"!")
+
+    def _wait(self) -> None:
+        os.read(self._read, 1)
+        time.sleep(SIGNAL_EXIT_S)
+        os._exit(self.status)
 
 
 def discover_lessons(lessons_dir: str | None = None) -> list[LessonRow]:
@@ -265,7 +295,13 @@ def launch(lessons_dir: str | None = None, lesson_id: str | None = None, replay=
     require_terminal()
     app = TeachSGDApp(lessons_dir=lessons_dir, lesson_id=lesson_id, replay=replay, opening=opening)
     if signals is not None:
-        signals.measuring(on_stop=app.quit_on_signal)
+        watchdog = ExitWatchdog()
+
+        def on_signal(signum: int) -> None:  # in the signal handler: two signal-safe steps
+            watchdog.arm(signum)
+            app.quit_on_signal(signum)
+
+        signals.measuring(on_stop=on_signal)
     try:
         app.run()
     finally:
