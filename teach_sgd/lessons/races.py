@@ -38,6 +38,13 @@ ACTIONS = ("hold", "unhold", "freeze", "thaw", "step", "continue", "clear")
 NO_KEYS = {k: "" for k in ("select", *ACTIONS)}  # stage texts without key names (plain-text walks, tests)
 
 
+def key_names(select: tuple[str, str], breakpoint: str, freeze: str, step: str, go_on: str, clear: str) -> dict:
+    """What a stage text says after each move, from the screen's own bindings: {"step": " (**o**)", …}."""
+    bold = {"select": f"{select[0]}** or **{select[1]}", "hold": breakpoint, "unhold": breakpoint,
+            "freeze": freeze, "thaw": freeze, "step": step, "continue": go_on, "clear": clear}
+    return {k: f" (**{v}**)" for k, v in bold.items()}
+
+
 @dataclass(frozen=True)
 class Action:
     """One thread control: `kind` (ACTIONS) on thread `thread` (None: every thread), at `point` (hold, unhold)."""
@@ -143,6 +150,7 @@ class GuidedRace:
         self.numbers: dict = {}
         self.notes: list[str] = []
         self.wrong = ""           # why the last action was not performed
+        self.revision = 0         # bumped whenever what lines() says changes (a screen redraws on it)
         self.failed = ""          # the run ended before the race was made, or the engine did otherwise
 
     def _perform(self, a: Action) -> None:
@@ -191,14 +199,14 @@ class GuidedRace:
             extra = s.why_not.get((action.kind, action.thread), "")
             why = (f"Not now: {action.text()}. " + (extra + " " if extra else "")
                    + f"This stage wants: {' or '.join(e.text() for e in s.expect)}.")
-        self.wrong = why
+        self.wrong, self.revision = why, self.revision + 1
         return why
 
     def observe(self, action: Action) -> None:
         """`action` was performed on the threads: if it is the stage's move, the stage now waits for the engine."""
         s = self.stage
         if s is not None and self.waiting_for_action and any(e.matches(action) for e in s.expect):
-            self.acted = True
+            self.acted, self.revision = True, self.revision + 1
 
     def act(self, action: Action) -> Reply:
         """The learner's key, performed through `perform` only if refusal() lets it."""
@@ -242,6 +250,7 @@ class GuidedRace:
             changed = True
         if self.done:
             self.finish()
+        self.revision += changed
         return changed
 
     def finish(self) -> None:
@@ -371,7 +380,7 @@ DROP_TP0 = RaceSpec(
     outcome=lambda n: (
         f"A drop at Tp = 0: thread 1 published {n['n']:,} update(s) while thread 0 was held, so thread 0's only "
         f"CAS failed and its gradient was thrown away (dropped = {n['dropped']}). Its work is wasted, but nothing "
-        f"stale was published: its next gradient is computed on version {n['version']:,}."),
+        f"stale was published: its next gradient would start from the newest version, {n['version']:,}."),
 )
 
 

@@ -18,7 +18,7 @@
         session.next()
 
 What the screen draws comes from here too: `experiment_for(index)` (the experiment the right pane shows),
-`markdown()` and `hint(busy)` (teach_sgd.lessons.pages), `reference_configs(...)` (the "16 real cores" key).
+`markdown()` and `hint(busy)` (teach_sgd.lessons.pages), `reference(...)` (the "16 real cores" key).
 
 Nothing the learner did is lost by leaving: every change is saved to the progress file at once (progress.save()),
 answers when they are given, and each experiment's results beside it (lessons/progress.py, ResultsStore), so a
@@ -37,6 +37,7 @@ from teach_sgd.lessons.experiments import (
 from teach_sgd.lessons.loader import find_lesson, load_lessons
 from teach_sgd.lessons.progress import Progress, ResultsStore, exports_dir
 from teach_sgd.lessons.races import GuidedRace
+from teach_sgd.replay import find_reference
 from teach_sgd.lessons.schema import Experiment, Lesson, Step
 
 
@@ -260,13 +261,15 @@ class LessonSession:
                 pass  # a read-only home must not stop a lesson: the results stay for this visit
         return res
 
-    def reference_configs(self, shown=None) -> list:
-        """The lesson's run configs for the "16 real cores" key: `shown` (the config on the dashboard) first, then
-        the runs of the experiment on the right, then the rest."""
+    def reference(self, shown=None, directory=None):
+        """The "16 real cores" key's recording (teach_sgd/replay.py), None if none is installed: the first that
+        exists for `shown` (the config on the dashboard), then the runs of the experiment on the right, then
+        the rest of the lesson's."""
         current = self.experiment_for()
         experiments = sorted((e for e in self.lesson.experiments if not e.headless),
                              key=lambda e: e is not current)
-        return ([shown] if shown is not None else []) + [cfg for e in experiments for _, cfg in self.plan(e.id)]
+        configs = ([shown] if shown is not None else []) + [cfg for e in experiments for _, cfg in self.plan(e.id)]
+        return find_reference(configs, directory)
 
     # ---- race ---------------------------------------------------------------------------------------------
     def begin_race(self, runner, perform=None) -> GuidedRace:

@@ -11,6 +11,8 @@ position, and writes what each step says: lessons/pages.py) and lays out widgets
     run         r runs the experiment's RunConfigs one after another in the Dashboard (session.begin()); a
                 simulate or sharing experiment runs the simulator or the false-sharing measurement and shows its table
     verdict     ✓ / ✗ and the checkpoint's explanation, with the numbers this very run measured
+    race        r starts the race's threads held where it begins (lessons/races.py); the thread keys make it,
+                the text names each key as the race goes, and the race refuses one that would spoil it
 
 Keys (help.py lists them): n/→ next, p/← back, r run, space pause, x stop, the thread keys (thread_keys.py), R
 record, c 16 real cores, g challenges, K your class, h home, Esc from a panel to the text, then home (leaving
@@ -31,8 +33,8 @@ from teach_sgd.classroom.instructor import ClassView
 from teach_sgd.engine.recording import load
 from teach_sgd.errors import UsageError
 from teach_sgd.lessons import pages
+from teach_sgd.lessons.races import key_names
 from teach_sgd.lessons.session import open_session
-from teach_sgd.replay import find_reference, wants_reference
 from teach_sgd.sim.challenges import BY_ID as CHALLENGES_BY_ID
 from teach_sgd.tui.screens.challenge import ChallengeScreen
 from teach_sgd.tui.screens.classroom import InstructorScreen
@@ -42,6 +44,9 @@ from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
 from teach_sgd.tui.widgets.too_small import TooSmall
 
+KEY = {b.action: b.key_display or b.key for b in THREAD_BINDINGS}
+RACE_KEYS = key_names((KEY["thread(-1)"], KEY["thread(1)"]), KEY["breakpoint(False)"], KEY["freeze(False)"],
+                      KEY["step_thread"], KEY["go_on"], KEY["clear_holds"])  # what a race's stages name
 TONES = {"go": "bold green", "todo": "bold yellow", "info": "cyan", "dim": "dim", "pause": "bold yellow"}
 BADGES = {"undecided": "bold black on yellow", "none": "bold black on grey70", "match": "bold white on dark_green",
           "mismatch": "bold white on red"}
@@ -128,7 +133,7 @@ class LessonScreen(ThreadKeysScreen):
         if step.kind == "verdict":
             kind, words = pages.verdict_badge(s.verdict())
             self.w_badge.update(Text(words, style=BADGES[kind]))
-        await self.w_text.update(pages.markdown(s))
+        await self.w_text.update(pages.markdown(s, RACE_KEYS))
         self.w_scroll.scroll_home(animate=False)
         self.w_right.show(self.session, self._busy, self.live)
         self._update_hint()
@@ -162,7 +167,7 @@ class LessonScreen(ThreadKeysScreen):
             ok = self.session.can_advance if action == "next" else self.session.index > 0
             return True if ok and not self._busy else None
         if action == "run":
-            return (None if self._busy else True) if self.step.kind == "run" else False
+            return (None if self._busy else True) if self.step.kind in ("run", "race") else False
         if action in ("pause", "stop"):
             return self._busy and self.runner is not None
         if action == "record":
@@ -248,11 +253,11 @@ class LessonScreen(ThreadKeysScreen):
 
     # ---- run ----------------------------------------------------------------------------------------------
     def action_run(self) -> None:
-        if self.session is None or self._busy or self.step.kind != "run":
+        if self.session is None or self._busy or self.step.kind not in ("run", "race"):
             return
         self._busy = True
         self._update_hint()
-        self._run(None if self.step.experiment.headless else self.session.begin())
+        self._run(None if self.step.kind == "race" or self.step.experiment.headless else self.session.begin())
 
     def action_pause(self) -> None:
         paused = self.dash.toggle_pause()
@@ -261,16 +266,19 @@ class LessonScreen(ThreadKeysScreen):
 
     def action_stop(self) -> None:
         if self.runner is not None and not self.runner.done:
-            self.live.stop()
+            if self.live is not None:
+                self.live.stop()
             self.dash.stop_run()
 
     @work(exclusive=True, group="lesson-run")
     async def _run(self, live) -> None:
         """The step's experiment: live runs on the dashboard (a LiveExperiment), or a headless one — the
-        simulator or the false-sharing measurement (live None)."""
+        simulator or the false-sharing measurement (live None); or the step's race."""
         self.live, cancelled = live, False
+        pane = self.w_right
         try:
-            await (self.w_right.run(live) if live is not None else self.w_right.simulate(self.session))
+            await (pane.run(live) if live is not None else pane.simulate(self.session) if self.step.kind == "run"
+                   else pane.race(self.session, self.controls))
         except asyncio.CancelledError:
             cancelled = True
             raise
@@ -280,9 +288,12 @@ class LessonScreen(ThreadKeysScreen):
                 await self._redraw_text()
 
     async def _redraw_text(self) -> None:
-        if self.step.kind == "run":
-            await self.w_text.update(pages.markdown(self.session))
+        if self.step.kind in ("run", "race"):
+            await self.w_text.update(pages.markdown(self.session, RACE_KEYS))
         self._update_hint()
+
+    async def on_lesson_pane_race_moved(self) -> None:
+        await self._redraw_text()
 
     # ---- record, and the reference recording --------------------------------------------------------------
     @work(exclusive=True, group="record")
@@ -292,13 +303,9 @@ class LessonScreen(ThreadKeysScreen):
             await save_recordings(self.app, [self.dash.runner], f"lesson-{self.lesson.id}-{c.algo}-m{c.threads}",
                                   self.w_right.say)
 
-    def _reference_configs(self) -> list:
-        return self.session.reference_configs(self.dash.result.config if self.dash.result is not None else None)
-
     def _reference(self):
         """The reference recording for this lesson's run, if one is installed."""
-        configs = [c for c in self._reference_configs() if wants_reference(c)]
-        return find_reference(configs, self.app.reference_dir) if configs else None
+        return self.session.reference(self.dash.result and self.dash.result.config, self.app.reference_dir)
 
     def action_reference(self) -> None:
         """The same kind of run on a machine with ≥ 16 cores, beside the learner's own, when one ships."""

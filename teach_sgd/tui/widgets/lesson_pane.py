@@ -4,6 +4,8 @@ Dashboard and every run's numbers), or a simulation's table. It draws; the Lesso
     pane.show(session, busy, live)      the outline, the experiment or the simulation the current step is about
     await pane.run(live)                a LiveExperiment's runs, one after another, on the dashboard
     await pane.simulate(session)        a simulate experiment, in a thread, its table once done
+    await pane.race(session, controls)  the step's race on the dashboard: its threads started, held as the race
+                                        says, polled until it is made (RaceMoved each time it moves on)
     pane.stop()                         ends the run in flight (leaving the lesson)
     pane.header(text) · pane.overlay(runs) · pane.show_run(name, result)
 """
@@ -14,6 +16,7 @@ import asyncio
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Static
 
@@ -27,6 +30,8 @@ from teach_sgd.tui.widgets.lesson_outline import LessonOutline
 from teach_sgd.tui.widgets.lesson_results import RunResultsTable
 from teach_sgd.tui.widgets.plots import LossPlot
 
+RACE_POLL_S = 0.1  # how often a race reads the engine's counters: often enough to feel immediate
+
 
 def _heading(kind: str, line: str) -> ComposeResult:
     """An experiment's title bar and the line under it (a live experiment's note, a headless one's status)."""
@@ -35,6 +40,9 @@ def _heading(kind: str, line: str) -> ComposeResult:
 
 
 class LessonPane(ContentSwitcher):
+    class RaceMoved(Message):
+        """The race on the dashboard moved on (a stage happened, or it was made, or it failed)."""
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ls-outline"):
             yield LessonOutline(id="ls-outline-text")
@@ -64,7 +72,9 @@ class LessonPane(ContentSwitcher):
         self.session = session
         e = session.experiment_for()
         here = session.step.kind == "run"
-        if e is None:
+        if session.step.kind == "race":
+            self.race_title(session.step.race, busy)
+        elif e is None:
             self.query_one(LessonOutline).show(session.lesson, session.index, session.status_before)
             self.current = "ls-outline"
         elif e.headless:
@@ -190,7 +200,50 @@ class LessonPane(ContentSwitcher):
             self.results.clear_state([n for n, _ in live.plan if n not in live.runs])
             self.header(Text("stopped — r runs the experiment again from the start", style="yellow"))
 
+    def race_title(self, spec, busy: bool) -> None:
+        self.current = "ls-experiment"
+        self.query_one("#ls-exp-title", Static).update(Text.assemble(("Race  ", "dim"), (spec.title, "bold")))
+        self.query_one("#ls-exp-note", Static).display = False
+        if not busy:
+            self.shown = None
+            self.results.show_plan([(spec.name, spec.config())])
+            self.header(Text("r starts the threads; the steps on the left say which keys to press", style="dim"))
+
+    async def race(self, session, controls=None) -> None:
+        """The step's race: its Runner built, its setup holds set before the threads start, then on the dashboard,
+        polled every RACE_POLL_S until it is made, fails, or the run ends (leaving the lesson stops it).
+        `controls`: the screen's ThreadControls (runs/controls.py), whose keys the race guards and observes."""
+        spec = session.step.race
+        self.results.set_running(spec.name)
+        runners = await build_runners(self.app, spec.config(), say=self.say)
+        if runners is None:
+            return
+        [self.runner] = runners
+        race = session.begin_race(self.runner)
+        self.dash.start(self.runner)
+        self.header(Text.assemble(("race: ", "bold"), (spec.title, "bold cyan"), f" — {describe_config(spec.config())}"))
+        if controls is not None:  # the learner's thread keys: the race refuses those that would spoil it
+            controls.guards.append(race.guard)
+            controls.observers.append(race.observed)
+        seen = -1
+        try:
+            while True:
+                session.poll_race()
+                if race.revision != seen:
+                    seen = race.revision
+                    self.post_message(self.RaceMoved())
+                if race.done or race.failed:
+                    break
+                await asyncio.sleep(RACE_POLL_S)
+        finally:
+            self.runner = None
+            if controls is not None:
+                controls.guards.remove(race.guard)
+                controls.observers.remove(race.observed)
+
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
+        if event.result is not None and self.session.step.kind == "race":
+            self.results.set_result(self.session.step.race.name, event.result)
         if self._waiting is not None and not self._waiting.done() and event.result is not None:
             self._waiting.set_result(event.result)
 
