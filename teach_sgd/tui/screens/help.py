@@ -117,7 +117,9 @@ thread's CAS can fail again and again); HOGWILD! is **wait-free**, trivially, be
 synchronise at all (which is why it loses writes). Held threads never outlive their run: x, Ctrl+C and the
 budget still end it. In slow motion with more threads than cores the status line adds "N threads on K
 cores": each thread computes about 1/S of its time, so together they need about N/S cores; whether they
-then race as on N real cores is not measured here.
+then race as on N real cores is not measured here. Lessons 2, 3, 5, 6 and 16 have race steps (✋ in the
+outline): r starts real threads held where the race begins, the text says which of these keys to press next
+and quotes the engine's counters after each, and a key that would spoil the race is refused, with the reason.
 
 **Replay** (`teach-sgd replay FILE`): space play/pause · , . one sample back/on · < > speed 0.1×–50× ·
 0–9 jump to 0–90 % · Home/End · g jump to a typed time · e export JSON, events CSV, timeline SVG · P presenter
