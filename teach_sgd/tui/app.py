@@ -195,7 +195,7 @@ class TeachSGDApp(App):
         algo, model = kernels[i]
         of = f"{i + 1}/{len(kernels)} " if len(kernels) > 1 else ""
         self.kernel_clock = (time.monotonic(), compile_times.expected_s(algo, model))
-        self.kernel_detail = f"— {step or of}{algo} {model}"
+        self.kernel_detail = f"— {f'{step} ' if step else of}{algo} {model}"
 
     def _kernels_ready(self) -> None:
         self.kernel_state = "ready"
