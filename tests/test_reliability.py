@@ -25,9 +25,17 @@ def _cli(*args, env=None, **kw):
                           env={**os.environ, **(env or {})}, timeout=300, **kw)
 
 
+def _default_stop_signals() -> None:
+    # A test run started under nohup hands its children SIGHUP ignored; a signal that lands before main()
+    # listens would then be lost by the launcher's choice, not the tool's.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(*args, env=None):
     return subprocess.Popen(module_argv(CLI, *args), cwd=PACKAGE_HOME, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+                            preexec_fn=_default_stop_signals)
 
 
 def _clean(stderr: str) -> None:

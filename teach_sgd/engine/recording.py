@@ -207,7 +207,10 @@ class Recording:
         return max(0, int(np.searchsorted(self.times, t, side="right")) - 1)
 
     def snapshot_at(self, t: float) -> RunSnapshot:
-        return snapshot_of(self.sample(self.index_at(t)), self.config, self.params, self.loss_initial, self.curve)
+        return self.snapshot_of_sample(self.index_at(t))
+
+    def snapshot_of_sample(self, i: int) -> RunSnapshot:
+        return snapshot_of(self.sample(i), self.config, self.params, self.loss_initial, self.curve)
 
 
 def save(path: str | os.PathLike, result: RunResult, events: np.ndarray, samples: list[Sample], curve: tuple,

@@ -239,7 +239,7 @@ class Dashboard(Widget):
         if runner is None:
             return
         self.ticks += 1
-        snap = runner.snapshot()
+        snap = self._snapshot(runner)
         self.last_snapshot = snap
         if snap.diverged and snap.status != "stopping" and self.live:
             stop_runner(runner)  # a diverged run has nothing left to teach: stop it cleanly
@@ -248,6 +248,9 @@ class Dashboard(Widget):
             self._finishing = True
             self._timer.pause()
             self.run_worker(self._finish(runner), group="finish", exclusive=False)
+
+    def _snapshot(self, runner):
+        return runner.snapshot()
 
     async def _finish(self, runner) -> None:
         result = await asyncio.to_thread(runner.result)
@@ -400,3 +403,8 @@ class ReplayDashboard(Dashboard):
                 self._versions.push(sample.time, sample.versions, cfg.algo, cfg.threads, draw=False)
             self._seen = now
         super()._tick()
+
+    def _snapshot(self, source):
+        # The sample the history was caught up to, not the clock read again: under load the clock can move on a
+        # sample between the two reads, and the history would then skip the one in between.
+        return source.recording.snapshot_of_sample(self._seen) if self._seen >= 0 else source.snapshot()
