@@ -108,7 +108,9 @@ def test_freezing_the_lock_holder_stops_everyone_and_the_others_queue_at_waiting
         assert p.seconds == 1.0 and p.others_updates == 0 and p.rate == 0.0 and p0.held == (0,)
         assert p.line() == "others: 0 updates/s while thread 0 is held — LOCK is blocking"
         assert c.status() == "thread 0 held at holding · " + p.line() and "stops every other thread" in p.why
-        c.toggle_freeze()   # held at a breakpoint: f lets it go (the breakpoint stays)
+        assert c.toggle_freeze().what == "thaw"  # held at a breakpoint: f lets it go (the breakpoint stays) …
+        assert c.doing(0, 0) in ("running to holding", "held at holding")  # … so it may stop at its next holding
+        c.unhold()  # (the copy's holding and the apply's are one point: only without it do the others go on)
         until(lambda: runners[0].state.published() > published, "updates again")
     finally:
         finish(runners)

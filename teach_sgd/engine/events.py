@@ -123,7 +123,8 @@ class EventLog:
         self._release(empty(), lost)
 
     def _append(self, taken: np.ndarray) -> None:
-        n, new = self.recorded - self.dropped, self.recorded - self.dropped + len(taken)
+        n = self.kept
+        new = n + len(taken)
         buf = self._buf
         if new > self.limit:  # full: keep the newest half of the bound, in a new buffer (views stay as they were)
             keep = self.limit // 2
@@ -144,15 +145,20 @@ class EventLog:
         self.recorded += len(taken)
 
     @property
+    def kept(self) -> int:
+        """Events the log holds now: every one taken, less the oldest it dropped."""
+        return self.recorded - self.dropped
+
+    @property
     def nbytes(self) -> int:
         """The bytes the log's buffer holds now (at most EVENT_LOG_BYTES)."""
         return self._buf.nbytes
 
     def events(self) -> np.ndarray:
-        """The events kept so far (all taken, unless the log dropped its oldest), in index order: a read-only view that never changes (later drains append
-        beyond it or into a new buffer)."""
+        """The events kept so far (all taken, unless the log dropped its oldest), in index order: a read-only view
+        that never changes (later drains append beyond it or into a new buffer)."""
         with self._lock:
-            view = self._buf[:self.recorded - self.dropped]
+            view = self._buf[:self.kept]
         view.flags.writeable = False
         return view
 

@@ -377,8 +377,10 @@ class ThreadControls:
         two = len(self.runners()) > 1
         parts = [("AB"[i] + " " if two and i < 2 else "") + p.line()
                  for i in range(len(self.runners())) if (p := self.progress(i)) is not None]
-        if self.selected is not None and (parts == [] or self.doing(*self.selected) != "running"):
-            parts.insert(0, f"{self._name(*self.selected)} {self.doing(*self.selected)}")
+        sel = self.selected
+        doing = self.doing(*sel) if sel is not None else None
+        if sel is not None and (parts == [] or doing != "running"):
+            parts.insert(0, f"{self._name(*sel)} {doing}")
         return " · ".join(parts)
 
     def progress(self, run: int) -> Progress | None:

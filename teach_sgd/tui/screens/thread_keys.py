@@ -29,7 +29,6 @@ import time
 
 from textual.binding import Binding
 
-from teach_sgd.errors import ConfigError
 from teach_sgd.runs.controls import ThreadControls
 from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.widgets.thread_table import ThreadTable
@@ -135,13 +134,3 @@ class ThreadKeysScreen(SteadyFooterScreen):
 
     def action_clear_holds(self) -> None:
         self._do(self.controls.clear)
-
-    def hold_at(self, point: str, every: bool = False) -> bool:
-        """A named breakpoint on the selected thread (a lesson step's script); False, said, when the run's
-        algorithm has no such point."""
-        try:
-            self._do(self.controls.hold, point, every)
-        except ConfigError as e:
-            self.say_threads(f"✗ {e}")
-            return False
-        return True
