@@ -360,12 +360,9 @@ def _build_experiment(ctx: _Ctx, i: int, raw: dict) -> Experiment | None:
             ctx.err(here + (("values",) if "values" in raw else ()),
                     f"a sweep needs values = [ … ], the {over} values to run")
             return None
-        n_errors = len(ctx.errors)
-        values = tuple(_sweep_value(ctx, here, over, v) for v in values)
-        if len(ctx.errors) > n_errors:
+        values = _distinct_values(ctx, here, over, values)
+        if values is None:
             return None
-        if len(set(values)) != len(values):
-            ctx.err(here + ("values",), "values must not repeat")
     else:
         for k in ("over", "values"):
             if k in raw:
@@ -438,12 +435,8 @@ def _build_change(ctx, here, raw, specs, repeat) -> Change | None:
     if spec is None or setting not in CHANGE_SETTINGS or not isinstance(values, list) or len(values) < 2 \
             or not isinstance(prompt, str):
         return None
-    n_errors = len(ctx.errors)
-    parsed = tuple(_sweep_value(ctx, here, setting, v) for v in values)
-    if len(ctx.errors) > n_errors:
-        return None
-    if len(set(parsed)) != len(parsed):
-        ctx.err(here + ("values",), "values must not repeat")
+    parsed = _distinct_values(ctx, here, setting, values)
+    if parsed is None or len(set(parsed)) != len(parsed):
         return None
     for v in parsed:
         try:
@@ -452,6 +445,18 @@ def _build_change(ctx, here, raw, specs, repeat) -> Change | None:
             ctx.err(here + ("values",), f"runs.{spec.name} with {setting} = {v}: {e}")
             return None
     return Change(run=spec.name, setting=setting, values=parsed, prompt=prompt.strip())
+
+
+def _distinct_values(ctx, here, setting, values):
+    """A sweep's or a change's values, each parsed as `setting`; None when one does not parse (said). A value that
+    repeats is said too; the caller decides whether the rest can still be read."""
+    n_errors = len(ctx.errors)
+    parsed = tuple(_sweep_value(ctx, here, setting, v) for v in values)
+    if len(ctx.errors) > n_errors:
+        return None
+    if len(set(parsed)) != len(parsed):
+        ctx.err(here + ("values",), "values must not repeat")
+    return parsed
 
 
 def _sweep_value(ctx, here, over, v):
