@@ -67,3 +67,25 @@ async def test_a_compare_pair_is_kept_across_home(tmp_path):
         assert back is screen and back.session.runners == runners
         await until(lambda: back.session.has_results)
         assert all(r.updates > 0 and r.config.seed == 3 for r in back.session.results)
+
+
+@sync
+async def test_a_restart_is_not_ended_by_the_late_result_of_the_run_it_replaced(tmp_path):
+    """s while a run goes: the old run's RunFinished can reach the screen after the new run is on the dashboard
+    (a tmux trial under load: the screen then said "stopped: 112,178 updates…" beside a RUNNING run, and space and
+    > did nothing, the new run counted as ended). The old run's result must change nothing."""
+    app = TeachSGDApp(lessons=[], export_dir=tmp_path / "exports")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_from_a_field(app, pilot, "p", PlaygroundScreen, "60s")
+        await until(lambda: screen.runner is not None and screen.runner.started)
+        old = screen.runner
+        await pilot.press("s")
+        await until(lambda: screen.runner is not old and screen.runner is not None and screen.runner.started)
+        late = old.result()
+        screen.dash.post_message(screen.dash.RunFinished(screen.dash, old, late))
+        await pilot.pause()
+        assert screen.session.active and not screen.session.has_results
+        assert f"{late.updates:,} updates in" not in "\n".join(screen_lines(app))
+        await pilot.press("space")
+        await until(lambda: screen.runner.paused)
+        await pilot.press("x")

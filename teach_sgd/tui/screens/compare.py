@@ -138,7 +138,7 @@ class CompareScreen(RunScreen):
 
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
         event.stop()
-        after = self.session.ended(event.dashboard.runner, event.result)
+        after = self.session.ended(event.runner, event.result)
         if after is not None:  # sequential schedule: B's turn
             self.dashes[self.session.runners.index(after)].start(after)
         if self.session.has_results:

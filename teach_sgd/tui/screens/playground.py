@@ -87,10 +87,14 @@ class PlaygroundScreen(RunScreen):
         self.say("stopping…", "dim")
 
     def on_dashboard_run_diverged(self, event: Dashboard.RunDiverged) -> None:
+        if event.runner not in self.session.runners:
+            return  # a run the learner restarted away from: nothing to say of it
         self.say("✗ the run diverged and was stopped — lower the step size and press s", "bold red")
 
     def on_dashboard_run_finished(self, event: Dashboard.RunFinished) -> None:
-        self.session.ended(event.dashboard.runner, event.result)
+        if event.runner not in self.session.runners:
+            return  # a restart replaced it while it was stopping: the run now shown is another one
+        self.session.ended(event.runner, event.result)
         self.refresh_bindings()
         if not event.result.diverged:
             r = event.result

@@ -107,11 +107,13 @@ class Dashboard(Widget):
 
     class RunFinished(Message):
         """The run's threads have ended; `result` is its RunResult (status finished, stopped, diverged or
-        collapsed)."""
+        collapsed), `runner` the run it came from: by the time a screen reads the message the dashboard may show
+        a newer run already (a restart while this one was stopping)."""
 
-        def __init__(self, dashboard: "Dashboard", result) -> None:
+        def __init__(self, dashboard: "Dashboard", runner, result) -> None:
             super().__init__()
             self.dashboard = dashboard
+            self.runner = runner
             self.result = result
 
         @property
@@ -262,8 +264,8 @@ class Dashboard(Widget):
             self._timeline.show(runner.events_now(), result.config.algo, result.config.threads,
                                 result.events_missed, runner.events_kept_from_s())
         if result.diverged:
-            self.post_message(self.RunDiverged(self, result))
-        self.post_message(self.RunFinished(self, result))
+            self.post_message(self.RunDiverged(self, runner, result))
+        self.post_message(self.RunFinished(self, runner, result))
 
     def _rate(self, now: float, updates: int, status: str) -> float:
         """Take in the run's progress at `now` s; updates/s over at least 0.2 s (the sparkline's history)."""
