@@ -269,7 +269,8 @@ class GuidedRace:
             out.append(f"\n**✓ You made it.** {self.outcome}")
         elif self.stage is not None:
             s = self.stage
-            out.append(f"\n**→ {s.do.format(**keys)}**" if s.expect and not self.acted
+            # the arrow, not bold: the key names inside are bold already, and Markdown does not nest bold
+            out.append(f"\n→ {s.do.format(**keys)}" if s.expect and not self.acted
                        else f"\n… {s.do.format(**keys)}")
             if self.wrong:
                 out.append(f"\n{self.wrong}")
