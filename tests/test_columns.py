@@ -11,7 +11,7 @@ import pytest
 from teach_sgd.engine.config import ALGOS, RunConfig
 from teach_sgd.engine.runner import run
 from teach_sgd.columns import (
-    ALGO_COLUMNS, COLUMNS, columns_for, columns_of, lost_estimate, paired, spark, step_cell, step_factors, step_hist,
+    ALGO_COLUMNS, COLUMNS, columns_for, columns_of, lost_estimate, lost_estimate_shown, paired, spark, step_cell, step_factors, step_hist,
 )
 from teach_sgd.report import run_summary
 from teach_sgd.format import fmt_count
@@ -84,6 +84,20 @@ def test_lost_estimate_scales_the_observed_fraction_to_every_coordinate(results)
     sparse = replace(a, written=4 * params)  # sparse writes: only the coordinates written can be lost
     assert lost_estimate((sparse,), params) == pytest.approx(3 / 1000 * 4 * params)
     assert lost_estimate((replace(a, sampled_writes=0, lost_updates_sampled=0),), params) == 0
+
+
+def test_the_lost_estimate_shows_only_the_digits_its_sample_supports(results):
+    """One lost write seen in 515,302 observed extrapolates to 1,007 in all; the table says ≈1,000, as a count
+    of 1 supports one digit (relative error ~1/√n), while 1,234 seen support three."""
+    t = results["hogwild"].threads[0]
+    params = 101_770
+    one = replace(t, updates=5_102, sampled_writes=515_302, lost_updates_sampled=1, written=5_102 * params)
+    assert lost_estimate((one,), params) == pytest.approx(1007.6, abs=0.1)
+    assert lost_estimate_shown((one,), params) == 1000
+    many = replace(one, lost_updates_sampled=1_234)
+    assert lost_estimate_shown((many,), params) == pytest.approx(round(lost_estimate((many,), params), -4))
+    assert COLUMNS["lost_est"].cell("hogwild", (one,), params) == "1,000"
+    assert lost_estimate_shown((replace(one, lost_updates_sampled=0),), params) == 0
 
 
 def test_sync_shows_its_barrier_wait_and_hogwild_its_writes(results):

@@ -52,8 +52,9 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   new); *obs writes*: coordinate writes watched for being lost (every 1009th coordinate is written with an
   atomic exchange); *lost wr*: of those, coordinate writes that overwrote another thread's write;
   *≈lost wr all*: the lost coordinate writes over every coordinate, estimated as lost / observed ×
-  coordinates written. The unit is one coordinate's write, not an update: an update writes every coordinate
-  (dense), and a lost write takes away one coordinate of it.
+  coordinates written, with only the digits its sample supports (one from fewer than 10 lost writes seen,
+  two from fewer than 100). The unit is one coordinate's write, not an update: an update writes every
+  coordinate (dense), and a lost write takes away one coordinate of it.
   Leashed-SGD: *CAS ok / CAS fail*, successful and failed compare-and-swaps on the version pointer (a failure
   means another thread published first: the update is rebuilt on the newer version, or at the bound Tp
   dropped); *fail/upd*, failed CAS per published update (at Tp = 0 each failure dropped a gradient, none is
