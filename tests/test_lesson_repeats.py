@@ -30,7 +30,7 @@ def test_repeat_runs_every_seed_and_rules_see_each_repeat(tmp_path):
                                                 'explain = "{count(a.updates > 0)} of 3"'))
     e = lesson.experiments[0]
     plan = build_runs(e)
-    assert [(n, c.seed) for n, c in plan] == [("a", 7), ("a#1", 8), ("a#2", 9), ("b", 7), ("b#1", 8), ("b#2", 9)]
+    assert [(n, c.seed) for n, c in plan] == [("a", 7), ("b", 7), ("a#1", 8), ("b#1", 8), ("a#2", 9), ("b#2", 9)]  # seed by seed
     v = evaluate(lesson.checkpoints[0], run_experiment(e, Budget(updates=40)))
     assert v.correct_choice == "yes"
     assert "3 of 3" in v.explanation
@@ -57,6 +57,7 @@ values = [0.05, 0.1]
 repeat = 2
 base = { dataset = "synthetic", updates = 30, seed = 3, batch = 8 }
 runs.s = { algo = "seq" }
+runs.t = { algo = "seq", batch = 4 }
 [[checkpoints]]
 question = "q"
 choices = { yes = "y", no = "n" }
@@ -71,8 +72,9 @@ def test_a_sweep_repeats_every_value_on_every_seed_and_rules_see_each_repeat(tmp
     lesson = load_text(tmp_path, SWEEP)
     e = lesson.experiments[0]
     plan = build_runs(e)
-    assert [(n, c.seed, c.lr) for n, c in plan] == [("s@0.05", 3, 0.05), ("s@0.05#1", 4, 0.05),
-                                                   ("s@0.1", 3, 0.1), ("s@0.1#1", 4, 0.1)]
+    assert [(n, c.seed, c.lr) for n, c in plan] == [("s@0.05", 3, 0.05), ("t@0.05", 3, 0.05), ("s@0.05#1", 4, 0.05),
+                                                   ("t@0.05#1", 4, 0.05), ("s@0.1", 3, 0.1), ("t@0.1", 3, 0.1),
+                                                   ("s@0.1#1", 4, 0.1), ("t@0.1#1", 4, 0.1)]  # value by value, seed by seed
     results = run_experiment(e, Budget(updates=30))
     assert set(results.runs) == set(e.run_names()) and results.complete
     v = evaluate(lesson.checkpoints[0], results)

@@ -64,18 +64,23 @@ def build_runs(experiment: Experiment, budget: Budget | None = None,
 
     Sweep run names are `group@value` (e.g. `hogwild@0.5`, `leashed@inf`). A simulate experiment has none.
     `change`: the choice key the learner picked for the experiment's `change` (None: its first value)."""
+    # Seed by seed (every run on seed s, then every run on s + 1, …; repeat k named run#k): the runs a rule
+    # compares seed by seed run one after another, so a change in the machine's load between seeds shifts
+    # both sides of a comparison alike instead of one.
     out = []
     if experiment.kind == "run":
-        for spec in experiment.runs:  # repeats (seed, seed + 1, …) side by side, each named run#k
+        by_run = []
+        for spec in experiment.runs:
             config = spec.config
             if experiment.change is not None and spec.name == experiment.change.run:
                 config = replace(config, **{experiment.change.setting: experiment.change.value(change)})
-            out += [(repeat_run_name(spec.name, k), c) for k, c in enumerate(config.repeats(experiment.repeat))]
+            by_run.append([(repeat_run_name(spec.name, k), c) for k, c in enumerate(config.repeats(experiment.repeat))])
+        out = [runs[k] for k in range(experiment.repeat) for runs in by_run]
     elif experiment.kind == "sweep":
         for v in experiment.values:
-            for g in experiment.runs:
-                configs = replace(g.config, **{experiment.over: v}).repeats(experiment.repeat, "lesson")
-                out += [(repeat_run_name(sweep_run_name(g.name, v), k), c) for k, c in enumerate(configs)]
+            by_group = [[(repeat_run_name(sweep_run_name(g.name, v), k), c) for k, c in enumerate(
+                replace(g.config, **{experiment.over: v}).repeats(experiment.repeat, "lesson"))] for g in experiment.runs]
+            out += [runs[k] for k in range(experiment.repeat) for runs in by_group]
     if budget is not None:
         out = [(n, budget.apply(c)) for n, c in out]
     return [(n, c.budget()) for n, c in out]
