@@ -141,6 +141,13 @@ def _watch(runner, signals) -> None:
     signals.check()  # a signal that stopped the kernels (through signal_stop) before this loop looked
 
 
+def _check_inputs(configs) -> None:
+    """A data folder that cannot be read, a model that does not fit the data or the memory: all refused before
+    any compile."""
+    for c in configs:
+        check_memory(c, model_for(c, dataset_for(c)))
+
+
 def run(args, signals) -> int:
     configs = [_config_from(args, a) for a in _algos(args)]
     repeats = 1
@@ -149,9 +156,11 @@ def run(args, signals) -> int:
         configs = [c for config in configs for c in config.repeats(repeats)]
     record = getattr(args, "record", None)
     check_outputs([(args.json, "--json"), (args.csv, "--csv"), (record, "--record")])
-    for c in configs:  # a data folder that cannot be read, a model that does not fit the data or the memory:
-        check_memory(c, model_for(c, dataset_for(c)))  # all refused before any compile
     signals.setup_note = "before training started; nothing was measured"
+    # The set-up runs in a helper thread while the main thread waits where a stop signal reaches it at once: the
+    # data load, a kernel's cache load or compile and the Runner's first loss spend up to seconds inside single
+    # C calls, and a signal that waited for one to return took 1.02 s to stop a run (bench_signals.py --busy 2)
+    signals.wait_for(lambda: _check_inputs(configs))
     signals.wait_for(lambda: warm_up_saying((c.algo, c.model) for c in configs))
 
     results, stopped = [], None
@@ -159,7 +168,7 @@ def run(args, signals) -> int:
         runner = None
         try:
             signals.check()  # a stop that came while the previous run was being finished
-            runner = Runner(config)
+            runner = signals.wait_for(lambda: Runner(config))
             signals.measuring(on_stop=runner.signal_stop)  # from here on a stop keeps what was measured
             runner.start()
             _watch(runner, signals)

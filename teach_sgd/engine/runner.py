@@ -112,10 +112,12 @@ class StartClock:
     def __init__(self, state: RunState):
         self.state = state
         self.t0: float | None = None  # perf_counter() when the last thread was ready
+        self.started = threading.Event()  # what start() waits for, looking for a stop meanwhile
 
     def __call__(self) -> None:
         self.t0 = time.perf_counter()
         self.state.start_clock(int(lib.ts_now_ns()))
+        self.started.set()
 
 
 class Runner:
@@ -154,16 +156,24 @@ class Runner:
         if not is_warm(self.config.algo, self.config.model):  # compile before the clock starts
             warm_up([(self.config.algo, self.config.model)])
         m = self.config.threads
-        self._active = m
-        self._start = threading.Barrier(m + 1, action=self._clock)
-        self._threads = [threading.Thread(target=self._work, args=(kernel, self.state.kernel_args(tid)),
-                                          name=f"sgd-{self.config.algo}-{tid}", daemon=True) for tid in range(m)]
-        for t in self._threads:
+        self._start = threading.Barrier(m, action=self._clock)
+        # A stop during start-up (signal_stop, from a signal handler; or a kernel error) ends it at the next look:
+        # no more threads are created and those waiting at the barrier leave without entering their kernels.
+        # Creating 64 threads and waiting for each to reach the barrier took over a second on 2 busy cores, and a
+        # stop that waited for all of them did too (issue 17: every stop ends within a second).
+        for tid in range(m):
+            if self._stopping():
+                break
+            t = threading.Thread(target=self._work, args=(kernel, self.state.kernel_args(tid)),
+                                 name=f"sgd-{self.config.algo}-{tid}", daemon=True)
+            with self._lock:
+                self._active += 1
+            self._threads.append(t)
             t.start()
-        try:
-            self._start.wait()
-        except threading.BrokenBarrierError:  # stopped during start-up: no thread enters its kernel
-            pass
+        while not self._clock.started.wait(0.05):
+            if self._stopping():
+                self._start.abort()  # no thread enters its kernel
+                break
         self._drainer = threading.Thread(target=self._drain, name="sgd-drain", daemon=True)
         self._drainer.start()
         return self
@@ -224,6 +234,9 @@ class Runner:
     @property
     def stretch(self) -> int:
         return int(self.state.control[L.STRETCH])
+
+    def _stopping(self) -> bool:
+        return self._stop_requested or bool(self.state.control[L.STOP])
 
     def signal_stop(self, signum: int | None = None) -> None:
         """Ask the kernels to stop with one store into the control array: no lock, no allocation, so it is safe
