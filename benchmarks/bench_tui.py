@@ -17,7 +17,9 @@ Prints:
   4. what the workers' low priority (nice 19, engine/runner.py) costs in updates/s, headless, alternated
      with normal priority (expected: nothing, on an otherwise idle machine);
   5. seconds from quitting (q) mid-run to every worker thread ended, at 2 and 64 threads, median and max of
-     QUIT_REPEATS (target ≤ 1 s: the app waits at most 1 s for its runs, tui/app.py).
+     QUIT_REPEATS (target ≤ 1 s: the app waits at most 1 s for its runs, tui/app.py);
+  6. seconds from q, and from Ctrl-C, typed into a real `teach-sgd present` process (a pty) 2 s into a live run of
+     64 threads, with BENCH_TUI_LOAD busy processes, to the process's exit, QUIT_REPEATS× each (target ≤ 1 s).
 Targets are printed, never asserted: machines are noisy.
 """
 from __future__ import annotations
@@ -83,20 +85,21 @@ def in_tui(config) -> tuple[float, float, float]:
     return asyncio.run(main())
 
 
-def first_paint() -> float:
-    """Seconds from spawning `python -m teach_sgd.commands` in a 120×40 pty to the app's first painted frame: the
-    first output that holds the header's title (Textual writes a frame's text; escape codes come before it)."""
+def in_pty(*args: str, mark: bytes = TITLE):
+    """Spawn `python -m teach_sgd.commands ARGS` in a 120×40 pty whose output a thread drains (so it never fills
+    up); returns (process, pty master, time spawned, painted, stop): `painted` gets the time of the first output
+    that holds `mark` (Textual writes a frame's text; escape codes come before it); stop.set() ends the drain."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = dict(os.environ, TERM="xterm-256color")
     t0 = time.time()
-    proc = subprocess.Popen(module_argv("teach_sgd.commands"), cwd=PACKAGE_HOME, stdin=slave, stdout=slave, stderr=slave,
-                            env=env, close_fds=True, start_new_session=True)
+    proc = subprocess.Popen(module_argv("teach_sgd.commands", *args), cwd=PACKAGE_HOME, stdin=slave, stdout=slave,
+                            stderr=slave, env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     stop = threading.Event()
     painted: list[float] = []
 
-    def drain():  # keep the pty from filling up, and note when the first frame arrives
+    def drain():
         seen = b""
         while not stop.is_set():
             try:
@@ -106,10 +109,16 @@ def first_paint() -> float:
             if not chunk:
                 break
             seen = (seen + chunk)[-4096:]
-            if not painted and TITLE in seen:
+            if not painted and mark in seen:
                 painted.append(time.time())
 
     threading.Thread(target=drain, daemon=True).start()
+    return proc, master, t0, painted, stop
+
+
+def first_paint() -> float:
+    """Seconds from spawning `python -m teach_sgd.commands` in a 120×40 pty to the app's first painted frame."""
+    proc, master, t0, painted, stop = in_pty()
     try:
         while not painted:
             if time.time() - t0 > 30:
@@ -307,6 +316,40 @@ def quit_time(threads: int) -> float:
     return asyncio.run(main())
 
 
+def process_quit_time(key: bytes, threads: int) -> float:
+    """Seconds from `key` typed into a real `teach-sgd present` (a pty, its own process) two seconds into a live
+    leashed run of `threads` workers to the process's exit: what a learner waits for after q or Ctrl-C."""
+    proc, master, t0, painted, stop = in_pty("present", "--algos", "leashed", "--threads", str(threads),
+                                             "--dataset", "synthetic", "--seconds", "60", mark=b"failed CAS")
+    try:
+        while not painted:
+            if time.time() - t0 > 120:
+                raise RuntimeError("no live run on the screen within 120 s")
+            time.sleep(0.01)
+        time.sleep(2.0)
+        sent = time.perf_counter()
+        os.write(master, key)
+        proc.wait(60)
+        return time.perf_counter() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stop.set()
+        os.close(master)
+
+
+def process_quitting() -> None:
+    print(f"6. `teach-sgd present` (a real process in a pty) quit with q and with Ctrl-C 2 s into a live run of 64 "
+          f"threads, with {LOAD} busy processes: seconds from the key to the process's exit, {QUIT_REPEATS}× each "
+          "(target ≤ 1 s)")
+    with Busy(LOAD):
+        for name, key in (("q", b"q"), ("Ctrl-C", b"\x03")):
+            times = [process_quit_time(key, 64) for _ in range(QUIT_REPEATS)]
+            print(f"   {name:6s}: median {statistics.median(times):.2f} s   max {max(times):.2f} s   "
+                  f"({', '.join(f'{t:.2f}' for t in times)}); load average {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def quitting() -> None:
     print(f"5. quit mid-run → every worker thread ended, {QUIT_REPEATS}× (target ≤ 1 s)")
     for threads in (2, 64):
@@ -327,6 +370,9 @@ def main() -> int:
         return 0
     if ONLY == "5":
         quitting()
+        return 0
+    if ONLY == "6":
+        process_quitting()
         return 0
     config = RunConfig(algo="leashed", threads=2, model="mlp", dataset="mnist", seconds=SECONDS, seed=0)
     print(f"1. {config.algo}, m={config.threads}, {config.model}, {config.dataset}, {SECONDS:g} s per run, "
@@ -355,6 +401,7 @@ def main() -> int:
     print(f"4. workers at nice 19 vs nice 0, headless, 4 threads: updates/s ratio median "
           f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)})")
     quitting()
+    process_quitting()
     return 0
 
 

@@ -127,3 +127,20 @@ class StopSignals:
     @property
     def exit_status(self) -> int | None:
         return EXIT_SIGNAL[self.first] if self.first is not None else None
+
+
+class NoStops:
+    """StopSignals' main-thread side for code that a command may run under its stop signals but that also runs
+    elsewhere (the app's lessons, tests, benchmarks): no signal is watched, so nothing is ever raised."""
+
+    def wait_for(self, work: Callable[[], object]) -> object:
+        return work()
+
+    def measuring(self, on_stop: Callable[[int], None] | None = None) -> None:
+        pass
+
+    def check(self) -> None:
+        pass
+
+
+NO_STOPS = NoStops()

@@ -189,3 +189,28 @@ def test_the_app_ends_on_a_hang_up_even_when_its_terminal_takes_no_more_output()
             p.kill()
             p.wait()
         os.close(master)
+
+
+def test_a_stop_during_a_lesson_run_keeps_the_experiments_that_ended(tmp_path):
+    """`teach-sgd lesson 1 --run` stopped (Ctrl-C) during its second experiment: it stops the run under way,
+    exits 130, says in one line what it kept, and its report and --json hold the first experiment's questions
+    only (the second's runs so far are not counted)."""
+    out = tmp_path / "lesson.json"
+    p = subprocess.Popen(module_argv("teach_sgd.commands", "lesson", "1", "--run", "--scale", "0.5", "--json",
+                                     str(out)),
+                         cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    while not seen or "batch: run 2/" not in seen[-1]:  # the second experiment's second run has begun
+        seen.append(p.stderr.readline())
+        assert seen[-1], f"the lesson ended before its second experiment: {''.join(seen)}"
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=60)  # (a guard against a hang: its 9 runs left take longer)
+    assert p.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    said = [line for line in stderr.splitlines() if line.startswith("teach-sgd:")]
+    assert said == ["teach-sgd: stopped by SIGINT during experiment batch: 2 of 4 questions have their "
+                    "measurements (1 of 2 experiments); the runs of batch so far are not counted"]
+    report = json.loads(out.read_text())
+    assert [q["id"] for q in report["questions"]] == ["accuracy", "step"] and list(report["experiments"]) == ["baseline"]
+    assert report["stopped"] == said[0].removeprefix("teach-sgd: ")
+    assert stdout.count("\n? ") == 2

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import sys
 
+from teach_sgd.commands.run import warm_up_saying
 from teach_sgd.errors import EXIT_USAGE, UsageError
-from teach_sgd.lessons.experiments import Budget
+from teach_sgd.lessons.experiments import Budget, build_runs
 from teach_sgd.lessons.headless import run_lesson
 from teach_sgd.lessons.loader import load_lessons, resolve
 from teach_sgd.lessons.progress import Progress
@@ -43,24 +44,33 @@ def open_lesson(args, signals=None) -> int:
     """An unknown ID is a LessonNotFound (one line on stderr, exit status 2) before the app starts."""
     lesson = resolve(args.lessons, args.id)
     if args.headless:
-        return run_headless(lesson, args)
+        return run_headless(lesson, args, signals)
     for flag, value in (("--json", args.json), ("--scale", args.scale)):
         if value is not None:
             raise UsageError(f"{flag} goes with --run: `teach-sgd lesson {args.id} --run {flag} …`")
     return launch(lessons_dir=args.lessons, lesson_id=lesson.id, signals=signals)
 
 
-def run_headless(lesson, args) -> int:
-    """`teach-sgd lesson ID --run`: progress on stderr, the report on stdout, --json OUT."""
+def run_headless(lesson, args, signals) -> int:
+    """`teach-sgd lesson ID --run`: progress on stderr, the report on stdout, --json OUT. A stop signal ends it
+    within a second, as it does `run`: the report and --json hold the questions whose experiments ended, one line
+    on stderr says what was cut short, and the exit status says which signal."""
     budget = Budget(scale=number(args.scale, "--scale", 0, 100)) if args.scale is not None else None
     check_outputs([(args.json, "--json")])
+    kernels = {(c.algo, c.model) for e in lesson.experiments if not e.headless for _, c in build_runs(e, budget)}
+    signals.setup_note = "before the lesson's first experiment started; nothing was measured"
+    signals.wait_for(lambda: warm_up_saying(kernels))  # (a compile holds the main thread in C calls for seconds)
+    signals.measuring()  # from here on a stop keeps the experiments that ended
     report = run_lesson(lesson, budget, progress=lambda eid, name, k, n: print(
-        f"  {eid}: run {k + 1}/{n} ({name})", file=sys.stderr, flush=True))
-    print(report.text(), end="")
+        f"  {eid}: run {k + 1}/{n} ({name})", file=sys.stderr, flush=True), signals=signals)
+    signals.shield()  # the report and the file are written whole, whatever arrives now
     if args.json:
         path = write_text(args.json, json.dumps(report.to_dict(), indent=2, default=_json_value) + "\n", "--json")
         print(f"wrote {path}", file=sys.stderr)
-    return 0
+    print(report.text(), end="")
+    if report.stopped:
+        print(f"teach-sgd: {report.stop_line()}", file=sys.stderr)
+    return signals.exit_status or 0
 
 
 def _json_value(x):

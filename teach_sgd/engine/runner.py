@@ -131,6 +131,7 @@ class Runner:
         self.idle = nice is not None and nice >= WORKER_NICE and self.config.stretch == 1
         self._start: threading.Barrier | None = None
         self._threads: list[threading.Thread] = []
+        self._launched = False  # start() has created its threads (all, or those before a stop)
         self._errors: list[BaseException] = []
         self._clock = StartClock(self.state)  # the start barrier's action: the run's clock starts
         self._t_end: float | None = None
@@ -174,6 +175,7 @@ class Runner:
             if self._stopping():
                 self._start.abort()  # no thread enters its kernel
                 break
+        self._launched = True  # (a run stopped before its first thread was created has none, and is done)
         self._drainer = threading.Thread(target=self._drain, name="sgd-drain", daemon=True)
         self._drainer.start()
         return self
@@ -274,7 +276,7 @@ class Runner:
 
     @property
     def started(self) -> bool:
-        return bool(self._threads)
+        return self._launched
 
     @property
     def done(self) -> bool:

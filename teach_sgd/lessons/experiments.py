@@ -23,6 +23,7 @@ from teach_sgd.engine.sharing import SharingConfig
 from teach_sgd.engine.sharing import measure as measure_sharing
 from teach_sgd.engine.warmup import warm_up
 from teach_sgd.output import write_atomic
+from teach_sgd.signals import NO_STOPS
 from teach_sgd.lessons.schema import Experiment, repeat_run_name, sweep_run_name
 from teach_sgd.sim.report import sweep_json
 from teach_sgd.sim.sweep import sweep
@@ -152,25 +153,32 @@ class ExperimentResults:
 
 def run_experiment(experiment: Experiment, budget: Budget | None = None,
                    progress: Callable[[str, int, int], None] | None = None,
-                   change: str | None = None) -> ExperimentResults:
+                   change: str | None = None, signals=NO_STOPS) -> ExperimentResults:
     """Run every config of the experiment headless, one after another (same process, kernels warmed first).
 
-    progress(name, done, total) is called before each run."""
+    progress(name, done, total) is called before each run. Under a command's stop signals (`signals`, a
+    teach_sgd.signals.StopSignals) a stop raises errors.Stopped here within a second, the run under way stopped
+    and not counted: the main thread waits where a signal reaches it (signals.wait_for) and looks every 0.2 s."""
     if experiment.headless:
-        return ExperimentResults.from_sim(experiment, simulate(experiment, budget))
+        return ExperimentResults.from_sim(experiment, simulate(experiment, budget,
+                                                               progress=lambda done, total: signals.check()))
 
     plan = build_runs(experiment, budget, change)
-    warm_up(sorted({(c.algo, c.model) for _, c in plan}))
+    signals.wait_for(lambda: warm_up(sorted({(c.algo, c.model) for _, c in plan})))
     runs = {}
     for k, (name, config) in enumerate(plan):
         if progress is not None:
             progress(name, k, len(plan))
-        runner = Runner(config).start()
+        runner = signals.wait_for(lambda: Runner(config))
+        signals.measuring(on_stop=runner.signal_stop)
+        runner.start()
         try:
-            runs[name] = runner.wait()
-        except BaseException:  # Ctrl-C (Stopped) or an error here: no worker thread outlives the call
+            while not runner.join(0.2):
+                signals.check()
+            runs[name] = runner.result()
+        except BaseException:  # a stop (Stopped, KeyboardInterrupt) or an error: no worker keeps training
             runner.stop()
-            runner.join()
+            runner.end_stopped()  # within a second, even if a busy machine starves the workers
             raise
     return ExperimentResults.from_runs(experiment, runs)
 

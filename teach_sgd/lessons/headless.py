@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from teach_sgd.errors import Stopped
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
 from teach_sgd.lessons.experiments import Budget, ExperimentResults, run_experiment
 from teach_sgd.lessons.machine import cores
 from teach_sgd.lessons.metrics import RUN_METRICS, run_metric
 from teach_sgd.lessons.schema import Lesson
+from teach_sgd.signals import NO_STOPS
 
 
 @dataclass
@@ -25,6 +27,14 @@ class LessonReport:
     budget: Budget | None
     results: dict[str, ExperimentResults] = field(default_factory=dict)   # experiment id → results
     verdicts: list[Verdict] = field(default_factory=list)                  # in the lesson's checkpoint order
+    stopped: Stopped | None = None      # the stop signal that cut the lesson short, if one did
+    stopped_in: str | None = None       # the experiment it cut short (its runs so far are not counted)
+
+    def stop_line(self) -> str:
+        """What a stopped report holds, in one line."""
+        return (f"stopped by {self.stopped} during experiment {self.stopped_in}: {len(self.verdicts)} of "
+                f"{len(self.lesson.checkpoints)} questions have their measurements ({len(self.results)} of "
+                f"{len(self.lesson.experiments)} experiments); the runs of {self.stopped_in} so far are not counted")
 
     def outcomes(self) -> dict[str, str | None]:
         """Checkpoint id → the choice key its measurement supports (None: undecided)."""
@@ -61,6 +71,7 @@ class LessonReport:
                                                    for s in res.sim.summaries()]}
         return {"lesson": self.lesson.id, "title": self.lesson.title, "cores": cores(),
                 "budget": _budget_label(self.budget) if self.budget else None,
+                "stopped": self.stop_line() if self.stopped else None,
                 "questions": questions, "experiments": experiments}
 
 
@@ -72,15 +83,24 @@ def _budget_label(b: Budget) -> str:
 
 
 def run_lesson(lesson: Lesson, budget: Budget | None = None,
-               progress: Callable[[str, str, int, int], None] | None = None) -> LessonReport:
+               progress: Callable[[str, str, int, int], None] | None = None, signals=NO_STOPS) -> LessonReport:
     """Run every experiment of `lesson` headless (its own budgets, or `budget`) and evaluate every checkpoint.
 
-    progress(experiment_id, run_name, done, total) is called before each run."""
+    progress(experiment_id, run_name, done, total) is called before each run. After a stop signal (`signals`, a
+    command's teach_sgd.signals.StopSignals) the report holds what was measured: the experiments that ended and
+    their checkpoints' verdicts; `stopped` says which signal and `stopped_in` which experiment it cut short."""
     report = LessonReport(lesson, budget)
-    for e in lesson.experiments:
-        report.results[e.id] = run_experiment(
-            e, budget, progress=None if progress is None else (lambda name, k, n, e=e: progress(e.id, name, k, n)))
-    report.verdicts = [evaluate(cp, report.results[cp.experiment]) for cp in lesson.checkpoints]
+    try:
+        for e in lesson.experiments:
+            report.stopped_in = e.id
+            report.results[e.id] = run_experiment(
+                e, budget, progress=None if progress is None else (lambda name, k, n, e=e: progress(e.id, name, k, n)),
+                signals=signals)
+        report.stopped_in = None
+    except Stopped as s:
+        report.stopped = s
+    report.verdicts = [evaluate(cp, report.results[cp.experiment]) for cp in lesson.checkpoints
+                       if cp.experiment in report.results]
     return report
 
 
