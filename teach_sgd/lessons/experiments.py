@@ -158,10 +158,10 @@ def run_experiment(experiment: Experiment, budget: Budget | None = None,
 
     progress(name, done, total) is called before each run. Under a command's stop signals (`signals`, a
     teach_sgd.signals.StopSignals) a stop raises errors.Stopped here within a second, the run under way stopped
-    and not counted: the main thread waits where a signal reaches it (signals.wait_for) and looks every 0.2 s."""
+    and not counted: the main thread waits where a signal reaches it (signals.wait_for: a compile or a simulation
+    spends seconds in C calls) and looks every 0.2 s."""
     if experiment.headless:
-        return ExperimentResults.from_sim(experiment, simulate(experiment, budget,
-                                                               progress=lambda done, total: signals.check()))
+        return ExperimentResults.from_sim(experiment, signals.wait_for(lambda: simulate(experiment, budget)))
 
     plan = build_runs(experiment, budget, change)
     signals.wait_for(lambda: warm_up(sorted({(c.algo, c.model) for _, c in plan})))
