@@ -6,7 +6,7 @@ from teach_sgd.commands.run import _add_run_options, _algos, _config_from, warm_
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.engine.recording import load
 from teach_sgd.engine.inputs import dataset_for, model_for
-from teach_sgd.engine.runner import Runner, check_memory
+from teach_sgd.engine.runner import WORKER_NICE, Runner, check_memory
 from teach_sgd.errors import UsageError
 from teach_sgd.replay import ReplaySource
 from teach_sgd.tui.app import launch
@@ -35,6 +35,6 @@ def run(args, signals=None) -> int:
     for c in configs:  # a data folder that cannot be read, or a run that cannot fit, fails before any compile
         check_memory(c, model_for(c, dataset_for(c)))
     warm_up_saying((c.algo, c.model) for c in configs)
-    runners = [Runner(c) for c in configs]
+    runners = [Runner(c, WORKER_NICE) for c in configs]  # a screen's workers: the UI thread comes first (runner.py)
     return launch(lessons_dir=args.lessons, opening=lambda: PresenterScreen(
         [(f"{ALGO_NAMES[r.config.algo]} ×{r.config.threads}", r) for r in runners], owns=True), signals=signals)

@@ -113,6 +113,7 @@ class TeachSGDApp(App):
         self.export_dir = export_dir or default_export_dir()
         self.warm_kernels = warm_kernels
         self._runners: list = []
+        self._join_deadline: float | None = None  # join_all_runs(): when the quit stops waiting for the runs
         self._warm_proc = None
         self._kernel_lock = asyncio.Lock()
         self._signal_loop: asyncio.AbstractEventLoop | None = None
@@ -264,7 +265,12 @@ class TeachSGDApp(App):
             self._warm_proc.kill()
 
     def join_all_runs(self, timeout: float = 1.0) -> bool:
-        deadline = time.perf_counter() + timeout
+        """Wait for every run's threads, at most `timeout` s counted from the first call: a quit calls this from the
+        quit action and again in launch() once the app has ended, and a second full wait for workers that a busy
+        machine starves of a core would double the time the app takes to exit."""
+        if self._join_deadline is None:
+            self._join_deadline = time.perf_counter() + timeout
+        deadline = self._join_deadline
         ok = True
         for r in self._runners:
             ok &= r.join(max(0.0, deadline - time.perf_counter()))
