@@ -21,6 +21,7 @@ from teach_sgd.engine import atomics, native
 from teach_sgd.models import loss_and_grad
 
 PRIVATE, HOGWILD, LEASHED, LOCK, SPARSE = range(5)
+STEP = np.float32(0.01)  # float32, as the engine's applies (engine/stepsize.py applied_step)
 
 
 @njit(nogil=True)
@@ -33,13 +34,13 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
         if kind == PRIVATE:
             loss_and_grad(model, dims, theta, X, y, rows, g, work)
             for i in range(theta.shape[0]):
-                theta[i] -= 0.01 * g[i]
+                theta[i] -= STEP * g[i]
         elif kind == HOGWILD or kind == SPARSE:
             local[:] = theta
             loss_and_grad(model, dims, local, X, y, rows, g, work)
             for i in range(theta.shape[0]):
                 if kind == HOGWILD or g[i] != 0.0:
-                    theta[i] -= 0.01 * g[i]
+                    theta[i] -= STEP * g[i]
         elif kind == LOCK:
             native.mutex_lock(mutex)
             local[:] = theta
@@ -47,7 +48,7 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
             loss_and_grad(model, dims, local, X, y, rows, g, work)
             native.mutex_lock(mutex)
             for i in range(theta.shape[0]):
-                theta[i] -= 0.01 * g[i]
+                theta[i] -= STEP * g[i]
             native.mutex_unlock(mutex)
         else:
             loss_and_grad(model, dims, slab[ptr[0]], X, y, rows, g, work)
@@ -55,7 +56,7 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
             new = slab[q]
             old = slab[ptr[0]]
             for i in range(new.shape[0]):
-                new[i] = old[i] - 0.01 * g[i]
+                new[i] = old[i] - STEP * g[i]
             ptr[0] = q
     return 0
 

@@ -6,6 +6,7 @@ import pytest
 from teach_sgd.engine import hogwild
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.runner import Runner, run
+from teach_sgd.engine.layout import SAMPLE_LINE
 from teach_sgd.engine.state import SAMPLE_STRIDE
 from teach_sgd.models import mlp
 
@@ -21,10 +22,30 @@ def test_racy_apply_sparse_leaves_zero_gradient_coordinates_alone():
     assert np.array_equal(theta[g == 0], before[g == 0])
     assert np.array_equal(theta[g != 0], (before - 0.5 * g)[g != 0])
     theta = before.copy()
-    lost, sampled, written = hogwild.racy_apply_observed(theta, g, 0.5, 7, True)
+    lost, sampled, written = hogwild.racy_apply_observed(theta, g, 0.5, 7, 3, True)
     assert (lost, written) == (0, np.count_nonzero(g))
-    assert sampled == len(range(0, 3000, 7))          # the sampled coordinates 0, 7, … all have g ≠ 0
+    lines = np.arange(3000) // SAMPLE_LINE
+    assert sampled == np.count_nonzero((lines % 7 == 3) & (g != 0))  # lines 3, 10, 17, …, where written
     assert np.array_equal(theta, np.where(g != 0, before - 0.5 * g, before))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("first", [0, 3, 6])
+def test_one_pass_and_two_pass_writes_observe_the_same_coordinates(sparse, first):
+    """At full speed the update is one fused loop, in slow motion a read pass and a write pass: both observe
+    the lines first, first + stride, … (the last one cut short at the end of θ), and write the same θ."""
+    n, stride = 3000, 7
+    rng = np.random.default_rng(first)
+    g = np.where(rng.random(n) < 0.5, rng.normal(size=n), 0).astype(np.float32)
+    theta = rng.normal(size=n).astype(np.float32)
+    one, two, buf = theta.copy(), theta.copy(), np.zeros(n, np.float32)
+    observed = hogwild.racy_apply_observed(one, g, 0.05, stride, first, sparse)
+    hogwild.read_coordinates(two, g, buf, sparse)
+    assert hogwild.write_coordinates(two, g, buf, 0.05, stride, first, sparse) == observed
+    assert np.array_equal(one, two)
+    lines = np.arange(n) // SAMPLE_LINE
+    mask = lines % stride == first
+    assert observed[1] == np.count_nonzero(mask & (g != 0) if sparse else mask)
 
 
 def test_sparse_hogwild_writes_exactly_the_nonzero_gradient_coordinates():
@@ -43,7 +64,7 @@ def test_sparse_hogwild_writes_exactly_the_nonzero_gradient_coordinates():
         rows = state.perm[(k * 16) % n:(k * 16) % n + 16]
         mlp.loss_and_grad(dims, theta, state.data.X_train, state.data.y_train, rows, g, work)
         expected += int(np.count_nonzero(g))
-        theta = (theta.astype(np.float64) - config.lr * g.astype(np.float64)).astype(np.float32)
+        theta = theta - np.float32(config.lr) * g  # float32 throughout, as the engine applies (stepsize.applied_step)
     r = runner.start().wait()
     assert r.updates == updates
     assert sum(t.written for t in r.threads) == expected
@@ -62,9 +83,12 @@ def test_lost_update_mass_is_accounted_in_both_modes(writes, threads):
     assert r.updates == 400
     lost = sum(t.lost_updates_sampled for t in r.threads)
     sampled = sum(t.sampled_writes for t in r.threads)
-    assert 0 <= lost <= sampled <= r.updates * -(-r.params // SAMPLE_STRIDE)
+    # the update with ticket t observes the lines t mod k, t mod k + k, … (k = SAMPLE_STRIDE)
+    per_first = np.bincount(np.arange(r.params) // SAMPLE_LINE % SAMPLE_STRIDE, minlength=SAMPLE_STRIDE)
+    every_observed = int(per_first[np.arange(r.updates) % SAMPLE_STRIDE].sum())
+    assert 0 <= lost <= sampled <= every_observed
     if writes == "dense":
-        assert sampled == r.updates * -(-r.params // SAMPLE_STRIDE)
+        assert sampled == every_observed
     assert r.lost_update_mass is not None and np.isfinite(r.lost_update_mass)
     if threads == 1:  # nothing can be lost: θ0 + Σ applied = θ_final up to float32 rounding
         assert r.lost_update_mass / r.params < 1e-5

@@ -20,10 +20,23 @@ Making the races visible, with minimal perturbation:
   *started* by the end of it (APPLYING); if more had started, some update was in flight during the copy and
   the view may be torn (counted per thread). Every torn copy is counted, not every counted copy is torn
   (the update in flight may have been writing elsewhere, or, in slow motion, sleeping): an upper bound;
-- lost updates: every k-th coordinate (k = P_SAMPLE_STRIDE) is written with an atomic exchange instead of a
-  plain store. The value written is the same racy `old − η·g` a plain store would write, but the exchange
-  returns what it replaced: if that differs from the `old` this thread read, another thread's write landed
-  in between and has just been overwritten — a lost update, counted exactly on the sampled coordinates.
+- lost updates: a sample of the coordinates is written with an atomic exchange instead of a plain store.
+  The value written is the same racy `old − η·g` a plain store would write, but the exchange returns what it
+  replaced: if that differs from the `old` this thread read, another thread's write landed in between and
+  has just been overwritten — a lost update, counted exactly on the sampled coordinates. The sample is whole
+  cache lines: θ is cut into lines of SAMPLE_LINE = 16 coordinates (64 bytes; θ starts on a line boundary),
+  and the update with apply ticket t observes every k-th line (k = P_SAMPLE_STRIDE) starting at line
+  t mod k, so consecutive updates observe different lines and every coordinate is observed in turn. Why
+  lines and not every k-th coordinate: an exchange is a locked instruction, which waits until every store
+  before it has its cache line and then fetches its own line exclusively — up to one cross-core round trip
+  (60–330 ns here) each, where plain stores overlap theirs. One exchange per line pays that round trip per
+  sampled coordinate; sixteen in a line pay it once per line (benchmarks/README.md, telemetry).
+  At full speed the count is a lower bound: a plain store waits in the store buffer, often for a cross-core
+  round trip, and another thread's write can land between its read and the moment it reaches memory; the
+  exchange reads and writes in one instruction, so on the observed coordinates that window nearly closes.
+  Two threads applying back to back lost ~0.005–0.02% of their plain stores and almost none of the observed
+  writes (benchmarks/lost_sample.py). With slow motion or a breakpoint at "writing" the read and the write
+  are apart (two passes, below) and the exchange sees every write that lands in between;
 - with audit on, each thread also sums what it applied in float64: Σ|θ0 + Σ applied − θ_final| looks at
   every coordinate, but nets out: losses of opposite sign on one coordinate cancel, so it is a lower bound
   on the lost mass (plus float rounding), not the mass itself.
@@ -54,7 +67,7 @@ from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
     APPLYING, C_ABANDONED, C_LOST, C_SAMPLED, C_STATE, C_TORN, C_WRITTEN, CLOCK, F_LR, H_WORD,
     OUTCOME_PUBLISHED, P_SAMPLE_STRIDE, P_SPARSE, P_TELEMETRY, PT_COUNTED, PT_READ,
-    PT_WRITING, S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_PUBLISH,
+    PT_WRITING, S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_PUBLISH, SAMPLE_LINE,
 )
 
 
@@ -81,7 +94,7 @@ def worker(sh, data, logs, model, me):
             break
         atomics.fence_release()  # the ticket is visible before any write below (the torn-read check)
         scale = stepsize.factor(sh, logs, t1 - t0)
-        lost = racy_update(sh, me, theta, copy, g, sh.fp[F_LR] * scale)
+        lost = racy_update(sh, me, theta, copy, g, sh.fp[F_LR] * scale, ticket)
         atomics.fetch_add(sh.control, CLOCK, 1)
         phase.at(sh, me, PT_COUNTED, S_IDLE)
         tel.record_update(sh, me, t1 - t0, 0)
@@ -105,22 +118,23 @@ def unsynchronised_copy(sh, me, theta, copy):
 
 
 @njit(nogil=True, cache=True)
-def racy_update(sh, me, theta, buf, g, lr):
+def racy_update(sh, me, theta, buf, g, lr, ticket):
     """Step 3's writes, θ −= lr·g with no lock, passing the point "writing" between reading and writing the
-    coordinates. Returns the lost writes seen on the sampled coordinates."""
+    coordinates. Returns the lost writes seen on the sampled coordinates (the lines this ticket observes)."""
     sparse = sh.ip[P_SPARSE] != 0
     observed = sh.ip[P_TELEMETRY] != 0
     stride = sh.ip[P_SAMPLE_STRIDE]
+    first = ticket % stride
     if not ctl.stretching(sh.control) and atomics.load(me.hold, H_WORD) == 0:
         phase.at(sh, me, PT_WRITING, S_PUBLISH)  # one fused loop: the read-to-write window is nanoseconds
         if observed:
-            lost, sampled, written = racy_apply_observed(theta, g, lr, stride, sparse)
+            lost, sampled, written = racy_apply_observed(theta, g, lr, stride, first, sparse)
         else:
             lost, sampled, written = 0, 0, racy_apply(theta, g, lr, sparse)
     else:
         read_coordinates(theta, g, buf, sparse)
         phase.at(sh, me, PT_WRITING, S_PUBLISH)  # the window is open: stretched, or held here
-        lost, sampled, written = write_coordinates(theta, g, buf, lr, stride if observed else 0, sparse)
+        lost, sampled, written = write_coordinates(theta, g, buf, lr, stride if observed else 0, first, sparse)
     if observed:
         tel.bump(me.counters, C_LOST, lost)
         tel.bump(me.counters, C_SAMPLED, sampled)
@@ -132,37 +146,48 @@ def racy_update(sh, me, theta, buf, g, lr):
 def racy_apply(theta, g, lr, sparse):
     """θ −= lr·g with plain stores; sparse: skip the coordinates whose gradient is exactly 0.
     Returns the number of coordinates written. (`sparse` is loop-invariant: LLVM unswitches the branch, so
-    the dense loop stays vectorised.)"""
+    the dense loop stays vectorised.) In float32, like θ and g (stepsize.applied_step)."""
+    s = stepsize.applied_step(lr)
     if not sparse:
         for i in range(theta.shape[0]):
-            theta[i] -= lr * g[i]
+            theta[i] -= s * g[i]
         return theta.shape[0]
     written = 0
     for i in range(theta.shape[0]):
         if g[i] != 0.0:
-            theta[i] -= lr * g[i]
+            theta[i] -= s * g[i]
             written += 1
     return written
 
 
 @njit(nogil=True, cache=True)
-def racy_apply_observed(theta, g, lr, stride, sparse):
-    """The same racy update, with every `stride`-th coordinate's write observed (sparse: when that
-    coordinate is written at all). Returns (lost, sampled, written)."""
+def is_observed(i, stride, first):
+    """Whether coordinate i's write is observed: it lies in line first, first + stride, first + 2·stride, …"""
+    return stride > 0 and (i // SAMPLE_LINE) % stride == first
+
+
+@njit(nogil=True, cache=True)
+def racy_apply_observed(theta, g, lr, stride, first, sparse):
+    """The same racy update, with the coordinates of every `stride`-th line from line `first` on written by
+    exchange (sparse: those of them that are written at all); plain stores in between. Returns (lost,
+    sampled, written)."""
+    s = stepsize.applied_step(lr)
     lost = 0
     sampled = 0
     written = 0
     n = theta.shape[0]
-    for start in range(0, n, stride):
-        if not sparse or g[start] != 0.0:
-            old = theta[start]
-            new = old - lr * g[start]
-            if atomics.exchange(theta, start, new) != old:
-                lost += 1
-            sampled += 1
-            written += 1
-        end = min(start + stride, n)
-        written += racy_apply(theta[start + 1:end], g[start + 1:end], lr, sparse)
+    done = 0  # coordinates [0, done) are written
+    for start in range(first * SAMPLE_LINE, n, stride * SAMPLE_LINE):
+        written += racy_apply(theta[done:start], g[done:start], lr, sparse)
+        done = min(start + SAMPLE_LINE, n)
+        for i in range(start, done):
+            if not sparse or g[i] != 0.0:
+                old = theta[i]
+                if atomics.exchange(theta, i, old - s * g[i]) != old:
+                    lost += 1
+                sampled += 1
+                written += 1
+    written += racy_apply(theta[done:], g[done:], lr, sparse)
     return lost, sampled, written
 
 
@@ -175,18 +200,20 @@ def read_coordinates(theta, g, buf, sparse):
 
 
 @njit(nogil=True, cache=True)
-def write_coordinates(theta, g, buf, lr, stride, sparse):
-    """The write pass: θ[i] = buf[i] − lr·g[i], the value read in the read pass minus the step. Every
-    `stride`-th coordinate (stride 0: none) is written with an exchange; a value replaced that is not the one
-    read means another thread wrote it in between: that write is now lost. Returns (lost, sampled, written)."""
+def write_coordinates(theta, g, buf, lr, stride, first, sparse):
+    """The write pass: θ[i] = buf[i] − lr·g[i], the value read in the read pass minus the step. The observed
+    coordinates (`is_observed`; stride 0: none) are written with an exchange; a value replaced that is not the
+    one read means another thread wrote it in between: that write is now lost. Returns (lost, sampled,
+    written)."""
+    s = stepsize.applied_step(lr)
     lost = 0
     sampled = 0
     written = 0
     for i in range(theta.shape[0]):
         if sparse and g[i] == 0.0:
             continue
-        new = buf[i] - lr * g[i]
-        if stride > 0 and i % stride == 0:
+        new = buf[i] - s * g[i]
+        if is_observed(i, stride, first):
             if atomics.exchange(theta, i, new) != buf[i]:
                 lost += 1
             sampled += 1

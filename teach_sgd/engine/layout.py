@@ -99,7 +99,7 @@ P_AUDIT = 8
 P_N_TRAIN = 9
 P_LOSS_CAP = 10     # rows in the loss log
 P_RING = 11         # events in the ring
-P_SAMPLE_STRIDE = 12  # hogwild: every k-th coordinate is written with an observed exchange
+P_SAMPLE_STRIDE = 12  # hogwild: every k-th line of SAMPLE_LINE coordinates is written with observed exchanges
 P_STOP_AT_TARGET = 13
 P_STEP = 14         # step-size rule: stepsize.NONE, INVERSE, TAIL, FLEET
 P_SPARSE = 15       # hogwild: 1 = write only coordinates whose gradient is non-zero (Niu et al.)
@@ -201,6 +201,10 @@ OUTCOME_ABANDONED = 2
 OUTCOME_CAS_FAILED = 3  # leashed: one failed attempt (t_applied = the version it tried to publish on)
 
 LOSS_FIELDS = 4      # seconds, loss, accuracy, ready
+
+# hogwild: the lost-write sample observes whole lines of θ, each one 64-byte cache line of float32 (θ starts on a
+# line boundary); P_SAMPLE_STRIDE is counted in these lines (engine/hogwild.py)
+SAMPLE_LINE = 16
 
 # leashed: the shared pointer P packs (sequence number t, slot)
 SLOT_BITS = 16

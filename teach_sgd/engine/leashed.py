@@ -114,7 +114,7 @@ def try_publish(sh, logs, model, me, t0):
         release(control, rc, p)
         return STOPPED, t1, 1.0
     scale = stepsize.factor(sh, logs, t1 - t0)
-    step = sh.fp[F_LR] * scale
+    step = stepsize.applied_step(sh.fp[F_LR] * scale)
     new, old, g = model.slab[q], model.slab[p], me.grad
     for i in range(new.shape[0]):
         new[i] = old[i] - step * g[i]

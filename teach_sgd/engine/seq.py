@@ -7,7 +7,7 @@ Protocol points (engine/phase.py): start → computed → applied.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, phase
+from teach_sgd.engine import atomics, gradient, phase, stepsize
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, S_DONE, S_GRADIENT, S_IDLE, S_PUBLISH
 
@@ -33,6 +33,8 @@ def worker(sh, data, logs, model, me):
 
 @njit(nogil=True, cache=True)
 def apply(theta, g, step):
-    """θ ← θ − step·g: a whole update, by the one thread allowed to write (SEQ, and LOCK under its lock)."""
+    """θ ← θ − step·g: a whole update, by the one thread allowed to write (SEQ, and LOCK under its lock).
+    In float32, like θ and g (stepsize.applied_step)."""
+    s = stepsize.applied_step(step)
     for i in range(theta.shape[0]):
-        theta[i] -= step * g[i]
+        theta[i] -= s * g[i]

@@ -24,10 +24,12 @@ LOSS_CAP = 20_000     # loss samples kept (at 20 Hz: over 16 minutes)
 # ~40,000 events/s at full speed; a UI redraw can hold the GIL (and so the drainer) for ~150 ms: 65,536 events
 # (8 MB) leave more than a second of slack (tests/test_events.py, benchmarks/bench_events.py).
 EVENT_RING = 1 << 16
-# hogwild: observe every 1009th coordinate (prime: no alignment with layer sizes). The observing exchange is
-# a locked instruction that drains the store buffer; at 1 in 251 it cost HOGWILD! ~10% of its 2-thread
-# throughput, at 1 in 1009 it is within noise, and ~100 observed writes per update are plenty to count by.
-SAMPLE_STRIDE = 1009
+# hogwild: observe every 797th line of 16 coordinates (layout.SAMPLE_LINE), a different set each update
+# (engine/hogwild.py): 8 lines, 128 coordinate writes, per update of the 101,770-parameter MLP. The observing
+# exchange is a locked instruction that waits for the stores before it and for its own line; one per line is
+# the cost (every 1009th coordinate, 101 lines per update, cost HOGWILD! 2 threads ~5% of its throughput with
+# telemetry on; benchmarks/README.md). Prime, as the older coordinate stride was: no alignment with layer sizes.
+SAMPLE_STRIDE = 797
 
 
 # the per-thread telemetry arrays, in the order ThreadStats.from_rows takes their rows
@@ -114,7 +116,8 @@ class RunState:
             self.control[L.LIVE] = 1
             self.control[L.PEAK] = 1
         else:
-            self.theta = self.theta0.copy()
+            self.theta = cache_aligned_zeros(d, np.float32)  # line i of the lost-write sample is one cache line
+            self.theta[:] = self.theta0
             if config.algo == "lock":
                 self.mutex = new_mutex()
 

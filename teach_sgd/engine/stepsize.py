@@ -22,6 +22,7 @@ sequentially consistent). A thread that loads TAIL_SEEN = 5m with acquire theref
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from teach_sgd.engine import atomics
@@ -33,6 +34,14 @@ from teach_sgd.engine.layout import (
 NONE, INVERSE, TAIL, FLEET = range(4)  # the index of the rule's name in config.STEPS
 TAIL_AMPLITUDE = 1.0      # A in ASAP.SGD; 1 is the paper's default
 TAIL_WINDOW = (10, 15)    # observe the updates with ticket in [10m, 15m) (teach_sgd's choice, see above)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def applied_step(step):
+    """The step η·s(τ) as every apply multiplies it, rounded once to float32 like θ and g. A float64 step made
+    each coordinate's update a float64 multiply between two conversions: a dense apply of the MLP took 2.3× as
+    long (25 µs against 11 µs here), a sixth of a SEQ step."""
+    return np.float32(step)
 
 
 @njit(cache=True)

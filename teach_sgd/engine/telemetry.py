@@ -181,5 +181,6 @@ def audit_applied(sh, me, g, lr):
     if no update were ever lost (exact for lock and leashed, the lost mass for hogwild)."""
     if sh.ip[P_AUDIT] != 0:
         acc = me.audit
+        step = np.float64(np.float32(lr))  # the step as applied (stepsize.applied_step): its products are exact here
         for i in range(acc.shape[0]):
-            acc[i] -= lr * g[i]
+            acc[i] -= step * g[i]

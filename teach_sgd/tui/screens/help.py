@@ -49,8 +49,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   staleness of its updates.
   LOCK: *lock wait s*, seconds spent waiting for the lock; *µs/upd*, that wait per published update.
   HOGWILD!: *torn*: reads of θ during which another thread applied an update (the copy may be part old, part
-  new); *obs writes*: coordinate writes watched for being lost (every 1009th coordinate is written with an
-  atomic exchange); *lost wr*: of those, coordinate writes that overwrote another thread's write;
+  new); *obs writes*: coordinate writes watched for being lost (every 797th cache line of θ, 16 coordinates, a
+  different set each update, is written with atomic exchanges); *lost wr*: of those, coordinate writes that overwrote another thread's write;
   *≈lost wr all*: the lost coordinate writes over every coordinate, estimated as lost / observed ×
   coordinates written, with only the digits its sample supports (one from fewer than 10 lost writes seen,
   two from fewer than 100). The unit is one coordinate's write, not an update: an update writes every
