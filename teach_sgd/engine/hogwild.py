@@ -34,8 +34,8 @@ Making the races visible, with minimal perturbation:
   At full speed the count is a lower bound: a plain store waits in the store buffer, often for a cross-core
   round trip, and another thread's write can land between its read and the moment it reaches memory; the
   exchange reads and writes in one instruction, so on the observed coordinates that window nearly closes.
-  Two threads applying back to back lost ~0.005–0.02% of their plain stores and almost none of the observed
-  writes (benchmarks/lost_sample.py). With slow motion or a breakpoint at "writing" the read and the write
+  Two threads applying back to back lost 0.004–0.02% of all their writes, and the sample counted almost
+  none (benchmarks/lost_sample.py, ground truth). With slow motion or a breakpoint at "writing" the read and the write
   are apart (two passes, below) and the exchange sees every write that lands in between;
 - with audit on, each thread also sums what it applied in float64: Σ|θ0 + Σ applied − θ_final| looks at
   every coordinate, but nets out: losses of opposite sign on one coordinate cancel, so it is a lower bound
