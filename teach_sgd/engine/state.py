@@ -27,7 +27,7 @@ EVENT_RING = 1 << 16
 # hogwild: observe every 797th line of 16 coordinates (layout.SAMPLE_LINE), a different set each update
 # (engine/hogwild.py): 8 lines, 128 coordinate writes, per update of the 101,770-parameter MLP. The observing
 # exchange is a locked instruction that waits for the stores before it and for its own line; one per line is
-# the cost (every 1009th coordinate, 101 lines per update, cost HOGWILD! 2 threads ~5% of its throughput with
+# the cost (every 1009th coordinate, 101 lines per update, cost HOGWILD! 2 threads 5.6% of its throughput with
 # telemetry on; benchmarks/README.md). Prime, as the older coordinate stride was: no alignment with layer sizes.
 SAMPLE_STRIDE = 797
 
