@@ -147,15 +147,15 @@ def racy_apply(theta, g, lr, sparse):
     """θ −= lr·g with plain stores; sparse: skip the coordinates whose gradient is exactly 0.
     Returns the number of coordinates written. (`sparse` is loop-invariant: LLVM unswitches the branch, so
     the dense loop stays vectorised.) In float32, like θ and g (stepsize.applied_step)."""
-    s = stepsize.applied_step(lr)
+    step = stepsize.applied_step(lr)
     if not sparse:
         for i in range(theta.shape[0]):
-            theta[i] -= s * g[i]
+            theta[i] -= step * g[i]
         return theta.shape[0]
     written = 0
     for i in range(theta.shape[0]):
         if g[i] != 0.0:
-            theta[i] -= s * g[i]
+            theta[i] -= step * g[i]
             written += 1
     return written
 
@@ -171,7 +171,7 @@ def racy_apply_observed(theta, g, lr, stride, first, sparse):
     """The same racy update, with the coordinates of every `stride`-th line from line `first` on written by
     exchange (sparse: those of them that are written at all); plain stores in between. Returns (lost,
     sampled, written)."""
-    s = stepsize.applied_step(lr)
+    step = stepsize.applied_step(lr)
     lost = 0
     sampled = 0
     written = 0
@@ -183,7 +183,7 @@ def racy_apply_observed(theta, g, lr, stride, first, sparse):
         for i in range(start, done):
             if not sparse or g[i] != 0.0:
                 old = theta[i]
-                if atomics.exchange(theta, i, old - s * g[i]) != old:
+                if atomics.exchange(theta, i, old - step * g[i]) != old:
                     lost += 1
                 sampled += 1
                 written += 1
@@ -205,14 +205,14 @@ def write_coordinates(theta, g, buf, lr, stride, first, sparse):
     coordinates (`is_observed`; stride 0: none) are written with an exchange; a value replaced that is not the
     one read means another thread wrote it in between: that write is now lost. Returns (lost, sampled,
     written)."""
-    s = stepsize.applied_step(lr)
+    step = stepsize.applied_step(lr)
     lost = 0
     sampled = 0
     written = 0
     for i in range(theta.shape[0]):
         if sparse and g[i] == 0.0:
             continue
-        new = buf[i] - s * g[i]
+        new = buf[i] - step * g[i]
         if is_observed(i, stride, first):
             if atomics.exchange(theta, i, new) != buf[i]:
                 lost += 1

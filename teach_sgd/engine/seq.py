@@ -32,9 +32,9 @@ def worker(sh, data, logs, model, me):
 
 
 @njit(nogil=True, cache=True)
-def apply(theta, g, step):
-    """θ ← θ − step·g: a whole update, by the one thread allowed to write (SEQ, and LOCK under its lock).
+def apply(theta, g, lr):
+    """θ ← θ − lr·g: a whole update, by the one thread allowed to write (SEQ, and LOCK under its lock).
     In float32, like θ and g (stepsize.applied_step)."""
-    s = stepsize.applied_step(step)
+    step = stepsize.applied_step(lr)
     for i in range(theta.shape[0]):
-        theta[i] -= s * g[i]
+        theta[i] -= step * g[i]

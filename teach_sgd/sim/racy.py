@@ -18,9 +18,9 @@ from __future__ import annotations
 from .protocol import LOST_UPDATE, Step, Transition, gradient, missing
 
 LOAD = Step("LOAD θ[j]", "teach_sgd.engine.hogwild.racy_apply", ("theta", "g", "lr", "sparse"),
-            "theta[i] -= lr * g[i]")
+            "theta[i] -= step * g[i]")
 STORE = Step("STORE θ[j]", "teach_sgd.engine.hogwild.racy_apply", ("theta", "g", "lr", "sparse"),
-             "theta[i] -= lr * g[i]")
+             "theta[i] -= step * g[i]")
 FAA = Step("FAA θ[j]", "teach_sgd.sim.machine.Machine.step", ("self", "tid"),
            "self._x[j] += -self.alpha * th.grad[j]")
 
