@@ -148,14 +148,14 @@ async def test_the_lesson_screen_asks_for_the_change_and_runs_the_picked_value(t
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
         screen = app.screen
         await pilot.press("n")
-        assert screen.session.step.kind == "change" and screen.w_choices.display
+        assert screen.session.step.kind == "change" and screen.w_step.w_choices.display
         await pilot.press("n")
         assert screen.session.step.kind == "change", "next waits for a value"
         await pilot.press("2")                     # the second value: threads = 1
         assert screen.session.changes == {"live": "1"}
         for key in ("n", "1", "n", "r"):
             await pilot.press(key)
-        await until(lambda: screen.session.can_advance and not screen._busy)
+        await until(lambda: screen.session.can_advance and not screen.keys.busy)
         assert screen.session.results["live"].runs["after"].config.threads == 1
         await pilot.press("n")
         assert screen.session.verdict().correct_choice == "alone"

@@ -37,9 +37,9 @@ def data_dir(tmp_path, monkeypatch):
 def screen_text(screen: LessonScreen) -> str:
     """What the left pane shows: the badge, the rendered Markdown blocks, the hint."""
     blocks = screen.query_one("#ls-text", Markdown).query(MarkdownBlock)
-    parts = [str(screen.w_badge.content)] if screen.w_badge.display else []
+    parts = [str(screen.w_step.w_badge.content)] if screen.w_step.w_badge.display else []
     parts += [str(b.content) for b in blocks]
-    parts.append(str(screen.w_hint.content))
+    parts.append(str(screen.w_step.w_hint.content))
     return "\n".join(parts)
 
 
@@ -63,21 +63,21 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         screen = app.screen
         s = screen.session
         n_steps = len(s.steps)
-        assert f"step 1 / {n_steps}" in str(screen.w_pos.content)
-        assert "SGD on one thread" in str(screen.w_title.content)
+        assert f"step 1 / {n_steps}" in str(screen.w_step.w_pos.content)
+        assert "SGD on one thread" in str(screen.w_step.w_title.content)
         assert s.step.kind == "narrative" and "SGD update" in screen_text(screen)
         assert screen.w_right.current == "ls-outline"
 
         # narrative → predict: nothing chosen yet, so n does not advance
         await pilot.press("n")
         assert s.step.kind == "predict" and s.step.checkpoint.id == "accuracy"
-        assert screen.w_choices.display and screen.w_choices.has_focus
+        assert screen.w_step.w_choices.display and screen.w_step.w_choices.has_focus
         assert "what test accuracy" in screen_text(screen)
         await pilot.press("n")
         assert s.index == 1, "next must wait for a prediction"
         await pilot.press("down", "enter")  # ↑↓ + Enter: the second choice
         assert s.answers["accuracy"] == "mid"
-        assert "prediction saved" in str(screen.w_hint.content)
+        assert "prediction saved" in str(screen.w_step.w_hint.content)
         await pilot.press("right")
         assert s.step.kind == "predict" and s.step.checkpoint.id == "step"
         await pilot.press("1")  # number keys choose too
@@ -90,7 +90,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         await pilot.press("n")
         assert s.step.kind == "run", "next must wait for the run"
         await pilot.press("r")
-        await until(lambda: s.can_advance and not screen._busy)
+        await until(lambda: s.can_advance and not screen.keys.busy)
         await pilot.pause()
         runs = s.results["baseline"].runs
         assert set(runs) == {"seq", "small"}
@@ -105,7 +105,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         await pilot.press("up")  # the highlighted run is what the dashboard shows
         assert "seq" in str(screen.w_right.w_header.content)
         assert f"{seq.updates:,} updates" in str(screen.dash.query_one("#status").content)
-        screen.w_scroll.focus()
+        screen.w_step.w_scroll.focus()
 
         # verdict 1: ✓/✗ and the measured numbers of this very run
         await pilot.press("n")
@@ -137,7 +137,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
                 await pilot.press("1")
             elif s.step.kind == "run":
                 await pilot.press("r")
-                await until(lambda: s.can_advance and not screen._busy)
+                await until(lambda: s.can_advance and not screen.keys.busy)
             await pilot.press("n")
         assert s.step.kind == "narrative" and set(s.results["batch"].runs) == set(s.lesson.experiment("batch").run_names())
         assert "Jitter" in s.verdict("jitter").explanation
@@ -191,14 +191,14 @@ async def test_esc_leaves_a_panel_first_and_leaving_loses_nothing(tmp_path, data
         screen, s = app.screen, app.screen.session
         for key in ("n", "2", "n", "1", "n", "r"):
             await pilot.press(key)
-        await until(lambda: s.can_advance and not screen._busy)
+        await until(lambda: s.can_advance and not screen.keys.busy)
         await pilot.pause()
         await pilot.press("n", "n", "n")          # the two checks, then the narrative after them
         here = s.index
         assert s.step.kind == "narrative" and s.steps[here - 1].kind == "verdict"
         screen.query_one(TimelinePanel).focus()
         await pilot.press("escape")
-        assert app.screen is screen and screen.w_scroll.has_focus, "Esc leaves the panel, not the lesson"
+        assert app.screen is screen and screen.w_step.w_scroll.has_focus, "Esc leaves the panel, not the lesson"
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, HomeScreen))
         await pilot.pause()
@@ -254,7 +254,7 @@ Hello from the instructor.
         assert "Hello from the instructor" in screen_text(screen)
         for key in ("n", "1", "n", "r"):
             await pilot.press(key)
-        await until(lambda: screen.session.can_advance and not screen._busy)
+        await until(lambda: screen.session.can_advance and not screen.keys.busy)
         await pilot.press("n")
         two = screen.session.results["quick"].runs["two"]
         assert two.updates == 150  # the budget is exact
@@ -345,7 +345,7 @@ explain = "Packed {packed.ns_per_increment:.2f} ns, padded {padded.ns_per_increm
             await pilot.press(key)
         assert "false-sharing measurement" in screen_text(screen)
         await pilot.press("r")
-        await until(lambda: screen.session.can_advance and not screen._busy)
+        await until(lambda: screen.session.can_advance and not screen.keys.busy)
         table = str(screen.query_one("#ls-sim-table").content)
         assert "ns/increment" in table and "packed" in table
         await pilot.press("n")

@@ -19,7 +19,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def text(screen) -> str:
-    return screen.w_text.source
+    return screen.w_step.w_text.source
 
 
 async def open_race(app, pilot) -> LessonScreen:
@@ -60,7 +60,7 @@ async def test_a_failed_cas_made_with_the_lesson_screens_thread_keys(tmp_path, d
         t0 = screen.dash.runner.state.thread_stats()[0]
         assert (t0.cas_fail, t0.updates) == (1, 1) and n["attempts"] == 2 and n["landed_on"] == n["version"] >= 1
         assert f"P moved from version 0 to {n['version']:,}" in text(screen)
-        assert "made" in str(screen.w_hint.render())
+        assert "made" in str(screen.w_step.w_hint.render())
         outcome = s.race.outcome
 
     saved = Progress.load(data_dir / "progress.json")

@@ -187,7 +187,7 @@ async def test_lesson_live_experiment_has_the_same_keys(tmp_path, monkeypatch):
         await until(lambda: held(runner, 0) is not None)
         expect = ("every thread is held: nobody can publish" if runner.config.threads == 1
                   else "while thread 0 is held")
-        await until(lambda: expect in str(screen.w_hint.content))
+        await until(lambda: expect in str(screen.w_step.w_hint.content))
         screen.query_one(TimelinePanel).focus()
         await pilot.press("o")
         await until(lambda: screen.controls.log[-1].what == "step")

@@ -88,7 +88,7 @@ async def test_lesson_5_step_8_shows_all_four_lanes_and_the_story_at_200x55(tmp_
                                     if st.kind == "run" and st.experiment is not None and st.experiment.id == "slow")
         await screen.show_step()
         await pilot.press("r")
-        await until(lambda: screen.session.can_advance and not screen._busy, timeout=60)
+        await until(lambda: screen.session.can_advance and not screen.keys.busy, timeout=60)
         await pilot.pause()
         timeline = screen.query_one(TimelinePanel)
         timeline.focus()

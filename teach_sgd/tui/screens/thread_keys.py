@@ -29,6 +29,7 @@ import time
 
 from textual.binding import Binding
 
+from teach_sgd.lessons.races import key_names
 from teach_sgd.runs.controls import ThreadControls
 from teach_sgd.tui.screens.base import SteadyFooterScreen
 from teach_sgd.tui.widgets.thread_table import ThreadTable
@@ -51,6 +52,9 @@ THREAD_BINDINGS = [
     Binding("F", "freeze(True)", "Freeze all", show=False),
     Binding("U", "clear_holds", "Clear holds", show=False),
 ]
+KEY = {b.action: b.key_display or b.key for b in THREAD_BINDINGS}
+RACE_KEYS = key_names((KEY["thread(-1)"], KEY["thread(1)"]), KEY["breakpoint(False)"], KEY["freeze(False)"],
+                      KEY["step_thread"], KEY["go_on"], KEY["clear_holds"])  # what a lesson race's stages name
 
 
 class ThreadKeysScreen(SteadyFooterScreen):
