@@ -9,8 +9,8 @@
       └ screens/help.py            every panel and key explained
 
 Kernels: at start the app checks numba's cache; if the kernels may be uncached they are compiled in a
-subprocess (the compile holds the GIL, which would freeze this UI) behind a "compiling kernels (first run
-only)" status, then loaded in-process from a thread. Start is disabled until then.
+subprocess (the compile holds the GIL, which would freeze this UI) behind a "compiling 1/2 seq mlp: 12 s …
+— first run only" status, then loaded in-process from a thread. Start is disabled until then.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Compiling a numba kernel holds the GIL for seconds, which would freeze the Textual event loop. So the app
 compiles in a subprocess, `python -m teach_sgd.tui.warm ALGO:MODEL …`, which prints one progress line per
-kernel, behind a visible "compiling kernels (first run only)" status; then it calls `warm_up()` in-process,
+kernel, behind a visible "compiling 1/2 seq mlp: 12 s … — first run only" status; then it calls `warm_up()` in-process,
 where it merely loads the cached machine code (~1 s).
 
 Each model has its own kernels (models/__init__.py), so the app warms the MLP's four at start-up, which

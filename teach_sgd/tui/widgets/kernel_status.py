@@ -1,5 +1,7 @@
 """KernelStatus: shows whether the numba kernels are ready, with a spinner while they compile or load; while one
-compiles, the seconds so far beside how long its last compile on this machine took (engine/compile_times.py)."""
+compiles, the seconds so far beside how long its last compile on this machine took (engine/compile_times.py).
+One line, its most telling part first (the kernel and its seconds); where the line is narrower than that, its
+end is visibly cut with "…", never silently."""
 from __future__ import annotations
 
 import time
@@ -15,13 +17,14 @@ class KernelStatus(Static):
     while compiling, `kernel_clock` (since when, and the last compile's seconds or None)."""
 
     DEFAULT_CSS = """
-    KernelStatus { height: 1; padding: 0 1; color: $text-muted; }
+    KernelStatus { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     KernelStatus.-busy { color: $warning; text-style: bold; }
     KernelStatus.-failed { color: $error; text-style: bold; }
     """
 
     def on_mount(self) -> None:
         self._frame = 0
+        self._shown_len = 0
         self._spin = self.set_interval(0.1, self._tick, pause=True)
         self.watch(self.app, "kernel_state", self._changed, init=True)
         self.watch(self.app, "kernel_detail", self._changed, init=False)
@@ -44,18 +47,19 @@ class KernelStatus(Static):
     def _render_text(self) -> None:
         state, detail = self.app.kernel_state, self.app.kernel_detail
         if state == "ready":
-            self.update(Text("✓ kernels ready", style="green"))
-            return
-        if state == "failed":
-            self.update(Text(f"✗ kernels failed to compile: {detail}"))
-            return
-        label = {
-            "checking": "checking kernels…",
-            "compiling": "compiling kernels (first run only)…",
-            "loading": "loading compiled kernels…",
-        }[state]
-        if state == "compiling":
+            content = Text("✓ kernels ready", style="green")
+        elif state == "failed":
+            content = Text(f"✗ kernels failed to compile: {detail}")
+        elif state == "compiling":  # kernel_detail: "— 1/2 lock mlp"
             since, last = self.app.kernel_clock
-            detail += f": {time.monotonic() - since:.0f} s" + (f" (last compile here: {last:.0f} s)" if last is not None
-                                                               else " (the first compile on this machine)")
-        self.update(layout=False, content=Text(f"{SPINNER[self._frame]} {label} {detail}".rstrip()))
+            content = Text(f"{SPINNER[self._frame]} compiling {detail.removeprefix('— ')}: "
+                           f"{time.monotonic() - since:.0f} s "
+                           + (f"(last compile here: {last:.0f} s)" if last is not None
+                              else "(the first compile on this machine)") + " — first run only")
+        else:
+            doing = "checking kernels…" if state == "checking" else "loading compiled kernels…"
+            content = Text(f"{SPINNER[self._frame]} {doing} {detail}".rstrip())
+        # a spinner frame lays nothing out again; a longer or shorter text must, or a `width: auto` line keeps
+        # the width of the text before it (the Playground cut "compiling …" to the width of "checking kernels…")
+        self.update(content, layout=content.cell_len != self._shown_len)
+        self._shown_len = content.cell_len
