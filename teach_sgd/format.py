@@ -3,6 +3,11 @@ unicode bars. Below every layer that shows a number, so none of them reaches up 
 from __future__ import annotations
 
 import math
+import re
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MARKS = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_UNDERLINE = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -32,3 +37,12 @@ def fmt_loss(x: float) -> str:
     return f"{x:.4g}"
 
 
+
+
+def plain_markdown(text: str) -> str:
+    """One line of Markdown as its words: **bold**, *italic*, _italic_ and `code` lose their markers, a link
+    keeps its text ('[the paper](url)' → 'the paper'); an underscore inside a word (teach_sgd) stays."""
+    text = _LINK.sub(r"\1", text)
+    for _ in range(3):  # nested marks (***both***, **a `b`**) come off one layer at a time
+        text = _UNDERLINE.sub(r"\1", _MARKS.sub(r"\2", text))
+    return text

@@ -20,6 +20,7 @@ from typing import Any
 
 from teach_sgd.engine.config import SETTINGS as RUN_SETTINGS
 from teach_sgd.engine.sharing import LAYOUTS as SHARING_LAYOUTS
+from teach_sgd.format import plain_markdown
 
 EXPERIMENT_KINDS = ("run", "sweep", "simulate", "sharing")
 HEADLESS_KINDS = ("simulate", "sharing")  # measured in one go, no live dashboard: a table of results instead
@@ -181,16 +182,19 @@ class Step:
 
     @property
     def label(self) -> str:
+        """The step in one line of plain text, whole (a narrative's first paragraph or heading, its Markdown
+        markers taken off): the outline elides it to the width it has."""
         if self.kind == "narrative":
-            first = next((ln.strip("# ").strip() for ln in self.text.splitlines() if ln.strip()), "")
-            return first[:60]
+            first = self.text.strip().split("\n\n", 1)[0].splitlines()
+            words = first[:1] if first and first[0].startswith("#") else first
+            return plain_markdown(" ".join(ln.strip("# ").strip() for ln in words))
         if self.kind == "run":
-            return f"Experiment: {self.experiment.title}"
+            return f"Experiment: {plain_markdown(self.experiment.title)}"
         if self.kind == "race":
-            return f"Race: {self.race.title}"
+            return f"Race: {plain_markdown(self.race.title)}"
         if self.kind == "change":
-            return f"Change: {self.experiment.change.prompt[:50]}"
-        return f"{'Predict' if self.kind == 'predict' else 'Check'}: {self.checkpoint.question[:50]}"
+            return f"Change: {plain_markdown(self.experiment.change.prompt)}"
+        return f"{'Predict' if self.kind == 'predict' else 'Check'}: {plain_markdown(self.checkpoint.question)}"
 
 
 @dataclass(frozen=True)

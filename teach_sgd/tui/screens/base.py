@@ -9,7 +9,13 @@ when the footer would show something else: another key, description, key label o
 """
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.screen import Screen
+
+# The app's quit and help keys, bound again by every screen with many keys right after its back key (h/Esc), at
+# the head of its BINDINGS: Textual's footer lists the focused widget's keys, then the screen's, then the app's,
+# and cuts what does not fit, so at 80 or 120 columns a live run's keys pushed these three off the end.
+QUIT_HELP = [Binding("q", "app.quit", "Quit"), Binding("question_mark,f1", "app.help", "Help", key_display="?")]
 
 
 class SteadyFooterScreen(Screen):

@@ -58,7 +58,8 @@ END_ROWS = (
 
 
 class CompareScreen(RunScreen):
-    AUTO_FOCUS = "#dash-a #thread-table"  # single-letter keys work at once; Tab reaches the settings
+    AUTO_FOCUS = "#algo"                # settings first: run A's algorithm, then Tab through the rest
+    KEYS_AT = "#dash-a #thread-table"   # where a start hands the keys (space, x, >, the thread keys)
 
     def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
         super().__init__(config or DEFAULT, **kwargs)

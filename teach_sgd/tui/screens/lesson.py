@@ -32,6 +32,7 @@ from teach_sgd.errors import UsageError
 from teach_sgd.lessons.keys import LessonKeys, ScreenFacts
 from teach_sgd.lessons.session import open_session
 from teach_sgd.sim.challenges import BY_ID as CHALLENGES_BY_ID
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.screens.challenge import ChallengeScreen
 from teach_sgd.tui.screens.classroom import InstructorScreen
 from teach_sgd.tui.screens.run_screen import save_recordings
@@ -44,18 +45,19 @@ from teach_sgd.tui.widgets.too_small import TooSmall
 class LessonScreen(ThreadKeysScreen):
     AUTO_FOCUS = "#ls-scroll"
     BINDINGS = [
+        Binding("escape", "leave", "Home", key_display="h/Esc"),
+        Binding("h", "home", "Home", show=False),
+        *QUIT_HELP,
         Binding("n,right", "next", "Next", key_display="n/→"),
         Binding("p,left", "back", "Back", key_display="p/←"),
         Binding("r", "run", "Run"),
-        Binding("space", "pause", "Pause/Resume"),
+        Binding("space", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
         *THREAD_BINDINGS,
         Binding("R", "record", "Record"),
         Binding("c", "reference", "16 real cores"),
         Binding("g", "challenge", "Challenge"),
         Binding("K", "your_class", "Your class"),
-        Binding("escape", "leave", "Home", key_display="h/Esc"),
-        Binding("h", "home", "Home", show=False),
         *[Binding(str(i), f"choose({i})", f"Choice {i}", show=False) for i in range(1, 10)],
     ]
 

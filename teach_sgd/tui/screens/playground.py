@@ -21,7 +21,8 @@ DEFAULT = RunConfig(seconds=20.0)
 
 
 class PlaygroundScreen(RunScreen):
-    AUTO_FOCUS = "#thread-table"  # single-letter keys work at once; Tab reaches the settings
+    AUTO_FOCUS = "#algo"        # settings first: the algorithm, then Tab through the rest; s starts from there
+    KEYS_AT = "#thread-table"   # where a start hands the keys (space, x, >, the thread keys)
 
     def __init__(self, config: RunConfig | None = None, **kwargs) -> None:
         super().__init__(config or DEFAULT, **kwargs)

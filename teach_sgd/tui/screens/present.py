@@ -24,6 +24,7 @@ from textual.widgets import Digits, Footer, Static
 
 from teach_sgd.engine.config import ALGO_NAMES
 from teach_sgd.runs.session import next_stretch
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
 from teach_sgd.tui.widgets.dashboard import CORES, SAMPLE_HZ
 from teach_sgd.tui.widgets.plots import LossPlot
@@ -151,12 +152,13 @@ class _Controls:
 
 class PresenterScreen(ThreadKeysScreen):
     BINDINGS = [
+        Binding("escape,h", "close", "Back", key_display="h/Esc"),
+        *QUIT_HELP,
         Binding("space", "toggle", "Pause/Play"),
         Binding("greater_than_sign", "slower(1)", "Slower", key_display=">"),
         Binding("less_than_sign", "slower(-1)", "Faster", key_display="<"),
         *THREAD_BINDINGS,
         Binding("t", "theme", "Contrast"),
-        Binding("escape,h", "close", "Back", key_display="h/Esc"),
     ]
     DEFAULT_CSS = """
     PresenterScreen #title { height: 1; padding: 0 1; text-style: bold; background: $primary; color: $background; }

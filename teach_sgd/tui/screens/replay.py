@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from teach_sgd.replay import ReplaySession, describe
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.screens.present import PresenterScreen, replay_sources
 from teach_sgd.tui.widgets.dashboard import SAMPLE_HZ, ReplayDashboard
 from teach_sgd.tui.widgets.settings_row import FieldInput
@@ -36,6 +37,8 @@ STATES = {"playing": ("▶ PLAYING", "bold green"), "paused": ("❚❚ PAUSED", 
 class ReplayScreen(Screen):
     AUTO_FOCUS = "#thread-table"
     BINDINGS = [
+        Binding("escape,h", "close", "Back", key_display="h/Esc"),
+        *QUIT_HELP,
         Binding("space", "play", "Play/Pause"),
         Binding("comma", "step(-1)", "Back", key_display=","),
         Binding("full_stop", "step(1)", "Step", key_display="."),
@@ -47,7 +50,6 @@ class ReplayScreen(Screen):
         Binding("g", "goto", "Go to time"),
         Binding("e", "export", "Export"),
         Binding("P", "present", "Present"),
-        Binding("escape,h", "close", "Back", key_display="h/Esc"),
     ]
     DEFAULT_CSS = """
     ReplayScreen #player { height: 1; padding: 0 1; }

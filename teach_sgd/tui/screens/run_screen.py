@@ -2,7 +2,8 @@
 the kernels are ready, a #message line, pause / stop / export / record keys over a RunSession (runs/session.py:
 the current runs, their results, what the keys do to them), and what is said about each.
 
-A subclass composes a ConfigForm, looks up `self.form` and `self.message` in on_mount, and provides:
+A subclass composes a ConfigForm, looks up `self.form` and `self.message` in on_mount, names in KEYS_AT the
+widget a start hands the keys to, and provides:
 
     _configs()          the RunConfig(s) the form describes (raises ConfigError with a sentence for the user)
     _launch(configs)    start the worker that runs them, inside `with self.starting():`
@@ -19,6 +20,7 @@ from teach_sgd.engine.config import ALGO_NAMES, RunConfig
 from teach_sgd.errors import ConfigError, UsageError
 from teach_sgd.runs.controls import slow_motion_label
 from teach_sgd.runs.session import RunSession, record_runs
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.screens.present import PresenterScreen
 from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
@@ -28,16 +30,17 @@ class RunScreen(ThreadKeysScreen):
     """The run keys below, and the thread keys (breakpoints) of ThreadKeysScreen."""
 
     BINDINGS = [
-        Binding("s", "start", "Start/Restart"),
-        Binding("space", "pause", "Pause/Resume"),
+        Binding("escape,h", "app.open('home')", "Home", key_display="h/Esc"),
+        *QUIT_HELP,
+        Binding("s", "start", "Start"),
+        Binding("space", "pause", "Pause"),
         Binding("x", "stop", "Stop"),
         Binding("e", "export", "Export"),
         Binding("R", "record", "Record"),
-        Binding("greater_than_sign", "stretch(1)", "Slow motion", key_display=">"),
+        Binding("greater_than_sign", "stretch(1)", "Slower", key_display=">"),
         Binding("less_than_sign", "stretch(-1)", "Faster", key_display="<", show=False),
         *THREAD_BINDINGS,
         Binding("P", "present", "Present"),
-        Binding("escape,h", "app.open('home')", "Home"),
     ]
 
     def __init__(self, config: RunConfig, **kwargs) -> None:
@@ -78,22 +81,23 @@ class RunScreen(ThreadKeysScreen):
 
     @on(ConfigForm.Submitted)
     def _submitted(self) -> None:
-        """Enter in a field starts the run and hands the keys to the dashboard, so that every key the status line
-        names (space, x, >, e, R, s) works at once, whatever the field could hold; Tab goes back to the fields.
-        A setting that does not parse keeps the focus in the form, to be fixed."""
-        if self.action_start():
-            self.query_one(self.AUTO_FOCUS).focus()
+        self.action_start()
 
-    def action_start(self) -> bool:
+    def action_start(self) -> None:
+        """s, or Enter in a field: start the run and hand the keys from the form to the dashboard, so that every
+        key the status line names (space, x, >, e, R, s) works at once, whatever the field could hold (space
+        would open the algorithm's list); Tab goes back to the fields. A setting that does not parse keeps the
+        focus in the form, to be fixed."""
         if self._starting:
-            return False
+            return
         try:
             configs = self._configs()
         except ConfigError as e:
             self.say(f"✗ {e}", "bold red")
-            return False
+            return
         self._launch(configs)
-        return True
+        if self.focused is None or self.form in self.focused.ancestors_with_self:
+            self.query_one(self.KEYS_AT).focus()
 
     @contextmanager
     def starting(self):

@@ -12,23 +12,30 @@ KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓", 
 
 
 def step_title(step) -> str:
-    """A short title for one step, for the outline."""
-    if step.kind == "narrative":
-        return step.label or "Reading"
-    if step.kind in ("run", "race", "change"):
-        return step.label
-    q = step.checkpoint.question
-    return f"{KIND_LABEL[step.kind]}: {q[:48].rstrip() + '…' if len(q) > 48 else q}"
+    """A step's title for the outline: its label in plain text, whole (the outline elides it to its width)."""
+    return step.label or "Reading" if step.kind == "narrative" else step.label
 
 
 class LessonOutline(Static):
-    """The lesson at a glance: title, summary, and every step, the current one marked."""
+    """The lesson at a glance: title, summary, and every step on one line each (elided with … to the width
+    there is, again on a resize), the current one marked."""
 
     DEFAULT_CSS = """
     LessonOutline { height: auto; padding: 1 2; }
     """
+    _shown: tuple | None = None
 
     def show(self, lesson, index: int, status: str = "new") -> None:
+        self._shown = (lesson, index, status)
+        self._draw()
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        lesson, index, status = self._shown
+        width = self.content_size.width or None  # None before the first layout: on_resize draws again
         t = Text()
         t.append(lesson.title, style="bold")
         t.append(f"   about {lesson.minutes} min", style="dim")
@@ -43,8 +50,12 @@ class LessonOutline(Static):
         for i, step in enumerate(lesson.steps):
             here = i == index
             mark = "▶" if here else ("✓" if i < index else " ")
-            line = f" {mark} {i + 1:>2}  {KIND_ICON[step.kind]} {step_title(step)}\n"
-            t.append(line, style="bold reverse" if here else ("dim" if i < index else ""))
+            line = Text(f" {mark} {i + 1:>2}  {KIND_ICON[step.kind]} {step_title(step)}",
+                        style="bold reverse" if here else ("dim" if i < index else ""))
+            if width is not None:
+                line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
         t.append("\nEach experiment: first you predict, then the threads run live on the right, then the "
                  "lesson checks your prediction against the numbers this very run measured.", style="dim")
         self.update(t)
