@@ -22,6 +22,8 @@ class SteadyFooterScreen(Screen):
     _footer_shows: tuple | None = None
 
     def refresh_bindings(self) -> None:
+        if self not in self.app.screen_stack:  # being removed (the app closing): no footer to show, and reading
+            return                             # the keys would ask for the current screen of an empty stack
         shows = tuple((key, b.binding.description, b.binding.key_display, b.binding.show, b.enabled)
                       for key, b in self.active_bindings.items())
         if shows != self._footer_shows:
