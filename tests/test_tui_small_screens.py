@@ -71,6 +71,8 @@ async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, rec
         await until(lambda: screen.active)
         await pilot.pause()  # the footer now holds the live run's keys (the thread keys, P)
         assert_essential_keys(app, "Playground, live")
+        if size[0] >= 120:  # and, with room, every key of the live run: the thread keys and P
+            assert "bfou Breakpoints" in footer(app) and "P Present" in footer(app), footer(app)
         await pilot.press("P")
         await until(lambda: isinstance(app.screen, PresenterScreen))
         await pilot.pause()
@@ -81,6 +83,8 @@ async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, rec
         await until(lambda: screen.dash.result is not None)
         await pilot.press("escape")
         screen = await open_screen(app, pilot, "c", CompareScreen)
+        idle = "no run yet: Tab to settings, s starts"
+        assert sum(line.count(idle) for line in screen_lines(app)) == 2, "whole in both halves"
         screen.query_one("#dataset").value = "synthetic"
         screen.query_one("#budget").value = "60s"
         await pilot.press("s")
@@ -109,7 +113,7 @@ async def test_the_playground_opens_on_its_settings_and_s_hands_the_keys_to_the_
         screen = await open_screen(app, pilot, "p", PlaygroundScreen)
         assert app.focused is screen.query_one("#algo"), "the algorithm field first"
         idle = [line for line in screen_lines(app) if "no run yet" in line]
-        assert idle and "Tab to the settings above, then press s" in idle[0]
+        assert idle and "no run yet: Tab to settings, s starts" in idle[0]
         await pilot.press("tab")
         assert app.focused is screen.query_one("#threads")
         screen.query_one("#dataset").value = "synthetic"

@@ -34,18 +34,22 @@ BAR_W = 30  # cells of the position bar
 STATES = {"playing": ("▶ PLAYING", "bold green"), "paused": ("❚❚ PAUSED", "bold yellow"), "end": ("■ END", "bold cyan")}
 
 
+STEPS = Binding.Group("Step", compact=True)   # , . — one footer entry each, so that 120 columns show P too
+SPEED = Binding.Group("Speed", compact=True)  # < >
+
+
 class ReplayScreen(Screen):
     AUTO_FOCUS = "#thread-table"
     BINDINGS = [
         Binding("escape,h", "close", "Back", key_display="h/Esc"),
         *QUIT_HELP,
         Binding("space", "play", "Play/Pause"),
-        Binding("comma", "step(-1)", "Back", key_display=","),
-        Binding("full_stop", "step(1)", "Step", key_display="."),
-        Binding("less_than_sign", "speed(-1)", "Slower", key_display="<"),
-        Binding("greater_than_sign", "speed(1)", "Faster", key_display=">"),
+        Binding("comma", "step(-1)", "Step back", key_display=",", group=STEPS),
+        Binding("full_stop", "step(1)", "Step", key_display=".", group=STEPS),
+        Binding("less_than_sign", "speed(-1)", "Slower", key_display="<", group=SPEED),
+        Binding("greater_than_sign", "speed(1)", "Faster", key_display=">", group=SPEED),
         Binding("home", "jump(0)", "Start", show=False),
-        Binding("end", "jump(1)", "End", show=False),  # as Home: the footer keeps room for P and h/Esc
+        Binding("end", "jump(1)", "End", show=False),  # as Home: the footer keeps room for P (help.py lists both)
         *[Binding(str(d), f"jump({d / 10})", f"{10 * d} %", show=False) for d in range(10)],
         Binding("g", "goto", "Go to time"),
         Binding("e", "export", "Export"),

@@ -72,8 +72,9 @@ class RunScreen(ThreadKeysScreen):
             return True if self.active else None
         if action == "present":  # hidden until there is a run to present: the idle footer keeps its room
             return bool(self.present_sources())
-        if action in ("export", "record"):
-            return True if self.session.has_results else None
+        if action in ("export", "record"):  # hidden while a run is live, which has nothing to save yet: the
+            # footer's room goes to the keys of the live run (the thread keys, P) at 120 columns
+            return True if self.session.has_results else False if self.active else None
         return True
 
     def say(self, text: str, style: str = "") -> None:

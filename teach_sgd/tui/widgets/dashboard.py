@@ -141,7 +141,7 @@ class Dashboard(Widget):
         self.ticks = 0
 
     def compose(self) -> ComposeResult:
-        yield RunStatus(Text("no run yet — Tab to the settings above, then press s", style="dim"), id="status")
+        yield RunStatus(Text("no run yet: Tab to settings, s starts", style="dim"), id="status")
         yield Static("", id="banner")
         yield ThreadTable(compact=self.compact, id="thread-table")
         if not self.compact:
