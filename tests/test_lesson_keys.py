@@ -17,7 +17,7 @@ BUDGET = Budget(updates=150)
 
 def keys_of(tmp_path, lesson_id: str) -> LessonKeys:
     return LessonKeys(LessonSession(find_lesson(SHIPPED, lesson_id), Progress.load(tmp_path / "progress.json"),
-                                    budget=BUDGET))
+                                    budget=BUDGET), reference_dir=tmp_path)
 
 
 def to(keys: LessonKeys, kind: str) -> None:
@@ -52,13 +52,14 @@ def test_r_runs_the_step_and_keys_wait_while_it_runs(tmp_path):
     assert keys.start_run() is None and keys.allowed("run") is None, "r is dimmed while the experiment runs"
     assert keys.allowed("next") is None and keys.allowed("back") is None and keys.back() is False
     assert keys.allowed("pause", (), ScreenFacts(running=True)) is True
-    assert keys.allowed("record", (), ScreenFacts(has_result=True)) is False, "R waits for the pass to end"
     for _, name, config in live.pending():
-        live.add(name, run(config))
+        last = run(config)
+        live.add(name, last)
+        assert keys.allowed("record", (), ScreenFacts(result=last)) is False, "R waits for the pass to end"
     assert live.finish()
     keys.run_ended()
     assert not keys.busy and keys.live is None and keys.session.can_advance
-    assert keys.allowed("next") is True and keys.allowed("record", (), ScreenFacts(has_result=True)) is True
+    assert keys.allowed("next") is True and keys.allowed("record", (), ScreenFacts(result=last)) is True
 
 
 def test_x_ends_the_pass_and_the_step_stays_to_be_run(tmp_path):
@@ -103,4 +104,4 @@ def test_a_lesson_without_a_class_file_hides_K_and_a_missing_one_is_one_line(tmp
     assert keys.allowed("your_class") is True
     with pytest.raises(UsageError, match="cannot read class file"):
         keys.class_view()
-    assert keys.reference_recording(None, tmp_path) is None, "no recording installed: c opens nothing"
+    assert keys.allowed("reference") is False and keys.reference_recording() is None, "none installed: no c"

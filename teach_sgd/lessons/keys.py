@@ -1,6 +1,6 @@
 """LessonKeys: what the lesson screen's keys do and when each is on, over a LessonSession — without a terminal.
 
-    keys = LessonKeys(session)
+    keys = LessonKeys(session, reference_dir)
     keys.allowed("next")               True (on), None (shown, dimmed: not now) or False (hidden), as Textual's
                                        check_action wants; `facts` says what only the screen knows
     keys.choosing()                    (choices, chosen key, mark) while a step asks for a choice, else None
@@ -11,7 +11,7 @@
     keys.next()                        "moved", or the lesson-complete sentence once the last step is done
     keys.challenge()                   the id of the lesson's next scheduler challenge (g), in turn
     keys.hint(paused)                  the line under the text and its tone (lessons/pages.py)
-    keys.class_view() · keys.reference_recording(shown, folder)   what K and c open (UsageError: one line)
+    keys.class_view() · keys.reference_recording(shown)   what K and c open (UsageError: one line)
 
 The screen (tui/screens/lesson.py) lays out the widgets, binds the keys to these and draws what they say.
 """
@@ -29,16 +29,16 @@ PAUSED = ("paused — the threads are parked; space resumes", "pause")
 
 @dataclass(frozen=True)
 class ScreenFacts:
-    """What the screen knows that the session does not: a runner on the dashboard that is in flight, a finished
-    result shown there (what R records), and the "16 real cores" recording found for it."""
+    """What the screen knows that the session does not: a runner on the dashboard that is in flight, and the
+    finished RunResult shown there (what R records, and what c looks for a "16 real cores" recording of)."""
     running: bool = False
-    has_result: bool = False
-    has_reference: bool = False
+    result: object = None
 
 
 class LessonKeys:
-    def __init__(self, session: LessonSession) -> None:
+    def __init__(self, session: LessonSession, reference_dir=None) -> None:
         self.session = session
+        self.reference_dir = reference_dir  # where "16 real cores" recordings are installed (None: the default)
         self.busy = False                    # a live experiment, a simulation or a race is in flight
         self.live: LiveExperiment | None = None  # the live experiment in flight
         self._next_challenge = 0             # g opens the lesson's challenges in turn
@@ -66,9 +66,9 @@ class LessonKeys:
         if action in ("pause", "stop"):
             return self.busy and facts.running
         if action == "record":
-            return facts.has_result and not self.busy
+            return facts.result is not None and not self.busy
         if action == "reference":  # shown only when a recording to open is there (none ships yet)
-            return facts.has_reference
+            return self.reference(facts.result) is not None
         if action == "your_class":
             return s.lesson.class_file is not None
         if action == "choose":
@@ -147,13 +147,14 @@ class LessonKeys:
         return PAUSED if paused else pages.hint(self.session, self.busy)
 
     # ---- what c and K open --------------------------------------------------------------------------------
-    def reference(self, shown=None, folder=None):
-        """The path of the "16 real cores" recording for `shown` (the dashboard's config) or this lesson's runs."""
-        return self.session.reference(shown, folder)
+    def reference(self, shown=None):
+        """The path of the "16 real cores" recording for `shown` (the dashboard's RunResult) or this lesson's runs,
+        None if none is installed."""
+        return self.session.reference(shown and shown.config, self.reference_dir)
 
-    def reference_recording(self, shown=None, folder=None):
+    def reference_recording(self, shown=None):
         """The loaded "16 real cores" recording, None if none is installed; raises UsageError if it is damaged."""
-        path = self.reference(shown, folder)
+        path = self.reference(shown)
         return load(path) if path is not None else None
 
     def class_view(self) -> ClassView:

@@ -87,7 +87,7 @@ class LessonScreen(ThreadKeysScreen):
         self.w_step, self.w_right = self.query_one(StepPane), self.query_one(LessonPane)
         self.dash = self.w_right.dash
         self.w_step.title(self.lesson)
-        self.keys = LessonKeys(self.session)
+        self.keys = LessonKeys(self.session, self.app.reference_dir)
         self.watch(self.app, "kernel_state", lambda _: self.refresh_bindings(), init=False)
         await self.show_step()
 
@@ -120,14 +120,7 @@ class LessonScreen(ThreadKeysScreen):
     def check_screen_action(self, action: str, parameters) -> bool | None:
         if self.keys is None:
             return action in ("home", "leave")
-        result = self.dash.result
-        facts = ScreenFacts(running=self.runner is not None, has_result=result is not None,
-                            has_reference=action == "reference" and self._reference() is not None)
-        return self.keys.allowed(action, parameters, facts)
-
-    def _reference(self):
-        """The reference recording for this lesson's run, if one is installed."""
-        return self.keys.reference(self.dash.result and self.dash.result.config, self.app.reference_dir)
+        return self.keys.allowed(action, parameters, ScreenFacts(self.runner is not None, self.dash.result))
 
     # ---- navigation -----------------------------------------------------------------------------------
     async def action_next(self) -> None:
@@ -238,8 +231,7 @@ class LessonScreen(ThreadKeysScreen):
     def action_reference(self) -> None:
         """The same kind of run on a machine with ≥ 16 cores, beside the learner's own, when one ships."""
         try:
-            recording = self.keys.reference_recording(self.dash.result and self.dash.result.config,
-                                                      self.app.reference_dir)
+            recording = self.keys.reference_recording(self.dash.result)
         except UsageError as e:
             self.app.notify(str(e), title="16 real cores", severity="error")
             return
