@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.sim.challenges import BY_ID, CHALLENGES, Attempt, AttemptOver, Scores
 from teach_sgd.sim.challenges.game import ProtocolGame
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.widgets.menus import reload_options
 
 CSS = """
@@ -94,12 +95,13 @@ class _Board(Screen):
 
 class ChallengeScreen(_Board):
     BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        *QUIT_HELP,
         Binding("1", "thread(0)", "Step thread", key_display="1-9"),
         *[Binding(str(k), f"thread({k - 1})", show=False) for k in range(2, 10)],
         Binding("u", "undo", "Undo"),
         Binding("i", "hint", "Hint"),
         Binding("r", "restart", "Start again"),
-        Binding("escape", "app.pop_screen", "Back"),
     ]
 
     def __init__(self, challenge, **kwargs) -> None:

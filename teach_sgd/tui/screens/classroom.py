@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from teach_sgd.classroom.instructor import ClassView, InstructorBoard
 from teach_sgd.classroom.protocol import Refused
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.widgets.class_panels import MachinesPlot, tally_text
 from teach_sgd.tui.widgets.too_small import TooSmall
 
@@ -31,13 +32,14 @@ QUESTION_W = 24  # a question's line in the list (its column is 2/5 of 80)
 
 class InstructorScreen(Screen):
     BINDINGS = [
+        Binding("escape,h", "leave", "Back", key_display="h/Esc"),
+        *QUIT_HELP,
         Binding("o", "open_question", "Ask"),
         Binding("r", "reveal", "Reveal"),
         Binding("c", "close_question", "Close"),
         Binding("x", "class_runs", "Run on all"),
         Binding("m", "metric", "Measure"),
         Binding("e", "export", "Export"),
-        Binding("escape,h", "leave", "Back"),
     ]
     DEFAULT_CSS = """
     InstructorScreen #class-head { height: 3; padding: 0 1; background: $primary 30%; text-style: bold; }

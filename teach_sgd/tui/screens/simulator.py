@@ -25,6 +25,7 @@ from teach_sgd.errors import ConfigError
 from teach_sgd.sim.config import SimConfig
 from teach_sgd.sim.player import SimPlayer
 from teach_sgd.sim.session import SimSession
+from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.widgets.sim_form import SimSettings
 from teach_sgd.tui.widgets.sim_panels import EventLog, SharedPanel, ThreadPanel
 from teach_sgd.tui.widgets.sim_plot import SimPlot
@@ -41,6 +42,8 @@ class SimulatorScreen(Screen):
 
     AUTO_FOCUS = "#sim-thread-list"   # single-letter keys work at once; Tab reaches the settings
     BINDINGS = [
+        Binding("escape,h", "app.open('home')", "Home", key_display="h/Esc"),
+        *QUIT_HELP,
         Binding("space", "run", "Run/Pause"),
         Binding("full_stop", "step", "Step", key_display="."),
         Binding("1", "thread(0)", "Step thread", key_display="1-9"),
@@ -50,7 +53,6 @@ class SimulatorScreen(Screen):
         Binding("w", "save", "Save"),
         Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+"),
         Binding("minus", "speed(-1)", "Slower", key_display="-"),
-        Binding("escape,h", "app.open('home')", "Home"),
     ]
 
     def __init__(self, config: SimConfig | None = None, **kwargs) -> None:
