@@ -20,6 +20,7 @@ from teach_sgd.tui.screens.lesson import LessonScreen
 from teach_sgd.tui.screens.playground import PlaygroundScreen
 from teach_sgd.tui.screens.present import PresenterScreen
 from teach_sgd.tui.screens.replay import ReplayScreen
+from teach_sgd.tui.screens.simulator import SimulatorScreen
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.lesson_outline import KIND_ICON, LessonOutline, step_title
 from teach_sgd.tui.widgets.thread_table import ThreadTable
@@ -62,6 +63,9 @@ def recording(tmp_path_factory):
 async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, recording):
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
+        await open_screen(app, pilot, "s", SimulatorScreen)
+        assert_essential_keys(app, "simulator")
+        await pilot.press("escape")
         screen = await open_screen(app, pilot, "p", PlaygroundScreen)
         assert_essential_keys(app, "Playground, idle")
         for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "60s", "algo": "leashed"}.items():
