@@ -196,7 +196,7 @@ def test_a_stop_during_a_lesson_run_keeps_the_experiments_that_ended(tmp_path):
     exits 130, says in one line what it kept, and its report and --json hold the first experiment's questions
     only (the second's runs so far are not counted)."""
     out = tmp_path / "lesson.json"
-    p = subprocess.Popen(module_argv("teach_sgd.commands", "lesson", "1", "--run", "--scale", "0.5", "--json",
+    p = subprocess.Popen(module_argv("teach_sgd.commands", "lesson", "1", "--run", "--scale", "0.1", "--json",
                                      str(out)),
                          cwd=PACKAGE_HOME, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
