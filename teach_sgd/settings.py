@@ -61,6 +61,8 @@ class Setting:
     metavar: str | None = None
     label: str | None = None                   # the form's label; None → not in a form
     widget: str = "input"                      # input · integer · number · select
+    restrict: str | None = None                # an input's text, as typed, must match this regex: the field takes
+                                               # only such keys, and the screen gets the others (settings_row.py)
     width: int | None = None                   # the form field's width in cells
     choices: Sequence[tuple[str, str]] = ()    # a select's (shown, value) pairs
     text: Callable[[object], str] = show       # how a value is shown in a form, help or message

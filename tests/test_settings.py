@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from teach_sgd.commands.main import build_parser, main
-from teach_sgd.engine.config import FORM, SETTINGS, RunConfig
+from teach_sgd.engine.config import FORM, SETTINGS, RunConfig, delay_text
 from teach_sgd.errors import ConfigError
 from teach_sgd.settings import bound_number, bound_text
 from teach_sgd.sim.check import CHECK_SETTINGS, CheckConfig
@@ -62,9 +62,36 @@ def test_simulate_without_alphas_sweeps_the_declared_default(tmp_path):
 
 def test_forms_show_every_declared_form_setting_in_order():
     assert [s.key for s in FORM] == ["algo", "threads", "model", "hidden", "dataset", "lr", "batch", "persistence",
-                                     "writes", "step", "budget", "seed"]
+                                     "writes", "step", "budget", "seed", "delay"]
     assert all(s.label and s.width for s in FORM)
     assert all(s.label and s.width for s in SIM_SETTINGS.values())
+
+
+# what a learner types in each restricted form field, and keys it must leave to the screen (the thread keys)
+TYPED = {"hidden": (["128,64", "1"], "bfouBFU."), "persistence": (["inf", "∞", "12", ""], "bouBFU,."),
+         "budget": (["3000", "10s", "2ep", "0.5ep", "1e6", "1.5s"], "bfouBFU,"), "delay": (["0:4", "12:100", ""], "bfouBFU,.")}
+
+
+@pytest.mark.parametrize("key", sorted(TYPED))
+def test_a_restricted_field_takes_its_values_and_leaves_the_thread_keys(key):
+    """A field's `restrict` must match every prefix of what it holds (the field checks each key as it is typed),
+    its default as the form shows it, and no thread key the value cannot hold."""
+    s = next(s for s in FORM if s.key == key)
+    for value in [*TYPED[key][0], s.text(s.default)]:
+        assert all(re.fullmatch(s.restrict, value[:k]) for k in range(len(value) + 1)), value
+    assert not any(re.fullmatch(s.restrict, c) or re.fullmatch(s.restrict, "1" + c) for c in TYPED[key][1])
+
+
+def test_the_delay_is_typed_and_shown_one_way():
+    assert RunConfig.from_mapping({"algo": "hogwild", "delay": "0:4"}, source="ui").delay == (0, 4)
+    assert RunConfig.from_mapping({"algo": "hogwild", "delay": ""}, source="ui").delay is None  # the empty field
+    assert [delay_text(d) for d in (None, (1, 16))] == ["", "1:16"]
+    for written, words in [("0:4", "threads m 2 or more"), ("1:4", "threads m 2 or more")]:
+        with pytest.raises(ConfigError, match=words):
+            RunConfig.from_mapping({"algo": "hogwild", "threads": "1", "delay": written}, source="ui")
+    for algo in ("seq", "sync"):
+        with pytest.raises(ConfigError, match=f"^delay 0:4 makes thread 0's updates 4 versions stale, and {algo}'s"):
+            RunConfig.from_mapping({"algo": algo, "threads": "1" if algo == "seq" else "2", "delay": "0:4"}, "ui")
 
 
 def test_help_screen_rows_come_from_the_declarations():

@@ -69,10 +69,18 @@ def _parts(x, at: str, n: int, form: str) -> list:
     return parts
 
 
-def _delay(x, at: str) -> tuple[int, int]:
-    """THREAD:TAU, e.g. 0:4 — thread 0's updates land 4 versions after the one they read."""
+def _delay(x, at: str) -> tuple[int, int] | None:
+    """THREAD:TAU, e.g. 0:4 — thread 0's updates land 4 versions after the one they read; empty or "off": none
+    (the form's empty field)."""
+    if isinstance(x, str) and x.strip().lower() in ("", "off"):
+        return None
     thread, tau = _parts(x, at, 2, "THREAD:TAU, e.g. 0:4")
     return v.integer(thread, f"{at}'s THREAD", 0, MAX_THREADS - 1), v.integer(tau, f"{at}'s TAU", 1, MAX_DELAY)
+
+
+def delay_text(d: tuple[int, int] | None) -> str:
+    """A delay as it is typed: "0:4", or "" for none (the form's empty field)."""
+    return "" if d is None else f"{d[0]}:{d[1]}"
 
 
 def _freeze(x, at: str) -> tuple[int, str, float, float]:
@@ -129,7 +137,7 @@ class RunConfig:
                          label="model", widget="select", width=9, choices=tuple((m, m) for m in MODELS))
     hidden: tuple[int, ...] = setting((128,), lambda x, at: v.widths(x, at, high=4096, max_layers=8),
                                       "MLP hidden widths, e.g. 128,64; the CNN's FC width",
-                                      metavar="W,W", label="hidden", width=9)
+                                      metavar="W,W", label="hidden", width=9, restrict=r"[0-9,]*")
     dataset: str = setting("mnist", lambda x, at: v.choice(x, at, DATASETS),
                            "mnist (the bundled 5,000 digits) or synthetic", label="dataset", widget="select",
                            width=14, choices=tuple((d, d) for d in DATASETS))
@@ -144,7 +152,8 @@ class RunConfig:
     persistence: Bound = setting(
         INF, lambda x, at: v.bound_or_inf(x, at, MAX_PERSISTENCE),
         "Leashed-SGD's persistence bound Tp: failed CAS retries before a gradient is dropped, 0, 1, 2, … or "
-        "inf (never drop)", metavar="TP", label="persist Tp", width=7, text=bound_text, optional=True)
+        "inf (never drop)", metavar="TP", label="persist Tp", width=7, text=bound_text, optional=True,
+        restrict=r"[0-9]*|i(nf?)?|∞")
     writes: str = setting(
         "dense", lambda x, at: v.choice(x, at, WRITES),
         "HOGWILD!'s writes: dense (every coordinate) or sparse (only non-zero gradient coordinates, Niu et "
@@ -188,7 +197,9 @@ class RunConfig:
         None, lambda x, at: _delay(x, at),
         "the delay adversary (lock, hogwild, leashed): each update of THREAD waits after its gradient until TAU "
         "updates have been published since the version it read, so it lands TAU versions stale (more only if "
-        "another publishes in between)", metavar="THREAD:TAU", optional=True)
+        "another publishes in between); empty or off: none; compare applies it to those only",
+        metavar="THREAD:TAU", optional=True, label="delay", width=7, text=delay_text, restrict=r"[0-9]*:?[0-9]*",
+        shown_default=False)
     freeze: tuple[int, str, float, float] | None = setting(
         None, lambda x, at: _freeze(x, at),
         "hold THREAD at protocol POINT the first time it gets there after START s, for SECONDS s. Points: "
@@ -221,8 +232,9 @@ class RunConfig:
         if self.delay is not None:
             thread, tau = self.delay
             if self.algo not in ASYNC_ALGOS:
-                raise ConfigError(f"{name('delay')} delays one thread's updates behind the others', and "
-                                  f"{self.algo}'s are never stale: use it with {', '.join(ASYNC_ALGOS)}", "delay")
+                raise ConfigError(f"{name('delay')} {thread}:{tau} makes thread {thread}'s updates {tau} versions "
+                                  f"stale, and {self.algo}'s are never stale: use it with {', '.join(ASYNC_ALGOS)}",
+                                  "delay")
             if not thread < self.threads or self.threads < 2:
                 raise ConfigError(f"{name('delay')} {thread}:{tau} needs thread {thread} and another: use "
                                   f"{name('threads')} {max(2, thread + 1)} or more", "delay")
@@ -273,7 +285,8 @@ SETTINGS: dict[str, Setting] = declared(RunConfig)
 # The form's one budget field stands for updates, seconds and epochs: "3000", "10s" or "2ep".
 BUDGET = Setting("budget", lambda x, at: v.budget(x, at),
                  "a number of updates (3000), of seconds (10s) or of epochs (2ep)",
-                 default=str(DEFAULT_UPDATES), flag=None, label="budget", width=7)
+                 default=str(DEFAULT_UPDATES), flag=None, label="budget", width=7,
+                 restrict=r"[0-9._]*(e[+-]?[0-9]*)?(s|ep?)?")
 FORM = tuple(BUDGET if key == "updates" else s for key, s in SETTINGS.items() if s.label or key == "updates")
 
 

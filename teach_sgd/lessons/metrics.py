@@ -155,6 +155,8 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "freeze_others_updates": ("freeze: updates the other threads published while it was held",
                               lambda r: _freeze(r, "updates_by_others_while_held")),
     "freeze_others_per_s": ("freeze: those updates per second of the hold", _freeze_rate),
+    "delay_tau": ("delay: the τ its thread's updates were held back (none without delay)",
+                  lambda r: r.config.delay[1] if r.config.delay else None),
     "delay_held_updates": ("delay: updates of the delayed thread that had to wait for τ others",
                            lambda r: r.delay["held_updates"] if r.delay else None),
     "delayed_staleness_min": ("delay: the smallest τ among the delayed thread's published updates",

@@ -16,11 +16,14 @@ from teach_sgd.settings import bound_text
 
 
 def describe_config(config) -> str:
-    """'leashed, 8 threads, η = 0.05, 2,000 updates' — the header of a run in a sequence."""
+    """'leashed, 8 threads, η = 0.05, 2,000 updates' (', thread 0 delayed τ = 4' with a delay) — the header of a
+    run in a sequence."""
     threads = f"{config.threads} thread{'s' if config.threads != 1 else ''}"
     parts = [config.algo, threads, f"η = {config.lr:g}"]
     if config.algo == "leashed":
         parts.append(f"Tp = {bound_text(config.persistence)}")
+    if config.delay is not None:
+        parts.append(f"thread {config.delay[0]} delayed τ = {config.delay[1]}")
     if config.updates is not None:
         parts.append(f"{config.updates:,} updates")
     elif config.seconds is not None:

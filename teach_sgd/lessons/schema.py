@@ -27,7 +27,8 @@ HEADLESS_KINDS = ("simulate", "sharing")  # measured in one go, no live dashboar
 SWEEP_OVER = ("lr", "threads", "persistence", "batch", "seed")
 ASK_WHEN = ("before", "after")
 # The settings a learner can change before a run (`change`), and how a choice names each
-CHANGE_SETTINGS = {"lr": "η", "threads": "threads", "persistence": "Tp", "stretch": "stretch", "batch": "batch"}
+CHANGE_SETTINGS = {"lr": "η", "threads": "threads", "persistence": "Tp", "stretch": "stretch", "batch": "batch",
+                   "delay": "delay"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Change:
     def choices(self) -> tuple[tuple[str, str], ...]:
         """(key, text) per value: ('0.5', 'η = 0.5'), ('inf', 'Tp = ∞')."""
         from_value = RUN_SETTINGS[self.setting].text
-        return tuple((value_label(v), f"{CHANGE_SETTINGS[self.setting]} = {from_value(v)}") for v in self.values)
+        return tuple((value_label(v), f"{CHANGE_SETTINGS[self.setting]} = {from_value(v) or 'off'}")
+                     for v in self.values)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -124,10 +126,13 @@ class Experiment:
 
 
 def value_label(v) -> str:
+    """A value as a choice key: 0.05, inf (persistence None), 0:4 (a delay)."""
     if v is None:
         return "inf"
     if isinstance(v, float):
         return f"{v:g}"
+    if isinstance(v, tuple):
+        return ":".join(map(str, v))
     return str(v)
 
 

@@ -23,7 +23,8 @@ keys (tui/screens/thread_keys.py) and draw what it says; a lesson script reads i
     controls.observers.append(fn)  # fn(action) after every action (a lesson's guided step watches the learner)
     controls.guards.append(fn)     # fn(what, run, tid, point) before every action: None lets it happen, a line
                                    # refuses it (a lesson's race: a key that would spoil it is explained instead)
-    controls.status()              # the status line: the selected thread, then each run's progress while held
+    controls.status(explain=False) # the status line: the selected thread, then each run's progress while held
+                                   # (explain: and what its guarantee means, for a wide terminal)
     controls.progress(run)         # while a thread is held: the others' measured rate and the guarantee
     controls.forget()              # a new run replaced the old ones: no breakpoint of theirs applies any more
 
@@ -88,12 +89,12 @@ class Progress:
     def guarantee(self) -> str:
         return GUARANTEES[self.algo][0]
 
-    def line(self) -> str:
-        """e.g. "others: 0 updates/s while thread 1 is held — LOCK is blocking" (help.py and README say what
-        each guarantee means; `why` in a sentence)."""
+    def line(self, explain: bool = False) -> str:
+        """e.g. "others: 0 updates/s while thread 1 is held — LOCK is blocking", and with `explain` (a terminal
+        wide enough for it) what that means (`why`): ": a thread held inside the lock stops every other thread"."""
         who = (f"thread {self.held[0]} is" if len(self.held) == 1
                else "threads " + ", ".join(map(str, self.held)) + " are")
-        verdict = f"{ALGO_NAMES[self.algo]} is {self.guarantee}"
+        verdict = f"{ALGO_NAMES[self.algo]} is {self.guarantee}" + (f": {self.why}" if explain else "")
         if not self.others:
             return f"every thread is held: nobody can publish — {verdict}"
         rate = "measuring…" if self.rate is None else f"{self.rate:,.0f} updates/s"
@@ -368,14 +369,14 @@ class ThreadControls:
         return any((a := self._asked.get(id(r))) is not None and (a.breakpoints or a.frozen)
                    for i, r in enumerate(self.runners()) if r is not None and self._live(i) is not None)
 
-    def status(self) -> str | None:
+    def status(self, explain: bool = False) -> str | None:
         """The status line while something is asked or held: what the selected thread does ("thread 0 frozen at
-        read", left out while it just runs), then each run's progress while threads of it are held; None when
-        nothing is asked or held."""
+        read", left out while it just runs), then each run's progress while threads of it are held (`explain`:
+        with what the guarantee means, Progress.line); None when nothing is asked or held."""
         if not self.anything_asked() and not any(self.marks(i) for i in range(len(self.runners()))):
             return None
         two = len(self.runners()) > 1
-        parts = [("AB"[i] + " " if two and i < 2 else "") + p.line()
+        parts = [("AB"[i] + " " if two and i < 2 else "") + p.line(explain)
                  for i in range(len(self.runners())) if (p := self.progress(i)) is not None]
         sel = self.selected
         doing = self.doing(*sel) if sel is not None else None

@@ -39,6 +39,7 @@ HOLDS = Binding.Group("Breakpoints", compact=True)  # b break · f freeze · o s
 THREAD_ACTIONS = ("thread", "breakpoint", "freeze", "step_thread", "go_on", "clear_holds")
 STATUS_HZ = 4  # the status line's progress figures (the others' measured rate) refresh this often
 SAID_S = 3.0   # what a key did stays on the status line this long, before the figures alone
+EXPLAIN_MIN_W = 160  # a terminal this wide has room on the status line for what the progress guarantee means
 
 
 THREAD_BINDINGS = [
@@ -98,7 +99,7 @@ class ThreadKeysScreen(SteadyFooterScreen):
         if said is not None:
             self._said = (said, now)
         recent = self._said[0] if now - self._said[1] < SAID_S else None
-        status = self.controls.status() if self.controls.live else None
+        status = self.controls.status(explain=self.size.width >= EXPLAIN_MIN_W) if self.controls.live else None
         if status is not None or said is not None:
             self.say_threads(" · ".join(x for x in (recent, status) if x))
 

@@ -21,7 +21,7 @@ def field_widget(s: Setting, value: str, wid: str):
     """The form field of one declared setting, showing `value`."""
     if s.widget == "select":
         return Select(s.choices, value=value, allow_blank=False, compact=True, id=wid)
-    return FieldInput(value, id=wid, compact=True, type=INPUT_TYPES[s.widget])
+    return FieldInput(value, id=wid, compact=True, type=INPUT_TYPES[s.widget], restrict=s.restrict)
 
 
 class ConfigForm(SettingsRow):
@@ -53,10 +53,16 @@ class ConfigForm(SettingsRow):
         event.stop()
         self.post_message(self.Submitted())
 
-    def _settings(self, algo_field: str = "algo") -> dict[str, str]:
-        """The form's text for `algo_field`'s algorithm; writes and step rule reach only the algorithms they fit."""
-        return shared_settings({s.key: self._value(s.key) for s in FORM if s.key != "algo"},
-                               self._value(algo_field))
+    def _settings(self, algo_field: str = "algo") -> dict[str, str | None]:
+        """The form's text for `algo_field`'s algorithm. Compare's two algorithms share one form, so writes, step
+        rule and delay reach only the algorithms they fit (shared_settings); the Playground's one algorithm takes
+        every setting as written, so one that does not fit it (a delay for seq) is an error to show, not a
+        setting to drop unsaid. seq runs on one thread whatever threads says (its help says so)."""
+        settings = {s.key: self._value(s.key) for s in FORM if s.key != "algo"}
+        algo = self._value(algo_field)
+        if self.algo_b is not None:
+            return shared_settings(settings, algo)
+        return {**settings, "algo": algo, "threads": None if algo == "seq" else settings["threads"]}
 
     def config(self) -> RunConfig:
         """The settings as a RunConfig; raises ConfigError with a sentence for the user."""

@@ -56,14 +56,17 @@ BANNERS = {
 TABLE_SUBTITLE = "bars ∝ column max · bright = the max · ↑↓ select"
 
 
-def held_subtitle(held: dict[int, str]) -> str:
-    """The thread table's subtitle while threads are held: where, and which ("held @cas: t0 t1 · @read: t3"), or
-    how many where more than 4 are held at one point, so that it fits half of an 80-column screen."""
-    if not held:
-        return TABLE_SUBTITLE
-    points = {p: [t for t, q in sorted(held.items()) if q == p] for p in dict.fromkeys(held.values())}
-    return "held " + " · ".join(f"@{p}: " + (" ".join(f"t{t}" for t in ts) if len(ts) <= 4 else f"{len(ts)} threads")
-                                for p, ts in points.items())
+def table_subtitle(held: dict[int, str], delay: tuple[int, int] | None = None) -> str:
+    """The thread table's subtitle: which thread the delay adversary holds back ("t0 delayed τ=4": each of its
+    updates lands τ versions stale), and while threads are held, where and which ("held @cas: t0 t1 · @read: t3",
+    or how many where more than 4 are held at one point), so that it fits half of an 80-column screen; the key
+    hint when there is neither."""
+    parts = [f"t{delay[0]} delayed τ={delay[1]}"] if delay is not None else []
+    if held:
+        points = {p: [t for t, q in sorted(held.items()) if q == p] for p in dict.fromkeys(held.values())}
+        parts.append("held " + " · ".join(f"@{p}: " + (" ".join(f"t{t}" for t in ts) if len(ts) <= 4
+                                                         else f"{len(ts)} threads") for p, ts in points.items()))
+    return " · ".join(parts) or TABLE_SUBTITLE
 
 
 class RunStatus(Static):
@@ -296,7 +299,7 @@ class Dashboard(Widget):
         if self._timeline is not None:
             self._timeline.show(self.runner.events_now(), cfg.algo, cfg.threads, snap.events_missed,
                                 self.runner.events_kept_from_s(), held)
-        if self._table.border_subtitle != (sub := held_subtitle(held)):
+        if self._table.border_subtitle != (sub := table_subtitle(held, cfg.delay)):
             self._table.border_subtitle = sub
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
         line, more = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
@@ -321,7 +324,7 @@ class Dashboard(Widget):
                                                   result.updates_per_s, result.loss_final, result.loss_initial,
                                                   result.accuracy_final, cfg, acc_label="test acc"))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
-        self._table.border_subtitle = TABLE_SUBTITLE
+        self._table.border_subtitle = table_subtitle({}, cfg.delay)
         if result.diverged or result.collapsed:
             self._show_failed("diverged" if result.diverged else "collapsed")
 

@@ -19,9 +19,11 @@ NEVER_TYPED = " <>"   # no setting's value holds these: they are always the scre
 
 
 class FieldInput(Input):
-    """A settings field that takes only the characters its value can hold. Any other key — s, e, x, space, > in a
-    number field — goes on to the screen, so every key the footer shows works while a field has focus (a plain
-    Input swallows every printable key, and Textual then also hides those keys from the footer)."""
+    """A settings field that takes only the characters its value can hold (its type, and its setting's
+    `restrict`). Any other key — s, e, x, space, > in a number field, b or f in hidden — goes on to the screen, so
+    every key the footer shows works while a field has focus (a plain Input swallows every printable key, and
+    Textual then also hides those keys from the footer: Screen._binding_chain drops a binding whose key the
+    focused widget's check_consume_key takes)."""
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return super().check_consume_key(key, character) and character not in NEVER_TYPED and self._takes(character)
@@ -37,6 +39,19 @@ class FieldInput(Input):
     async def _on_key(self, event: events.Key) -> None:
         if event.is_printable and not self.check_consume_key(event.key, event.character):
             event.prevent_default()   # not typed here; the key bubbles on to the screen's bindings
+
+    # Which keys the field takes depends on its text and selection ("." fits "005" but not "0.05", and fits "0.05"
+    # all selected): the footer, which leaves out the keys the focused field takes, is asked again when they
+    # change (a SteadyFooterScreen redraws it only if that changes what it shows).
+    def watch_value(self) -> None:
+        self._keys_may_have_changed()
+
+    def watch_selection(self) -> None:
+        self._keys_may_have_changed()
+
+    def _keys_may_have_changed(self) -> None:
+        if self.has_focus:
+            self.screen.refresh_bindings()
 
 
 class SettingsRow(Widget):
