@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from teach_sgd.engine.config import POINTS
 from teach_sgd.tui.app import TeachSGDApp
@@ -194,4 +195,151 @@ async def test_lesson_live_experiment_has_the_same_keys(tmp_path, monkeypatch):
         await pilot.press("u")
         await until(lambda: held(runner, 0) is None)
         await pilot.press("h")
+        await until(lambda: runner.done)
+
+
+# ---- every key the footer shows works from every focus (issue 18) --------------------------------------------
+KEY_NAMES = {",": "comma", ".": "full_stop"}   # a binding's key name where it is not the character
+
+
+def footer_actions(screen) -> set[str]:
+    """The actions the footer shows keys for now (its FooterKey widgets; one per action, whatever its keys)."""
+    return {k.action for k in screen.query(FooterKey)}
+
+
+def shown_actions(screen) -> set[str]:
+    """The actions the footer should show: the screen's active bindings that are shown."""
+    return {b.binding.action for b in screen.active_bindings.values() if b.binding.show}
+
+
+async def every_key_from_every_focus(app, pilot, screen) -> dict[str, list[str]]:
+    """Each thread key from each widget Tab reaches (screen.focus_chain) while a run is live. A key the footer
+    shows (B, F and U are never shown: a key the screen would take) must act — the controls say what it did —
+    and leave the focused field's text as it was; a key it does not show is not pressed. Returns, per widget,
+    the keys the footer left out while it had focus (a field that types them)."""
+    hidden: dict[str, list[str]] = {}
+    targets = list(screen.focus_chain)
+    assert len(targets) >= 3
+    for target in targets:
+        assert screen.controls.live, "the run ended before the keys were tried (a long budget that the test stops)"
+        target.focus()
+        await pilot.pause()
+        # the footer is rebuilt after a focus change: it must come to show what the screen's bindings say
+        await until(lambda: footer_actions(screen) - {"command_palette"} == shown_actions(screen))  # (^p: its own)
+        for key in KEYS:
+            binding = screen.active_bindings.get(KEY_NAMES.get(key, key))
+            if binding is None or (binding.binding.show and binding.binding.action not in footer_actions(screen)):
+                hidden.setdefault(str(target.id or type(target).__name__), []).append(key)
+                continue
+            value = getattr(target, "value", None)
+            screen.controls.last = ""
+            await pilot.press(key)
+            assert screen.controls.last, f"{key} shown in the footer did nothing with {target} focused"
+            assert getattr(target, "value", None) == value, f"{key} was typed into {target}"
+            assert app.focused is target
+        screen.controls.clear()
+    return hidden
+
+
+@sync
+async def test_playground_delay_field_and_every_key_from_every_focus(tmp_path):
+    """The delay adversary from the Playground's form: a bad one is one line; a good one runs, and the thread
+    table says which thread it holds back. Then every thread key from every widget Tab reaches."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, "p", PlaygroundScreen)
+        fields = {"dataset": "synthetic", "threads": "1", "budget": "3600s", "algo": "hogwild", "delay": "0:4"}
+        for wid, value in fields.items():
+            screen.query_one(f"#{wid}").value = value
+        screen.query_one("#delay").focus()
+        await pilot.press("enter")
+        assert message(screen) == "[bold red]✗ delay 0:4 needs thread 0 and another: use threads m 2 or more[/]"
+        assert screen.runner is None and app.focused is screen.query_one("#delay")   # kept there, to be fixed
+        screen.query_one("#algo").value = "seq"
+        await pilot.press("enter")
+        assert "✗ delay 0:4 makes thread 0's updates 4 versions stale, and seq's are never stale" in message(screen)
+        screen.query_one("#algo").value = "hogwild"
+        screen.query_one("#threads").value = "2"
+        await pilot.press("enter")
+        await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 20)
+        runner = screen.runner
+        assert runner.config.delay == (0, 4)
+        await until(lambda: "t0 delayed τ=4" in "\n".join(screen_lines(app)))
+        await until(lambda: runner.snapshot().threads[0].delayed > 0)
+        hidden = await every_key_from_every_focus(app, pilot, screen)
+        # only a field whose text can hold the key hides it: "," in hidden (128,64), "." in lr and budget
+        assert hidden == {"hidden": [","], "lr": ["."], "budget": ["."]}, hidden
+        assert runner.snapshot().threads[0].delayed > 0 and not runner.done
+        await pilot.press("x")
+        await until(lambda: screen.dash.result is not None)
+        assert screen.dash.result.delay["tau"] == 4
+        assert "t0 delayed τ=4" in "\n".join(screen_lines(app))   # true of the run shown, after it too
+
+
+@sync
+async def test_compare_every_key_from_every_focus_with_a_delay(tmp_path):
+    """Compare's form gives the delay to both runs (HOGWILD! and Leashed-SGD take it); each table says so."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, "c", CompareScreen)
+        for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "3600s", "delay": "1:3"}.items():
+            screen.query_one(f"#{wid}").value = value
+        screen.query_one("#dash-a #thread-table").focus()
+        await pilot.press("s")
+        await until(lambda: len(screen.session.live()) == 2)
+        assert [r.config.delay for r in screen.session.runners] == [(1, 3), (1, 3)]
+        await until(lambda: "\n".join(screen_lines(app)).count("t1 delayed τ=3") == 2)
+        hidden = await every_key_from_every_focus(app, pilot, screen)
+        assert hidden == {"hidden": [","], "lr": ["."], "budget": ["."]}, hidden
+        await pilot.press("x")
+        await until(lambda: screen.session.has_results)
+
+
+DELAY_LESSON = '''+++
+title = "Pick the delay"
+minutes = 3
+id = "93-delay"
+
+[[experiments]]
+id = "live"
+title = "HOGWILD! with 2 threads, then with the delay you pick"
+base = { algo = "hogwild", dataset = "synthetic", threads = 2, lr = 0.5, seconds = 3600, seed = 0 }
+runs.after = { }
+change = { run = "after", setting = "delay", values = ["0:4", "1:16"], prompt = "Pick the delay of after." }
+
+[[checkpoints]]
+experiment = "live"
+question = "How far back will thread 0's updates land?"
+choices = { four = "4 versions or more", less = "less" }
+answer = "'four' if after.delayed_staleness_min >= 4 else 'less'"
+explain = "τ = {after.delay_tau}."
++++
+
+# Pick it
+
+<!-- experiment: live -->
+'''
+
+
+@sync
+async def test_lesson_change_sets_the_delay_and_every_key_works_from_every_focus(tmp_path, monkeypatch):
+    """A lesson's change step picks the delay (2: "1:16"); the live run has it, and the thread keys work from
+    every widget Tab reaches on the lesson screen while it runs."""
+    monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "93-delay.md").write_text(DELAY_LESSON)
+    app = TeachSGDApp(export_dir=tmp_path / "exports", lessons_dir=str(tmp_path / "mine"), lesson_id="93")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen = app.screen
+        for key in ("n", "2", "n", "1", "n", "r"):
+            await pilot.press(key)
+        assert screen.session.changes == {"live": "1:16"}
+        await until(lambda: screen.runner is not None and screen.dash.running and screen.runner.started)
+        runner = screen.runner
+        assert runner.config.delay == (1, 16)
+        await until(lambda: "t1 delayed τ=16" in "\n".join(screen_lines(app)))
+        hidden = await every_key_from_every_focus(app, pilot, screen)
+        assert hidden == {}, hidden
+        await pilot.press("x")
         await until(lambda: runner.done)

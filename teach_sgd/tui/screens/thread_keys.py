@@ -86,11 +86,21 @@ class ThreadKeysScreen(SteadyFooterScreen):
         return self.check_screen_action(action, parameters)
 
     _mounted = False
+    _was_live = False
 
     def on_mount(self) -> None:
         """(After the subclass's on_mount, which looks up its dashboards.)"""
         self._mounted = True
-        self.set_interval(1 / STATUS_HZ, self._show_threads)
+        self.set_interval(1 / STATUS_HZ, self._threads_tick)
+
+    def _threads_tick(self) -> None:
+        """A run went live or ended since the last tick: the footer is asked again (it shows the thread keys only
+        while a run is live, and a lesson's run starts in a worker, after the screen last asked), then the status
+        line."""
+        if self.controls.live != self._was_live:
+            self._was_live = self.controls.live
+            self.refresh_bindings()
+        self._show_threads()
 
     def _show_threads(self, said: str | None = None) -> None:
         """The status line while a thread is held or a breakpoint is set: what a key did (kept SAID_S seconds)
