@@ -113,7 +113,8 @@ def repeat_table(results: list[RunResult]) -> str:
 
 
 # settings compare gives every algorithm but only some take (engine/config.py shared_settings), and why the rest don't
-SCOPED = {"step": "their updates are never stale", "writes": "they write whole updates"}
+SCOPED = {"step": "their updates are never stale", "writes": "they write whole updates",
+          "delay": "their updates are never stale"}
 
 
 def scope_line(configs: list[RunConfig]) -> str | None:
@@ -128,7 +129,7 @@ def scope_line(configs: list[RunConfig]) -> str | None:
         took = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) == given))
         left = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) != given))
         if left:
-            parts.append(f"{SETTINGS[key].cli_flag} {given}: taken by {', '.join(took)}; {', '.join(left)} ran "
+            parts.append(f"{SETTINGS[key].cli_flag} {SETTINGS[key].text(given)}: taken by {', '.join(took)}; {', '.join(left)} ran "
                          f"without it ({why})")
     return " · ".join(parts) or None
 

@@ -159,3 +159,39 @@ async def test_the_lesson_screen_asks_for_the_change_and_runs_the_picked_value(t
         assert screen.session.results["live"].runs["after"].config.threads == 1
         await pilot.press("n")
         assert screen.session.verdict().correct_choice == "alone"
+
+
+def test_lesson_17_lets_the_learner_set_the_delay_at_the_large_step(tmp_path):
+    """Lesson 17's own step: the learner picks the delay (change setting delay), predicts, the picked delay runs,
+    and the verdict quotes it. The session walked as the lesson screen drives it, runs shrunk to 60 updates."""
+    shipped, errors = load_lessons()
+    assert not errors
+    lesson = find_lesson(shipped, "17")
+    [i] = [k for k, s in enumerate(lesson.steps) if s.kind == "change"]
+    e = lesson.steps[i].experiment
+    assert e.change.setting == "delay" and [s.kind for s in lesson.steps[i + 1:i + 4]] == ["predict", "run", "verdict"]
+    assert e.change.choices[1] == ("0:16", "delay = 0:16")
+    s = LessonSession(lesson, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
+    while s.index < i:                       # the steps before it: predictions answered, the first experiment run
+        if s.step.kind == "predict":
+            s.answer(s.step.checkpoint.keys[0])
+        elif s.step.kind == "run":
+            s.run_headless()
+        s.next()
+    assert not s.can_advance and "delay = 0:16" in pages.markdown(s)
+    assert "hogwild, 2 threads, η = 0.8" in pages.markdown(s)        # before, which runs as it is
+    with pytest.raises(ValueError):
+        s.change("0:5")                      # not one of the values offered
+    s.change("0:16")
+    plan = dict(s.plan())
+    assert (plan["before"].delay, plan["after"].delay) == (None, (0, 16))
+    assert plan["before"].lr == plan["after"].lr == 0.8
+    s.next()
+    s.answer("worse")
+    s.next()
+    runs = s.run_headless().runs
+    assert runs["after"].delay == {"thread": 0, "tau": 16, "held_updates": runs["after"].threads[0].delayed}
+    assert runs["after"].threads[0].staleness_min >= 16 or runs["after"].threads[0].updates == 0
+    s.next()
+    v = s.verdict()
+    assert v.correct_choice in ("worse", "same", "better") and "τ = 16 versions back" in v.explanation

@@ -165,6 +165,12 @@ def test_progress_line_names_the_guarantee_of_each_algorithm():
     assert "threads 0, 2 are held" in Progress("hogwild", (0, 2), 1.0, 0, 2).line()
 
 
+def test_a_wide_status_line_says_what_the_guarantee_means():
+    p = Progress("lock", (0,), 2.0, 0, 2)
+    assert p.line() == "others: 0 updates/s while thread 0 is held — LOCK is blocking"
+    assert p.line(explain=True) == p.line() + ": a thread held inside the lock stops every other thread"
+
+
 def test_slow_motion_label_only_with_more_threads_than_cores_and_claims_no_measurement():
     assert slow_motion_label(16, 1, cores=2) is None      # full speed: they take turns on the cores
     assert slow_motion_label(2, 100, cores=2) is None     # a core each already
