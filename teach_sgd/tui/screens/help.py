@@ -58,7 +58,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   Leashed-SGD: *CAS ok / CAS fail*, successful and failed compare-and-swaps on the version pointer (a failure
   means another thread published first: the update is rebuilt on the newer version, or at the bound Tp
   dropped); *fail/upd*, failed CAS per published update (at Tp = 0 each failure dropped a gradient, none is
-  retried); *dropped*, gradients thrown away after Tp failed retries.
+  retried); *dropped*, gradients thrown away after Tp failed retries. With the delay adversary (the *delay*
+  field) the table's subtitle names the delayed thread: "t0 delayed τ=4".
   Each bar is scaled to the largest value in its column; the thread holding that maximum is drawn bright, so
   the busiest and the most-retrying thread stand out. Move the cursor (↑/↓) to select a thread.
 - **staleness τ** — histogram of τ = the number of versions published between the one a thread read and
@@ -104,7 +105,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | q / Ctrl+C | quit (running threads are stopped first) |
 
 **Breakpoints on real threads** (Playground, Compare, a lesson's live run, the presenter view; the footer
-shows , . b f o u while a run is live; a text field such as *hidden* types them: Enter there hands them on).
+shows , . b f o u while a run is live, from every panel and field; a field types only what its value can
+hold — "," in hidden, "." in step lr and budget — and the footer then leaves that key out: Enter hands it on).
 Each algorithm's threads pass named protocol points: SEQ start, computed, applied · LOCK start, holding,
 read, computed, waiting, applied (it holds the lock at holding and applied) · HOGWILD! start, read,
 computed, writing (its coordinates read, not yet written), counted · Leashed-SGD start, read, computed, cas
