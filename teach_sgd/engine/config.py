@@ -129,7 +129,7 @@ class RunConfig:
         "leashed", lambda x, at: v.choice(x, at, ALGOS),
         "seq (one thread), lock (one global lock), hogwild (no lock, racy writes), leashed (lock-free, CAS on a "
         "version pointer) or sync (the threads share each mini-batch and meet at a barrier)",
-        label="algorithm", widget="select", width=17, choices=tuple((ALGO_NAMES[a], a) for a in ALGOS))
+        label="algorithm", widget="select", width=14, choices=tuple((ALGO_NAMES[a], a) for a in ALGOS))
     threads: int = setting(2, lambda x, at: v.integer(x, at, 1, MAX_THREADS),
                            f"worker threads m, each a real native thread, 1 to {MAX_THREADS}; seq always uses 1",
                            metavar="N", label="threads m", widget="integer", width=7)
