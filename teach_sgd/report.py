@@ -129,8 +129,8 @@ def scope_line(configs: list[RunConfig]) -> str | None:
         took = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) == given))
         left = list(dict.fromkeys(c.algo for c in configs if getattr(c, key) != given))
         if left:
-            parts.append(f"{SETTINGS[key].cli_flag} {SETTINGS[key].text(given)}: taken by {', '.join(took)}; {', '.join(left)} ran "
-                         f"without it ({why})")
+            parts.append(f"{SETTINGS[key].cli_flag} {SETTINGS[key].text(given)}: taken by {', '.join(took)}; "
+                         f"{', '.join(left)} ran without it ({why})")
     return " · ".join(parts) or None
 
 

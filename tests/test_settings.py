@@ -69,7 +69,8 @@ def test_forms_show_every_declared_form_setting_in_order():
 
 # what a learner types in each restricted form field, and keys it must leave to the screen (the thread keys)
 TYPED = {"hidden": (["128,64", "1"], "bfouBFU."), "persistence": (["inf", "∞", "12", ""], "bouBFU,."),
-         "budget": (["3000", "10s", "2ep", "0.5ep", "1e6", "1.5s"], "bfouBFU,"), "delay": (["0:4", "12:100", ""], "bfouBFU,.")}
+         "budget": (["3000", "10s", "2ep", "0.5ep", "1e6", "1.5s"], "bfouBFU,"),
+         "delay": (["0:4", "12:100", ""], "bfouBFU,.")}
 
 
 @pytest.mark.parametrize("key", sorted(TYPED))
@@ -90,7 +91,7 @@ def test_the_delay_is_typed_and_shown_one_way():
         with pytest.raises(ConfigError, match=words):
             RunConfig.from_mapping({"algo": "hogwild", "threads": "1", "delay": written}, source="ui")
     for algo in ("seq", "sync"):
-        with pytest.raises(ConfigError, match=f"^delay 0:4 makes thread 0's updates 4 versions stale, and {algo}'s"):
+        with pytest.raises(ConfigError, match=f"^delay 0:4 needs lock, hogwild or leashed: {algo}'s updates are never stale$"):
             RunConfig.from_mapping({"algo": algo, "threads": "1" if algo == "seq" else "2", "delay": "0:4"}, "ui")
 
 

@@ -257,7 +257,7 @@ async def test_playground_delay_field_and_every_key_from_every_focus(tmp_path):
         assert screen.runner is None and app.focused is screen.query_one("#delay")   # kept there, to be fixed
         screen.query_one("#algo").value = "seq"
         await pilot.press("enter")
-        assert "✗ delay 0:4 makes thread 0's updates 4 versions stale, and seq's are never stale" in message(screen)
+        assert message(screen) == "[bold red]✗ delay 0:4 needs lock, hogwild or leashed: seq's updates are never stale[/]"
         screen.query_one("#algo").value = "hogwild"
         screen.query_one("#threads").value = "2"
         await pilot.press("enter")

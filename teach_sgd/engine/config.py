@@ -232,9 +232,8 @@ class RunConfig:
         if self.delay is not None:
             thread, tau = self.delay
             if self.algo not in ASYNC_ALGOS:
-                raise ConfigError(f"{name('delay')} {thread}:{tau} makes thread {thread}'s updates {tau} versions "
-                                  f"stale, and {self.algo}'s are never stale: use it with {', '.join(ASYNC_ALGOS)}",
-                                  "delay")
+                raise ConfigError(f"{name('delay')} {thread}:{tau} needs {', '.join(ASYNC_ALGOS[:-1])} or "
+                                  f"{ASYNC_ALGOS[-1]}: {self.algo}'s updates are never stale", "delay")
             if not thread < self.threads or self.threads < 2:
                 raise ConfigError(f"{name('delay')} {thread}:{tau} needs thread {thread} and another: use "
                                   f"{name('threads')} {max(2, thread + 1)} or more", "delay")

@@ -58,9 +58,9 @@ TABLE_SUBTITLE = "bars ∝ column max · bright = the max · ↑↓ select"
 
 def table_subtitle(held: dict[int, str], delay: tuple[int, int] | None = None) -> str:
     """The thread table's subtitle: which thread the delay adversary holds back ("t0 delayed τ=4": each of its
-    updates lands τ versions stale), and while threads are held, where and which ("held @cas: t0 t1 · @read: t3",
-    or how many where more than 4 are held at one point), so that it fits half of an 80-column screen; the key
-    hint when there is neither."""
+    updates lands at least τ versions stale), and while threads are held, where and which ("held @cas: t0 t1 ·
+    @read: t3", or how many where more than 4 are held at one point), so that it fits half of an 80-column
+    screen; the key hint when there is neither."""
     parts = [f"t{delay[0]} delayed τ={delay[1]}"] if delay is not None else []
     if held:
         points = {p: [t for t, q in sorted(held.items()) if q == p] for p in dict.fromkeys(held.values())}
