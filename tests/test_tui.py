@@ -302,9 +302,12 @@ async def test_s_in_a_number_field_starts_and_digits_still_type(tmp_path):
         await pilot.pause()
         budget.value = "10"
         budget.cursor_position = 2
-        await pilot.press("s")   # a budget may end in s (seconds): there it is typed, and the footer says so
+        await pilot.pause()
+        assert "s" not in screen.active_bindings   # a budget may end in s (seconds): the footer leaves Start out
+        await pilot.press("s")                     # ... and the field types it
         assert budget.value == "10s"
-        assert "s" not in screen.active_bindings
+        await pilot.pause()
+        assert screen.active_bindings["s"].binding.action == "start"   # "10ss" is no budget: s starts again
         seed.focus()
         await pilot.pause()
         assert screen.active_bindings["s"].binding.action == "start"
