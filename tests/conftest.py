@@ -8,9 +8,19 @@ kernels warmed by a background process the tests turn off) and the ones that sta
 timeout (the child loads the kernels from the disk cache this fills). Those get the `kernels` marker, here by
 file name so a new app test is covered without remembering it.
 """
+import time
+
 import pytest
+import textual._wait
 
 from teach_sgd.engine.warmup import warm_up
+
+# Textual's Pilot (press, pause) waits until the app is idle, judged by the process's CPU time against the wall
+# clock, for at most 1 s. A live run's workers are GIL-free threads of the same process that never idle, so every
+# key pressed during a run waited the full 1 s twice (a key-from-every-focus test: 140 keys, 5 minutes). The
+# app is idle when its event-loop thread is: the thread that waits is that thread, so its own CPU time is the
+# measure. (A wait for the workers' effects is an explicit `until`, never a Pilot pause.)
+textual._wait.process_time = time.thread_time
 
 # the shared Pilot helpers assert too: have pytest explain their failures as it does a test module's
 pytest.register_assert_rewrite("tui_helpers")
