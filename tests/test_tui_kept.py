@@ -51,8 +51,8 @@ async def test_a_playground_run_is_kept_across_home(tmp_path, ended_while_away):
         await until(lambda: back.dash.result is not None)
         text = "\n".join(screen_lines(app))
         assert "no run yet" not in text and "FINISHED" in text and f"{back.dash.result.updates:,} updates" in text
-        assert back.session.has_results  # e and R act on it
-        await pilot.press("e")
+        await until(lambda: back.session.has_results)  # e and R act on it (the screen takes the result after the
+        await pilot.press("e")                         # dashboard shows it: a message later)
         await until(lambda: list((tmp_path / "exports").glob("*.json")))
 
 

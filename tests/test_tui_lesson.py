@@ -64,7 +64,7 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         s = screen.session
         n_steps = len(s.steps)
         assert f"step 1 / {n_steps}" in str(screen.w_step.w_pos.content)
-        assert "SGD on one thread" in str(screen.w_step.w_title.content)
+        assert "SGD on one thread" in str(screen.w_step.w_title.render())
         assert s.step.kind == "narrative" and "SGD update" in screen_text(screen)
         assert screen.w_right.current == "ls-outline"
 
@@ -296,13 +296,13 @@ def test_unknown_lesson_id_via_python_m():
 async def test_an_experiment_note_shows_its_brackets(tmp_path):
     """Lesson 5's slow-motion note says "[ and ] select an event": Rich markup ate "[ and ]" (issue 16 item 15)."""
     app = make_app(tmp_path, lesson_id="5")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(200, 55)) as pilot:
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
         session = app.screen.session
         [slow] = [e for e in session.lesson.experiments if e.id == "slow"]
         assert "[ and ] select an event" in slow.note
         pane = app.screen.query_one(LessonPane)
-        pane.experiment(slow, session, False, None, "idle")
+        pane.experiment(slow, session, False, None, "idle", False)
         await pilot.pause()
         assert "[ and ] select an event" in str(pane.query_one("#ls-exp-note").render())
 

@@ -39,10 +39,14 @@ def footer(app) -> str:
     return screen_lines(app)[-1]
 
 
-def assert_essential_keys(app, where: str) -> None:
-    line = footer(app)
-    missing = [k for k in ESSENTIAL if k not in line]
-    assert not missing, f"{where}: the footer hides {missing}: {line!r}"
+async def assert_essential_keys(app, where: str, live: bool = False) -> None:
+    """The footer shows back, quit and help, once it has been painted (a screen just opened paints it next; a
+    live run's footer, `live`, is the one with Pause in it)."""
+    try:
+        await until(lambda: all(k in footer(app) for k in ESSENTIAL + ("Pause",) * live), timeout=10)
+    except AssertionError:
+        line = footer(app)
+        raise AssertionError(f"{where}: the footer hides {[k for k in ESSENTIAL if k not in line]}: {line!r}")
 
 
 def widget_text(app, widget) -> str:
@@ -64,23 +68,23 @@ async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, rec
     app = make_app(tmp_path)
     async with app.run_test(size=size) as pilot:
         await open_screen(app, pilot, "s", SimulatorScreen)
-        assert_essential_keys(app, "simulator")
+        await assert_essential_keys(app, "simulator")
         await pilot.press("escape")
         screen = await open_screen(app, pilot, "p", PlaygroundScreen)
-        assert_essential_keys(app, "Playground, idle")
+        await assert_essential_keys(app, "Playground, idle")
         for wid, value in {"dataset": "synthetic", "threads": "2", "budget": "60s", "algo": "leashed"}.items():
             screen.query_one(f"#{wid}").value = value
         await pilot.press("s")
         await until(lambda: screen.runner is not None and screen.runner.snapshot().updates > 0)
         await until(lambda: screen.active)
         await pilot.pause()  # the footer now holds the live run's keys (the thread keys, P)
-        assert_essential_keys(app, "Playground, live")
+        await assert_essential_keys(app, "Playground, live", live=True)
         if size[0] >= 120:  # and, with room, every key of the live run: the thread keys and P
             assert "bfou Breakpoints" in footer(app) and "P Present" in footer(app), footer(app)
         await pilot.press("P")
         await until(lambda: isinstance(app.screen, PresenterScreen))
         await pilot.pause()
-        assert_essential_keys(app, "presenter, live")
+        await assert_essential_keys(app, "presenter, live")
         await pilot.press("escape")
         await until(lambda: app.screen is screen)
         await pilot.press("x")
@@ -88,13 +92,13 @@ async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, rec
         await pilot.press("escape")
         screen = await open_screen(app, pilot, "c", CompareScreen)
         idle = "no run yet: Tab to settings, s starts"
-        assert sum(line.count(idle) for line in screen_lines(app)) == 2, "whole in both halves"
+        await until(lambda: sum(line.count(idle) for line in screen_lines(app)) == 2)   # whole in both halves
         screen.query_one("#dataset").value = "synthetic"
         screen.query_one("#budget").value = "60s"
         await pilot.press("s")
         await until(lambda: len(screen.session.runners) == 2 and all(r.snapshot().updates > 0
                                                                       for r in screen.session.runners))
-        assert_essential_keys(app, "Compare, live")
+        await assert_essential_keys(app, "Compare, live", live=True)
         await pilot.press("x")
         await until(lambda: screen.session.has_results)
         await pilot.press("escape")
@@ -102,12 +106,12 @@ async def test_every_footer_keeps_back_quit_and_help_in_view(tmp_path, size, rec
         app.push_screen(LessonScreen("1", progress=Progress.load(tmp_path / "progress.json")))
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.keys is not None)
         await pilot.pause()
-        assert_essential_keys(app, "lesson")
+        await assert_essential_keys(app, "lesson")
         app.pop_screen()
         app.open_replay(recording)
         await until(lambda: isinstance(app.screen, ReplayScreen))
         await pilot.pause()
-        assert_essential_keys(app, "replay")
+        await assert_essential_keys(app, "replay")
 
 
 @sync
@@ -116,8 +120,7 @@ async def test_the_playground_opens_on_its_settings_and_s_hands_the_keys_to_the_
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot, "p", PlaygroundScreen)
         assert app.focused is screen.query_one("#algo"), "the algorithm field first"
-        idle = [line for line in screen_lines(app) if "no run yet" in line]
-        assert idle and "no run yet: Tab to settings, s starts" in idle[0]
+        await until(lambda: any("no run yet: Tab to settings, s starts" in line for line in screen_lines(app)))
         await pilot.press("tab")
         assert app.focused is screen.query_one("#threads")
         screen.query_one("#dataset").value = "synthetic"

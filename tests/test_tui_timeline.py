@@ -79,7 +79,7 @@ def test_jump_finds_every_notable_event_in_order_and_back():
 @sync
 async def test_lesson_5_step_8_shows_all_four_lanes_and_the_story_at_200x55(tmp_path, monkeypatch):
     monkeypatch.setenv("TEACH_SGD_DATA_DIR", str(tmp_path / "data"))
-    app = TeachSGDApp(lesson_id="5", export_dir=tmp_path, lesson_budget=Budget(updates=400))
+    app = TeachSGDApp(lesson_id="5", export_dir=tmp_path, lesson_budget=Budget(updates=60))
     async with app.run_test(size=(200, 55)) as pilot:
         await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
         screen = app.screen

@@ -70,22 +70,35 @@ def table_subtitle(held: dict[int, str], delay: tuple[int, int] | None = None) -
 
 
 class RunStatus(Static):
-    """State, time, updates, updates/s, then loss and accuracy: on one line when it fits, else on two (Compare's
-    halves, a lesson's right pane), so the final loss and accuracy are never cut off."""
+    """State, run, time, updates, updates/s, loss and accuracy, each a part that is never split: as many parts
+    on a line as fit, the rest on the next (Compare's halves, a lesson's right pane), so that no number is parted
+    from its unit and the final loss and accuracy are never cut off."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *parts: Text, **kwargs) -> None:
+        super().__init__(**kwargs)
         self._lines = 1
+        self._parts = parts
 
-    def show_text(self, text: Text, more: Text | None = None) -> None:
-        """Show `text`, and `more` after it: on the same line if both fit, else on a second line."""
-        lines = 1
-        if more is not None:
-            lines = 1 if text.cell_len + 2 + more.cell_len <= self.content_size.width else 2
-            text = Text.assemble(text, "  " if lines == 1 else "\n ", more)
-        if lines != self._lines:  # a new height needs a layout pass: only when it changes, not every tick
-            self._lines = lines
-            self.styles.height = lines
+    def show_text(self, *parts: Text) -> None:
+        self._parts = parts
+        self._lay_out()
+
+    def on_resize(self) -> None:
+        self._lay_out()   # (a finished run's line has no next tick to lay it out for the new width)
+
+    def _lay_out(self) -> None:
+        width = self.content_size.width or None   # None before the first layout: one line, as many as given
+        lines: list[Text] = []
+        for part in self._parts:
+            if lines and (width is None or lines[-1].cell_len + 2 + part.cell_len <= width):
+                lines[-1] = Text.assemble(lines[-1], "  ", part)
+            else:
+                lines.append(part)
+        text = Text("\n").join(lines)
+        n = len(text.wrap(self.app.console, width)) if width else max(1, len(lines))  # a part wider than
+        if n != self._lines:  # the pane wraps; a new height needs a layout pass: only when it changes
+            self._lines = n
+            self.styles.height = n
         self.update(text, layout=False)
 
 
@@ -302,13 +315,14 @@ class Dashboard(Widget):
         if self._table.border_subtitle != (sub := table_subtitle(held, cfg.delay)):
             self._table.border_subtitle = sub
         acc = next((a for _, _, a in reversed(snap.loss_curve) if math.isfinite(a)), float("nan"))
-        line, more = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
-                                       rate, snap.updates_per_s, snap.loss, snap.loss_initial, acc, cfg)
+        parts = self._status_line(snap.status if not snap.diverged else "diverged", snap.elapsed_s, snap.updates,
+                                  rate, snap.updates_per_s, snap.loss, snap.loss_initial, acc, cfg)
         if snap.stretch > 1:
-            line.append(f"  slow motion {snap.stretch}×", style="bold magenta")
+            slow = Text(f"slow motion {snap.stretch}×", style="bold magenta")
             if cfg.threads > CORES:  # the message line says what this does and does not mean (runs/controls.py)
-                line.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
-        self._status.show_text(line, more)
+                slow.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
+            parts.insert(5, slow)
+        self._status.show_text(*parts)
         self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
         if snap.diverged:
             self._show_failed("diverged")
@@ -344,21 +358,18 @@ class Dashboard(Widget):
         return f"{cfg.algo} m={cfg.threads}" + (f" Tp={bound_text(cfg.persistence)}" if cfg.algo == "leashed" else "")
 
     def _status_line(self, status, elapsed, updates, rate, mean_rate, loss, loss0, acc, cfg,
-                     acc_label: str = "train acc") -> tuple[Text, Text]:
-        """(state, run, time, updates, rate) and (loss, accuracy); compact leaves out the run, named above it."""
-        t = Text()
-        t.append(f" {status.upper()} ", style=STATUS_STYLE.get(status, "bold"))
+                     acc_label: str = "train acc") -> list[Text]:
+        """State, run, time, updates, rate, loss and accuracy, each a part RunStatus keeps whole; compact leaves
+        out the run, named above it."""
+        parts = [Text(f" {status.upper()} ", style=STATUS_STYLE.get(status, "bold"))]
         if not self.compact:
-            t.append(f"  {Dashboard._label(cfg)}", style="bold")
-        t.append(f"  {elapsed:6.2f} s  ")
-        t.append(f"{fmt_count(updates)} updates", style="green")
-        t.append(f"  {fmt_rate(rate if rate is not None else mean_rate)}/s")
-        more = Text()
-        more.append(f"loss {fmt_loss(loss0)} → ", style="dim")
-        more.append(fmt_loss(loss), style="bold")
+            parts.append(Text(Dashboard._label(cfg), style="bold"))
+        parts += [Text(f"{elapsed:6.2f} s"), Text(f"{fmt_count(updates)} updates", style="green"),
+                  Text(f"{fmt_rate(rate if rate is not None else mean_rate)}/s"),
+                  Text.assemble((f"loss {fmt_loss(loss0)} → ", "dim"), (fmt_loss(loss), "bold"))]
         if acc is not None and math.isfinite(acc):
-            more.append(f"  {acc_label} {100 * acc:.1f}%")
-        return t, more
+            parts.append(Text(f"{acc_label} {100 * acc:.1f}%"))
+        return parts
 
     # ---- thread selection ---------------------------------------------------------------------------
     @on(ThreadTable.ThreadSelected)

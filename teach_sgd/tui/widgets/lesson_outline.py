@@ -2,6 +2,7 @@
 prediction (numbered; ↑↓ + Enter, a click, or the number key)."""
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -14,6 +15,31 @@ KIND_ICON = {"narrative": "¶", "predict": "?", "run": "▶", "verdict": "✓", 
 def step_title(step) -> str:
     """A step's title for the outline: its label in plain text, whole (the outline elides it to its width)."""
     return step.label or "Reading" if step.kind == "narrative" else step.label
+
+
+def titled(title: str, tail: str, width: int | None) -> Text:
+    """A lesson's title (bold) and its tail ("12 min") on one line where both fit in `width` cells, else the tail
+    on a line of its own: wrapped at its space, "12" would end one line and "min" begin the next."""
+    t = Text()
+    t.append(title, style="bold")   # (a style given to Text() itself would be every later part's too)
+    apart = width is not None and cell_len(title) + 3 + cell_len(tail) > width
+    t.append(("\n" if apart else "   ") + tail, style="dim")
+    return t
+
+
+class LessonTitle(Static):
+    """The lesson screen's title line: the title and its minutes, laid out again for each width."""
+    _parts = ("", "")
+
+    def show(self, title: str, tail: str) -> None:
+        self._parts = (title, tail)
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        return titled(*self._parts, self.content_size.width or None)
+
+    def on_resize(self) -> None:
+        self.refresh(layout=True)
 
 
 class LessonOutline(Static):
@@ -36,9 +62,7 @@ class LessonOutline(Static):
     def _draw(self) -> None:
         lesson, index, status = self._shown
         width = self.content_size.width or None  # None before the first layout: on_resize draws again
-        t = Text()
-        t.append(lesson.title, style="bold")
-        t.append(f"   about {lesson.minutes} min", style="dim")
+        t = titled(lesson.title, f"about {lesson.minutes} min", width)
         if status == "done":
             t.append("   ✓ completed before", style="green")
         t.append("\n")

@@ -31,12 +31,45 @@ from teach_sgd.tui.widgets.lesson_results import RunResultsTable
 from teach_sgd.tui.widgets.plots import LossPlot
 
 RACE_POLL_S = 0.1  # how often a race reads the engine's counters: often enough to feel immediate
+NOTE_LINES = 3     # an experiment's note above its dashboard, at most: the threads table needs the rows below
+
+
+class Clamped(Static):
+    """Plain text wrapped to the width there is and cut to `lines` lines, the last ending in "…" when cut: a
+    preview that never hides that it goes on (the whole text is the step's, on the left)."""
+    _text = ""
+
+    def __init__(self, lines: int, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.lines = lines
+
+    def show(self, text: str) -> None:
+        self._text = text
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        if not width:
+            return Text(self._text)
+        wrapped = Text(self._text).wrap(self.app.console, width)
+        if len(wrapped) <= self.lines:
+            return Text(self._text)
+        kept = wrapped[: self.lines]
+        last = kept[-1]
+        last.rstrip()
+        if last.cell_len >= width:
+            last.truncate(width - 1)
+        last.append("…")
+        return Text("\n").join(kept)
+
+    def on_resize(self) -> None:
+        self.refresh(layout=True)
 
 
 def _heading(kind: str, line: str) -> ComposeResult:
     """An experiment's title bar and the line under it (a live experiment's note, a headless one's status)."""
     yield Static("", id=f"ls-{kind}-title")
-    yield Static("", id=f"ls-{kind}-{line}")
+    yield Clamped(NOTE_LINES, id=f"ls-{kind}-{line}") if line == "note" else Static("", id=f"ls-{kind}-{line}")
 
 
 class LessonPane(ContentSwitcher):
@@ -83,14 +116,15 @@ class LessonPane(ContentSwitcher):
                             f"press r to run the {what}" if here else f"the {what} runs at its step")
         else:
             self.experiment(e, session, busy, live.runs if live else None, "press r to start the experiment" if here
-                            else "the experiment runs at its step, after your predictions")
+                            else "the experiment runs at its step, after your predictions", here)
 
-    def experiment(self, e, session, busy: bool, partial: dict | None, idle: str) -> None:
+    def experiment(self, e, session, busy: bool, partial: dict | None, idle: str, here: bool) -> None:
         self.current = "ls-experiment"
         self._title("exp", "Experiment", e)
-        note = self.query_one("#ls-exp-note", Static)
-        note.update(Text(e.note or ""))  # plain text: "[ and ] select an event" is not markup
-        note.display = bool(e.note)
+        note = self.query_one("#ls-exp-note", Clamped)
+        note.show(e.note or "")  # plain text: "[ and ] select an event" is not markup
+        # at the experiment's own step the note is the step's text on the left: its rows go to the threads here
+        note.display = bool(e.note) and not here
         res = session.results.get(e.id)
         if self.shown != e.id and not busy:
             self.shown = e.id
@@ -140,7 +174,7 @@ class LessonPane(ContentSwitcher):
             return
         self.simulation(e, session.results.get(e.id), False, "")
 
-    def header(self, text) -> None:
+    def header(self, text: Text) -> None:
         self.w_header.update(text)
 
     def run_header(self, k: int, n: int, name: str, config) -> None:

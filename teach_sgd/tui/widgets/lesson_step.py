@@ -16,7 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown, Static
 
 from teach_sgd.lessons import pages
-from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices
+from teach_sgd.tui.widgets.lesson_outline import KIND_LABEL, Choices, LessonTitle
 
 TONES = {"go": "bold green", "todo": "bold yellow", "info": "cyan", "dim": "dim", "pause": "bold yellow"}
 BADGES = {"undecided": "bold black on yellow", "none": "bold black on grey70", "match": "bold white on dark_green",
@@ -25,7 +25,7 @@ BADGES = {"undecided": "bold black on yellow", "none": "bold black on grey70", "
 
 class StepPane(Vertical):
     def compose(self) -> ComposeResult:
-        yield Static("", id="ls-title")
+        yield LessonTitle(id="ls-title")
         yield Static("", id="ls-pos")
         with VerticalScroll(id="ls-scroll"):
             yield Static("", id="ls-badge")
@@ -35,12 +35,12 @@ class StepPane(Vertical):
 
     def on_mount(self) -> None:
         q = self.query_one
-        self.w_title, self.w_pos, self.w_badge = q("#ls-title", Static), q("#ls-pos", Static), q("#ls-badge", Static)
+        self.w_title, self.w_pos, self.w_badge = q("#ls-title", LessonTitle), q("#ls-pos", Static), q("#ls-badge", Static)
         self.w_scroll, self.w_text = q("#ls-scroll", VerticalScroll), q("#ls-text", Markdown)
         self.w_choices, self.w_hint = q("#ls-choices", Choices), q("#ls-hint", Static)
 
     def title(self, lesson) -> None:
-        self.w_title.update(Text.assemble((lesson.title, "bold"), (f"   {lesson.minutes} min", "dim")))
+        self.w_title.show(lesson.title, f"{lesson.minutes} min")
 
     async def show(self, session, choosing, keys: dict) -> None:
         step = session.step
