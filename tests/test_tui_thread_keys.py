@@ -218,6 +218,10 @@ async def every_key_from_every_focus(app, pilot, screen) -> dict[str, list[str]]
     and leave the focused field's text as it was; a key it does not show is not pressed. Returns, per widget,
     the keys the footer left out while it had focus (a field that types them)."""
     hidden: dict[str, list[str]] = {}
+    # Paused: what is tried here is where each key goes from each focus (thread_keys_work tries what the keys do
+    # to running threads); a paused run is still live, and its idle workers leave the UI thread a core.
+    await pilot.press("space")
+    await until(lambda: all(r.paused for r in screen.thread_runners() if r is not None))
     targets = list(screen.focus_chain)
     assert len(targets) >= 3
     for target in targets:
