@@ -29,10 +29,14 @@ REASONS = {
     "lost/write": "HOGWILD!'s window is nanoseconds per coordinate at 1×; in slow motion it is the whole read "
                   "pass stretched, so an update landing in it is lost on every coordinate both write",
     "torn/update": "a copy counts as torn if any update is in flight; stretched updates are in flight longer",
-    "cas fail/update": "measured so far only on a loaded machine, where at 1× the threads take turns on the "
-                       "cores and rarely publish inside each other's windows, while slow motion's sleepers need "
-                       "no core (part 2 shows the same): compare again on a quiet machine",
+    "cas fail/update": "at 1× the two threads of this 2-vCPU VM overlap less than in slow motion, whose sleepers "
+                       "need no core (its bare loops gained 1.0–1.6× from a second thread on 2026-12-04: "
+                       "benchmarks/README.md); not compared yet on a machine whose cores scale",
     "dropped/gradient": "follows the failed CAS (Tp = 1): see above",
+    "τ p90": "a 90th percentile of whole versions: one version more (1 → 2) is a ratio of 2",
+    "lock wait share": "the copy of θ under the lock is not stretched, only the locked apply: at S× the lock "
+                       "is held for S × apply + copy against S × (compute + apply) + copy, so the share spent "
+                       "waiting falls; a breakpoint at `holding` makes the convoy on demand",
 }
 
 
