@@ -283,8 +283,9 @@ class Dashboard(Widget):
             self.post_message(self.RunDiverged(self, runner, result))
         self.post_message(self.RunFinished(self, runner, result))
 
-    def _rate(self, now: float, updates: int, status: str) -> float:
-        """Take in the run's progress at `now` s; updates/s over at least 0.2 s (the sparkline's history)."""
+    def _rate(self, now: float, updates: int, status: str) -> float | None:
+        """Take in the run's progress at `now` s; updates/s over at least 0.2 s (the sparkline's history), None
+        until the first 0.2 s have passed (the run's mean rate is shown then, never a 0 it did not measure)."""
         if self._prev is not None and now > self._prev[0] + 1e-6:
             dt = now - self._prev[0]
             if dt >= 0.2 or status != "running":
@@ -294,7 +295,7 @@ class Dashboard(Widget):
                 self._rate_line.data = list(self._rates)
         elif self._prev is None:
             self._prev = (now, updates)
-        return self._rates[-1] if self._rates else 0.0
+        return self._rates[-1] if self._rates else None
 
     def _show_snapshot(self, snap) -> None:
         cfg = snap.config
@@ -323,7 +324,8 @@ class Dashboard(Widget):
                 slow.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
             parts.insert(5, slow)
         self._status.show_text(*parts)
-        self._rate_box.border_title = f"updates/s  now {fmt_rate(rate)} · mean {fmt_rate(snap.updates_per_s)}"
+        now = f"now {fmt_rate(rate)} · " if rate is not None else ""
+        self._rate_box.border_title = f"updates/s  {now}mean {fmt_rate(snap.updates_per_s)}"
         if snap.diverged:
             self._show_failed("diverged")
 
