@@ -88,7 +88,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 | x | stop the run |
 | e | export the finished run: JSON, CSV and an SVG screenshot (the path is shown) |
 | R | record the ended run(s): every event, the snapshots and the result (`teach-sgd replay FILE` plays it) |
-| > < | slow motion: 1×, 10×, 100×, 1000× — compute and publish windows last that much longer, races unchanged |
+| > < | slow motion: 1×, 10×, 100×, 1000× — the windows that decide races last that much longer; staleness and torn reads keep their rate, while lost writes and failed CAS rise and lock waits fall (measured: README, Slow motion); a breakpoint makes one race on demand |
 | P | presenter view (projector): the race in big digits, loss curves, big timelines, high contrast (t: theme) |
 | c | in a lesson: the same run recorded on 16 real cores (shown only when such a recording is installed) |
 | K | in a lesson that names a class file: your class's machines plotted, read-only (h/Esc back to the lesson) |
