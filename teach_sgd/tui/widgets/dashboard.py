@@ -95,8 +95,10 @@ class RunStatus(Static):
             else:
                 lines.append(part)
         text = Text("\n").join(lines)
-        n = len(text.wrap(self.app.console, width)) if width else max(1, len(lines))  # a part wider than
-        if n != self._lines:  # the pane wraps; a new height needs a layout pass: only when it changes
+        n = max(1, len(lines))
+        if width and any(line.cell_len > width for line in lines):  # only a part wider than the pane wraps:
+            n = len(text.wrap(self.app.console, width))              # no wrap pass on every tick otherwise
+        if n != self._lines:  # a new height needs a layout pass: only when it changes
             self._lines = n
             self.styles.height = n
         self.update(text, layout=False)
