@@ -26,9 +26,9 @@ def test_threads_at_once_never_lose_an_increment_of_their_own_counter(stride):
 
 
 def test_measure_times_every_layout_and_reports_per_thread_rates():
-    r = measure(SharingConfig(threads=2, increments=50_000, rounds=2))
-    assert set(r.seconds) == set(LAYOUTS) and all(len(r.rounds[l]) == 2 for l in LAYOUTS)
-    assert r.seconds["packed"] == min(r.rounds["packed"])
+    r = measure(SharingConfig(threads=2, increments=50_000, rounds=3))
+    assert set(r.seconds) == set(LAYOUTS) and all(len(r.rounds[l]) == 3 for l in LAYOUTS)
+    assert r.seconds["packed"] == sorted(r.rounds["packed"])[1]  # the median round, not the fastest
     assert r.threads("alone") == 1 and r.threads("packed") == 2
     assert r.increments_per_s("padded") == pytest.approx(2 * 50_000 / r.seconds["padded"])
     assert "ns/increment" in r.table() and set(r.to_dict()["layouts"]) == set(LAYOUTS)

@@ -8,13 +8,17 @@ the cores although the threads share no data — *false* sharing. Padded, each c
 and stays in its core's cache.
 
     config = SharingConfig(threads=2, increments=2_000_000, rounds=5)
-    result = measure(config)            # SharingResult: seconds per layout, the fastest of its rounds
+    result = measure(config)            # SharingResult: seconds per layout, the median of its rounds
     result.ns_per_increment("packed")   # wall time per increment of one thread
 
-The kernel reads like the textbook loop `counters[slot] += 1`, with an acquire load and a release store
-(engine/atomics.py) so that the compiler keeps the counter in memory instead of a register — a plain
-load/store on x86, ldar/stlr on ARM: no read-modify-write instruction, no lock. Threads are real OS
-threads running the nogil kernel at once, started together at a barrier.
+Each increment is `counters[slot] += 1` as one atomic fetch-and-add (engine/atomics.py: `lock xadd` on x86,
+`ldadd` or an ldxr/stxr loop on ARM), the way threads usually keep shared-memory counters. Why not a plain
+load and store: that loop's speed rests on the CPU forwarding each store straight to the next load, a
+shortcut some CPUs take only some of the time — on the 2-vCPU AMD EPYC VM this was built on, one thread
+alone took 0.37 or 2.2 ns per increment from one second to the next (and two padded threads as often the
+slow as the fast), so the packed/padded ratio swung between 2.5× and 15× with nothing changed. The atomic
+add costs the same on every round there (5.4–5.6 ns alone), so the ratio measures the line, not the
+shortcut. Threads are real OS threads running the nogil kernel at once, started together at a barrier.
 
 Layouts: `alone` (one thread, its own line: the uncontended cost), `packed` (slot i at word i: with up to
 8 threads all in one 64-byte line) and `padded` (slot i at word 16·i: 128 bytes apart, one line each even
@@ -22,6 +26,7 @@ where the hardware fetches lines in pairs, as some x86 prefetchers and Apple's 1
 """
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -40,9 +45,9 @@ PADDED_STRIDE = 16    # 128 bytes: a line (or an adjacent-line pair) of its own
 MAX_THREADS = 8       # packed counters of up to 8 threads fit in one 64-byte line
 @njit(nogil=True, cache=True)
 def count(counters, slot, n):
-    """n increments of counters[slot], each a load and a store to memory (never kept in a register)."""
+    """n increments of counters[slot], each one atomic read-modify-write of memory."""
     for _ in range(n):
-        atomics.store(counters, slot, atomics.load(counters, slot) + 1)
+        atomics.fetch_add(counters, slot, 1)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class SharingConfig:
     increments: int = setting(2_000_000, lambda x, at: values.integer(x, at, 1_000, 100_000_000),
                               "increments per thread and round", flag=None)
     rounds: int = setting(5, lambda x, at: values.integer(x, at, 1, 50),
-                          "rounds per layout, interleaved; the fastest is kept", flag=None)
+                          "rounds per layout, interleaved; the median is kept", flag=None)
 
     def __post_init__(self) -> None:
         check_fields(self, SETTINGS, "code")
@@ -74,7 +79,7 @@ SETTINGS = declared(SharingConfig)
 @dataclass
 class SharingResult:
     config: SharingConfig
-    seconds: dict = field(default_factory=dict)   # layout → the fastest round's wall seconds
+    seconds: dict = field(default_factory=dict)   # layout → the median round's wall seconds
     rounds: dict = field(default_factory=dict)    # layout → every round's wall seconds
 
     def threads(self, layout: str) -> int:
@@ -139,8 +144,10 @@ def _round(threads: int, stride: int, increments: int) -> float:
 
 def measure(config: SharingConfig, progress: Callable[[int, int], None] | None = None) -> SharingResult:
     """Every layout `rounds` times, interleaved (so a burst of load elsewhere hits all layouts alike). The
-    fastest round of each layout is kept: other programs can only slow a round down, never speed it up, so
-    the fastest is the one closest to what the hardware does."""
+    median round of each layout is kept, not the fastest: other programs slow some rounds down (a thread that
+    loses its core waits), but they can also speed a packed round up — when the two threads take turns on
+    one core instead of running together, the line stops moving between cores — so the fastest packed round
+    would be the least contended one and understate the effect."""
     count(cache_aligned_zeros(1, "int64"), 0, 1)  # compile (or load from the cache) before timing
     plan = {"alone": (1, PADDED_STRIDE), "packed": (config.threads, PACKED_STRIDE),
             "padded": (config.threads, PADDED_STRIDE)}
@@ -151,7 +158,7 @@ def measure(config: SharingConfig, progress: Callable[[int, int], None] | None =
             if progress is not None:
                 progress(r * len(LAYOUTS) + k, total)
             result.rounds[layout].append(_round(threads, stride, config.increments))
-    result.seconds = {l: min(s) for l, s in result.rounds.items()}
+    result.seconds = {l: statistics.median(s) for l, s in result.rounds.items()}
     return result
 
 

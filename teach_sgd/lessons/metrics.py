@@ -223,9 +223,9 @@ GROUP_METRICS: dict[str, str] = {
 
 SHARING_METRICS: dict[str, str] = {  # one row of a kind = "sharing" experiment: alone, packed or padded
     "threads": "threads that incremented their own counters at once (alone: 1)",
-    "ns_per_increment": "wall time per increment of one thread, in nanoseconds (the fastest round)",
-    "increments_per_s": "all threads' increments per second of wall time (the fastest round)",
-    "seconds": "wall seconds of the fastest round",
+    "ns_per_increment": "wall time per increment of one thread, in nanoseconds (the median round)",
+    "increments_per_s": "all threads' increments per second of wall time (the median round)",
+    "seconds": "wall seconds of the median round",
 }
 
 TAU_METRICS: dict[str, str] = {

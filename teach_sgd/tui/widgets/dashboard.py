@@ -369,7 +369,9 @@ class Dashboard(Widget):
         if not self.compact:
             parts.append(Text(Dashboard._label(cfg), style="bold"))
         parts += [Text(f"{elapsed:6.2f} s"), Text(f"{fmt_count(updates)} updates", style="green"),
-                  Text(f"{fmt_rate(rate if rate is not None else mean_rate)}/s"),
+                  # which window the rate is over, as the updates/s panel's title says: a held thread's
+                  # "others: N updates/s" line averages over the whole hold and can differ from the last 0.2 s
+                  Text(f"now {fmt_rate(rate)}/s" if rate is not None else f"mean {fmt_rate(mean_rate)}/s"),
                   Text.assemble((f"loss {fmt_loss(loss0)} → ", "dim"), (fmt_loss(loss), "bold"))]
         if acc is not None and math.isfinite(acc):
             parts.append(Text(f"{acc_label} {100 * acc:.1f}%"))
