@@ -100,6 +100,9 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         assert screen.dash.result is small  # the last run of the sequence stays on the dashboard
         table = screen.query_one(RunResultsTable)
         assert table.get_cell("seq", "updates") == "300"
+        # a setting both runs share is said once, in the title, not as a column of equal values
+        shared = len({r.config.algo for r in runs.values()}) == 1
+        assert ("algo" in table.columns) != shared and (f" · {seq.config.algo}" in str(table.border_title)) == shared
         assert "2 runs done" in str(screen.w_right.w_header.content)
         table.focus()
         await pilot.press("up")  # the highlighted run is what the dashboard shows

@@ -95,7 +95,6 @@ class LessonPane(ContentSwitcher):
         q = self.query_one
         self.dash, self.results = q("#ls-dash", Dashboard), q("#ls-results", RunResultsTable)
         self.w_header, self.w_sim_status = q("#ls-run-header", Static), q("#ls-sim-status", Static)
-        self.results.border_title = "runs"
         self.shown: str | None = None  # the experiment whose runs the table lists
         self.runner = None             # the run in flight
         self.passing = False           # a LiveExperiment's pass is on (between its runs too)

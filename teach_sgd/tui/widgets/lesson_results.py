@@ -16,11 +16,16 @@ from textual.widgets import DataTable
 
 from teach_sgd.format import fmt_count, fmt_loss
 
-COLUMNS = (("run", "run"), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
-           ("time", "time s"), ("loss", "loss"), ("acc", "test acc"), ("state", ""))
+COLUMNS = (("run", "run"), ("state", ""), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
+           ("time", "time s"), ("loss", "loss"), ("acc", "test acc"))
+SETTINGS = {"algo": lambda cfg: cfg.algo, "m": lambda cfg: str(cfg.threads), "lr": lambda cfg: f"{cfg.lr:g}"}
+TITLE = {"algo": "{}", "m": "m={}", "lr": "η {}"}
 
 
 class RunResultsTable(DataTable):
+    """A setting every run of the plan shares (the algorithm, m, η) moves from its column to the border title,
+    so the table fits a lesson pane at 120 columns without scrolling; the state sits next to the run's name."""
+
     DEFAULT_CSS = """
     RunResultsTable { height: auto; max-height: 12; }
     """
@@ -28,14 +33,18 @@ class RunResultsTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
 
     def show_plan(self, plan, results: dict | None = None) -> None:
-        self.clear()
+        varying = {k for k, of in SETTINGS.items() if len({of(cfg) for _, cfg in plan}) > 1}
+        shared = [TITLE[k].format(of(plan[0][1])) for k, of in SETTINGS.items() if plan and k not in varying]
+        self.border_title = " · ".join(["runs", *shared])
+        self.clear(columns=True)
+        for key, label in COLUMNS:
+            if key not in SETTINGS or key in varying:
+                self.add_column(label, key=key)
         for name, cfg in plan:
-            self.add_row(name, cfg.algo, str(cfg.threads), f"{cfg.lr:g}", "", "", "", "",
-                         Text("waiting", style="dim"), key=name)
+            settings = [of(cfg) for k, of in SETTINGS.items() if k in varying]
+            self.add_row(name, Text("waiting", style="dim"), *settings, "", "", "", "", key=name)
             if results and name in results:
                 self.set_result(name, results[name])
 
