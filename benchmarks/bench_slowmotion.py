@@ -1,10 +1,11 @@
 """Does slow motion keep the races it claims to keep? Race rates per update at 1×, 10× and 100×.
 
     python benchmarks/bench_slowmotion.py        # about 4 minutes on 2 cores (kernels already cached)
+    python benchmarks/bench_slowmotion.py --algos lock    # one algorithm (part 2 only if it has one)
 
 Slow motion stretches every window that decides a race by the same factor (engine/phase.py): the compute
 window, Leashed-SGD's candidate window up to its CAS, HOGWILD!'s read-to-write window (two passes in slow
-motion), LOCK's locked apply. Part 1 measures, at m = the machine's cores (each thread has a core), per
+motion), LOCK's locked copy and apply. Part 1 measures, at m = the machine's cores (each thread has a core), per
 update: failed CAS, dropped gradients (Tp = 1), staleness mean and 90th percentile, HOGWILD!'s lost writes
 (per observed write) and torn reads, LOCK's share of time waiting for the lock. Each stretched rate is
 printed as a ratio to 1×; the target tolerance is ±25% (0.75–1.25), and a row outside it is marked with the
@@ -17,6 +18,7 @@ Printed, never asserted: machines are noisy (the load average is printed with th
 """
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -73,11 +75,16 @@ def rates(algo: str, threads: int, stretch: int, updates: int) -> dict[str, floa
 def main() -> int:
     from teach_sgd.engine.warmup import warm_up
 
-    warm_up([(a, "mlp") for a in ("lock", "hogwild", "leashed")])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--algos", default="leashed,hogwild,lock", help="comma-separated, of leashed, hogwild, lock")
+    algos = [a.strip() for a in ap.parse_args().algos.split(",")]
+    if not algos or any(a not in ("leashed", "hogwild", "lock") for a in algos):
+        ap.error("--algos takes leashed, hogwild and lock, comma-separated")
+    warm_up([(a, "mlp") for a in algos])
     cores = os.cpu_count() or 1
     print(f"Part 1: {cores} threads (= cores) at 1×, 10×, 100×; medians of {REPEATS}; load average "
           f"{os.getloadavg()[0]:.1f}; tolerance ±{TOLERANCE:.0%} of 1×")
-    for algo in ("leashed", "hogwild", "lock"):
+    for algo in algos:
         got = {s: [] for s in UPDATES}
         for _ in range(REPEATS):
             for s, n in UPDATES.items():
@@ -97,8 +104,10 @@ def main() -> int:
                 line += f"\n   {'':<26}! {REASONS[k]}"
             print(line, flush=True)
     m = 4 * cores
+    if not {"leashed", "hogwild"} & set(algos):
+        return 0
     print(f"Part 2: {m} threads on {cores} cores, 1× (taking turns) against 100× (sleepers need no core)")
-    for algo in ("leashed", "hogwild"):
+    for algo in [a for a in algos if a in ("leashed", "hogwild")]:
         for s, n in ((1, 1500), (100, 200)):  # one run each: the point is the order of magnitude
             one = rates(algo, m, s, n)
             print(f"   {algo:<8}{s:>4}×  " + "  ".join(f"{k} {v:.3g}" for k, v in one.items()), flush=True)

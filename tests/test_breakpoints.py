@@ -155,7 +155,8 @@ def test_a_frozen_leashed_thread_stops_no_one():
     finish(runner)
 
 
-@pytest.mark.parametrize("algo, point, blocked", [("lock", "holding", True), ("leashed", "computed", False),
+@pytest.mark.parametrize("algo, point, blocked", [("lock", "holding", True), ("lock", "copied", True),
+                                                  ("leashed", "computed", False),
                                                   ("hogwild", "writing", False)])
 def test_freeze_option_reports_what_others_did_meanwhile(algo, point, blocked):
     # a time budget, so that the others cannot run out of updates while thread 0 is held

@@ -114,6 +114,18 @@ def test_slow_motion_stretches_the_work_of_a_window_not_the_time_it_waited_for_a
     assert _window_with_a_wait(control, 1_000_000, 10)[0] == 0  # 1×: no stretch, no clock read
 
 
+def test_slow_motion_stretches_lock_s_copy_inside_the_lock():
+    """LOCK holds its lock for the copy of θ and for the apply; both are stretched (at "copied" and "applied",
+    before each unlock), so in slow motion the lock is held the same share of the time as at 1×. The copy's
+    phase time includes its stretch: at 100× it is tens of times the 1× copy (a bound far below 100×, so a
+    preempted 1× copy cannot fail it)."""
+    def copy_per_update(stretch):
+        r = Runner(cfg(algo="lock", threads=1, updates=40, stretch=stretch)).start().wait()
+        assert r.updates == 40 and violations(r) == []
+        return sum(t.copy_s for t in r.threads) / r.updates
+    assert copy_per_update(100) > 10 * copy_per_update(1)
+
+
 def test_stretch_changes_live_and_cas_failures_show_one_by_one():
     runner = Runner(cfg(algo="leashed", threads=4, updates=None, seconds=1.5, stretch=1000)).start()
     time.sleep(0.7)

@@ -43,10 +43,10 @@ MAX_DELAY = 10**6   # the delay adversary's τ: versions its thread's updates la
 
 # The protocol points each algorithm's threads pass, in order (engine/phase.py, layout.PT_*): where a thread
 # can be held by a breakpoint, a freeze (--freeze) or a step. LOCK holds its lock at "holding" (twice per
-# update: for the copy and for the apply) and at "applied".
+# update: before the copy and before the apply), at "copied" and at "applied".
 POINTS = {
     "seq": ("start", "computed", "applied"),
-    "lock": ("start", "holding", "read", "computed", "waiting", "applied"),
+    "lock": ("start", "holding", "copied", "read", "computed", "waiting", "applied"),
     "hogwild": ("start", "read", "computed", "writing", "counted"),
     "leashed": ("start", "read", "computed", "cas", "retry"),
     "sync": ("start", "computed", "barrier", "applied"),
@@ -190,9 +190,9 @@ class RunConfig:
     stretch: int = setting(
         1, lambda x, at: v.integer(x, at, 1, MAX_STRETCH),
         f"slow motion, 1 to {MAX_STRETCH}: every window that decides a race (compute, Leashed-SGD's candidate up "
-        "to its CAS, HOGWILD!'s read-to-write of its coordinates, LOCK's locked apply) sleeps (stretch − 1) × its "
-        "own CPU time inside itself; races decided in nanoseconds are not kept (benchmarks/bench_slowmotion.py "
-        "measures each)", metavar="S")
+        "to its CAS, HOGWILD!'s read-to-write of its coordinates, LOCK's locked copy and apply) sleeps "
+        "(stretch − 1) × its own CPU time inside itself; races decided in nanoseconds are not kept "
+        "(benchmarks/bench_slowmotion.py measures each)", metavar="S")
     delay: tuple[int, int] | None = setting(
         None, lambda x, at: _delay(x, at),
         "the delay adversary (lock, hogwild, leashed): each update of THREAD waits after its gradient until TAU "

@@ -12,7 +12,7 @@
 
 A held thread sleeps at its point and leaves it when let go or when the run ends (stop, Ctrl-C, deadline,
 budget), so no hold outlives its run. Held threads never deadlock the run; but a held LOCK holder (at
-"holding" or "applied") or a held SYNC thread stops every other thread until it is let go or the run is
+"holding", "copied" or "applied") or a held SYNC thread stops every other thread until it is let go or the run is
 stopped — that is the lesson: those two are blocking.
 
 Each thread's hold word is written only here (under a lock, so two callers cannot interleave their

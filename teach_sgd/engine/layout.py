@@ -171,11 +171,12 @@ PT_HOLDING = 7      # lock: holding the lock, about to apply
 PT_BARRIER = 8      # sync: about to arrive at the barrier
 PT_APPLIED = 9      # seq/lock/sync: the update is applied (lock: the lock is still held)
 PT_RETRY = 10       # leashed: its CAS failed, it tries again on the newer version
+PT_COPIED = 11      # lock: θ is copied, the lock is still held
 POINT_NAMES = ("start", "read", "computed", "cas", "writing", "counted", "waiting", "holding", "barrier", "applied",
-               "retry")
+               "retry", "copied")
 # the windows slow motion stretches, named by the point that ends them: each is a window in which another
 # thread's action decides a race (a stale gradient, a failed CAS, a lost write, a lock wait), engine/phase.py
-STRETCHED = (1 << PT_COMPUTED) | (1 << PT_CAS) | (1 << PT_WRITING) | (1 << PT_APPLIED)
+STRETCHED = (1 << PT_COMPUTED) | (1 << PT_CAS) | (1 << PT_WRITING) | (1 << PT_APPLIED) | (1 << PT_COPIED)
 
 # hold[] — one thread's control words, written by the Runner and read by the thread at every point
 H_WORD = 0          # bit PT_x: hold at point x (a breakpoint); bit FREEZE: hold at the next point, any

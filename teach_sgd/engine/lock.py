@@ -11,9 +11,9 @@ Every read and every write sees a whole model, and no update is lost; the price 
 the lock (lock wait is measured per thread). The lock is a real pthread mutex from the cffi C module, and
 its lock/unlock order every access to θ and t on any CPU (a mutex acquires and releases).
 Staleness τ = t1 − t0: the updates other threads published while this one computed.
-Protocol points (engine/phase.py): start → holding (the copy) → read → computed → waiting → holding (the
-apply) → applied. A thread held at "holding" or "applied" holds the lock: every other thread waits for it —
-LOCK is blocking.
+Protocol points (engine/phase.py): start → holding → copied (the copy, under the lock) → read → computed →
+waiting → holding → applied (the apply, under the lock). A thread held at "holding", "copied" or "applied" holds
+the lock: every other thread waits for it — LOCK is blocking.
 Memory: one shared θ plus one private copy per thread, m + 1 vectors.
 """
 from numba import njit
@@ -22,7 +22,7 @@ from teach_sgd.engine import atomics, gradient, native, phase, stepsize
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.control import budget_reached
 from teach_sgd.engine.layout import (
-    C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_HOLDING, PT_READ, PT_WAITING, S_COPY,
+    C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_COPIED, PT_HOLDING, PT_READ, PT_WAITING, S_COPY,
     S_DONE, S_GRADIENT, S_IDLE, S_LOCK_WAIT, S_PUBLISH,
 )
 from teach_sgd.engine.seq import apply
@@ -41,6 +41,7 @@ def worker(sh, data, logs, model, me):
         wait = phase.at(sh, me, PT_HOLDING, S_COPY)
         t0 = atomics.load(sh.control, CLOCK)
         copy[:] = theta
+        phase.at(sh, me, PT_COPIED, S_COPY)  # slow motion stretches the locked copy here, before the unlock
         native.mutex_unlock(mutex)
         phase.at(sh, me, PT_READ, S_GRADIENT)
 

@@ -501,8 +501,8 @@ LOCK_CONVOY = RaceSpec(
     setup=(), ready=lambda p: p.published() >= 3,
     intro="LOCK, 3 threads, all running at full speed.",
     stages=(Stage("Select thread 0{select} and set its breakpoint to **holding**{hold}: inside the lock.",
-                  (Action("hold", 0, "holding"), Action("hold", 0, "applied")),
-                  lambda p, n, now: (p.held_at(0) in ("holding", "applied")
+                  (Action("hold", 0, "holding"), Action("hold", 0, "copied"), Action("hold", 0, "applied")),
+                  lambda p, n, now: (p.held_at(0) in ("holding", "copied", "applied")
                                      and all(p.stats(t).state == "lock wait" for t in (1, 2))),
                   lambda p, n: f"Thread 0 is held at {p.held_at(0)}, holding the lock; threads 1 and 2 are in "
                                "lock wait.",

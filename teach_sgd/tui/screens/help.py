@@ -108,7 +108,7 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
 shows , . b f o u while a run is live, from every panel and field; a field types only what its value can
 hold — "," in hidden, "." in step lr and budget — and the footer then leaves that key out: Enter hands it on).
 Each algorithm's threads pass named protocol points: SEQ start, computed, applied · LOCK start, holding,
-read, computed, waiting, applied (it holds the lock at holding and applied) · HOGWILD! start, read,
+copied, read, computed, waiting, applied (it holds the lock at holding, copied and applied) · HOGWILD! start, read,
 computed, writing (its coordinates read, not yet written), counted · Leashed-SGD start, read, computed, cas
 (the candidate built, its CAS next), retry · SYNC start, computed, barrier, applied. A held thread's *state*
 reads `@point` (e.g. `@cas`), its timeline lane ends in "■ held at point", Compare's thread tables say
