@@ -36,9 +36,10 @@ REASONS = {
                        "benchmarks/README.md); not compared yet on a machine whose cores scale",
     "dropped/gradient": "follows the failed CAS (Tp = 1): see above",
     "τ p90": "a 90th percentile of whole versions: one version more (1 → 2) is a ratio of 2",
-    "lock wait share": "the copy of θ under the lock is not stretched, only the locked apply: at S× the lock "
-                       "is held for S × apply + copy against S × (compute + apply) + copy, so the share spent "
-                       "waiting falls; a breakpoint at `holding` makes the convoy on demand",
+    "lock wait share": "each window is stretched by its CPU time, and the windows' wall times do not grow by S "
+                       "alike (2026-12-04: at 10× the locked apply's by 5×, the gradient's by 13×), so the "
+                       "share of time spent waiting for the lock is not kept; a breakpoint at `holding` makes "
+                       "the convoy on demand",
 }
 
 
