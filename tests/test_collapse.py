@@ -1,6 +1,8 @@
 """Collapse: a run that ends no better than chance, its loss stuck near ln(classes) (dead ReLUs after too large a
 step) is named, as divergence is — in the RunResult, its JSON, and the CLI summary. Real runs on the bundled
-MNIST subset: at lr 5 the MLP collapses within a few hundred updates, whatever the interleaving."""
+MNIST subset: at lr 2 the MLP collapses within a few hundred updates, whatever the interleaving (8 of 8 runs
+at 2.32–2.38 after 1,000 updates; at lr 5 too, but its dead network's loss still swings to 2.4–3.3, so a run stopped
+there can sit outside the collapse band)."""
 from __future__ import annotations
 
 import math
@@ -20,7 +22,7 @@ def mlp(**kw) -> RunConfig:
 
 @pytest.mark.parametrize("algo", ["hogwild", "leashed"])
 def test_a_collapsed_run_is_named_collapsed(algo):
-    r = run(mlp(algo=algo, lr=5.0))
+    r = run(mlp(algo=algo, lr=2.0))
     # what collapse is, measured independently of the rule: chance accuracy, the loss of a constant output
     assert r.accuracy_final == pytest.approx(0.1, abs=0.02)
     assert abs(r.loss_final - math.log(10)) < 0.25
@@ -42,9 +44,9 @@ def test_a_run_that_learns_is_not_collapsed():
 
 
 def test_a_stopped_collapsed_run_stays_stopped():
-    runner = Runner(mlp(algo="hogwild", lr=5.0, updates=None, seconds=30.0)).start()
+    runner = Runner(mlp(algo="hogwild", lr=2.0, updates=None, seconds=30.0)).start()
     t0 = time.monotonic()
-    while runner.snapshot().updates < 2 * COLLAPSE_MIN_UPDATES:
+    while runner.snapshot().updates < 10 * COLLAPSE_MIN_UPDATES:
         assert time.monotonic() - t0 < 20, "the run made no progress"
         time.sleep(0.02)
     runner.stop()
