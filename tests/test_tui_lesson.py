@@ -13,6 +13,7 @@ from textual.widgets import Markdown, OptionList
 from textual.widgets._markdown import MarkdownBlock
 
 from teach_sgd.child import PACKAGE_HOME, module_argv
+from teach_sgd.format import fmt_loss
 from teach_sgd.lessons import Budget, Progress
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.challenge import ChallengeScreen
@@ -100,6 +101,8 @@ async def test_walk_lesson_1_from_home_to_its_checkpoints(tmp_path, data_dir):
         assert screen.dash.result is small  # the last run of the sequence stays on the dashboard
         table = screen.query_one(RunResultsTable)
         assert table.get_cell("seq", "updates") == "300"
+        loss_column = table.columns[next(k for k in table.columns if k.value == "loss")]
+        assert loss_column.content_width >= len(fmt_loss(seq.loss_final))  # whole, never "0.03" of 0.03987
         # a setting both runs share is said once, in the title, not as a column of equal values
         shared = len({r.config.algo for r in runs.values()}) == 1
         assert ("algo" in table.columns) != shared and (f" · {seq.config.algo}" in str(table.border_title)) == shared

@@ -94,10 +94,12 @@ class SharingResult:
         return self.threads(layout) * self.config.increments / self.seconds[layout]
 
     def table(self) -> str:
-        rows = [f"{'layout':<8} {'threads':>7} {'ns/increment':>13} {'increments/s':>14}  rounds (ms)"]
+        # the spread of the rounds, not each round: ten of them would not fit a lesson pane at 120 columns
+        rows = [f"{'layout':<8} {'threads':>7} {'ns/increment':>13} {'increments/s':>14}  rounds ms: min/med/max"]
         for layout in LAYOUTS:
             if layout in self.seconds:
-                rounds = " ".join(f"{1e3 * s:.1f}" for s in self.rounds[layout])
+                ms = [1e3 * s for s in self.rounds[layout]]
+                rounds = f"{min(ms):.1f}/{statistics.median(ms):.1f}/{max(ms):.1f}"
                 rows.append(f"{layout:<8} {self.threads(layout):>7} {self.ns_per_increment(layout):>13.2f} "
                             f"{self.increments_per_s(layout):>14,.0f}  {rounds}")
         return "\n".join(rows)

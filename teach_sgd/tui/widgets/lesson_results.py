@@ -53,7 +53,7 @@ class RunResultsTable(DataTable):
 
     def set_running(self, name: str) -> None:
         if self._has(name):
-            self.update_cell(name, "state", Text("running…", style="bold green"))
+            self.update_cell(name, "state", Text("running…", style="bold green"), update_width=True)
             self.move_cursor(row=self.get_row_index(name))
 
     def set_result(self, name: str, r) -> None:
@@ -63,13 +63,15 @@ class RunResultsTable(DataTable):
         state = {"finished": ("done", "cyan"), "stopped": ("stopped", "yellow"),
                  "diverged": ("DIVERGED", "bold red"), "collapsed": ("COLLAPSED", "bold red"),
                  }.get("diverged" if r.diverged else r.status, (r.status, ""))
-        self.update_cell(name, "updates", fmt_count(r.updates))
-        self.update_cell(name, "time", f"{r.wall_s:.2f}")
-        self.update_cell(name, "loss", fmt_loss(r.loss_final))
-        self.update_cell(name, "acc", f"{100 * acc:.1f}%" if acc is not None and math.isfinite(acc) else "—")
-        self.update_cell(name, "state", Text(state[0], style=state[1]))
+        # update_width: a column is as wide as its header until a value widens it — "0.03987" in a "loss"
+        # column would otherwise show as "0.03"
+        for column, value in (("updates", fmt_count(r.updates)), ("time", f"{r.wall_s:.2f}"),
+                              ("loss", fmt_loss(r.loss_final)),
+                              ("acc", f"{100 * acc:.1f}%" if acc is not None and math.isfinite(acc) else "—"),
+                              ("state", Text(state[0], style=state[1]))):
+            self.update_cell(name, column, value, update_width=True)
 
     def clear_state(self, names) -> None:
         for name in names:
             if self._has(name):
-                self.update_cell(name, "state", Text("waiting", style="dim"))
+                self.update_cell(name, "state", Text("waiting", style="dim"), update_width=True)
