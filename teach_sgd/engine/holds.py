@@ -12,8 +12,8 @@
 
 A held thread sleeps at its point and leaves it when let go or when the run ends (stop, Ctrl-C, deadline,
 budget), so no hold outlives its run. Held threads never deadlock the run; but a held LOCK holder (at
-"holding", "copied" or "applied") or a held SYNC thread stops every other thread until it is let go or the run is
-stopped — that is the lesson: those two are blocking.
+"holding", "copied" or "applied") or a held SYNC thread stops every other thread until it is let go or the
+run is stopped — that is the lesson: those two are blocking.
 
 Each thread's hold word is written only here (under a lock, so two callers cannot interleave their
 read-modify-writes), and through phase.hold_command, whose release store and add order it for the thread on

@@ -22,8 +22,8 @@ from teach_sgd.engine import atomics, gradient, native, phase, stepsize
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.control import budget_reached
 from teach_sgd.engine.layout import (
-    C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_COPIED, PT_HOLDING, PT_READ, PT_WAITING, S_COPY,
-    S_DONE, S_GRADIENT, S_IDLE, S_LOCK_WAIT, S_PUBLISH,
+    C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_COPIED, PT_HOLDING, PT_READ, PT_WAITING,
+    S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_LOCK_WAIT, S_PUBLISH,
 )
 from teach_sgd.engine.seq import apply
 
