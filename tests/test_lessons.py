@@ -350,7 +350,7 @@ def test_a_target_nobody_reaches_is_an_outcome_not_a_winner():
     v = evaluate(capstone.checkpoint("choice"), run_experiment(capstone.experiments[0], Budget(updates=5)),
                  chosen="leashed")
     assert v.correct_choice == "none" and v.user_correct is False
-    assert "Nobody got there within the budget (SEQ stopped after 5 updates)" in v.explanation
+    assert "No algorithm got there within the budget in its median run (SEQ stopped after 5 updates in the first)" in v.explanation
 
 
 # ---- progress and the session the lesson screen drives --------------------------------------------------------
