@@ -88,10 +88,7 @@ def tables_cut(app) -> list[str]:
 async def none_cut(problems) -> None:
     """Wait until `problems()` finds nothing cut — the screen is painted a moment after the numbers change — and
     fail with what it found last."""
-    try:
-        await until(lambda: not problems(), timeout=10)
-    except AssertionError:
-        raise AssertionError(f"not on screen whole: {problems()}") from None
+    await until(lambda: not problems(), timeout=10, why=lambda: f"not on screen whole: {problems()}")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -42,11 +42,8 @@ def footer(app) -> str:
 async def assert_essential_keys(app, where: str, live: bool = False) -> None:
     """The footer shows back, quit and help, once it has been painted (a screen just opened paints it next; a
     live run's footer, `live`, is the one with Pause in it)."""
-    try:
-        await until(lambda: all(k in footer(app) for k in ESSENTIAL + ("Pause",) * live), timeout=10)
-    except AssertionError:
-        line = footer(app)
-        raise AssertionError(f"{where}: the footer hides {[k for k in ESSENTIAL if k not in line]}: {line!r}")
+    await until(lambda: all(k in footer(app) for k in ESSENTIAL + ("Pause",) * live), timeout=10,
+                why=lambda: f"{where}: the footer hides {[k for k in ESSENTIAL if k not in footer(app)]}: {footer(app)!r}")
 
 
 def widget_text(app, widget) -> str:

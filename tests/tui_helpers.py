@@ -22,11 +22,12 @@ def sync(fn):
     return wrapper
 
 
-async def until(cond, timeout: float = 30.0, poll: float = 0.05) -> None:
-    """Wait, letting the app run, until `cond()` is true; fail after `timeout` seconds."""
+async def until(cond, timeout: float = 30.0, poll: float = 0.05, why=None) -> None:
+    """Wait, letting the app run, until `cond()` is true; fail after `timeout` seconds, saying `why()` (what was
+    last seen) when given."""
     t0 = time.monotonic()
     while not cond():
-        assert time.monotonic() - t0 < timeout, "timed out"
+        assert time.monotonic() - t0 < timeout, why() if why else "timed out"
         await asyncio.sleep(poll)
 
 
