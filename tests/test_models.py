@@ -7,7 +7,7 @@ import pytest
 from numba import njit
 
 from teach_sgd.data import load_dataset
-from teach_sgd.models import (CNN, EVAL_CHUNK, MLP, loss_and_accuracy, loss_and_grad, make_model)
+from teach_sgd.models import (CNN, EVAL_CHUNK, MLP, loss_and_accuracy, loss_and_grad, make_model, mlp)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +143,50 @@ def test_float32_gradient_matches_central_differences(synth):
             fd = (grad_of(spec, plus, synth.X_train, synth.y_train, rows)[0]
                   - grad_of(spec, minus, synth.X_train, synth.y_train, rows)[0]) / (float(plus[j]) - float(minus[j]))
             assert abs(fd - grad[j]) <= 0.05 * abs(fd) + 2e-3, (name, i, fd, grad[j])
+
+
+def test_first_layer_indexes_and_gradient_on_empty_full_and_repeated_images():
+    """The MLP skips zero pixels through two indexes of the batch (by sample, then regrouped by input with a
+    counting sort). Edge rows: an image with no nonzero pixel, one with no zero pixel, the same image twice,
+    and a batch size that is not a multiple of the eight rows the passes add at once. The indexes list
+    exactly the nonzero pixels, and W1's gradient matches NumPy's (x.T @ the layer-1 delta)."""
+    rng = np.random.default_rng(3)
+    spec = make_model("mlp", hidden=(12,), input_shape=(5, 5), n_classes=3)
+    X = np.where(rng.random((6, 25)) < 0.4, rng.random((6, 25)), 0.0).astype(np.float32)
+    X[1] = 0.0
+    X[2] = rng.random(25).astype(np.float32) + 0.5
+    y = rng.integers(0, 3, 6).astype(np.int64)
+    rows = np.array([0, 1, 2, 3, 3, 5, 4, 2, 0, 1, 5], np.int64)
+    n = len(rows)
+    work = np.zeros(spec.workspace_size(n), np.float32)
+    theta = with_random_biases(spec, spec.init(0, "he"))
+    grad = np.zeros_like(theta)
+    loss_and_grad(spec.kind, spec.dims, theta, X, y, rows, grad, work)
+
+    by_sample, by_input, _ = mlp.split_workspace(spec.dims, n, work)
+    starts, ks, xs = by_sample
+    for b, r in enumerate(rows):
+        (expected,) = np.nonzero(X[r])
+        assert list(ks[starts[b]:starts[b + 1]]) == list(expected)
+        assert np.array_equal(xs[starts[b]:starts[b + 1]], X[r, expected])
+    starts, bs, xs = by_input
+    for k in range(25):
+        (expected,) = np.nonzero(X[rows, k])
+        assert list(bs[starts[k]:starts[k + 1]]) == list(expected)
+        assert np.array_equal(xs[starts[k]:starts[k + 1]], X[rows[expected], k])
+
+    # NumPy's first layer: the delta of its pre-activations from the layers above, then x.T @ delta
+    blocks = {name: theta[o:o + int(np.prod(sh))].reshape(sh).astype(np.float64) for name, sh, o in spec.layout()}
+    x = X[rows].astype(np.float64)
+    pre = x @ blocks["W1"] + blocks["b1"]
+    z = np.maximum(pre, 0) @ blocks["W2"] + blocks["b2"]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(n), y[rows]] -= 1.0
+    delta = (p / n) @ blocks["W2"].T * (pre > 0)
+    gW1 = grad[:25 * 12].reshape(25, 12)
+    np.testing.assert_allclose(gW1, x.T @ delta, rtol=1e-4, atol=1e-6)
+    assert not gW1[X[rows].sum(axis=0) == 0].any()  # a pixel zero in every image: its row's gradient is 0
 
 
 # --- an independent forward pass ----------------------------------------------------------------------
