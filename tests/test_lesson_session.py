@@ -91,6 +91,8 @@ def test_results_of_other_configs_are_not_restored(tmp_path, lesson1):
     walk_to_the_end(LessonSession(lesson1, Progress.load(path), budget=BUDGET))
     other = LessonSession(lesson1, Progress.load(path), budget=Budget(updates=160))
     assert other.results == {}
+    ran = {e.id for e in lesson1.experiments}
+    assert ran and other.outdated == ran, "the pane says the earlier results were for another version"
     first_run = [s.kind for s in lesson1.steps].index("run")
     assert other.index == first_run and not other.can_advance
 

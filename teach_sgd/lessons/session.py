@@ -65,6 +65,9 @@ class LessonSession:
         self.verdicts: dict[str, Verdict] = {}
         self.exported: dict[str, list] = {}
         self.made: dict[str, str] = {}   # race name → its outcome, for the races made in this lesson
+        # experiments the learner ran before, whose stored results were for other configs (the lesson file or
+        # the budget changed since): not restored, but the pane says so instead of "not run yet"
+        self.outdated: set[str] = set()
         self.race: GuidedRace | None = None  # the race being made now
         self.index = 0
         self.store = ResultsStore.beside(progress, lesson.id) if progress is not None else None
@@ -94,7 +97,10 @@ class LessonSession:
         saved = self.store.load()
         for e in lesson.experiments:
             entry = saved.get(e.id)
-            if not entry or entry.get("plan") != self._fingerprint(e):
+            if not entry:
+                continue
+            if entry.get("plan") != self._fingerprint(e):
+                self.outdated.add(e.id)
                 continue
             if e.kind == "simulate":  # the simulator is seeded and takes milliseconds: recompute it
                 self.results[e.id] = ExperimentResults.from_sim(e, simulate(e, self.budget))
