@@ -1,8 +1,9 @@
 """Collapse: a run that ends no better than chance, its loss stuck near ln(classes) (dead ReLUs after too large a
 step) is named, as divergence is — in the RunResult, its JSON, and the CLI summary. Real runs on the bundled
-MNIST subset: at lr 2 the MLP collapses within a few hundred updates, whatever the interleaving (8 of 8 runs
-at 2.32–2.38 after 1,000 updates; at lr 5 too, but its dead network's loss still swings to 2.4–3.3, so a run stopped
-there can sit outside the collapse band)."""
+MNIST subset: at lr 2 the MLP collapses within a few hundred updates (at 2.32–2.36 after 1,000 updates; at lr 5
+too, but its dead network's loss still swings to 2.4–3.3, so a run stopped there can sit outside the collapse
+band). One thread, so that the seed decides the run: with two threads on a busy machine one run in a few dozen
+ended at 18% accuracy, not yet collapsed, and what is tested here is the naming, not the interleaving."""
 from __future__ import annotations
 
 import math
@@ -17,7 +18,7 @@ from teach_sgd.report import run_summary
 
 
 def mlp(**kw) -> RunConfig:
-    return RunConfig(**({"threads": 2, "dataset": "mnist", "updates": 1000, "seed": 0} | kw))
+    return RunConfig(**({"threads": 1, "dataset": "mnist", "updates": 1000, "seed": 0} | kw))
 
 
 @pytest.mark.parametrize("algo", ["hogwild", "leashed"])

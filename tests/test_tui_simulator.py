@@ -184,7 +184,7 @@ async def test_stale_read_diverges_above_the_threshold_only():
         assert screen.session.diverged and not screen.player.running
         assert m.distance2() > 1e4 * 2
         assert m.max_delay == 1
-        assert "DIVERGED" in status(screen)
+        await until(lambda: "DIVERGED" in status(screen), poll=POLL, why=lambda: status(screen))  # the next repaint
         assert "diverged" in message(screen) and "α = 1.1 ≥ 2/((τ+1)c) = 1" in message(screen)
         await pilot.press("space")               # a diverged run does not restart
         assert not screen.player.running
