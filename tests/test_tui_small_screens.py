@@ -21,7 +21,9 @@ from teach_sgd.tui.screens.playground import PlaygroundScreen
 from teach_sgd.tui.screens.present import PresenterScreen
 from teach_sgd.tui.screens.replay import ReplayScreen
 from teach_sgd.tui.screens.simulator import SimulatorScreen
+from teach_sgd.tui.widgets.dashboard import LowerRow
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
+from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.lesson_outline import KIND_ICON, LessonOutline, step_title
 from teach_sgd.tui.widgets.thread_table import ThreadTable
 
@@ -189,3 +191,23 @@ async def test_the_lesson_outline_shows_each_step_whole_or_elided_and_no_markdow
         assert seen >= 5, "the outline's steps are on screen"
         if size[0] >= 200:
             assert any("…" in line for line in screen_lines(app)[r.y:r.bottom]), "long titles are elided"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@sync
+async def test_the_loss_panel_keeps_the_rows_the_rate_sparkline_would_take_from_it(tmp_path, size):
+    """Under a lesson's runs table (or at 80×24) the dashboard's lower row is short: the updates/s sparkline
+    (its rate is on the status line too) gives way, so the loss panel's numbers stay on screen; where the row
+    has room for both, both show."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_screen(app, pilot, "p", PlaygroundScreen)
+        await pilot.pause()
+        lower = screen.query_one(LowerRow)
+        rate, loss = lower.query_one("#rate"), lower.query_one(LossPlot)
+        room = lower.size.height >= LowerRow.RATE_ROWS + LowerRow.LOSS_MIN_ROWS
+        assert rate.display == room
+        if not room:
+            assert loss.outer_size.height == lower.size.height, "the loss panel takes the whole column"
+        else:
+            assert loss.outer_size.height >= LowerRow.LOSS_MIN_ROWS

@@ -29,7 +29,7 @@ from teach_sgd.settings import bound_text
 from teach_sgd.runs.session import stop_runner
 from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.histogram import StalenessHistogram
-from teach_sgd.tui.widgets.plots import LossPlot, VersionsPlot
+from teach_sgd.tui.widgets.plots import MIN_PLOT, LossPlot, VersionsPlot
 from teach_sgd.tui.widgets.thread_table import ThreadTable
 from teach_sgd.tui.widgets.timeline import TimelinePanel, held_at
 
@@ -104,6 +104,21 @@ class RunStatus(Static):
         self.update(text, layout=False)
 
 
+class LowerRow(Horizontal):
+    """The staleness histogram, live versions, and the loss curve over the updates/s sparkline. Where the row is
+    short (a lesson's runs table below it at 40 lines) the sparkline gives way, so the loss curve keeps rows to
+    draw in: the status line above shows updates/s anyway."""
+
+    RATE_ROWS = 4                     # the sparkline's box
+    LOSS_MIN_ROWS = MIN_PLOT[1] + 2   # the smallest loss plot that draws a curve, in its box
+
+    def on_resize(self, event) -> None:
+        rate = self.query_one("#rate")
+        show = event.size.height >= self.RATE_ROWS + self.LOSS_MIN_ROWS
+        if rate.display != show:
+            rate.display = show
+
+
 class Dashboard(Widget):
     """Per-thread table + staleness histogram + live versions + loss curve + updates/s of one run."""
 
@@ -164,7 +179,7 @@ class Dashboard(Widget):
         yield ThreadTable(compact=self.compact, id="thread-table")
         if not self.compact:
             yield TimelinePanel(id="timeline")
-        with Horizontal(id="lower"):
+        with LowerRow(id="lower"):
             yield StalenessHistogram(id="hist")
             yield VersionsPlot(id="versions")
             with Vertical(id="loss-col"):

@@ -130,8 +130,9 @@ class LessonPane(ContentSwitcher):
             plan = session.plan(e.id)
             self.results.show_plan(plan, res.runs if res else partial)
             if res is None and e.id in session.outdated:
-                self.header(Text(f"{len(plan)} run(s): your earlier results were for an older version of this "
-                                 "experiment (the lesson or its budget changed) — run it again", style="dim"))
+                # "run again" first: at 80 columns this line keeps about 25 characters
+                self.header(Text(f"run again: the experiment changed since your last run · {len(plan)} run(s)",
+                                 style="dim"))
             elif res is None:
                 self.header(Text(f"{len(plan)} run(s), not run yet", style="dim"))
             else:  # results from an earlier visit: the last run on the dashboard, every loss curve beside it
