@@ -68,12 +68,13 @@ def rate(kind: int, threads: int, spec, data, batch: int = 16, n: int = 3000) ->
     ptr = np.zeros(1, np.int64)
     perm = np.random.default_rng(0).permutation(len(data.y_train)).astype(np.int64)
     mutex = native.new_mutex()
+    X = spec.inputs(data.X_train)  # the images as the engine's kernels take them
 
     def args(tid):
         own = theta.copy() if kind == PRIVATE else theta
         return (kind, n, spec.kind, spec.dims, batch, own, slab, ptr, np.array([2 * tid + 1, 2 * tid + 2]),
                 np.zeros_like(theta), np.zeros_like(theta), np.zeros(spec.workspace_size(batch), np.float32),
-                data.X_train, data.y_train, perm, mutex)
+                X, data.y_train, perm, mutex)
 
     _loop(*args(0)[:1], 2, *args(0)[2:])  # compile
     workers = [threading.Thread(target=_loop, args=args(t)) for t in range(threads)]

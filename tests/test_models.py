@@ -189,6 +189,39 @@ def test_first_layer_indexes_and_gradient_on_empty_full_and_repeated_images():
     assert not gW1[X[rows].sum(axis=0) == 0].any()  # a pixel zero in every image: its row's gradient is 0
 
 
+def test_the_engines_pixel_lists_give_the_same_loss_and_gradient_as_the_images_bit_for_bit():
+    """The engine passes the MLP its images with each one's nonzero pixels listed once (ModelSpec.inputs,
+    mlp.Pixels); the kernels copy a batch's lists instead of scanning its pixels. Same entries, same order:
+    the loss, the gradient and the evaluation are bit-for-bit those from the plain images, an all-zero image,
+    a NaN pixel (which must still reach the loss) and a repeated row included."""
+    rng = np.random.default_rng(5)
+    spec = make_model("mlp", hidden=(12,), input_shape=(5, 5), n_classes=3)
+    X = np.where(rng.random((8, 25)) < 0.4, rng.random((8, 25)), 0.0).astype(np.float32)
+    X[1] = 0.0
+    y = rng.integers(0, 3, 8).astype(np.int64)
+    P = spec.inputs(X)
+    assert isinstance(P, mlp.Pixels)
+    for r in range(8):
+        (expected,) = np.nonzero(X[r])
+        assert list(P.ks[P.starts[r]:P.starts[r + 1]]) == list(expected)
+        assert np.array_equal(P.xs[P.starts[r]:P.starts[r + 1]], X[r, expected])
+    theta = with_random_biases(spec, spec.init(0, "he"))
+    rows = np.array([0, 1, 2, 2, 7, 5, 3], np.int64)
+    got = {}
+    for name, images in (("images", X), ("pixels", P)):
+        work = np.zeros(spec.workspace_size(len(rows)), np.float32)  # fresh: no index left from the other
+        grad = np.zeros_like(theta)
+        loss = loss_and_grad(spec.kind, spec.dims, theta, images, y, rows, grad, work)
+        got[name] = (loss, grad, loss_and_accuracy(spec.kind, spec.dims, theta, images, y, rows, work))
+    assert got["images"][0] == got["pixels"][0] and got["images"][2] == got["pixels"][2]
+    assert np.array_equal(got["images"][1], got["pixels"][1])
+
+    X[7, 3] = np.nan
+    grad = np.zeros_like(theta)
+    assert math.isnan(loss_and_grad(spec.kind, spec.dims, theta, spec.inputs(X), y, rows, grad, work))
+    assert make_model("cnn").inputs(X) is X, "the CNN takes the images as they are"
+
+
 # --- an independent forward pass ----------------------------------------------------------------------
 
 def numpy_logits(spec, theta, X):

@@ -60,7 +60,8 @@ async def test_a_failed_cas_made_with_the_lesson_screens_thread_keys(tmp_path, d
         t0 = screen.dash.runner.state.thread_stats()[0]
         assert (t0.cas_fail, t0.updates) == (1, 1) and n["attempts"] == 2 and n["landed_on"] == n["version"] >= 1
         assert f"P moved from version 0 to {n['version']:,}" in text(screen)
-        assert "made" in str(screen.w_step.w_hint.render())
+        await until(lambda: "made" in str(screen.w_step.w_hint.render()),  # the hint follows on its next refresh
+                    why=lambda: str(screen.w_step.w_hint.render()))
         outcome = s.race.outcome
 
     saved = Progress.load(data_dir / "progress.json")

@@ -1,5 +1,5 @@
 """The Dataset record every run trains on; the data layer raises errors.DataError."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,9 @@ class Dataset:
     image_shape: tuple[int, int] = (28, 28)
     n_classes: int = 10
     source: str = ""
+    # What runs derive from these images once and reuse while the dataset is kept (engine/inputs.py): e.g. the
+    # MLP's list of each image's nonzero pixels. Not part of the data: never compared, never shown.
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def from_uint8(name, images_train, labels_train, images_test, labels_test, image_shape, source) -> Dataset:

@@ -42,3 +42,12 @@ def dataset_for(config: RunConfig) -> Dataset:
         while len(_datasets) > DATASETS_KEPT:
             _datasets.popitem(last=False)
     return _datasets[key]
+
+
+def model_inputs(model: ModelSpec, data: Dataset, split: str):
+    """data's `split` images ("train" or "test") as the model's kernels take them (ModelSpec.inputs), made
+    once per dataset and model kind and kept with the dataset."""
+    key = (model.name, split)
+    if key not in data.derived:
+        data.derived[key] = model.inputs(data.X_train if split == "train" else data.X_test)
+    return data.derived[key]

@@ -14,6 +14,7 @@ from teach_sgd.engine import layout as L
 from teach_sgd.engine import stepsize
 from teach_sgd.engine.telemetry import read_events, read_loss
 from teach_sgd.engine.config import STEPS, RunConfig
+from teach_sgd.engine.inputs import model_inputs
 from teach_sgd.engine.native import ffi, lib, new_mutex
 from teach_sgd.engine.result import ThreadStats, Versions
 from teach_sgd.engine.versions import copy_latest, pack
@@ -83,6 +84,8 @@ class RunState:
         self.perm = np.concatenate([order, order[: config.batch]])
         self.eval_rows = np.sort(rng.choice(n, size=min(config.eval_samples, n), replace=False)).astype(np.int64)
         self.test_rows = np.arange(data.X_test.shape[0], dtype=np.int64)
+        # the images as the model's kernels take them (for the MLP with each image's nonzero pixels listed)
+        self.X_train, self.X_test = model_inputs(model, data, "train"), model_inputs(model, data, "test")
 
         self.control = cache_aligned_zeros(L.CONTROL_WORDS, np.int64)
         self.ip = np.zeros(L.INT_PARAMS, np.int64)
@@ -153,8 +156,7 @@ class RunState:
     # ---- what the kernels get -------------------------------------------------------------------
     def kernel_args(self, tid: int) -> tuple:
         """Thread `tid`'s arguments: every kernel is worker(shared, data, logs, model, me) (layout.py)."""
-        data = L.Data(self.model.kind, self.model.dims, self.data.X_train, self.data.y_train, self.perm,
-                      self.eval_rows)
+        data = L.Data(self.model.kind, self.model.dims, self.X_train, self.data.y_train, self.perm, self.eval_rows)
         me = L.Me(tid, self.counters[tid], self.staleness[tid], self.retries[tid], self.steps[tid], self.audit[tid],
                   self.grad[tid], self.work[tid], self.local[tid], self.hold[tid])
         return (L.Shared(self.control, self.ip, self.fp), data, L.Logs(self.events, self.losslog, self.window),
@@ -168,8 +170,8 @@ class RunState:
 
     # ---- reading --------------------------------------------------------------------------------
     def evaluate(self, theta: np.ndarray, test: bool = False) -> tuple[float, float]:
-        X, y, rows = (self.data.X_test, self.data.y_test, self.test_rows) if test else \
-            (self.data.X_train, self.data.y_train, self.eval_rows)
+        X, y, rows = (self.X_test, self.data.y_test, self.test_rows) if test else \
+            (self.X_train, self.data.y_train, self.eval_rows)
         work = np.zeros(self.model.workspace_size(self.config.batch), np.float32)
         loss, acc = loss_and_accuracy(self.model.kind, self.model.dims, theta, X, y, rows, work)
         return float(loss), float(acc)
