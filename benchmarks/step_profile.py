@@ -49,7 +49,7 @@ def _staged(dims, theta, X, y, batches, grad, work, spent):
         t4 = thread_cpu_ns()
         mlp.dense_backward(H, W2, Z, gW2, gb2)
         t5 = thread_cpu_ns()
-        mlp.nonzeros_by_input(by_sample, d0, by_input)
+        mlp.nonzeros_by_input(by_sample, by_input)
         t6 = thread_cpu_ns()
         mlp.input_weight_grad(by_input, H, gW1, gb1)
         t7 = thread_cpu_ns()

@@ -18,13 +18,13 @@ the thread's hold word), a store of its state and, with telemetry on, a clock re
 
 Slow motion. At stretch s every window that decides a race lasts s × its own time: the compute window (from
 the read of the parameters to the gradient: what makes an update stale), Leashed-SGD's candidate window (P
-read again → CAS: what makes a CAS fail), LOCK's locked copy and apply and SEQ's apply (what others wait
-for), and HOGWILD!'s read-to-write window: the update's coordinates are read in one pass, the sleep comes, then they are written
-in a second pass, so another update that lands in between is lost on the coordinates both write (at 1× the
-two passes are one fused loop and the window of each coordinate is a few nanoseconds). Stretching every
-window by the same factor keeps their ratios, and the chance that another thread acts inside a window depends
-on those ratios, not on absolute speed. What it cannot keep: races decided in nanoseconds (two threads on
-one cache line) — benchmarks/bench_slowmotion.py measures each rate at 1×, 10× and 100×, and a breakpoint
+read again → CAS: what makes a CAS fail), LOCK's locked copy and apply and SEQ's apply (what others wait for),
+and HOGWILD!'s read-to-write window: the update's coordinates are read in one pass, the sleep comes, then they
+are written in a second pass, so another update that lands in between is lost on the coordinates both write
+(at 1× the two passes are one fused loop and the window of each coordinate is a few nanoseconds). Stretching
+every window by the same factor keeps their ratios, and the chance that another thread acts inside a window
+depends on those ratios, not on absolute speed. What it cannot keep: races decided in nanoseconds (two threads
+on one cache line) — benchmarks/bench_slowmotion.py measures each rate at 1×, 10× and 100×, and a breakpoint
 makes any single race happen on demand instead.
 
 Holding. A held thread sleeps in 0.2 ms slices and leaves when the Runner lets it go (H_GO changes, or its

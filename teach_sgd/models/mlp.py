@@ -169,13 +169,13 @@ def _images(X):
 
 
 @njit(nogil=True, cache=True)
-def nonzeros_by_input(by_sample, d0, index):
+def nonzeros_by_input(by_sample, index):
     """The same entries regrouped by input (a counting sort): entries starts[k]..starts[k+1]-1 of
     (starts, bs, xs) = index are the samples b whose pixel k is nonzero, in order of b, and those values.
     The weight gradient of input k's row sums over exactly these."""
     s_starts, ks, s_xs = by_sample
     starts, bs, xs = index
-    n = len(s_starts) - 1
+    n, d0 = len(s_starts) - 1, len(starts) - 1  # split_workspace cuts both to their length
     for k in range(d0 + 1):
         starts[k] = 0
     for e in range(s_starts[n]):
@@ -362,7 +362,7 @@ def loss_and_grad(dims, theta, X, y, rows, grad, work):
 
     # Back from the top layer: theta/grad offsets and layer outputs are counted down from their ends.
     by_sample, by_input, outputs = split_workspace(dims, n, work)
-    nonzeros_by_input(by_sample, dims[0], by_input)
+    nonzeros_by_input(by_sample, by_input)
     p = len(theta)
     o = len(outputs)
     for i in range(len(dims) - 2, -1, -1):
