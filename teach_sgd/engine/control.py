@@ -148,7 +148,8 @@ def resume(control, paused_ns):
 # At stretch s every window that decides a race lasts s × its own time, by sleeping (s − 1) × the time it
 # really took, *inside* the window. Scaling both windows by the same factor keeps their ratio, and the
 # chance that another thread publishes inside a thread's publish window depends on that ratio, not on
-# absolute speed: CAS failures, lock waits and staleness stay what they are at full speed, only slower.
+# absolute speed. That is the design; measured (bench_slowmotion.py, README "Slow motion"), staleness stays
+# near its full-speed value, while failed CAS, lost writes and the lock-wait share do not keep their rate.
 # (Sleeping between iterations instead would shrink the windows relative to the run, and hide the races.)
 # "The time it really took" is the thread's CPU time in the window, not the wall time: on a busy machine a
 # thread is often descheduled inside a window, and stretching that wait s-fold made one 10 ms preemption a

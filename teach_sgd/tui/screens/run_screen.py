@@ -125,13 +125,15 @@ class RunScreen(ThreadKeysScreen):
 
     def action_stretch(self, step: int) -> None:
         """Slow motion, live: every running run goes one step along STRETCHES (engine/control.py says where the
-        time is added, and why that keeps the races as they are)."""
+        time is added; bench_slowmotion.py measures which races keep their rate)."""
         factor = self.session.step_stretch(step)
         if factor is None:
             return
         many = slow_motion_label(max(r.config.threads for r in self.session.live()), factor)
         self.say("full speed" if factor == 1 else many or f"slow motion {factor}× — every compute and publish window "
-                 f"lasts {factor}× its time, so the races stay what they are; < back to full speed", "dim")
+                 f"lasts {factor}× its time; staleness stays near its full-speed value, but failed CAS and lost "
+                 "writes come more often than at full speed (measured: README, Slow motion); < back to full speed",
+                 "dim")
 
     def present_sources(self) -> list:
         """[(label, Runner)] of this screen's runs (running or ended), for the presenter view."""
