@@ -65,9 +65,11 @@ def worker(sh, data, logs, model, me):
         apply(theta, me.grad, sh.fp[F_LR] * scale)
         phase.at(sh, me, PT_APPLIED, S_IDLE)  # slow motion stretches the locked apply here
         atomics.store(sh.control, CLOCK, t1 + 1)
+        # counted before the unlock: whoever sees the next holder inside the lock (the learner's freeze, whose
+        # "others: 0 updates/s" starts its window then) sees this update counted, not counted a moment later
+        tel.record_update(sh, me, t1 - t0, 0)
         native.mutex_unlock(mutex)
 
-        tel.record_update(sh, me, t1 - t0, 0)
         tel.record_event(sh, logs, me, OUTCOME_PUBLISHED, t_read=t0, t_applied=t1, wait_ns=wait)
         tel.audit_applied(sh, me, me.grad, sh.fp[F_LR] * scale)
         stepsize.applied(sh, logs, me, t1, t1 - t0, scale)
