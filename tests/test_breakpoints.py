@@ -17,8 +17,8 @@ from teach_sgd.engine.config import RunConfig
 from teach_sgd.engine.invariants import violations
 from teach_sgd.engine.runner import Runner
 from teach_sgd.errors import ConfigError
+from waits import PATIENCE_S, until
 
-PATIENCE_S = 60  # a safety net against a hang, not a measurement
 _spec = importlib.util.spec_from_file_location("stress", Path(__file__).parent.parent / "benchmarks" / "stress.py")
 stress = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(stress)
@@ -28,12 +28,6 @@ def cfg(**kw):
     base = dict(algo="leashed", threads=2, updates=None, seconds=120, eval_every_s=1.0)
     return RunConfig(**{**base, **kw})
 
-
-def until(condition, what):
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.002)
 
 
 def thread(runner, tid):

@@ -16,6 +16,7 @@ from teach_sgd.engine.config import ALGOS, POINTS, RunConfig
 from teach_sgd.engine.runner import Runner, run
 from teach_sgd.engine.state import SAMPLE_STRIDE
 from teach_sgd.engine.warmup import warm_up
+from waits import parked, until
 
 THREADS = [1, 2, 3, 8, 16]
 
@@ -138,14 +139,13 @@ def test_pause_holds_the_update_count():
     runner = Runner(cfg(algo="leashed", threads=4, updates=None, seconds=30)).start()
     threading.Event().wait(0.2)
     runner.pause()
-    threading.Event().wait(0.1)  # threads finish the iteration they are in
+    until(lambda: parked(runner), "every thread to park")  # each finishes the iteration it is in
     before = runner.snapshot().updates
     threading.Event().wait(0.3)
     assert runner.snapshot().updates == before
     assert runner.snapshot().status == "paused"
     runner.resume()
-    threading.Event().wait(0.3)
-    assert runner.snapshot().updates > before
+    until(lambda: runner.snapshot().updates > before, "updates again after resume")
     runner.stop()
     runner.join()
 

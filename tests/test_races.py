@@ -17,16 +17,10 @@ from teach_sgd.lessons.progress import Progress
 from teach_sgd.lessons.races import RACES, Action, GuidedRace
 from teach_sgd.lessons.session import LessonSession
 from teach_sgd.runs.controls import ThreadControls
+from waits import until
 
-PATIENCE_S = 60
 KEYS = {k: f" [{k}]" for k in ("select", "hold", "unhold", "freeze", "thaw", "step", "continue")}
 
-
-def until(condition, what):
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.005)
 
 
 def begin(name):

@@ -14,16 +14,10 @@ from teach_sgd.engine.invariants import violations
 from teach_sgd.engine.runner import Runner
 from teach_sgd.errors import ConfigError
 from teach_sgd.runs.controls import GUARANTEES, Progress, ThreadControls, slow_motion_label
+from waits import until
 
-PATIENCE_S = 60
 TINY = dict(dataset="synthetic", threads=2, batch=8, lr=0.05, seed=3, updates=None, seconds=120, eval_every_s=1.0)
 
-
-def until(condition, what):
-    deadline = time.monotonic() + PATIENCE_S
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting for {what}"
-        time.sleep(0.002)
 
 
 def started(*algos, **kw) -> list[Runner]:

@@ -21,6 +21,7 @@ from teach_sgd.tui.widgets.thread_table import ThreadTable
 from teach_sgd.tui.widgets.too_small import TooSmall
 
 from tui_helpers import SIZE, open_screen, screen_lines, sync, until
+from waits import parked
 
 
 def make_app(tmp_path) -> TeachSGDApp:
@@ -99,9 +100,9 @@ async def test_pause_really_pauses(tmp_path):
         screen = await start_run(app, pilot, min_updates=50)
         await pilot.press("space")
         assert screen.runner.paused
-        await asyncio.sleep(0.3)  # an update already in flight may still land
+        await until(lambda: parked(screen.runner))  # an update already in flight lands before its thread parks
         u1 = screen.runner.snapshot().updates
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(0.6)  # the table repaints meanwhile
         u2 = screen.runner.snapshot().updates
         assert u1 == u2, "updates kept rising while paused"
         assert "PAUSED" in str(screen.dash.query_one("#status").content)
@@ -110,8 +111,7 @@ async def test_pause_really_pauses(tmp_path):
         assert sum(int(n.replace(",", "")) for n in shown) == u2  # the screen shows the frozen count
         await pilot.press("space")
         assert not screen.runner.paused
-        await asyncio.sleep(0.5)
-        assert screen.runner.snapshot().updates > u2, "updates did not resume"
+        await until(lambda: screen.runner.snapshot().updates > u2, why=lambda: "updates did not resume")
         await pilot.press("x")
         await until(lambda: screen.dash.result is not None)
         assert screen.dash.result.status == "stopped"
@@ -218,6 +218,7 @@ async def test_quit_during_run_stops_every_worker_thread(tmp_path):
         workers = [t for t in set(threading.enumerate()) - before if t.name.startswith("sgd-leashed-")]
         assert len(workers) == runner.config.threads == 2
         await app.action_quit()
+        assert await asyncio.to_thread(runner.join, 60)  # quit waits 1 s; a starved worker may take longer
         assert runner.done
         assert [t.name for t in workers if t.is_alive()] == []
         assert runner.status() == "stopped"
@@ -317,7 +318,7 @@ async def test_s_in_a_number_field_starts_and_digits_still_type(tmp_path):
 async def test_a_collapsed_run_is_named_on_screen(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to_end(app, pilot, algo="hogwild", lr="5", budget="600")
+        screen = await run_to_end(app, pilot, algo="hogwild", threads="1", lr="5", budget="600")
         result = screen.dash.result
         assert result.collapsed and result.status == "collapsed" and not result.diverged
         assert screen.dash.has_class("-collapsed") and not screen.dash.has_class("-diverged")

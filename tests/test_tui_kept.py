@@ -49,8 +49,9 @@ async def test_a_playground_run_is_kept_across_home(tmp_path, ended_while_away):
                                          if ended_while_away else None)
         assert back is screen and back.runner is runner and runner.config.threads == 3
         await until(lambda: back.dash.result is not None)
-        text = "\n".join(screen_lines(app))
-        assert "no run yet" not in text and "FINISHED" in text and f"{back.dash.result.updates:,} updates" in text
+        final = ("FINISHED", f"{back.dash.result.updates:,} updates")  # painted a refresh after the result
+        await until(lambda: all(w in "\n".join(screen_lines(app)) for w in final), why=lambda: screen_lines(app))
+        assert "no run yet" not in "\n".join(screen_lines(app))
         await until(lambda: back.session.has_results)  # e and R act on it (the screen takes the result after the
         await pilot.press("e")                         # dashboard shows it: a message later)
         await until(lambda: list((tmp_path / "exports").glob("*.json")))

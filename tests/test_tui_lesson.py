@@ -238,7 +238,7 @@ minutes = 3
 id = "quick"
 base = { dataset = "synthetic", algo = "leashed", threads = 2, updates = 200 }
 runs.two = { }
-runs.wild = { lr = 50.0 }
+runs.wild = { lr = 10000.0 }
 
 [[checkpoints]]
 question = "Will it finish?"
