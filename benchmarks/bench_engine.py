@@ -59,7 +59,7 @@ STARVED = 0.8  # a run below 80% of its row's median rate is a slow run; which k
 HOST_SHARE = 0.5  # its CPU time per update rose by ≥ half its slowdown: the cores ran slower ("host slower"),
 # else its threads waited for a core ("starved"). Measured on a 2-vCPU VM: a 1-thread SEQ run that had its core
 # for 100% of its wall time (CPU / wall 1.01, no steal in /proc/stat) ran at 69% of its row's median, each
-# gradient 128 µs against 85: the host, not the engine (benchmarks/README.md, 2026-12-04 22:15).
+# gradient 128 µs against 85: the host, not the engine (benchmarks/README.md, 2026-12-04 22:05–22:20).
 REPO = Path(__file__).resolve().parent.parent
 
 # One timed run in a child: works with this engine and with older ones (RunConfig and run() are old API).
