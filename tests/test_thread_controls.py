@@ -165,6 +165,17 @@ def test_a_wide_status_line_says_what_the_guarantee_means():
     assert p.line(explain=True) == p.line() + ": a thread held inside the lock stops every other thread"
 
 
+def test_a_lock_thread_held_outside_the_lock_is_not_said_to_block_anyone():
+    for point in POINTS["lock"]:
+        line = Progress("lock", (0,), 2.0, 4000, 1, points=(point,)).line()
+        inside = point in ("holding", "copied", "applied")
+        assert line == ("others: 2,000 updates/s while thread 0 is held — LOCK is blocking" if inside else
+                        "others: 2,000 updates/s while thread 0 is held outside the lock — LOCK blocks only from "
+                        "inside it"), point
+    both = Progress("lock", (0, 1), 2.0, 0, 1, points=("start", "copied")).line()
+    assert both.endswith("— LOCK is blocking")  # one of them holds the lock
+
+
 def test_slow_motion_label_only_with_more_threads_than_cores_and_claims_no_measurement():
     assert slow_motion_label(16, 1, cores=2) is None      # full speed: they take turns on the cores
     assert slow_motion_label(2, 100, cores=2) is None     # a core each already

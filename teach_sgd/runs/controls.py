@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 
 from teach_sgd.engine import layout as L
-from teach_sgd.engine.config import ALGO_NAMES, POINTS
+from teach_sgd.engine.config import ALGO_NAMES, LOCKED_POINTS, POINTS
 
 # Each algorithm's progress guarantee (docs/papers.md §F, after Herlihy & Shavit ch. 3), as the status line
 # says it beside the measured rate of the threads that are not held.
@@ -79,6 +79,7 @@ class Progress:
     seconds: float               # since the set of held threads last changed
     others_updates: int          # updates published by the threads not held, in that time
     others: int                  # how many threads are not held
+    points: tuple[str, ...] = ()  # where the held threads are held (() when not known)
 
     @property
     def rate(self) -> float | None:
@@ -98,6 +99,8 @@ class Progress:
         if not self.others:
             return f"every thread is held: nobody can publish — {verdict}"
         rate = "measuring…" if self.rate is None else f"{self.rate:,.0f} updates/s"
+        if self.algo == "lock" and self.points and not set(self.points) & set(LOCKED_POINTS):  # others go on
+            return f"others: {rate} while {who} held outside the lock — LOCK blocks only from inside it"
         return f"others: {rate} while {who} held — {verdict}"
 
     @property
@@ -404,4 +407,5 @@ class ThreadControls:
         _, since, then, _ = asked.window
         others = [t for t in range(runner.config.threads) if t not in held]
         return Progress(algo=runner.config.algo, held=held, seconds=now - since,
-                        others_updates=sum(int(updates[t]) - then[t] for t in others), others=len(others))
+                        others_updates=sum(int(updates[t]) - then[t] for t in others), others=len(others),
+                        points=tuple(p for _, p in where))
