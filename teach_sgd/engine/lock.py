@@ -65,8 +65,9 @@ def worker(sh, data, logs, model, me):
         apply(theta, me.grad, sh.fp[F_LR] * scale)
         phase.at(sh, me, PT_APPLIED, S_IDLE)  # slow motion stretches the locked apply here
         atomics.store(sh.control, CLOCK, t1 + 1)
-        # counted before the unlock: whoever sees the next holder inside the lock (the learner's freeze, whose
-        # "others: 0 updates/s" starts its window then) sees this update counted, not counted a moment later
+        # counted before the unlock (a release store, ordered by the mutex before the next holder's breakpoint
+        # mark): whoever sees that mark, then reads the counts (the learner's freeze, whose "others: 0 updates/s"
+        # window starts then), finds this update counted, not counted a moment later
         tel.record_update(sh, me, t1 - t0, 0)
         native.mutex_unlock(mutex)
 
