@@ -120,14 +120,10 @@ def spread(runs: list[dict]) -> str:
     """min / median / max updates/s, then how many runs were slow and of which kind (STARVED, HOST_SHARE)."""
     rates = [r["updates_per_s"] for r in runs]
     lo, med, hi = min(rates), statistics.median(rates), max(rates)
-    cpu = statistics.median(r["cpu_per_update_us"] for r in runs) if all("cpu_per_update_us" in r for r in runs) else None
-    kinds = []
-    for r in runs:
-        if r["updates_per_s"] < STARVED * med:
-            slowdown = med / r["updates_per_s"] - 1
-            kinds.append("slow" if cpu is None else "host slower"
-                         if r["cpu_per_update_us"] / cpu - 1 >= HOST_SHARE * slowdown else "starved")
-    return f"{lo:>8,.0f}{med:>9,.0f}{hi:>9,.0f}" + "".join(f"  {kind} {kinds.count(kind)}" for kind in sorted(set(kinds)))
+    cpu = statistics.median(r["cpu_per_update_us"] for r in runs)
+    kinds = ["host slower" if r["cpu_per_update_us"] / cpu - 1 >= HOST_SHARE * (med / r["updates_per_s"] - 1)
+             else "starved" for r in runs if r["updates_per_s"] < STARVED * med]
+    return f"{lo:>8,.0f}{med:>9,.0f}{hi:>9,.0f}" + "".join(f"  {k} {kinds.count(k)}" for k in sorted(set(kinds)))
 
 
 def rows_to_measure() -> list[tuple[str, int, dict]]:

@@ -85,10 +85,11 @@ def tables_cut(app) -> list[str]:
     return cut
 
 
-async def none_cut(problems) -> None:
+async def none_cut(app, problems) -> None:
     """Wait until `problems()` finds nothing cut — the screen is painted a moment after the numbers change — and
-    fail with what it found last."""
-    await until(lambda: not problems(), timeout=10, why=lambda: f"not on screen whole: {problems()}")
+    fail with what it found last, and the screen it was looking at."""
+    await until(lambda: not problems(), timeout=10,
+                why=lambda: f"not on screen whole: {problems()}\n" + "\n".join(screen_lines(app)))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -107,7 +108,7 @@ async def test_the_settings_and_the_replays_numbers_are_whole(size):
     app = make_app("replay")
     async with app.run_test(size=size) as pilot:
         await SCREENS["replay"](pilot)
-        await none_cut(lambda: tables_cut(app))
+        await none_cut(app, lambda: tables_cut(app))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -126,7 +127,7 @@ async def test_compare_results_are_whole_at_every_size(tmp_path, size):
         screen.query_one("#results").focus()
         await pilot.press("s")
         await until(lambda: screen.session.has_results, timeout=60)
-        await none_cut(lambda: tables_cut(app))
+        await none_cut(app, lambda: tables_cut(app))
         table = screen.table
         table.scroll_home(animate=False)
 
@@ -137,4 +138,4 @@ async def test_compare_results_are_whole_at_every_size(tmp_path, size):
                      for row in range(min(visible_rows, table.row_count)) for col in (1, 2)]
             return [f"results row {row} column {col}: {cell!r}" for row, col, cell in cells
                     if re.search(r"\d", cell) and not whole(cell, text)]
-        await none_cut(results_cut)
+        await none_cut(app, results_cut)

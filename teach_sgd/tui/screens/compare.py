@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import math
 
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import Footer, Header, Select, Static
 
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import ALGO_NAMES, RunConfig
@@ -26,6 +27,7 @@ from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
 from teach_sgd.tui.widgets.plots import LossPlot
 from teach_sgd.tui.widgets.too_small import TooSmall
+from teach_sgd.tui.widgets.whole_table import WholeTable
 
 DEFAULT = RunConfig(algo="hogwild", seconds=10.0)  # run A; run B is ALGO_B on the same settings
 ALGO_B = "leashed"
@@ -81,7 +83,7 @@ class CompareScreen(RunScreen):
                 yield Dashboard(compact=True, id="dash-b")
         with Horizontal(id="bottom"):
             yield LossPlot(id="compare-loss")
-            yield DataTable(id="results", cursor_type="none", zebra_stripes=True)
+            yield WholeTable(id="results", cursor_type="none", zebra_stripes=True)
         yield Footer()
         yield TooSmall()
 
@@ -90,7 +92,7 @@ class CompareScreen(RunScreen):
         self.dashes = [self.query_one("#dash-a", Dashboard), self.query_one("#dash-b", Dashboard)]
         self.titles = [self.query_one("#title-a", Static), self.query_one("#title-b", Static)]
         self.loss = self.query_one(LossPlot)
-        self.table = self.query_one("#results", DataTable)
+        self.table = self.query_one("#results", WholeTable)
         self.table.border_title = "results"
         self.message = self.query_one("#message", Static)
         self.schedule = self.query_one("#schedule", Select)
@@ -161,9 +163,10 @@ class CompareScreen(RunScreen):
         labels, heads = fit_table([label for label, _, _ in rows], heads, [cells for _, cells, _ in rows],
                                   self.table.size.width)
         self.table.clear(columns=True)
-        self.table.add_column("", key="metric")
-        for tag, head in zip("AB", heads):
-            self.table.add_column(head, key=tag)
+        # widths given, not measured: a table painted before it measures would show its cells cut (whole_table.py)
+        self.table.add_column("", key="metric", width=max(map(cell_len, labels)))
+        for i, (tag, head) in enumerate(zip("AB", heads)):
+            self.table.add_column(head, key=tag, width=max(cell_len(head), *(cell_len(str(c[i])) for _, c, _ in rows)))
         for shown, (_, cells, key) in zip(labels, rows):
             self.table.add_row(shown, *cells, key=key)
         a, b = results

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from teach_sgd.format import fmt_count, fmt_loss
+from teach_sgd.tui.widgets.whole_table import WholeTable
 
 COLUMNS = (("run", "run"), ("state", ""), ("algo", "algo"), ("m", "m"), ("lr", "η"), ("updates", "updates"),
            ("time", "time s"), ("loss", "loss"), ("acc", "test acc"))
@@ -22,7 +22,7 @@ SETTINGS = {"algo": lambda cfg: cfg.algo, "m": lambda cfg: str(cfg.threads), "lr
 TITLE = {"algo": "{}", "m": "m={}", "lr": "η {}"}
 
 
-class RunResultsTable(DataTable):
+class RunResultsTable(WholeTable):
     """A setting every run of the plan shares (the algorithm, m, η) moves from its column to the border title,
     so the table fits a lesson pane at 120 columns without scrolling; the state sits next to the run's name."""
 
