@@ -56,6 +56,25 @@ def _quantile(hist, q: float):
     return len(hist) - 1
 
 
+def _most_failures(r):
+    """The thread that failed the most CAS, and the others; None when nobody failed (or not Leashed-SGD)."""
+    if r.config.algo != "leashed" or not _sum(r, "cas_fail"):
+        return None
+    top = max(r.threads, key=lambda t: t.cas_fail)
+    return top, [t for t in r.threads if t is not top]
+
+
+def _gradient_us(threads) -> float | None:
+    """Mean wall time of one gradient, µs, over these threads' gradients (telemetry's phase timers)."""
+    n = sum(t.gradients for t in threads)
+    return 1e6 * sum(t.grad_s for t in threads) / n if n and any(t.grad_s for t in threads) else None
+
+
+def _most_failures_of(r, of):
+    split = _most_failures(r)
+    return None if split is None else of(*split)
+
+
 def _stable(r) -> bool:
     return (not r.diverged) and math.isfinite(r.loss_final) and r.loss_final <= STABLE_FRACTION * r.loss_initial
 
@@ -145,6 +164,14 @@ RUN_METRICS: dict[str, tuple[str, Callable]] = {
     "cas_fail": ("failed CAS on the version pointer", lambda r: _sum(r, "cas_fail")),
     "cas_fail_per_update": ("failed CAS per published update",
                             lambda r: _per(_sum(r, "cas_fail"), r.updates) if r.config.algo == "leashed" else None),
+    "cas_fail_top_thread": ("the thread that failed the most CAS (none if nobody failed)",
+                            lambda r: _most_failures_of(r, lambda top, _: top.thread)),
+    "cas_fail_top_share": ("the share of the failed CAS that thread took",
+                           lambda r: _most_failures_of(r, lambda top, _: top.cas_fail / _sum(r, "cas_fail"))),
+    "cas_fail_top_gradient_us": ("that thread's mean time per gradient, µs",
+                                 lambda r: _most_failures_of(r, lambda top, _: _gradient_us([top]))),
+    "cas_fail_others_gradient_us": ("the other threads' mean time per gradient, µs",
+                                    lambda r: _most_failures_of(r, lambda _, others: _gradient_us(others))),
     "retried_updates": ("updates that landed only after ≥ 1 failed CAS",
                         lambda r: sum(sum(t.retry_hist[1:]) for t in r.threads)),
     "dropped": ("gradients dropped after Tp failed retries", lambda r: _sum(r, "dropped")),
