@@ -139,3 +139,8 @@ async def test_compare_results_are_whole_at_every_size(tmp_path, size):
             return [f"results row {row} column {col}: {cell!r}" for row, col, cell in cells
                     if re.search(r"\d", cell) and not whole(cell, text)]
         await none_cut(app, results_cut)
+        for other in SIZES:  # the terminal resized after the results: the table is fitted again
+            await pilot.resize_terminal(*other)
+            await pilot.pause()
+            table.scroll_home(animate=False)
+            await none_cut(app, results_cut)

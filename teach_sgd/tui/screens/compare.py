@@ -154,6 +154,20 @@ class CompareScreen(RunScreen):
     def _finished(self) -> None:
         self._plot_timer.pause()
         self._plot(force=True)
+        self._show_results()
+        a, b = results = self.session.results
+        summary = []
+        if a.updates_per_s > 0 and b.updates_per_s > 0:
+            summary.append(f"B/A throughput {b.updates_per_s / a.updates_per_s:.2f}×")
+        summary.append(lost_updates_story(results)
+                       or f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
+        self.say("done — " + " · ".join(summary), "cyan")  # the footer shows e (export) and s (again)
+
+    def on_resize(self) -> None:
+        if self.session.has_results:  # fitted to the table's width: fit it again once the new layout is done
+            self.call_after_refresh(self._show_results)
+
+    def _show_results(self) -> None:
         results = self.session.results
         rows = [(label, [value(r) for r in results], label) for label, value in RUN_ROWS]
         rows += [(col.name, [col.cell(r.config.algo, r.threads, r.params) for r in results], col.key)
@@ -169,13 +183,6 @@ class CompareScreen(RunScreen):
             self.table.add_column(head, key=tag, width=max(cell_len(head), *(cell_len(str(c[i])) for _, c, _ in rows)))
         for shown, (_, cells, key) in zip(labels, rows):
             self.table.add_row(shown, *cells, key=key)
-        a, b = results
-        summary = []
-        if a.updates_per_s > 0 and b.updates_per_s > 0:
-            summary.append(f"B/A throughput {b.updates_per_s / a.updates_per_s:.2f}×")
-        summary.append(lost_updates_story(results)
-                       or f"final loss A {fmt_loss(a.loss_final)} vs B {fmt_loss(b.loss_final)}")
-        self.say("done — " + " · ".join(summary), "cyan")  # the footer shows e (export) and s (again)
 
     def _plot(self, force: bool = False) -> None:
         series = []
