@@ -3,8 +3,8 @@
 Textual's DataTable measures new and changed cells when the table is next idle (`_update_dimensions`). A paint
 that comes before that idle — on a busy machine it can — renders those cells at the columns' old widths and
 caches the strips under an update count that measuring does not bump, so every later paint reuses them:
-"12,345" stays "1". (Seen in CI under load: the Compare results table with every column one cell wide;
-tests/test_tables.py replays that order of events.) After a measure that changed a column's width, this bumps
+"12,345" stays "1". (Seen in a fresh-clone CI run under load: the Compare results table, every column one cell
+wide; tests/test_tables.py replays that order of events.) After a measure that changed a column's width, this bumps
 the count the caches are keyed on and repaints. Textual 8's internals; pyproject pins textual < 9.
 """
 from __future__ import annotations
