@@ -55,6 +55,7 @@ assert all(p in POINT_NAMES for points in POINTS.values() for p in points)
 # LOCK's points inside the lock (engine/lock.py): a thread held at one of them stops every other thread
 LOCKED_POINTS = ("holding", "copied", "applied")
 
+
 def _fraction(x, at: str) -> float:
     f = v.number(x, at, 0.0, 1.0)
     if f >= 1.0:
