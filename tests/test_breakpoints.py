@@ -29,7 +29,6 @@ def cfg(**kw):
     return RunConfig(**{**base, **kw})
 
 
-
 def thread(runner, tid):
     return runner.state.thread_stats()[tid]
 

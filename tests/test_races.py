@@ -22,7 +22,6 @@ from waits import until
 KEYS = {k: f" [{k}]" for k in ("select", "hold", "unhold", "freeze", "thaw", "step", "continue")}
 
 
-
 def begin(name):
     spec = RACES[name]
     runner = Runner(spec.config())

@@ -19,7 +19,6 @@ from waits import until
 TINY = dict(dataset="synthetic", threads=2, batch=8, lr=0.05, seed=3, updates=None, seconds=120, eval_every_s=1.0)
 
 
-
 def started(*algos, **kw) -> list[Runner]:
     return [Runner(RunConfig(algo=a, **{**TINY, **kw})).start() for a in algos]
 

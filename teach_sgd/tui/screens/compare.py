@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 
-from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -177,10 +176,9 @@ class CompareScreen(RunScreen):
         labels, heads = fit_table([label for label, _, _ in rows], heads, [cells for _, cells, _ in rows],
                                   self.table.size.width)
         self.table.clear(columns=True)
-        # widths given, not measured: a table painted before it measures would show its cells cut (whole_table.py)
-        self.table.add_column("", key="metric", width=max(map(cell_len, labels)))
-        for i, (tag, head) in enumerate(zip("AB", heads)):
-            self.table.add_column(head, key=tag, width=max(cell_len(head), *(cell_len(str(c[i])) for _, c, _ in rows)))
+        self.table.add_column("", key="metric")
+        for tag, head in zip("AB", heads):
+            self.table.add_column(head, key=tag)
         for shown, (_, cells, key) in zip(labels, rows):
             self.table.add_row(shown, *cells, key=key)
 
