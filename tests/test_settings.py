@@ -83,6 +83,12 @@ def test_a_restricted_field_takes_its_values_and_leaves_the_thread_keys(key):
     assert not any(re.fullmatch(s.restrict, c) or re.fullmatch(s.restrict, "1" + c) for c in TYPED[key][1])
 
 
+def test_a_budget_starts_with_a_number_so_s_and_e_over_its_whole_text_are_the_screens_keys():
+    budget = next(s for s in FORM if s.key == "budget")
+    assert not any(re.fullmatch(budget.restrict, c) for c in "sep")  # Start, Export: not the start of a budget
+    assert all(re.fullmatch(budget.restrict, v) for v in ("", "1", "1e", "20s", "2e", "2ep", ".5"))
+
+
 def test_the_delay_is_typed_and_shown_one_way():
     assert RunConfig.from_mapping({"algo": "hogwild", "delay": "0:4"}, source="ui").delay == (0, 4)
     assert RunConfig.from_mapping({"algo": "hogwild", "delay": ""}, source="ui").delay is None  # the empty field

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from rich.text import Text
+from textual.widgets.input import Selection
 
 from teach_sgd.tui.app import TeachSGDApp
 from teach_sgd.tui.screens.compare import CompareScreen
@@ -309,6 +310,9 @@ async def test_s_in_a_number_field_starts_and_digits_still_type(tmp_path):
         assert budget.value == "10s"
         await pilot.pause()
         assert screen.active_bindings["s"].binding.action == "start"   # "10ss" is no budget: s starts again
+        budget.selection = Selection(0, len(budget.value))  # all of it selected: typing replaces it, and a budget
+        await pilot.pause()                                 # starts with a number, so s is still Start
+        assert screen.active_bindings["s"].binding.action == "start"
         seed.focus()
         await pilot.pause()
         assert screen.active_bindings["s"].binding.action == "start"

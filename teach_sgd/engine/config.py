@@ -288,7 +288,8 @@ SETTINGS: dict[str, Setting] = declared(RunConfig)
 BUDGET = Setting("budget", lambda x, at: v.budget(x, at),
                  "a number of updates (3000), of seconds (10s) or of epochs (2ep)",
                  default=str(DEFAULT_UPDATES), flag=None, label="budget", width=7,
-                 restrict=r"[0-9._]*(e[+-]?[0-9]*)?(s|ep?)?")
+                 # starts with a number: "s" or "e" typed over the whole text is Start or Export, not a budget
+                 restrict=r"([0-9._]+(e[+-]?[0-9]*)?(s|ep?)?)?")
 FORM = tuple(BUDGET if key == "updates" else s for key, s in SETTINGS.items() if s.label or key == "updates")
 
 
