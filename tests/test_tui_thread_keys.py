@@ -92,6 +92,9 @@ async def test_playground_thread_keys_from_every_focus(tmp_path, focus):
                       screen.dash.query_one(ThreadTable if focus == "table" else TimelinePanel))
         assert screen.check_action("breakpoint", ()) and screen.check_action("step_thread", ())
         await thread_keys_work(app, pilot, screen, screen.runner, target)
+        # cleared: once the last key's line has had its seconds, the status line no longer says a thread is held
+        await until(lambda: "no thread held, no breakpoint set" in message(screen), timeout=20,
+                    why=lambda: message(screen))
         await pilot.press("x")
         await until(lambda: screen.dash.result is not None)
         assert screen.check_action("breakpoint", ()) is False  # the footer drops them once the run has ended

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Header, Static
 from teach_sgd.engine.config import RunConfig
 from teach_sgd.tui.runs import build_runners
 from teach_sgd.tui.screens.run_screen import RunScreen
+from teach_sgd.tui.screens.thread_keys import THREAD_KEYS_HINT
 from teach_sgd.tui.widgets.config_form import ConfigForm
 from teach_sgd.tui.widgets.dashboard import Dashboard
 from teach_sgd.tui.widgets.kernel_status import KernelStatus
@@ -69,7 +70,7 @@ class PlaygroundScreen(RunScreen):
                 return
             [runner] = self.session.begin(runners)
             self.dash.start(runner)
-            self.say("running — space pauses, x stops, s restarts with the settings above; b f o u hold threads (?)",
+            self.say(f"running — space pauses, x stops, s restarts with the settings above; {THREAD_KEYS_HINT}",
                      "dim")
 
     def action_pause(self) -> None:

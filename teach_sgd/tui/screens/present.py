@@ -236,6 +236,9 @@ class PresenterScreen(ThreadKeysScreen):
         self.holds_line.update(Text(text))
         self.holds_line.display = True
 
+    def quiet_threads(self, last: str) -> None:
+        self.holds_line.display = False  # the line is the threads' own: nothing held, nothing to say
+
     def action_toggle(self) -> None:
         self.player.toggle()
 

@@ -22,7 +22,7 @@ from teach_sgd.runs.controls import slow_motion_label
 from teach_sgd.runs.session import RunSession, record_runs
 from teach_sgd.tui.screens.base import QUIT_HELP
 from teach_sgd.tui.screens.present import PresenterScreen
-from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, ThreadKeysScreen
+from teach_sgd.tui.screens.thread_keys import THREAD_BINDINGS, THREAD_KEYS_HINT, ThreadKeysScreen
 from teach_sgd.tui.widgets.config_form import ConfigForm
 
 
@@ -78,7 +78,14 @@ class RunScreen(ThreadKeysScreen):
         return True
 
     def say(self, text: str, style: str = "") -> None:
+        self._message = text
         self.message.update(f"[{style}]{text}[/]" if style else text)
+
+    _message = ""
+
+    def quiet_threads(self, last: str) -> None:
+        if self._message == last:  # nothing said since (a run's end says so itself)
+            self.say(f"no thread held, no breakpoint set — {THREAD_KEYS_HINT}", "dim")
 
     @on(ConfigForm.Submitted)
     def _submitted(self) -> None:

@@ -39,6 +39,7 @@ HOLDS = Binding.Group("Breakpoints", compact=True)  # b break · f freeze · o s
 THREAD_ACTIONS = ("thread", "breakpoint", "freeze", "step_thread", "go_on", "clear_holds")
 STATUS_HZ = 4  # the status line's progress figures (the others' measured rate) refresh this often
 SAID_S = 3.0   # what a key did stays on the status line this long, before the figures alone
+THREAD_KEYS_HINT = "b f o u hold threads (?)"  # where a screen's status line names the thread keys
 EXPLAIN_MIN_W = 160  # a terminal this wide has room on the status line for what the progress guarantee means
 
 
@@ -66,6 +67,7 @@ class ThreadKeysScreen(SteadyFooterScreen):
         super().__init__(*args, **kwargs)
         self.controls = ThreadControls(self.thread_runners)
         self._said = ("", 0.0)   # what the last key did, and when (time.monotonic)
+        self._thread_line: str | None = None  # the last line said about the threads, until taken back
 
     def thread_runners(self) -> list:
         """The current Runners, in order (None where a dashboard has none yet): the dashboards' by default."""
@@ -111,7 +113,15 @@ class ThreadKeysScreen(SteadyFooterScreen):
         recent = self._said[0] if now - self._said[1] < SAID_S else None
         status = self.controls.status(explain=self.size.width >= EXPLAIN_MIN_W) if self.controls.live else None
         if status is not None or said is not None:
-            self.say_threads(" · ".join(x for x in (recent, status) if x))
+            self._thread_line = " · ".join(x for x in (recent, status) if x)
+            self.say_threads(self._thread_line)
+        elif recent is None and self._thread_line is not None:  # nothing held or asked any more: the last
+            self.quiet_threads(self._thread_line)                # line about threads would go on saying so
+            self._thread_line = None
+
+    def quiet_threads(self, last: str) -> None:
+        """Nothing is held or asked any more, and `last` was the line said about the threads: take it back where
+        it is still shown (a subclass that says the threads somewhere of its own)."""
 
     def _do(self, act, *args) -> None:
         """A key's action on the controls; what it did (or why a lesson's guard refused it) is said."""
