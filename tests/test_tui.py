@@ -128,7 +128,9 @@ async def test_restart_with_new_settings(tmp_path):
         screen.query_one("#algo").value = "hogwild"
         screen.query_one("#budget").value = "200"
         await pilot.press("s")
-        await until(lambda: screen.dash.result is not None and screen.runner is not first)
+        # the new run's own result: the first one's may reach the dashboard while the new run is being built
+        await until(lambda: screen.runner is not first and screen.dash.runner is screen.runner
+                    and screen.dash.result is not None)
         assert first.done
         assert screen.dash.result.config.algo == "hogwild"
         assert screen.dash.result.config.threads == 3
