@@ -163,7 +163,7 @@ def test_first_layer_indexes_and_gradient_on_empty_full_and_repeated_images():
     grad = np.zeros_like(theta)
     loss_and_grad(spec.kind, spec.dims, theta, X, y, rows, grad, work)
 
-    by_sample, by_input, _ = mlp.split_workspace(spec.dims, n, work)
+    by_sample, by_input, _, _ = mlp.split_workspace(spec.dims, n, work)
     starts, ks, xs = by_sample
     for b, r in enumerate(rows):
         (expected,) = np.nonzero(X[r])

@@ -30,7 +30,7 @@ activation into its gradient in place, as in mlp.py.
 import numpy as np
 from numba import njit
 
-from .mlp import FAST, dense_backward, dense_forward, softmax_xent
+from .mlp import FAST, dense_backward, dense_forward, narrow_scratch, softmax_xent
 
 
 @njit(nogil=True, cache=True)
@@ -56,13 +56,16 @@ def n_params(dims) -> int:
 
 @njit(nogil=True, cache=True)
 def workspace_floats(dims, n):
+    """Every layer's outputs for a block of n samples, then the dense layers' scratch (mlp.narrow_scratch)."""
     H, W, C1, C2, F, K, H1, W1, P1h, P1w, H2, W2, P2h, P2w = _sizes(dims)
-    return n * (C1 * H1 * W + C1 * P1h * P1w + C2 * H2 * P1w + C2 * P2h * P2w + F + K)
+    f3, s3 = narrow_scratch(C2 * P2h * P2w, F)
+    f4, s4 = narrow_scratch(F, K)
+    return n * (C1 * H1 * W + C1 * P1h * P1w + C2 * H2 * P1w + C2 * P2h * P2w + F + K + max(s3, s4)) + max(f3, f4)
 
 
 @njit(nogil=True, cache=True)
 def rows_that_fit(dims, length):
-    return length // workspace_floats(dims, 1)
+    return (length - workspace_floats(dims, 0)) // (workspace_floats(dims, 1) - workspace_floats(dims, 0))
 
 
 @njit(nogil=True, cache=True)
@@ -104,7 +107,8 @@ def split_workspace(dims, n, work):
     h = work[o:o + n * F].reshape((n, F))
     o += n * F
     z = work[o:o + n * K].reshape((n, K))
-    return a1, p1, a2, fl, h, z
+    o += n * K
+    return a1, p1, a2, fl, h, z, work[o:workspace_floats(dims, n)]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST)
@@ -219,15 +223,15 @@ def forward(dims, theta, X, rows, work):
         raise ValueError("X has a different number of pixels than the model's input")
     H, W, C1, C2, F, K, H1, W1, P1h, P1w, H2, W2, P2h, P2w = _sizes(dims)
     K1, c1, K2, c2, W3, b3, W4, b4 = split_theta(dims, theta)
-    a1, p1, a2, fl, h, z = split_workspace(dims, n, work)
+    a1, p1, a2, fl, h, z, scratch = split_workspace(dims, n, work)
     for b in range(n):
         img = X[rows[b]].reshape((1, H * W))
         conv3x3_forward(img, W, K1, c1, a1[b], H1)
         maxpool_forward(a1[b], W, p1[b], P1h, P1w)
         conv3x3_forward(p1[b], P1w, K2, c2, a2[b], H2)
         maxpool_forward(a2[b], P1w, fl[b].reshape((C2, P2h * P2w)), P2h, P2w)
-    dense_forward(fl, W3, b3, h, True)
-    dense_forward(h, W4, b4, z, False)
+    dense_forward(fl, W3, b3, h, True, scratch)
+    dense_forward(h, W4, b4, z, False, scratch)
     return z
 
 
@@ -240,12 +244,12 @@ def loss_and_grad(dims, theta, X, y, rows, grad, work):
 
     K1, c1, K2, c2, W3, b3, W4, b4 = split_theta(dims, theta)
     gK1, gc1, gK2, gc2, gW3, gb3, gW4, gb4 = split_theta(dims, grad)
-    a1, p1, a2, fl, h, _ = split_workspace(dims, n, work)
-    dense_backward(h, W4, z, gW4, gb4)
+    a1, p1, a2, fl, h, _, scratch = split_workspace(dims, n, work)
+    dense_backward(h, W4, z, gW4, gb4, scratch)
     # fl is a max-pool of ReLU outputs, which equals a ReLU of the pooled pre-activations, so the ReLU
     # mask dense_backward applies to its input is the right one for the conv2 pre-activations. Then per
     # sample, top down, each activation buffer is overwritten with its gradient.
-    dense_backward(fl, W3, h, gW3, gb3)
+    dense_backward(fl, W3, h, gW3, gb3, scratch)
     gK1[:] = 0.0
     gc1[:] = 0.0
     gK2[:] = 0.0
