@@ -169,21 +169,38 @@ def median_rate(runs: list[dict]) -> float:
     return statistics.median(r["updates_per_s"] for r in runs)
 
 
+def bare_gain(kind: int, spec, data) -> float:
+    """2t/1t of one kind of bare loop, the 2-thread run between two 1-thread runs (this host's cores change
+    speed from one second to the next; the mean of the two 1-thread runs halves the drift's part)."""
+    before = ceiling.rate(kind, 1, spec, data)
+    two = ceiling.rate(kind, 2, spec, data)
+    return two / ((before + ceiling.rate(kind, 1, spec, data)) / 2)
+
+
 def ceiling_flips(rounds: int) -> None:
     """Bare-loop 2t/1t per round: how much two cores can gain here, and how often the host flips it."""
     data, spec = load_dataset("mnist"), make_model("mlp")
     print(f"ceiling: bare-loop 2t/1t per round (MLP), beside the engine's 2t/1t in the same round")
+    private = [bare_gain(ceiling.PRIVATE, spec, data) for _ in range(rounds)]
+    print(f"   {'private θ':<15} bare {' '.join(f'{b:.2f}' for b in private)}   (nothing shared: the cores' own "
+          f"ceiling), median {statistics.median(private):.2f}")
     for kind, algo, extra in ((ceiling.HOGWILD, "hogwild", {}), (ceiling.LEASHED, "leashed", {}),
                               (ceiling.LOCK, "lock", {}), (ceiling.SPARSE, "hogwild", {"writes": "sparse"})):
         bare, engine = [], []
         for _ in range(rounds):
-            bare.append(ceiling.rate(kind, 2, spec, data) / ceiling.rate(kind, 1, spec, data))
+            bare.append(bare_gain(kind, spec, data))
             engine.append(run(RunConfig(algo=algo, threads=2, updates=3000, **extra)).updates_per_s
                           / run(RunConfig(algo=algo, threads=1, updates=3000, **extra)).updates_per_s)
         algo = algo + (" sparse" if extra else "")
         ratio = [e / b for e, b in zip(engine, bare)]
         print(f"   {algo:<15} bare {' '.join(f'{b:.2f}' for b in bare)}   engine {' '.join(f'{e:.2f}' for e in engine)}"
-              f"   engine ÷ bare median {statistics.median(ratio):.2f}")
+              f"   medians: bare {statistics.median(bare):.2f}, engine {statistics.median(engine):.2f}, "
+              f"engine ÷ bare {statistics.median(ratio):.2f}")
+    one = [ceiling.pass_us(1, spec.n_params) for _ in range(rounds)]
+    two = [ceiling.pass_us(2, spec.n_params) for _ in range(rounds)]
+    print(f"   a publish pass alone ({spec.n_params:,} floats, a new version from the latest): "
+          f"{statistics.median(one):.1f} µs when this core wrote the latest, {statistics.median(two):.1f} µs when "
+          f"the other did (medians of {rounds})")
 
 
 def telemetry_cost(rounds: int) -> None:

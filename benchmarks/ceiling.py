@@ -10,6 +10,10 @@ Each loop does only the memory work one algorithm's update must do, plus the sam
               sections): the copy and the apply of 2 threads cannot overlap, and θ still bounces;
   sparse    — as hogwild, but write only the coordinates whose gradient is not 0 (HOGWILD!'s sparse writes).
 The engine's 2t/1t ratio is to be read against these, not against 2.0.
+
+pass_us() times the memory work alone of one Leashed-SGD publish pass (a new version built from the latest),
+when the latest was written on the same core and when it was written on the other: the price of a version
+crossing cores, which every update pays at 2 threads and none at 1.
 """
 import threading
 import time
@@ -59,6 +63,40 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
                 new[i] = old[i] - STEP * g[i]
             ptr[0] = q
     return 0
+
+
+@njit(nogil=True)
+def _passes(me, players, n, slab, turn, spent):
+    """On its turn (turn[0] mod players), a thread builds a new version from the latest one, as a Leashed-SGD
+    publish pass does, and hands the turn on: with 2 players every latest version was written on the other
+    core, with 1 on its own."""
+    for _ in range(n):
+        while atomics.load(turn, 0) % players != me:
+            pass
+        k = atomics.load(turn, 0)
+        src, dst = slab[k % 3], slab[(k + 1) % 3]
+        t0 = native.now_ns()
+        for i in range(dst.shape[0]):
+            dst[i] = src[i] - STEP * src[i]
+        spent[me] += native.now_ns() - t0
+        atomics.store(turn, 0, k + 1)
+    return 0
+
+
+def pass_us(threads: int, d: int, n: int = 2000) -> float:
+    """µs per publish pass over d floats, `threads` (1 or 2) taking turns."""
+    slab = np.ones((3, d), np.float32)
+    turn = np.zeros(1, np.int64)
+    spent = np.zeros(2, np.int64)
+    _passes(0, 1, 2, slab, turn, spent)  # compile
+    turn[0], spent[:] = 0, 0
+    workers = [threading.Thread(target=_passes, args=(t, threads, n // threads, slab, turn, spent))
+               for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return float(spent.sum()) / (n // threads * threads) / 1e3
 
 
 def rate(kind: int, threads: int, spec, data, batch: int = 16, n: int = 3000) -> float:
