@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from teach_sgd.engine import atomics, native
+from teach_sgd.engine.seq import copy
 from teach_sgd.models import loss_and_grad
 
 PRIVATE, HOGWILD, LEASHED, LOCK, SPARSE = range(5)
@@ -40,14 +41,14 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
             for i in range(theta.shape[0]):
                 theta[i] -= STEP * g[i]
         elif kind == HOGWILD or kind == SPARSE:
-            local[:] = theta
+            copy(local, theta)
             loss_and_grad(model, dims, local, X, y, rows, g, work)
             for i in range(theta.shape[0]):
                 if kind == HOGWILD or g[i] != 0.0:
                     theta[i] -= STEP * g[i]
         elif kind == LOCK:
             native.mutex_lock(mutex)
-            local[:] = theta
+            copy(local, theta)
             native.mutex_unlock(mutex)
             loss_and_grad(model, dims, local, X, y, rows, g, work)
             native.mutex_lock(mutex)

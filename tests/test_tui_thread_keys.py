@@ -197,6 +197,10 @@ async def test_lesson_live_experiment_has_the_same_keys(tmp_path, monkeypatch):
         await until(lambda: screen.controls.log[-1].what == "step")
         await pilot.press("u")
         await until(lambda: held(runner, 0) is None)
+        # nothing held or asked any more: once the key's line has had its seconds, the step's own hint is back
+        await until(lambda: "held" not in str(screen.w_step.w_hint.content), timeout=20,
+                    why=lambda: str(screen.w_step.w_hint.content))
+        assert str(screen.w_step.w_hint.content) == screen.keys.hint()[0]
         await pilot.press("h")
         await until(lambda: runner.done)
 

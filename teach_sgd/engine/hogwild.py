@@ -61,7 +61,7 @@ order; x86 needs none of the fences but pays nothing for them):
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, phase, stepsize
+from teach_sgd.engine import atomics, gradient, phase, seq, stepsize
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
@@ -109,7 +109,7 @@ def unsynchronised_copy(sh, me, theta, copy):
     """Step 1: copy θ with no lock. Returns (t0, torn): the updates applied before the copy began, and 1 if
     an apply overlapped the copy (the view may be torn; counted). Orderings: see the module doc."""
     t0 = atomics.load(sh.control, CLOCK)
-    copy[:] = theta
+    seq.copy(copy, theta)
     atomics.fence_acquire()
     torn = 1 if atomics.load(sh.control, APPLYING) > t0 else 0
     if torn:

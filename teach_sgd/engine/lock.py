@@ -18,14 +18,13 @@ Memory: one shared θ plus one private copy per thread, m + 1 vectors.
 """
 from numba import njit
 
-from teach_sgd.engine import atomics, gradient, native, phase, stepsize
+from teach_sgd.engine import atomics, gradient, native, phase, seq, stepsize
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.control import budget_reached
 from teach_sgd.engine.layout import (
     C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_COPIED, PT_HOLDING, PT_READ, PT_WAITING,
     S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_LOCK_WAIT, S_PUBLISH,
 )
-from teach_sgd.engine.seq import apply
 
 
 @njit(nogil=True, cache=True)
@@ -40,7 +39,7 @@ def worker(sh, data, logs, model, me):
         native.mutex_lock(mutex)
         wait = phase.at(sh, me, PT_HOLDING, S_COPY)
         t0 = atomics.load(sh.control, CLOCK)
-        copy[:] = theta
+        seq.copy(copy, theta)
         phase.at(sh, me, PT_COPIED, S_COPY)  # slow motion stretches the locked copy here, before the unlock
         native.mutex_unlock(mutex)
         phase.at(sh, me, PT_READ, S_GRADIENT)
@@ -62,7 +61,7 @@ def worker(sh, data, logs, model, me):
             tel.bump(me.counters, C_ABANDONED, 1)
             break
         scale = stepsize.factor(sh, logs, t1 - t0)
-        apply(theta, me.grad, sh.fp[F_LR] * scale)
+        seq.apply(theta, me.grad, sh.fp[F_LR] * scale)
         phase.at(sh, me, PT_APPLIED, S_IDLE)  # slow motion stretches the locked apply here
         atomics.store(sh.control, CLOCK, t1 + 1)
         # counted before the unlock (a release store, ordered by the mutex before the next holder's breakpoint

@@ -107,7 +107,10 @@ class LessonScreen(ThreadKeysScreen):
         """Where the keys go on a step: its choices, if it asks for one, else its text."""
         return self.w_step.w_choices if self.keys.choosing() is not None else self.w_step.w_scroll
 
+    _hint_threads: str | None = None  # the line about the threads the hint shows, until the step's hint is back
+
     def _update_hint(self, paused: bool = False) -> None:
+        self._hint_threads = None
         self.w_step.hint(*self.keys.hint(paused))
         self.refresh_bindings()
 
@@ -115,7 +118,12 @@ class LessonScreen(ThreadKeysScreen):
         return [self.dash] if hasattr(self, "dash") else []
 
     def say_threads(self, text: str) -> None:
+        self._hint_threads = text
         self.w_step.hint(text, "todo")
+
+    def quiet_threads(self, last: str) -> None:
+        if self._hint_threads == last:  # the step's own hint (a race stage's included) was not redrawn since
+            self._update_hint(self.runner is not None and self.runner.paused)
 
     def check_screen_action(self, action: str, parameters) -> bool | None:
         if self.keys is None:
