@@ -23,8 +23,8 @@ backward pass overwrites each layer's outputs with their gradients in place, so 
 Narrow layers. A layer with fewer than NARROW outputs (the 10 classes) is computed with its weights transposed
 into scratch: row by row, its outputs are vectors of 10, which a core's 8- or 16-wide vector registers cover
 badly, and its input gradient becomes 2,048 dot products of length 10. Transposed, every inner loop runs over
-the layer's inputs (128): the output layer's forward pass took 1.4 µs instead of 3.7, its backward pass 3.2
-instead of 10.3 (benchmarks/README.md).
+the layer's inputs (128): the output layer's forward pass took 2.0 µs instead of 3.9, its backward pass 3.6
+instead of 10.3 (benchmarks/step_profile.py; benchmarks/README.md, 2026-12-05).
 """
 import math
 from typing import NamedTuple
@@ -109,13 +109,8 @@ def dense_forward(A, W, bias, out, relu, scratch):
         # out[b, j] = W's column j · A[b]: dot products over the inputs, on W transposed
         WT = transposed(W, scratch)
         for b in range(out.shape[0]):
-            a = A[b]
             for j in range(n_out):
-                w = WT[j]
-                s = np.float32(0.0)
-                for k in range(n_in):
-                    s += a[k] * w[k]
-                out[b, j] = s + bias[j]
+                out[b, j] = dot(A[b], WT[j]) + bias[j]
     else:
         # Sample outermost, eight weight rows per pass (add_rows). No skipping of zero activations, unlike
         # the input layer: about half of the ReLU outputs are 0 in no predictable pattern, and the
@@ -127,6 +122,14 @@ def dense_forward(A, W, bias, out, relu, scratch):
             add_rows(o, W, None, A[b], 0, n_in)
     if relu:
         relu_inplace(out)
+
+
+@njit(nogil=True, cache=True, fastmath=FAST, inline="always")
+def dot(a, b):
+    s = np.float32(0.0)
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
 
 
 @njit(nogil=True, cache=True)
@@ -275,6 +278,8 @@ def add_rows(out, M, ids, xs, lo, hi):
         e += 8
     # The rest (up to 7 rows) in passes of four, two and one: the weight gradient's rows each add only the few
     # samples that have that pixel (6 on average in MNIST batches of 16), so most of its rows are all rest.
+    # Written as while loops on purpose: as ifs (each runs at most once), LLVM made the whole weight gradient
+    # twice as slow (63 µs against 27, benchmarks/README.md 2026-12-05).
     while e + 4 <= hi:
         m0, m1, m2, m3 = row(M, ids, e), row(M, ids, e + 1), row(M, ids, e + 2), row(M, ids, e + 3)
         x0, x1, x2, x3 = xs[e], xs[e + 1], xs[e + 2], xs[e + 3]
@@ -337,13 +342,9 @@ def dense_backward(A, W, D, gW, gb, scratch):
             g[j] = 0.0
         add_rows(g, D, None, A[:, k], 0, n)
     for b in range(n):
-        d = D[b]
         a = A[b]
         for k in range(n_in):
-            w = W[k]
-            s = np.float32(0.0)
-            for j in range(n_out):
-                s += d[j] * w[j]
+            s = dot(D[b], W[k])
             a[k] = s if a[k] > 0.0 else np.float32(0.0)
 
 
