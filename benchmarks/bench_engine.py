@@ -15,7 +15,8 @@ Sections:
               that lost its core (reported as "starved");
   against     the same runs of REF, interleaved round by round, and new / old per row;
   ceiling     2t/1t of bare loops doing each algorithm's memory work (benchmarks/ceiling.py), with its flips:
-              how much 2 threads can gain on this machine at all, measured between the engine's runs;
+              how much 2 threads can gain on this machine at all, measured between the engine's runs, and
+              what a new version costs when the last one was written on the other core (ceiling.pass_us);
   telemetry   telemetry on vs off on interleaved pairs (HOGWILD!'s lost-write sampling included);
   step        one training step on one thread: the seq kernel against the NumPy/BLAS loop of the same math,
               and the kernel's GFLOP/s against the 1-core float32 matmul peak that NumPy reaches here;
