@@ -4,8 +4,11 @@ from __future__ import annotations
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import SETTINGS, RunConfig
 from teach_sgd.engine.events import dropped_note
-from teach_sgd.engine.result import RunResult
+from teach_sgd.engine.result import COLLAPSE_CAUSES, RunResult
 from teach_sgd.settings import bound_text
+
+
+COLLAPSE_ADVICE = {"step": "try a smaller lr", "init": "try --init he or fewer hidden layers", "stuck": "try a larger lr"}
 
 
 def _persistence(r: RunResult) -> str:
@@ -57,7 +60,7 @@ def run_summary(r: RunResult) -> str:
                      f"freeze: thread {f['thread']} never reached {f['point']} after {r.config.freeze[2]:g} s")
     if r.collapsed:
         lines.append("collapsed: the model ended no better than chance, its loss stuck near ln(classes) — "
-                     "a step size too large kills the ReLUs; try a smaller lr")
+                     f"{COLLAPSE_CAUSES[r.collapse_cause]}; {COLLAPSE_ADVICE[r.collapse_cause]}")
     if c.target_loss is not None:
         ttt = f"{r.time_to_target_s:.2f} s" if r.time_to_target_s is not None else "not reached"
         lines.append(f"time to {c.target_loss:g} × initial loss: {ttt}")

@@ -34,6 +34,23 @@ def test_a_collapsed_run_is_named_collapsed(algo):
     summary = run_summary(r)
     assert summary.startswith(f"{algo}") and "\ncollapsed: 1,000 updates" in summary
     assert "no better than chance" in summary and "smaller lr" in summary
+    assert r.collapse_cause == "step"  # its loss left ln 10 before it came back: the step is named
+
+
+@pytest.mark.parametrize("init, cause", [(None, "init"), ("he", None)])
+def test_a_deep_mlp_from_the_papers_tiny_weights_is_stuck_and_the_summary_says_why(init, cause):
+    """Three hidden layers from N(0, 0.01²): the signal vanishes, the loss never leaves ln 10 at any lr; the
+    summary must not blame the step size. From He's init the same network learns."""
+    r = run(mlp(algo="seq", hidden=(64, 64, 64), updates=2000, init=init))
+    assert r.collapse_cause == cause
+    summary = run_summary(r)
+    if cause is None:
+        assert r.accuracy_final > 0.5 and "collapsed" not in summary
+    else:
+        losses = [loss for _, loss, _ in r.loss_curve]
+        assert max(abs(loss - r.loss_initial) for loss in losses) < 0.01 * r.loss_initial  # it never moved
+        assert "too little signal passes this many layers; try --init he" in summary
+        assert "ReLU" not in summary and "smaller lr" not in summary
 
 
 def test_a_run_that_learns_is_not_collapsed():

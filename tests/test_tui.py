@@ -329,8 +329,18 @@ async def test_a_collapsed_run_is_named_on_screen(tmp_path):
         assert result.collapsed and result.status == "collapsed" and not result.diverged
         assert screen.dash.has_class("-collapsed") and not screen.dash.has_class("-diverged")
         assert "COLLAPSED" in str(screen.dash.query_one("#banner").content)
+        assert "killed its ReLUs. Try a smaller step size" in str(screen.dash.query_one("#banner").content)
         assert screen.dash.query_one("#banner").display
         assert "COLLAPSED" in status_lines(screen.dash)[0]
+        # a deep MLP from the paper's tiny weights collapses without its loss ever moving: the banner says so
+        screen.query_one("#lr").value = "0.05"
+        screen.query_one("#hidden").value = "64,64,64"
+        await pilot.press("s")
+        await until(lambda: screen.dash.result is not None and screen.dash.result.config.hidden == (64, 64, 64))
+        assert screen.dash.result.collapse_cause == "init"
+        banner = str(screen.dash.query_one("#banner").content)
+        assert "too little signal passes this many layers. Try fewer hidden layers" in banner and "ReLU" not in banner
+        screen.query_one("#hidden").value = "128"
         screen.query_one("#lr").value = "0.05"
         await pilot.press("s")  # a new run clears the banner
         await until(lambda: screen.dash.result is not None and not screen.dash.result.collapsed)

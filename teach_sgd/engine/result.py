@@ -27,12 +27,25 @@ THREAD_STATES = ("idle", "gradient", "copy", "publish", "lock wait", "paused", "
 
 # A run *collapsed* when it did not diverge yet ended knowing nothing: test accuracy at most chance (1/classes) +
 # COLLAPSE_ACCURACY_MARGIN and the loss within COLLAPSE_LOSS_BAND (relative) of ln(classes), the loss of a model
-# whose output no longer depends on its input (dead ReLUs after too large a step). An untrained model sits
-# there too, so a run needs COLLAPSE_MIN_UPDATES updates before it can be called collapsed (at lr 0.05 the MLP
-# is at ~60% accuracy by then; at lr 5 it is at 10% and loss 2.33-2.47 for good).
+# whose output does not depend on its input (dead ReLUs after too large a step; or no signal getting through,
+# below). An untrained model sits there too, so a run needs COLLAPSE_MIN_UPDATES updates before it can be called
+# collapsed (at lr 0.05 the MLP is at ~60% accuracy by then; at lr 5 it is at 10% and loss 2.33-2.47 for good).
 COLLAPSE_ACCURACY_MARGIN = 0.05
 COLLAPSE_LOSS_BAND = 0.15
 COLLAPSE_MIN_UPDATES = 100
+# Two ways to end there, told apart by the loss curve. A step too large knocks the loss off its start and the
+# ReLUs die on the way back (MLP 784-128-10 at lr 2 and 5: evaluations up to 2.37 and 2.43 from 2.30; the CNN at
+# lr 1 and 3: 2.30–2.45 from 2.38). From the paper's initial weights, N(0, 0.01²), a deep MLP passes so little
+# signal that its loss never moves at all (784-20-15-11-10, 784-64-64-64-10, 784-128-128-64-10: 2.3026 →
+# 2.3030–2.3034 over 2,000–3,000 updates, at lr 0.01, 0.05 and 0.2; with two hidden layers, or init "he", they
+# train). STUCK_BAND: every evaluation within 1% of the initial loss.
+STUCK_BAND = 0.01
+COLLAPSE_CAUSES = {
+    "step": "a step size too large killed its ReLUs",
+    "init": "it never moved more than 1% from where it started — from the paper's small initial weights, "
+            "N(0, 0.01²), too little signal passes this many layers",
+    "stuck": "it never moved more than 1% from where it started — the updates barely moved the model",
+}
 
 
 def is_collapsed(diverged: bool, updates: int, loss_final: float, accuracy_final: float, n_classes: int) -> bool:
@@ -158,6 +171,17 @@ class RunSnapshot:
     def staleness_mean(self) -> float:
         return staleness_mean(self.threads)
 
+    @property
+    def collapse_cause(self) -> str | None:
+        """Why a collapsed run ended at chance, a key of COLLAPSE_CAUSES (None if it did not collapse)."""
+        if not self.collapsed:
+            return None
+        losses = [loss for _, loss, _ in self.loss_curve] + [self.loss_final]
+        if any(abs(loss - self.loss_initial) > STUCK_BAND * self.loss_initial for loss in losses):
+            return "step"
+        init = self.config.init or ("paper" if self.config.model == "mlp" else "he")  # ModelSpec.default_init
+        return "init" if init == "paper" else "stuck"
+
 
 def staleness_mean(threads: tuple[ThreadStats, ...]) -> float:
     """Mean τ over all published updates, from the exact per-thread sums (the histogram caps τ at 64)."""
@@ -218,6 +242,17 @@ class RunResult:
     @property
     def staleness_mean(self) -> float:
         return staleness_mean(self.threads)
+
+    @property
+    def collapse_cause(self) -> str | None:
+        """Why a collapsed run ended at chance, a key of COLLAPSE_CAUSES (None if it did not collapse)."""
+        if not self.collapsed:
+            return None
+        losses = [loss for _, loss, _ in self.loss_curve] + [self.loss_final]
+        if any(abs(loss - self.loss_initial) > STUCK_BAND * self.loss_initial for loss in losses):
+            return "step"
+        init = self.config.init or ("paper" if self.config.model == "mlp" else "he")  # ModelSpec.default_init
+        return "init" if init == "paper" else "stuck"
 
     @property
     def lost_fraction_sampled(self) -> float | None:

@@ -25,6 +25,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from teach_sgd.engine.result import COLLAPSE_CAUSES
 from teach_sgd.settings import bound_text
 from teach_sgd.runs.session import stop_runner
 from teach_sgd.format import fmt_count, fmt_loss, fmt_rate
@@ -49,8 +50,10 @@ BANNERS = {
     "diverged": "DIVERGED — the loss exploded, so the run was stopped. "
                 "Try a smaller step size (lr), fewer threads, or a consistent algorithm.",
     "collapsed": "COLLAPSED — the model ended no better than chance and its loss is stuck near ln(classes): "
-                 "a step size too large killed its ReLUs. Try a smaller step size (lr).",
+                 "{cause}. {advice}",
 }
+COLLAPSE_ADVICE = {"step": "Try a smaller step size (lr).", "stuck": "Try a larger step size (lr).",
+                   "init": "Try fewer hidden layers (or, on the command line, --init he)."}
 
 
 TABLE_SUBTITLE = "bars ∝ column max · bright = the max · ↑↓ select"
@@ -359,13 +362,14 @@ class Dashboard(Widget):
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
         self._table.border_subtitle = table_subtitle({}, cfg.delay)
         if result.diverged or result.collapsed:
-            self._show_failed("diverged" if result.diverged else "collapsed")
+            self._show_failed("diverged" if result.diverged else "collapsed", result.collapse_cause)
 
-    def _show_failed(self, how: str) -> None:
-        """The banner under the status line: the run diverged or collapsed, and what to try instead."""
+    def _show_failed(self, how: str, cause: str | None = None) -> None:
+        """The banner under the status line: the run diverged or collapsed (and why), and what to try instead."""
         if not self.has_class(f"-{how}"):
             self.add_class(f"-{how}")
-            self._banner.update(BANNERS[how])
+            self._banner.update(BANNERS[how].format(cause=cause and COLLAPSE_CAUSES[cause],
+                                                    advice=cause and COLLAPSE_ADVICE[cause]))
 
     def _show_hist(self, hist, threads) -> None:
         tid = min(self.selected_thread, len(threads) - 1) if threads else 0
