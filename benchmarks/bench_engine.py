@@ -172,7 +172,7 @@ def median_rate(runs: list[dict]) -> float:
 
 def bare_gain(kind: int, spec, data) -> float:
     """2t/1t of one kind of bare loop, the 2-thread run between two 1-thread runs (this host's cores change
-    speed from one second to the next; the mean of the two 1-thread runs halves the drift's part)."""
+    speed from one run to the next; the mean of the 1-thread runs on either side cancels a steady drift)."""
     before = ceiling.rate(kind, 1, spec, data)
     two = ceiling.rate(kind, 2, spec, data)
     return two / ((before + ceiling.rate(kind, 1, spec, data)) / 2)

@@ -13,7 +13,7 @@ The engine's 2t/1t ratio is to be read against these, not against 2.0.
 
 pass_us() times the memory work alone of one Leashed-SGD publish pass (a new version built from the latest),
 when the latest was written on the same core and when it was written on the other: the price of a version
-crossing cores, which every update pays at 2 threads and none at 1.
+crossing cores, which an update pays whenever the other thread published the latest version (never at 1 thread).
 """
 import threading
 import time

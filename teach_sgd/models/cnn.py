@@ -24,8 +24,9 @@ vectorize) instead of many rows of 26 or 11. The unused slots are never read for
 in the backward pass, so they add nothing to any gradient.
 
 Workspace per sample: the conv activations a1 [C1, H1*W], p1 [C1, P1h*P1w], a2 [C2, H2*P1w], then the
-sample's rows of the head's [n, flat], [n, F], [n, K] blocks. The backward pass turns every stored
-activation into its gradient in place, as in mlp.py.
+sample's rows of the head's [n, flat], [n, F], [n, K] blocks; after them the dense layers' scratch
+(mlp.narrow_scratch), part fixed, part per sample. The backward pass turns every stored activation into its
+gradient in place, as in mlp.py.
 """
 import numpy as np
 from numba import njit

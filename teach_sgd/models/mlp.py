@@ -17,14 +17,15 @@ pixel is 0 throughout the batch does not reach the loss, exactly as it has no ef
 SGD itself never changes such a row, since its gradient is 0.)
 
 Workspace (see workspace_floats): the batch's nonzero pixels indexed twice (by sample for the forward pass,
-by input for the weight gradient), then every layer's outputs, then the scratch of a narrow layer (below). The
+by input for the weight gradient), then every layer's outputs, then scratch for the narrow layers (below). The
 backward pass overwrites each layer's outputs with their gradients in place, so no second buffer is needed.
 
-Narrow layers. A layer with fewer than NARROW outputs (the 10 classes) is computed with its weights transposed
-into scratch: row by row, its outputs are vectors of 10, which a core's 8- or 16-wide vector registers cover
-badly, and its input gradient becomes 2,048 dot products of length 10. Transposed, every inner loop runs over
-the layer's inputs (128): the output layer's forward pass took 2.0 µs instead of 3.9, its backward pass 3.6
-instead of 10.3 (benchmarks/step_profile.py; benchmarks/README.md, 2026-12-05).
+Narrow layers. A dense layer above the first with fewer than NARROW outputs (the 10 classes) is computed with
+its weights transposed into scratch: row by row, its outputs are vectors of 10, which a core's 8- or 16-wide
+vector registers cover badly, and its input gradient is a dot product of length 10 per input and sample (2,048
+of them for 784-128-10 at batch 16). Transposed, every multiply-add loop runs over the layer's inputs (128
+there): in step_profile.py, that layer's forward pass took 2.0 µs instead of 3.9, its backward pass 3.6 instead
+of 10.3, the passes of four and two in add_rows included (benchmarks/README.md, 2026-12-05).
 """
 import math
 from typing import NamedTuple
@@ -42,14 +43,14 @@ def n_params(dims) -> int:
     return int(sum(int(dims[i]) * int(dims[i + 1]) + int(dims[i + 1]) for i in range(len(dims) - 1)))
 
 
-NARROW = 16  # a dense layer with fewer outputs than this is computed transposed (module docstring)
+NARROW = 16  # a dense layer above the first with fewer outputs than this is computed transposed (module docstring)
 
 
 @njit(nogil=True, cache=True)
 def narrow_scratch(n_in, n_out):
     """The scratch a dense layer needs, as (floats, floats per sample of the block): for a narrow one, its
-    weights and its weight gradient transposed ([n_out, n_in] each) and one row of input gradients, then the
-    block's output gradients transposed (n_out per sample). Workspaces reserve the largest of each part over
+    weights and its weight gradient transposed ([n_out, n_in] each), the block's output gradients transposed
+    (n_out per sample) and one row of input gradients, in that order (narrow_backward). Workspaces reserve the largest of each part over
     their layers, which keeps a workspace's size affine in the block's length (rows_that_fit relies on it)."""
     if n_out >= NARROW:
         return 0, 0
@@ -277,7 +278,7 @@ def add_rows(out, M, ids, xs, lo, hi):
                        + (x4 * m4[j] + x5 * m5[j] + x6 * m6[j] + x7 * m7[j]))
         e += 8
     # The rest (up to 7 rows) in passes of four, two and one: the weight gradient's rows each add only the few
-    # samples that have that pixel (6 on average in MNIST batches of 16), so most of its rows are all rest.
+    # samples that have that pixel (5.7 on average in MNIST batches of 16), so most of its rows are all rest.
     # Written as while loops on purpose: as ifs (each runs at most once), LLVM made the whole weight gradient
     # twice as slow (63 µs against 27, benchmarks/README.md 2026-12-05).
     while e + 4 <= hi:
@@ -418,19 +419,15 @@ def softmax_xent(Z, y, rows, grad_scale):
         total += m - np.float64(z[label])
         if best == label:
             correct += 1
-        if grad_scale == 0.0:
-            s = 0.0
-            for c in range(K):
-                s += math.exp(np.float64(z[c]) - m)
-            total += math.log(s)
-        else:
-            # each exponential once (they are most of this function's time), kept in z until the sum is known
-            s = 0.0
-            for c in range(K):
-                e = math.exp(np.float64(z[c]) - m)
-                s += e
+        # each exponential once (they are most of this function's time), kept in z until the sum is known
+        s = 0.0
+        for c in range(K):
+            e = math.exp(np.float64(z[c]) - m)
+            s += e
+            if grad_scale != 0.0:
                 z[c] = e
-            total += math.log(s)
+        total += math.log(s)
+        if grad_scale != 0.0:
             for c in range(K):
                 z[c] = grad_scale * (z[c] / s - (1.0 if c == label else 0.0))
     return total / n, correct

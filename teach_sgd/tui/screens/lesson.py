@@ -123,7 +123,7 @@ class LessonScreen(ThreadKeysScreen):
 
     def quiet_threads(self, last: str) -> None:
         if self._hint_threads == last:  # the step's own hint (a race stage's included) was not redrawn since
-            self._update_hint(self.runner is not None and self.runner.paused)
+            self._update_hint(self.runner is not None and not self.runner.done and self.runner.paused)
 
     def check_screen_action(self, action: str, parameters) -> bool | None:
         if self.keys is None:
