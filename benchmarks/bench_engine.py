@@ -181,7 +181,7 @@ def bare_gain(kind: int, spec, data) -> float:
 def ceiling_flips(rounds: int) -> None:
     """Bare-loop 2t/1t per round: how much two cores can gain here, and how often the host flips it."""
     data, spec = load_dataset("mnist"), make_model("mlp")
-    print(f"ceiling: bare-loop 2t/1t per round (MLP), beside the engine's 2t/1t in the same round")
+    print("ceiling: bare-loop 2t/1t per round (MLP), beside the engine's 2t/1t in the same round")
     private = [bare_gain(ceiling.PRIVATE, spec, data) for _ in range(rounds)]
     print(f"   {'private θ':<15} bare {' '.join(f'{b:.2f}' for b in private)}   (nothing shared: the cores' own "
           f"ceiling), median {statistics.median(private):.2f}")

@@ -246,7 +246,7 @@ def svg(events: np.ndarray, algo: str, threads: int, axis: str = "versions", wid
     x = (lambda v: left + (v - lo) / (hi - lo) * plot_w)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" '
            f'font-size="11">',
-           f'<rect width="100%" height="100%" fill="white"/>',
+           '<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{left}" y="16">{escape(title or algo)} — {escape(axis_label(axis, algo))}, '
            f'{len(events):,} events</text>']
     colors = {OUTCOME_CAS_FAILED: "#d62728", OUTCOME_DROPPED: "#9467bd", OUTCOME_ABANDONED: "#7f7f7f"}

@@ -43,7 +43,7 @@ def n_params(dims) -> int:
     return int(sum(int(dims[i]) * int(dims[i + 1]) + int(dims[i + 1]) for i in range(len(dims) - 1)))
 
 
-NARROW = 16  # a dense layer above the first with fewer outputs than this is computed transposed (module docstring)
+NARROW = 16  # a dense layer above the first with fewer outputs is computed transposed (module docstring)
 
 
 @njit(nogil=True, cache=True)

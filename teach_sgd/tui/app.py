@@ -168,7 +168,7 @@ class TeachSGDApp(App):
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
                 assert self._warm_proc.stdout is not None
                 done = 0
-                while line := (await self._warm_proc.stdout.readline()).decode().strip():
+                while (await self._warm_proc.stdout.readline()).decode().strip():
                     done += 1  # the subprocess prints one line per kernel, in order
                     if done < len(kernels):
                         self._compiling(kernels, done, step)

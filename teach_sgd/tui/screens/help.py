@@ -75,8 +75,8 @@ Press **Enter** in a field (or **s** elsewhere) to start; starting again restart
   the previous/next ✗ ! ⊘ in the whole run · v axis.
 - A **DIVERGED** banner appears when the loss becomes non-finite or explodes; the run is stopped.
 - A **COLLAPSED** banner appears when a run ends no better than chance with its loss stuck near ln(classes)
-  (ln 10 ≈ 2.30), and says why: too large a step killed the ReLUs (the loss moved, then came back), or the loss
-  never moved at all (a deep MLP from the paper's tiny initial weights: too little signal gets through).
+  (ln 10 ≈ 2.30), and says why: too large a step killed the ReLUs (the loss had moved more than 1% from its
+  start), or it never moved (a deep MLP from the paper's tiny initial weights: too little signal gets through).
 - **results** (Compare) — one column per run: status, throughput, loss, accuracy, then the columns of both
   algorithms as totals ("—" where a run's algorithm has no such number; lost writes and torn reads are 0
   by construction for LOCK and Leashed-SGD), peak versions, diverged, collapsed.
