@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from teach_sgd.engine.config import RunConfig
+from teach_sgd.models import DEFAULT_INIT
 from teach_sgd.settings import bound_number
 from teach_sgd.engine.layout import (
     C_ABANDONED, C_BARRIER_NS, C_CAS_FAIL, C_CAS_OK, C_COPY_NS, C_DELAYED, C_DROPPED, C_EVAL_NS, C_GRAD_NS, C_GRADS,
@@ -241,7 +242,7 @@ class RunResult:
         losses = [loss for _, loss, _ in self.loss_curve] + [self.loss_final]
         if any(abs(loss - self.loss_initial) > STUCK_BAND * self.loss_initial for loss in losses):
             return "step"
-        init = self.config.init or ("paper" if self.config.model == "mlp" else "he")  # ModelSpec.default_init
+        init = self.config.init or DEFAULT_INIT[self.config.model]
         deep = self.config.model == "mlp" and len(self.config.hidden) >= 3  # measured: two hidden layers train
         return "init" if init == "paper" and deep else "stuck"
 

@@ -58,6 +58,9 @@ _forward = _per_model(mlp.forward, cnn.forward)
 _rows_that_fit = _per_model(mlp.rows_that_fit, cnn.rows_that_fit)
 _workspace_floats = _per_model(mlp.workspace_floats, cnn.workspace_floats)
 
+# Each model's init when a run names none (ModelSpec.default_init; make_model's docstring says why).
+DEFAULT_INIT = {"mlp": "paper", "cnn": "he"}
+
 # loss_and_accuracy evaluates in chunks of as many rows as the workspace holds; workspace_size(batch)
 # always makes room for at least this many, so evaluation never runs one tiny chunk at a time.
 EVAL_CHUNK = 64
@@ -159,14 +162,14 @@ def make_model(name: str, hidden: tuple[int, ...] = (128,), input_shape=(28, 28)
         raise ValueError(f"hidden layer widths must be positive, got {hidden}")
     if name == "mlp":
         dims = np.array([input_shape[0] * input_shape[1], *hidden, n_classes], dtype=np.int64)
-        return ModelSpec("mlp", MLP, dims, mlp.n_params(dims), default_init="paper", default_lr=0.05)
+        return ModelSpec("mlp", MLP, dims, mlp.n_params(dims), default_init=DEFAULT_INIT["mlp"], default_lr=0.05)
     if name == "cnn":
         if len(hidden) > 1:
             raise ValueError(f"the CNN has one hidden FC layer; give one width, not {hidden}")
         dims = np.array([*input_shape, 4, 8, hidden[0] if hidden else 128, n_classes], dtype=np.int64)
         if min(cnn.shapes(dims)) < 1:
             raise ValueError(f"input_shape {input_shape} is too small for the CNN (needs at least 10x10)")
-        return ModelSpec("cnn", CNN, dims, cnn.n_params(dims), default_init="he", default_lr=0.05)
+        return ModelSpec("cnn", CNN, dims, cnn.n_params(dims), default_init=DEFAULT_INIT["cnn"], default_lr=0.05)
     raise ValueError(f"unknown model {name!r}; choose 'mlp' or 'cnn'")
 
 

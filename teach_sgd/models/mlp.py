@@ -50,8 +50,9 @@ NARROW = 16  # a dense layer above the first with fewer outputs is computed tran
 def narrow_scratch(n_in, n_out):
     """The scratch a dense layer needs, as (floats, floats per sample of the block): for a narrow one, its
     weights and its weight gradient transposed ([n_out, n_in] each), the block's output gradients transposed
-    (n_out per sample) and one row of input gradients, in that order (narrow_backward). Workspaces reserve the largest of each part over
-    their layers, which keeps a workspace's size affine in the block's length (rows_that_fit relies on it)."""
+    (n_out per sample) and one row of input gradients, in that order (narrow_backward). Workspaces reserve the
+    largest of each part over their layers, which keeps a workspace's size affine in the block's length
+    (rows_that_fit relies on it)."""
     if n_out >= NARROW:
         return 0, 0
     return 2 * n_in * n_out + n_in, n_out
@@ -64,14 +65,20 @@ def workspace_floats(dims, n):
     values), then every layer's outputs, [n, d] per layer, then the scratch of the dense layers above the
     first (narrow_scratch)."""
     d0 = dims[0]
-    outputs = 0
     fixed, per_sample = 0, 0
+    for i in range(2, len(dims)):
+        f, s = narrow_scratch(dims[i - 1], dims[i])
+        fixed, per_sample = max(fixed, f), max(per_sample, s)
+    return (n + 1) + (d0 + 1) + n * (4 * d0 + output_floats(dims) + per_sample) + fixed
+
+
+@njit(nogil=True, cache=True)
+def output_floats(dims):
+    """Floats per sample of every layer's outputs."""
+    total = 0
     for i in range(1, len(dims)):
-        outputs += dims[i]
-        if i > 1:
-            f, s = narrow_scratch(dims[i - 1], dims[i])
-            fixed, per_sample = max(fixed, f), max(per_sample, s)
-    return (n + 1) + (d0 + 1) + n * (4 * d0 + outputs + per_sample) + fixed
+        total += dims[i]
+    return total
 
 
 @njit(nogil=True, cache=True)
@@ -94,11 +101,8 @@ def split_workspace(dims, n, work):
     base = n + d0 + 2
     by_sample = (int32s(work, 0, n + 1), int32s(work, base, m), work[base + m:base + 2 * m])
     by_input = (int32s(work, n + 1, d0 + 1), int32s(work, base + 2 * m, m), work[base + 3 * m:base + 4 * m])
-    start = base + 4 * m
-    end = start
-    for i in range(1, len(dims)):
-        end += n * dims[i]
-    return by_sample, by_input, work[start:end], work[end:workspace_floats(dims, n)]
+    end = base + 4 * m + n * output_floats(dims)
+    return by_sample, by_input, work[base + 4 * m:end], work[end:workspace_floats(dims, n)]
 
 
 @njit(nogil=True, cache=True, fastmath=FAST)
@@ -354,6 +358,8 @@ def narrow_backward(A, W, D, gW, scratch):
     """dense_backward's gW and input gradient for a narrow layer, each a sum of rows of length n_in."""
     n, n_in = A.shape
     n_out = D.shape[1]
+    # W is transposed again, not taken from dense_forward's scratch: the narrow layers share one scratch, so a
+    # later layer's forward pass has overwritten it (1,280 floats to move for the 10 classes)
     WT = transposed(W, scratch)
     rest = scratch[n_in * n_out:]
     GT = rest[:n_out * n_in].reshape((n_out, n_in))
