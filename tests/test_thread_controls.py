@@ -158,6 +158,28 @@ def test_progress_line_names_the_guarantee_of_each_algorithm():
     assert "threads 0, 2 are held" in Progress("hogwild", (0, 2), 1.0, 0, 2).line()
 
 
+def test_while_paused_the_status_line_claims_no_rate_and_resuming_measures_afresh():
+    """Paused, the others are parked by the pause: "others: 1,104 updates/s … lock-free" (the rate decaying over
+    a window that began before the pause) was what the Playground said; found trying space on a held run."""
+    runners = started("leashed")
+    c = ThreadControls(lambda: runners)
+    try:
+        c.hold("start")
+        until(lambda: runners[0].holds.held_at(0) == "start", "thread 0 at start")
+        runners[0].pause()
+        status = c.status()
+        assert status.endswith("run paused — nobody publishes until space resumes it; thread 0 is held")
+        assert "updates/s" not in status and "lock-free" not in status
+        runners[0].resume()
+        p = c.progress(0)
+        assert not p.paused and p.seconds < 0.5 and "updates/s" not in p.line()  # a new window: "measuring…"
+        n1 = runners[0].state.thread_stats()[1].updates
+        until(lambda: runners[0].state.thread_stats()[1].updates > n1 + 20, "thread 1 to publish again")
+        assert "lock-free" in c.status()
+    finally:
+        finish(runners)
+
+
 def test_a_wide_status_line_says_what_the_guarantee_means():
     p = Progress("lock", (0,), 2.0, 0, 2)
     assert p.line() == "others: 0 updates/s while thread 0 is held — LOCK is blocking"

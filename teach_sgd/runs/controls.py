@@ -80,6 +80,7 @@ class Progress:
     others_updates: int          # updates published by the threads not held, in that time
     others: int                  # how many threads are not held
     points: tuple[str, ...] = ()  # where the held threads are held (() when not known)
+    paused: bool = False          # the run is paused: nobody publishes, whatever its guarantee
 
     @property
     def rate(self) -> float | None:
@@ -96,6 +97,8 @@ class Progress:
         who = (f"thread {self.held[0]} is" if len(self.held) == 1
                else "threads " + ", ".join(map(str, self.held)) + " are")
         verdict = f"{ALGO_NAMES[self.algo]} is {self.guarantee}" + (f": {self.why}" if explain else "")
+        if self.paused:  # the others are parked by the pause, not by the held thread: no rate says anything
+            return f"run paused — nobody publishes until space resumes it; {who} held"
         if not self.others:
             return f"every thread is held: nobody can publish — {verdict}"
         rate = "measuring…" if self.rate is None else f"{self.rate:,.0f} updates/s"
@@ -114,7 +117,8 @@ class _Asked:
 
     breakpoints: dict[int, str] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)
-    window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then)
+    window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then,
+    #                                paused then): a change of any but the clock and the updates starts a new one
 
 
 def slow_motion_label(threads: int, stretch: int, cores: int | None = None) -> str | None:
@@ -402,10 +406,11 @@ class ThreadControls:
             return None
         updates = runner.state.counters[:, L.C_UPDATES]
         now = self._clock()
-        if asked.window is None or asked.window[0] != where or asked.window[3] != len(self.log):
-            asked.window = (where, now, tuple(int(x) for x in updates), len(self.log))
-        _, since, then, _ = asked.window
+        paused = runner.paused
+        if asked.window is None or (asked.window[0], asked.window[3], asked.window[4]) != (where, len(self.log), paused):
+            asked.window = (where, now, tuple(int(x) for x in updates), len(self.log), paused)
+        _, since, then, _, _ = asked.window
         others = [t for t in range(runner.config.threads) if t not in held]
         return Progress(algo=runner.config.algo, held=held, seconds=now - since,
                         others_updates=sum(int(updates[t]) - then[t] for t in others), others=len(others),
-                        points=tuple(p for _, p in where))
+                        points=tuple(p for _, p in where), paused=paused)
