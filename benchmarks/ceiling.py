@@ -1,6 +1,7 @@
 """What 2 threads can gain on this machine at all, measured with bare loops (no engine, no atomics).
 
-Each loop does only the memory work one algorithm's update must do, plus the same gradient:
+Each loop does only the memory work one algorithm's update must do, plus the same gradient (the engine's
+gradient, apply and version build, which skip or copy the rows the gradient's support says are 0):
   private   — gradient and update on the thread's own θ: nothing shared, the compute-bound ceiling;
   hogwild   — copy the shared θ, gradient on the copy, write θ in place: θ's cache lines bounce between
               the cores on every update;
@@ -22,27 +23,28 @@ import numpy as np
 from numba import njit
 
 from teach_sgd.engine import atomics, native
-from teach_sgd.engine.seq import copy
-from teach_sgd.models import loss_and_grad
+from teach_sgd.engine.leashed import new_version
+from teach_sgd.engine.seq import apply, copy
+from teach_sgd.models import loss_and_grad, support_width
 
 PRIVATE, HOGWILD, LEASHED, LOCK, SPARSE = range(5)
 STEP = np.float32(0.01)  # float32, as the engine's applies (engine/stepsize.py applied_step)
 
 
 @njit(nogil=True)
-def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, X, y, perm, mutex_buf):
+def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, support, work, X, y, perm, mutex_buf):
     n_rows = perm.shape[0] - batch
     mutex = atomics.voidptr(mutex_buf)
+    width = support_width(model, dims)
     for it in range(n):
         s = (it * batch) % n_rows
         rows = perm[s:s + batch]
         if kind == PRIVATE:
-            loss_and_grad(model, dims, theta, X, y, rows, g, work)
-            for i in range(theta.shape[0]):
-                theta[i] -= STEP * g[i]
+            loss_and_grad(model, dims, theta, X, y, rows, g, work, support)
+            apply(theta, g, STEP, support, width)
         elif kind == HOGWILD or kind == SPARSE:
             copy(local, theta)
-            loss_and_grad(model, dims, local, X, y, rows, g, work)
+            loss_and_grad(model, dims, local, X, y, rows, g, work, support)
             for i in range(theta.shape[0]):
                 if kind == HOGWILD or g[i] != 0.0:
                     theta[i] -= STEP * g[i]
@@ -50,18 +52,14 @@ def _loop(kind, n, model, dims, batch, theta, slab, ptr, slots, local, g, work, 
             native.mutex_lock(mutex)
             copy(local, theta)
             native.mutex_unlock(mutex)
-            loss_and_grad(model, dims, local, X, y, rows, g, work)
+            loss_and_grad(model, dims, local, X, y, rows, g, work, support)
             native.mutex_lock(mutex)
-            for i in range(theta.shape[0]):
-                theta[i] -= STEP * g[i]
+            apply(theta, g, STEP, support, width)
             native.mutex_unlock(mutex)
         else:
-            loss_and_grad(model, dims, slab[ptr[0]], X, y, rows, g, work)
+            loss_and_grad(model, dims, slab[ptr[0]], X, y, rows, g, work, support)
             q = slots[it % 2]
-            new = slab[q]
-            old = slab[ptr[0]]
-            for i in range(new.shape[0]):
-                new[i] = old[i] - STEP * g[i]
+            new_version(slab[q], slab[ptr[0]], g, STEP, support, width)
             ptr[0] = q
     return 0
 
@@ -112,7 +110,8 @@ def rate(kind: int, threads: int, spec, data, batch: int = 16, n: int = 3000) ->
     def args(tid):
         own = theta.copy() if kind == PRIVATE else theta
         return (kind, n, spec.kind, spec.dims, batch, own, slab, ptr, np.array([2 * tid + 1, 2 * tid + 2]),
-                np.zeros_like(theta), np.zeros_like(theta), np.zeros(spec.workspace_size(batch), np.float32),
+                np.zeros_like(theta), np.zeros_like(theta), np.ones(spec.support_rows, np.int8),
+                np.zeros(spec.workspace_size(batch), np.float32),
                 X, data.y_train, perm, mutex)
 
     _loop(*args(0)[:1], 2, *args(0)[2:])  # compile

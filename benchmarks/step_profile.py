@@ -20,13 +20,13 @@ from teach_sgd.engine.native import thread_cpu_ns
 from teach_sgd.engine.seq import apply
 from teach_sgd.models import make_model, mlp
 
-STAGES = ("copy the batch's nonzero-pixel lists (by sample)", "layer 1 forward (sparse input)", "layer 2 forward",
+STAGES = ("index the batch (its images' pixel lists)", "layer 1 forward (sparse input)", "layer 2 forward",
           "softmax and its gradient", "layer 2 backward", "index them by input", "layer 1 weight gradient (sparse input)",
           "apply θ −= η·g")
 
 
 @njit(nogil=True)
-def _staged(dims, theta, X, y, batches, grad, work, spent):
+def _staged(dims, theta, X, y, batches, grad, work, support, spent):
     d0, d1, d2 = dims[0], dims[1], dims[2]
     p = d0 * d1 + d1
     W1, b1 = theta[:d0 * d1].reshape((d0, d1)), theta[d0 * d1:p]
@@ -36,10 +36,10 @@ def _staged(dims, theta, X, y, batches, grad, work, spent):
     for r in range(batches.shape[0]):
         rows = batches[r]
         n = len(rows)
-        by_sample, by_input, outputs, scratch = mlp.split_workspace(dims, n, work)
+        room, by_input, outputs, scratch = mlp.split_workspace(dims, n, work)
         H, Z = outputs[:n * d1].reshape((n, d1)), outputs[n * d1:n * (d1 + d2)].reshape((n, d2))
         t0 = thread_cpu_ns()
-        mlp.nonzeros_of_pixels(X, rows, by_sample)
+        by_sample = mlp.batch_index(dims, X, rows, room)
         t1 = thread_cpu_ns()
         mlp.input_forward(by_sample, W1, b1, H, True)
         t2 = thread_cpu_ns()
@@ -51,9 +51,9 @@ def _staged(dims, theta, X, y, batches, grad, work, spent):
         t5 = thread_cpu_ns()
         mlp.nonzeros_by_input(by_sample, by_input)
         t6 = thread_cpu_ns()
-        mlp.input_weight_grad(by_input, H, gW1, gb1)
+        mlp.input_weight_grad(by_input, H, gW1, gb1, support)
         t7 = thread_cpu_ns()
-        apply(theta, grad, 0.05)
+        apply(theta, grad, 0.05, support, d1)
         t8 = thread_cpu_ns()
         marks = (t0, t1, t2, t3, t4, t5, t6, t7, t8)
         for i in range(len(marks) - 1):
@@ -61,10 +61,10 @@ def _staged(dims, theta, X, y, batches, grad, work, spent):
 
 
 @njit(nogil=True)
-def _whole(dims, theta, X, y, batches, grad, work):
+def _whole(dims, theta, X, y, batches, grad, work, support):
     for r in range(batches.shape[0]):
-        mlp.loss_and_grad(dims, theta, X, y, batches[r], grad, work)
-        apply(theta, grad, 0.05)
+        mlp.loss_and_grad(dims, theta, X, y, batches[r], grad, work, support)
+        apply(theta, grad, 0.05, support, dims[1])
 
 
 def main() -> None:
@@ -76,19 +76,19 @@ def main() -> None:
     steps = 500
     batches = np.stack([rng.choice(len(data.y_train), 16) for _ in range(steps)]).astype(np.int64)
     theta, work = spec.init(0), np.zeros(spec.workspace_size(16), np.float32)
-    grad = np.zeros_like(theta)
+    grad, support = np.zeros_like(theta), np.ones(spec.support_rows, np.int8)
     spent = np.zeros(len(STAGES), np.int64)
     args_ = (spec.dims, theta, spec.inputs(data.X_train), data.y_train)  # as the engine passes them
-    _staged(*args_, batches[:2], grad, work, spent)  # compile outside the clock
-    _whole(*args_, batches[:2], grad, work)
+    _staged(*args_, batches[:2], grad, work, support, spent)  # compile outside the clock
+    _whole(*args_, batches[:2], grad, work, support)
     stages, whole = [[] for _ in STAGES], []
     for _ in range(args.rounds):
         spent[:] = 0
-        _staged(*args_, batches, grad, work, spent)
+        _staged(*args_, batches, grad, work, support, spent)
         for i, ns in enumerate(spent):
             stages[i].append(ns / steps / 1000)
         t = time.thread_time_ns()
-        _whole(*args_, batches, grad, work)
+        _whole(*args_, batches, grad, work, support)
         whole.append((time.thread_time_ns() - t) / steps / 1000)
     print(f"one SEQ step, MLP 784-128-10, batch 16, one thread: µs of thread CPU time per step, median of "
           f"{args.rounds} rounds of {steps} steps")

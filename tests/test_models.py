@@ -164,11 +164,11 @@ def test_first_layer_indexes_and_gradient_on_empty_full_and_repeated_images():
     loss_and_grad(spec.kind, spec.dims, theta, X, y, rows, grad, work)
 
     by_sample, by_input, _, _ = mlp.split_workspace(spec.dims, n, work)
-    starts, ks, xs = by_sample
+    firsts, ends, ks, xs = by_sample
     for b, r in enumerate(rows):
         (expected,) = np.nonzero(X[r])
-        assert list(ks[starts[b]:starts[b + 1]]) == list(expected)
-        assert np.array_equal(xs[starts[b]:starts[b + 1]], X[r, expected])
+        assert list(ks[firsts[b]:ends[b]]) == list(expected)
+        assert np.array_equal(xs[firsts[b]:ends[b]], X[r, expected])
     starts, bs, xs = by_input
     for k in range(25):
         (expected,) = np.nonzero(X[rows, k])
@@ -191,7 +191,7 @@ def test_first_layer_indexes_and_gradient_on_empty_full_and_repeated_images():
 
 def test_the_engines_pixel_lists_give_the_same_loss_and_gradient_as_the_images_bit_for_bit():
     """The engine passes the MLP its images with each one's nonzero pixels listed once (ModelSpec.inputs,
-    mlp.Pixels); the kernels copy a batch's lists instead of scanning its pixels. Same entries, same order:
+    mlp.Pixels); a batch's index points into these lists instead of scanning its pixels. Same entries, same order:
     the loss, the gradient and the evaluation are bit-for-bit those from the plain images, an all-zero image,
     a NaN pixel (which must still reach the loss) and a repeated row included."""
     rng = np.random.default_rng(5)

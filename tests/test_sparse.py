@@ -102,3 +102,69 @@ def test_writes_is_a_hogwild_setting():
         RunConfig.from_mapping({"algo": "lock", "writes": "sparse"})
     with pytest.raises(ConfigError, match="dense, sparse|dense or sparse"):
         RunConfig.from_mapping({"algo": "hogwild", "writes": "some"})
+
+
+# --- the gradient's support (models.loss_and_grad, engine/gradient.py) --------------------------------
+
+def test_a_gradient_with_its_support_is_bit_for_bit_the_gradient_without_it_and_so_is_the_update():
+    """The engine keeps one gradient buffer per thread with its support flags: loss_and_grad leaves W1 rows
+    that are 0 already alone, seq.apply skips them and leashed.new_version copies them. Over real MNIST
+    batches, some rows leaving the support from one batch to the next: the gradient, the flags, SEQ's apply and
+    Leashed-SGD's new version are exactly what the dense computation gives."""
+    from teach_sgd.data import load_dataset
+    from teach_sgd.engine import leashed, seq
+    from teach_sgd.models import loss_and_grad, make_model
+
+    data = load_dataset("mnist")
+    spec = make_model("mlp", hidden=(16,))
+    X, d0, width = spec.inputs(data.X_train), int(spec.dims[0]), int(spec.dims[1])
+    theta = spec.init(0, "he")
+    work = np.zeros(spec.workspace_size(16), np.float32)
+    grad = np.full_like(theta, 7.0)  # a new buffer's content is anything: its flags all say "may be nonzero"
+    support = np.ones(spec.support_rows, np.int8)
+    rng = np.random.default_rng(2)
+    left = 0
+    for _ in range(12):
+        rows = rng.choice(len(data.y_train), 16).astype(np.int64)
+        before = support.copy()
+        loss = loss_and_grad(spec.kind, spec.dims, theta, X, data.y_train, rows, grad, work, support)
+        dense = np.zeros_like(theta)
+        assert loss == loss_and_grad(spec.kind, spec.dims, theta, X, data.y_train, rows, dense,
+                                     np.zeros_like(work))
+        assert np.array_equal(grad, dense)
+        present = (data.X_train[rows] != 0).any(axis=0)
+        assert np.array_equal(support.astype(bool), present)
+        assert not dense[:d0 * width].reshape(d0, width)[~present].any()
+        left += int((before.astype(bool) & ~present).sum())
+
+        step = np.float32(0.05)
+        applied, expected = theta.copy(), theta - step * dense
+        seq.apply(applied, grad, 0.05, support, width)
+        assert np.array_equal(applied, expected)
+        new = np.full_like(theta, np.nan)
+        leashed.new_version(new, theta, grad, step, support, width)
+        assert np.array_equal(new, expected)
+        theta = expected
+    assert left > 12 * 16, "rows left the support between batches: the zeroing of such rows was exercised"
+
+
+def test_the_cnn_has_no_support_rows_and_a_support_longer_than_the_gradient_is_refused():
+    from teach_sgd.data import load_dataset
+    from teach_sgd.models import loss_and_grad, make_model
+
+    data = load_dataset("synthetic", seed=0)
+    cnn = make_model("cnn", hidden=(16,))
+    assert cnn.support_rows == 0
+    theta = cnn.init(0)
+    rows = np.arange(16, dtype=np.int64)
+    grad, work = np.zeros_like(theta), np.zeros(cnn.workspace_size(16), np.float32)
+    dense = np.zeros_like(theta)
+    assert loss_and_grad(cnn.kind, cnn.dims, theta, data.X_train, data.y_train, rows, grad, work,
+                         np.ones(0, np.int8)) == loss_and_grad(cnn.kind, cnn.dims, theta, data.X_train,
+                                                               data.y_train, rows, dense, work)
+    assert np.array_equal(grad, dense)
+    spec = make_model("mlp", hidden=(4,), input_shape=(3, 3), n_classes=2)
+    with pytest.raises(ValueError, match="support"):
+        loss_and_grad(spec.kind, spec.dims, spec.init(0), np.ones((2, 9), np.float32), np.zeros(2, np.int64),
+                      np.arange(2, dtype=np.int64), np.zeros(spec.n_params, np.float32),
+                      np.zeros(spec.workspace_size(2), np.float32), np.ones(100, np.int8))

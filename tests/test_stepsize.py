@@ -29,7 +29,7 @@ def arrays(rule, threads=4, seen=0, window=()):
 def thread_with(steps):
     """One thread's rows (layout.Me) with this step histogram; the rules touch nothing else."""
     i64, f32 = np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return L.Me(0, i64, i64, i64, steps, np.zeros(0), f32, f32, f32, i64)
+    return L.Me(0, i64, i64, i64, steps, np.zeros(0), f32, np.zeros(0, np.int8), f32, f32, i64)
 
 
 def factors(rule, taus, **kw):

@@ -61,6 +61,7 @@ class Me(NamedTuple):
     steps: np.ndarray
     audit: np.ndarray     # float64[d] (or [0] without audit)
     grad: np.ndarray      # float32[d]: g
+    support: np.ndarray   # int8[ModelSpec.support_rows]: which rows of g may be nonzero (engine/gradient.py)
     work: np.ndarray      # float32: the model's scratch space
     local: np.ndarray     # float32[d]: lock/hogwild's private copy of θ ([0] for the others)
     hold: np.ndarray      # int64[HOLD_WORDS]: breakpoints, freeze and step, from the Runner (engine/phase.py)

@@ -21,7 +21,7 @@ Memory reclamation and the ABA argument: engine/versions.py.
 """
 from numba import njit
 
-from teach_sgd.engine import gradient, phase, stepsize
+from teach_sgd.engine import gradient, phase, seq, stepsize
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import telemetry as tel
 from teach_sgd.engine.layout import (
@@ -30,6 +30,7 @@ from teach_sgd.engine.layout import (
     S_PUBLISH,
 )
 from teach_sgd.engine.versions import NONE, acquire, claim, publish, release, seq_of, slot_of
+from teach_sgd.models import support_width
 
 PUBLISHED = 0
 CAS_FAILED = 1
@@ -46,7 +47,7 @@ def worker(sh, data, logs, model, me):
         if t0 == NONE:
             break
         if finite and phase.delayed(sh, me, t0):  # the delay adversary holds only its own thread here
-            outcome, t1, failures, scale = publish_with_retries(sh, logs, model, me, t0)  # steps 2–4
+            outcome, t1, failures, scale = publish_with_retries(sh, data, logs, model, me, t0)  # steps 2–4
         else:  # a non-finite loss (the run is stopping as diverged), or the run ended while delayed
             outcome, t1, failures, scale = STOPPED, t0, 0, 1.0
         if outcome == PUBLISHED:
@@ -79,13 +80,13 @@ def compute_gradient(sh, data, logs, model, me, rows):
 
 
 @njit(nogil=True, cache=True)
-def publish_with_retries(sh, logs, model, me, t0):
+def publish_with_retries(sh, data, logs, model, me, t0):
     """Steps 2–4: publish g, retrying on a failed CAS at most Tp times; every failed attempt is an event.
     Returns (outcome, t1, failures, scale): CAS_FAILED here means the gradient is dropped."""
     persistence = sh.ip[P_PERSISTENCE]  # -1 = ∞
     failures = 0
     while True:
-        outcome, t1, scale = try_publish(sh, logs, model, me, t0)
+        outcome, t1, scale = try_publish(sh, data, logs, model, me, t0)
         if outcome != CAS_FAILED:
             return outcome, t1, failures, scale
         failures += 1
@@ -97,7 +98,7 @@ def publish_with_retries(sh, logs, model, me, t0):
 
 
 @njit(nogil=True, cache=True)
-def try_publish(sh, logs, model, me, t0):
+def try_publish(sh, data, logs, model, me, t0):
     """Steps 2–3, one attempt. Returns (outcome, t1, scale): t1 is the version the update was applied to,
     scale the step-size factor it was applied with."""
     control, rc = sh.control, model.rc
@@ -115,9 +116,7 @@ def try_publish(sh, logs, model, me, t0):
         return STOPPED, t1, 1.0
     scale = stepsize.factor(sh, logs, t1 - t0)
     step = stepsize.applied_step(sh.fp[F_LR] * scale)
-    new, old, g = model.slab[q], model.slab[p], me.grad
-    for i in range(new.shape[0]):
-        new[i] = old[i] - step * g[i]
+    new_version(model.slab[q], model.slab[p], me.grad, step, me.support, support_width(data.kind, data.dims))
     release(control, rc, p)
     phase.at(sh, me, PT_CAS, S_PUBLISH)  # slow motion stretches the window from reading P to here
     # The CAS is sequentially consistent, so every write to q's parameters above is visible to any
@@ -127,3 +126,26 @@ def try_publish(sh, logs, model, me, t0):
         return PUBLISHED, t1, scale
     release(control, rc, q)  # never published: free the candidate
     return CAS_FAILED, t1, scale
+
+
+@njit(nogil=True, cache=True)
+def new_version(new, old, g, step, support, width):
+    """new ← old − step·g, the candidate version of step 2. The rows g's support flags 0 are copied: g is 0
+    there (engine/gradient.py), and a copy reads two vectors' worth less than an apply."""
+    k = 0
+    while k < len(support):
+        end = gradient.run_end(support, k)
+        lo, hi = k * width, end * width
+        if support[k]:
+            subtracted(new[lo:hi], old[lo:hi], g[lo:hi], step)
+        else:
+            seq.copy(new[lo:hi], old[lo:hi])
+        k = end
+    rest = len(support) * width
+    subtracted(new[rest:], old[rest:], g[rest:], step)
+
+
+@njit(nogil=True, cache=True)
+def subtracted(new, old, g, step):
+    for i in range(new.shape[0]):
+        new[i] = old[i] - step * g[i]

@@ -25,11 +25,13 @@ from teach_sgd.engine.layout import (
     C_ABANDONED, C_STATE, CLOCK, F_LR, OUTCOME_PUBLISHED, PT_APPLIED, PT_COPIED, PT_HOLDING, PT_READ, PT_WAITING,
     S_COPY, S_DONE, S_GRADIENT, S_IDLE, S_LOCK_WAIT, S_PUBLISH,
 )
+from teach_sgd.models import support_width
 
 
 @njit(nogil=True, cache=True)
 def worker(sh, data, logs, model, me):
     theta, copy, mutex = model.theta, me.local, atomics.voidptr(model.mutex)
+    width = support_width(data.kind, data.dims)
     while True:
         rows = phase.begin(sh, data, me, -1, S_LOCK_WAIT)
         if rows.shape[0] == 0:
@@ -61,7 +63,7 @@ def worker(sh, data, logs, model, me):
             tel.bump(me.counters, C_ABANDONED, 1)
             break
         scale = stepsize.factor(sh, logs, t1 - t0)
-        seq.apply(theta, me.grad, sh.fp[F_LR] * scale)
+        seq.apply(theta, me.grad, sh.fp[F_LR] * scale, me.support, width)
         phase.at(sh, me, PT_APPLIED, S_IDLE)  # slow motion stretches the locked apply here
         atomics.store(sh.control, CLOCK, t1 + 1)
         # counted before the unlock (a release store, ordered by the mutex before the next holder's breakpoint

@@ -99,6 +99,7 @@ class RunState:
         self.losslog = np.zeros(LOSS_CAP * L.LOSS_FIELDS, np.float64)
         self.audit = np.zeros((m, d if config.audit else 0), np.float64)
         self.grad = np.zeros((m, d), np.float32)
+        self.support = np.ones((m, model.support_rows), np.int8)  # all may be nonzero: the first gradient writes all
         self.hold = cache_aligned_zeros((m, L.HOLD_WORDS), np.int64)  # breakpoints (engine/phase.py)
         self.work = np.zeros((m, model.workspace_size(config.batch)), np.float32)
 
@@ -158,7 +159,7 @@ class RunState:
         """Thread `tid`'s arguments: every kernel is worker(shared, data, logs, model, me) (layout.py)."""
         data = L.Data(self.model.kind, self.model.dims, self.X_train, self.data.y_train, self.perm, self.eval_rows)
         me = L.Me(tid, self.counters[tid], self.staleness[tid], self.retries[tid], self.steps[tid], self.audit[tid],
-                  self.grad[tid], self.work[tid], self.local[tid], self.hold[tid])
+                  self.grad[tid], self.support[tid], self.work[tid], self.local[tid], self.hold[tid])
         return (L.Shared(self.control, self.ip, self.fp), data, L.Logs(self.events, self.losslog, self.window),
                 L.Model(self.theta, self.slab, self.rc, self.mutex, self.grad), me)
 

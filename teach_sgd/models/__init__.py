@@ -20,7 +20,7 @@ from numba.extending import overload
 
 from . import cnn, mlp
 
-__all__ = ["MLP", "CNN", "ModelSpec", "make_model", "loss_and_grad", "loss_and_accuracy", "EVAL_CHUNK"]
+__all__ = ["MLP", "CNN", "ModelSpec", "make_model", "loss_and_grad", "loss_and_accuracy", "support_width", "EVAL_CHUNK"]
 
 
 class Mlp(NamedTuple):
@@ -57,6 +57,7 @@ _loss_and_grad = _per_model(mlp.loss_and_grad, cnn.loss_and_grad)
 _forward = _per_model(mlp.forward, cnn.forward)
 _rows_that_fit = _per_model(mlp.rows_that_fit, cnn.rows_that_fit)
 _workspace_floats = _per_model(mlp.workspace_floats, cnn.workspace_floats)
+support_width = _per_model(mlp.support_width, cnn.support_width)
 
 # Each model's init when a run names none (ModelSpec.default_init; make_model's docstring says why).
 DEFAULT_INIT = {"mlp": "paper", "cnn": "he"}
@@ -94,9 +95,14 @@ class ModelSpec:
             return int(mlp.workspace_floats(self.dims, rows))
         return int(cnn.workspace_floats(self.dims, rows))
 
+    @property
+    def support_rows(self) -> int:
+        """How many row flags a gradient's support has (loss_and_grad): the MLP's inputs, none for the CNN."""
+        return int(self.dims[0]) if self.kind == MLP else 0
+
     def inputs(self, X: np.ndarray):
         """The images as this model's kernels take them fastest: for the MLP, X with each image's nonzero
-        pixels listed once (mlp.Pixels: a mini-batch's index is then a copy, not a scan); for the CNN, X.
+        pixels listed once (mlp.Pixels: a mini-batch's index then points into these lists, no scan); for the CNN, X.
         The kernels take plain X too (the tests do); the engine makes this once per dataset."""
         return mlp.index_pixels(X) if self.kind == MLP else X
 
@@ -174,9 +180,16 @@ def make_model(name: str, hidden: tuple[int, ...] = (128,), input_shape=(28, 28)
 
 
 @njit(nogil=True, cache=True, inline="always")  # see engine/warmup.py: compile time
-def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
+def loss_and_grad(kind, dims, theta, X, y, rows, grad, work, support=None):
     """Mean cross-entropy over X[rows] (float64), and grad overwritten with its gradient. theta is only
-    read. work needs at least workspace_size(len(rows)) elements."""
+    read. work needs at least workspace_size(len(rows)) elements.
+
+    support: None, or grad's row flags (int8[ModelSpec.support_rows]), which let this call and whoever applies
+    the gradient skip rows that are 0. The first support_rows · support_width(kind, dims) coordinates of grad
+    are rows of support_width; flag k is 0 only if row k of grad is all 0. On entry the flags describe grad as
+    it is (a new buffer: all 1, so any content is fine), on return the new gradient; rows flagged 0 on both
+    were not written. The MLP's rows are W1's: an input absent from the whole batch (47% of MNIST's pixels in
+    a batch of 16) gives its row a gradient of 0. Without support every coordinate is written."""
     n = len(rows)
     if n == 0:
         raise ValueError("empty mini-batch")
@@ -184,7 +197,9 @@ def loss_and_grad(kind, dims, theta, X, y, rows, grad, work):
         raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
     if len(grad) != len(theta):
         raise ValueError("grad must have as many elements as theta")
-    return _loss_and_grad(kind, dims, theta, X, y, rows, grad, work)
+    if support is not None and len(support) * support_width(kind, dims) > len(grad):
+        raise ValueError("support has more rows than grad; size it with ModelSpec.support_rows")
+    return _loss_and_grad(kind, dims, theta, X, y, rows, grad, work, support)
 
 
 @njit(nogil=True, cache=True)

@@ -65,6 +65,12 @@ def workspace_floats(dims, n):
 
 
 @njit(nogil=True, cache=True)
+def support_width(dims):
+    """The CNN's gradient has no rows that are flagged (ModelSpec.support_rows is 0)."""
+    return 0
+
+
+@njit(nogil=True, cache=True)
 def rows_that_fit(dims, length):
     return (length - workspace_floats(dims, 0)) // (workspace_floats(dims, 1) - workspace_floats(dims, 0))
 
@@ -237,7 +243,8 @@ def forward(dims, theta, X, rows, work):
 
 
 @njit(nogil=True, cache=True)
-def loss_and_grad(dims, theta, X, y, rows, grad, work):
+def loss_and_grad(dims, theta, X, y, rows, grad, work, support=None):
+    # support has no rows (ModelSpec.support_rows): every coordinate of the CNN's gradient is written
     n = len(rows)  # the arguments were checked by models.loss_and_grad
     H, W, C1, C2, F, K, H1, W1, P1h, P1w, H2, W2, P2h, P2w = _sizes(dims)
     z = forward(dims, theta, X, rows, work)

@@ -16,9 +16,15 @@ zero pixels, which skips the work and the memory traffic of their W1 rows. (So a
 pixel is 0 throughout the batch does not reach the loss, exactly as it has no effect on the output;
 SGD itself never changes such a row, since its gradient is 0.)
 
-Workspace (see workspace_floats): the batch's nonzero pixels indexed twice (by sample for the forward pass,
-by input for the weight gradient), then every layer's outputs, then scratch for the narrow layers (below). The
-backward pass overwrites each layer's outputs with their gradients in place, so no second buffer is needed.
+Workspace (see workspace_floats): the batch's nonzero pixels indexed twice (by sample for the forward pass —
+with Pixels, only where each image's list lies — and by input for the weight gradient), then every layer's
+outputs, then scratch for the narrow layers (below). The backward pass overwrites each layer's outputs with
+their gradients in place, so no second buffer is needed.
+
+Support. Row k of W1's gradient is 0 when no image of the batch has pixel k (47% of the rows in MNIST batches
+of 16). Given the gradient buffer's support flags (models.loss_and_grad), input_weight_grad leaves a row that is
+0 already alone, and the engine's applies skip it: the weight gradient took 18.4 µs instead of 21.7–23.5, the
+apply 6.3 instead of 8.7–10.1 (benchmarks/README.md, 2026-12-05).
 
 Narrow layers. A dense layer above the first with fewer than NARROW outputs (the 10 classes) is computed with
 its weights transposed into scratch: row by row, its outputs are vectors of 10, which a core's 8- or 16-wide
@@ -60,16 +66,16 @@ def narrow_scratch(n_in, n_out):
 
 @njit(nogil=True, cache=True)
 def workspace_floats(dims, n):
-    """Workspace for a block of n samples: the two indexes of its nonzero pixels (by sample: n + 1 starts,
-    then pixel numbers and values, each up to n * d0 long; by input: d0 + 1 starts, then sample numbers and
-    values), then every layer's outputs, [n, d] per layer, then the scratch of the dense layers above the
-    first (narrow_scratch)."""
+    """Workspace for a block of n samples: the two indexes of its nonzero pixels (by sample: n firsts and n
+    ends, then pixel numbers and values, each up to n * d0 long, used when the images are scanned; by input:
+    d0 + 1 starts, then sample numbers and values), then every layer's outputs, [n, d] per layer, then the
+    scratch of the dense layers above the first (narrow_scratch)."""
     d0 = dims[0]
     fixed, per_sample = 0, 0
     for i in range(2, len(dims)):
         f, s = narrow_scratch(dims[i - 1], dims[i])
         fixed, per_sample = max(fixed, f), max(per_sample, s)
-    return (n + 1) + (d0 + 1) + n * (4 * d0 + output_floats(dims) + per_sample) + fixed
+    return 2 * n + (d0 + 1) + n * (4 * d0 + output_floats(dims) + per_sample) + fixed
 
 
 @njit(nogil=True, cache=True)
@@ -79,6 +85,12 @@ def output_floats(dims):
     for i in range(1, len(dims)):
         total += dims[i]
     return total
+
+
+@njit(nogil=True, cache=True)
+def support_width(dims):
+    """Floats per row of the rows a gradient's support flags (models.loss_and_grad): W1's, one per input."""
+    return dims[1]
 
 
 @njit(nogil=True, cache=True)
@@ -95,12 +107,13 @@ def int32s(work, start, count):
 
 @njit(nogil=True, cache=True)
 def split_workspace(dims, n, work):
-    """(by_sample, by_input, outputs, scratch): each index a (starts, ids, values) triple of views into work."""
+    """(by_sample, by_input, outputs, scratch) as views into work: the room for the by-sample index (firsts,
+    ends, ids, values: index_batch fills it), the by-input index (starts, ids, values: nonzeros_by_input)."""
     d0 = dims[0]
     m = n * d0
-    base = n + d0 + 2
-    by_sample = (int32s(work, 0, n + 1), int32s(work, base, m), work[base + m:base + 2 * m])
-    by_input = (int32s(work, n + 1, d0 + 1), int32s(work, base + 2 * m, m), work[base + 3 * m:base + 4 * m])
+    base = 2 * n + d0 + 1
+    by_sample = (int32s(work, 0, n), int32s(work, n, n), int32s(work, base, m), work[base + m:base + 2 * m])
+    by_input = (int32s(work, 2 * n, d0 + 1), int32s(work, base + 2 * m, m), work[base + 3 * m:base + 4 * m])
     end = base + 4 * m + n * output_floats(dims)
     return by_sample, by_input, work[base + 4 * m:end], work[end:workspace_floats(dims, n)]
 
@@ -150,29 +163,31 @@ def transposed(M, scratch):
 
 @njit(nogil=True, cache=True)
 def nonzeros_by_sample(X, rows, index):
-    """Index the mini-batch's nonzero pixels sample by sample: entries starts[b]..starts[b+1]-1 of
-    (starts, ks, xs) = index are the inputs k with X[rows[b], k] != 0 and those pixel values.
+    """Index the mini-batch's nonzero pixels sample by sample: entries firsts[b]..ends[b]-1 of (ks, xs), with
+    (firsts, ends, ks, xs) = index, are the inputs k with X[rows[b], k] != 0 and those pixel values.
 
     With ~80% zero pixels, the first layer's passes then loop only over real work, and without a
     data-dependent branch in the inner loop (a mispredicted branch per pixel cost more than the arithmetic
     it saved). Each image is read along its row: contiguous memory."""
-    starts, ks, xs = index
+    firsts, ends, ks, xs = index
     count = 0
     for b in range(len(rows)):
-        starts[b] = count
+        firsts[b] = count
         x = X[rows[b]]
         for k in range(X.shape[1]):
             # Written unconditionally and kept only if nonzero: branch-free.
             ks[count] = k
             xs[count] = x[k]
             count += x[k] != 0.0
-    starts[len(rows)] = count
+        ends[b] = count
+    return index
 
 
 class Pixels(NamedTuple):
     """A dataset's images with each image's nonzero pixels listed once, when the dataset is loaded: image r's
-    are entries starts[r]..starts[r+1]-1 of (ks, xs), input numbers and values. Indexing a mini-batch is then a
-    copy of its images' lists, not a scan of all their pixels (which was 10 of a step's ~81 µs)."""
+    are entries starts[r]..starts[r+1]-1 of (ks, xs), input numbers and values. A mini-batch's index then points
+    into these lists: no scan of its pixels (which was 10 of a step's ~81 µs), and no copy of its lists either
+    (which was 7 of ~71 µs; benchmarks/README.md, 2026-12-05)."""
     X: np.ndarray       # [n, d0], the images themselves
     starts: np.ndarray  # int64 [n + 1]
     ks: np.ndarray      # int32, input numbers
@@ -189,24 +204,17 @@ def index_pixels(X: np.ndarray) -> Pixels:
 
 @njit(nogil=True, cache=True)
 def nonzeros_of_pixels(P, rows, index):
-    """nonzeros_by_sample, from the dataset's Pixels: each image's list copied."""
-    starts, ks, xs = index
-    p_starts, p_ks, p_xs = P.starts, P.ks, P.xs
-    count = 0
+    """nonzeros_by_sample from the dataset's Pixels: each sample's entries are its image's own list."""
+    firsts, ends = index[0], index[1]
     for b in range(len(rows)):
-        starts[b] = count
-        lo = p_starts[rows[b]]
-        n = p_starts[rows[b] + 1] - lo
-        for i in range(n):  # two plain copies, which LLVM vectorises
-            ks[count + i] = p_ks[lo + i]
-        for i in range(n):
-            xs[count + i] = p_xs[lo + i]
-        count += n
-    starts[len(rows)] = count
+        firsts[b] = P.starts[rows[b]]
+        ends[b] = P.starts[rows[b] + 1]
+    return firsts, ends, P.ks, P.xs
 
 
 def index_batch(X, rows, index):
-    """The mini-batch's by-sample index, from the images (a scan) or from their Pixels (a copy)."""
+    """The mini-batch's by-sample index (firsts, ends, ks, xs), from the images (a scan into `index`, the
+    workspace's room for it) or from their Pixels (their lists)."""
     raise TypeError("call this from numba-compiled code")
 
 
@@ -234,19 +242,20 @@ def nonzeros_by_input(by_sample, index):
     """The same entries regrouped by input (a counting sort): entries starts[k]..starts[k+1]-1 of
     (starts, bs, xs) = index are the samples b whose pixel k is nonzero, in order of b, and those values.
     The weight gradient of input k's row sums over exactly these."""
-    s_starts, ks, s_xs = by_sample
+    firsts, ends, ks, s_xs = by_sample
     starts, bs, xs = index
-    n, d0 = len(s_starts) - 1, len(starts) - 1  # split_workspace cuts both to their length
+    n, d0 = len(firsts), len(starts) - 1  # split_workspace cuts both to their length
     for k in range(d0 + 1):
         starts[k] = 0
-    for e in range(s_starts[n]):
-        starts[ks[e] + 1] += 1
+    for b in range(n):
+        for e in range(firsts[b], ends[b]):
+            starts[ks[e] + 1] += 1
     for k in range(d0):
         starts[k + 1] += starts[k]
     # starts[k] is now where input k's entries begin; each placement moves it on by one, so afterwards
     # starts[k] holds where input k's entries end, which is where input k + 1's begin: shift back by one.
     for b in range(n):
-        for e in range(s_starts[b], s_starts[b + 1]):
+        for e in range(firsts[b], ends[b]):
             p = starts[ks[e]]
             bs[p] = b
             xs[p] = s_xs[e]
@@ -307,12 +316,12 @@ def add_rows(out, M, ids, xs, lo, hi):
 def input_forward(by_sample, W, bias, out, relu):
     """dense_forward for the first layer, from the nonzeros_by_sample index of the mini-batch: each output
     row is the bias plus x·W[k] for the sample's nonzero pixels k."""
-    starts = by_sample[0]
+    firsts, ends, ks, xs = by_sample
     for b in range(out.shape[0]):
         o = out[b]
         for j in range(out.shape[1]):
             o[j] = bias[j]
-        add_rows(o, W, by_sample[1], by_sample[2], starts[b], starts[b + 1])
+        add_rows(o, W, ks, xs, firsts[b], ends[b])
     if relu:
         relu_inplace(out)
 
@@ -388,9 +397,10 @@ def narrow_backward(A, W, D, gW, scratch):
 
 
 @njit(nogil=True, cache=True, fastmath=FAST)
-def input_weight_grad(by_input, D, gW, gb):
+def input_weight_grad(by_input, D, gW, gb, support):
     """dense_backward for the first layer, from the nonzeros_by_input index: gradients only, since nothing
-    lies below the input. Row k of gW is Σ x·D[b] over the samples b whose pixel k is nonzero."""
+    lies below the input. Row k of gW is Σ x·D[b] over the samples b whose pixel k is nonzero, and 0 when no
+    sample has pixel k. With `support` (loss_and_grad), a row that is 0 already is left alone."""
     n, n_out = D.shape
     for j in range(n_out):
         gb[j] = 0.0
@@ -399,10 +409,16 @@ def input_weight_grad(by_input, D, gW, gb):
             gb[j] += D[b, j]
     starts = by_input[0]
     for k in range(gW.shape[0]):
-        g = gW[k]
-        for j in range(n_out):
-            g[j] = 0.0
-        add_rows(g, D, by_input[1], by_input[2], starts[k], starts[k + 1])
+        lo, hi = starts[k], starts[k + 1]
+        if lo < hi or support is None or support[k]:
+            g = gW[k]
+            for j in range(n_out):
+                g[j] = 0.0
+            add_rows(g, D, by_input[1], by_input[2], lo, hi)
+    # flagged apart from the loop above: storing a flag in it made LLVM compile the loop 40% slower
+    if support is not None:
+        for k in range(gW.shape[0]):
+            support[k] = starts[k] < starts[k + 1]
 
 
 @njit(nogil=True, cache=True)
@@ -442,11 +458,22 @@ def softmax_xent(Z, y, rows, grad_scale):
 @njit(nogil=True, cache=True)
 def forward(dims, theta, X, rows, work):
     """Run the block X[rows] through the network; returns the logits [n, dL], a view into work."""
-    n = len(rows)
+    room, _, outputs, scratch = split_workspace(dims, len(rows), work)
+    return layers_forward(dims, theta, batch_index(dims, X, rows, room), outputs, scratch)
+
+
+@njit(nogil=True, cache=True)
+def batch_index(dims, X, rows, room):
+    """index_batch, once X is known to fit the model."""
     if images(X).shape[1] != dims[0]:
         raise ValueError("X has a different number of features than the model's input")
-    by_sample, _, outputs, scratch = split_workspace(dims, n, work)
-    index_batch(X, rows, by_sample)
+    return index_batch(X, rows, room)
+
+
+@njit(nogil=True, cache=True)
+def layers_forward(dims, theta, by_sample, outputs, scratch):
+    """The forward pass of the block that by_sample indexes; returns the logits [n, dL], a view into outputs."""
+    n = len(by_sample[0])
     L = len(dims) - 1
     p = 0
     o = 0
@@ -468,13 +495,14 @@ def forward(dims, theta, X, rows, work):
 
 
 @njit(nogil=True, cache=True)
-def loss_and_grad(dims, theta, X, y, rows, grad, work):
+def loss_and_grad(dims, theta, X, y, rows, grad, work, support=None):
     n = len(rows)  # the arguments were checked by models.loss_and_grad
-    Z = forward(dims, theta, X, rows, work)
+    room, by_input, outputs, scratch = split_workspace(dims, n, work)
+    by_sample = batch_index(dims, X, rows, room)
+    Z = layers_forward(dims, theta, by_sample, outputs, scratch)
     loss, _ = softmax_xent(Z, y, rows, 1.0 / n)
 
     # Back from the top layer: theta/grad offsets and layer outputs are counted down from their ends.
-    by_sample, by_input, outputs, scratch = split_workspace(dims, n, work)
     nonzeros_by_input(by_sample, by_input)
     p = len(theta)
     o = len(outputs)
@@ -488,7 +516,7 @@ def loss_and_grad(dims, theta, X, y, rows, grad, work):
         D = outputs[o - n * d_out:o].reshape((n, d_out))
         o -= n * d_out
         if i == 0:
-            input_weight_grad(by_input, D, gW, gb)
+            input_weight_grad(by_input, D, gW, gb, support)
         else:
             A = outputs[o - n * d_in:o].reshape((n, d_in))
             dense_backward(A, W, D, gW, gb, scratch)
