@@ -29,6 +29,18 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _vectors(r: RunResult) -> str:
+    """What the parameter vectors in memory were: Leashed-SGD's versions come and go; the others hold a fixed
+    set (θ, and for LOCK and HOGWILD! one private copy per thread), which are not versions."""
+    v, m = r.versions, r.config.threads
+    if r.config.algo == "leashed":
+        return (f"parameter versions: peak {v.peak} (bound {v.bound}), live at end {v.live}, "
+                f"allocated {v.allocated_total:,}")
+    if v.live == 1:
+        return "parameter vectors: θ alone (1)"
+    return f"parameter vectors: θ and {m} private cop{'ies' if m != 1 else 'y'} ({v.live}), for the whole run"
+
+
 def run_summary(r: RunResult) -> str:
     c = r.config
     arch = r.architecture
@@ -37,8 +49,7 @@ def run_summary(r: RunResult) -> str:
         f"({r.params:,} params) · {c.dataset} · lr {c.lr:g} · batch {c.batch} · seed {c.seed}",
         f"{r.status}: {r.updates:,} updates in {r.wall_s:.2f} s = {r.updates_per_s:,.0f} updates/s · "
         f"{_loss_change(r)} · test accuracy {100 * r.accuracy_final:.1f}%",
-        f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · parameter versions: peak {r.versions.peak}"
-        f" (bound {r.versions.bound}), live at end {r.versions.live}, allocated {r.versions.allocated_total:,}",
+        f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · {_vectors(r)}",
     ]
     if r.events_recorded or r.events_missed:
         lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"

@@ -162,3 +162,16 @@ def test_versions_legend_fits_its_panel(width):
             assert "2m+1" not in plain  # LOCK and HOGWILD! hold m + 1 vectors: their red line is m+1
     assert "bound 2m+1" in legend("leashed", 22) and "peak" in legend("leashed", 22)
     assert "2m+1" in legend("leashed", 6)
+
+
+def test_the_summary_calls_versions_only_what_leashed_sgd_publishes(results):
+    """`teach-sgd run --algo hogwild` said "parameter versions: peak 3 (bound 3)": for HOGWILD! and LOCK those are
+    θ and each thread's private copy, held for the whole run, not versions that are published and freed."""
+    for algo, r in results.items():
+        line = next(x for x in run_summary(r).splitlines() if x.startswith("staleness"))
+        if algo == "leashed":
+            assert f"parameter versions: peak {r.versions.peak} (bound 5)" in line
+        elif algo in ("lock", "hogwild"):
+            assert "versions" not in line and "parameter vectors: θ and 2 private copies (3)" in line
+        else:
+            assert "versions" not in line and "parameter vectors: θ alone (1)" in line

@@ -102,6 +102,8 @@ def test_freezing_the_lock_holder_stops_everyone_and_the_others_queue_at_waiting
         assert p.line() == "others: 0 updates/s while thread 0 is held — LOCK is blocking"
         assert c.status() == "thread 0 held at holding · " + p.line() and "stops every other thread" in p.why
         assert c.toggle_freeze().what == "thaw"  # held at a breakpoint: f lets it go (the breakpoint stays) …
+        # … and says so, since it stops there again at once, which read as if f had done nothing
+        assert c.last == "thawed: thread 0 runs on to its breakpoint “holding” (U clears breakpoints)"
         assert c.doing(0, 0) in ("running to holding", "held at holding")  # … so it may stop at its next holding
         c.unhold()  # (the copy's holding and the apply's are one point: only without it do the others go on)
         until(lambda: runners[0].state.published() > published, "updates again")
@@ -119,6 +121,11 @@ def test_freeze_toggles_and_clear_lets_everyone_go_and_stop_ends_runs_with_held_
         assert "B: thread 1" in c.last
         c.toggle_freeze(every=True)
         until(lambda: c.marks(1).keys() == {0, 1}, "B's threads frozen")
+        c.toggle_freeze(every=True)
+        assert c.last == "thawed: B: every thread goes on"  # no breakpoint: nothing stops them again
+        until(lambda: c.marks(1) == {}, "B's threads to run")
+        c.toggle_freeze(every=True)
+        until(lambda: c.marks(1).keys() == {0, 1}, "B's threads frozen again")
         assert c.doing(1, 1).startswith("frozen at") and c.marks(0) == {}
         assert c.anything_asked()
         c.clear()
@@ -203,3 +210,21 @@ def test_slow_motion_label_only_with_more_threads_than_cores_and_claims_no_measu
     text = slow_motion_label(16, 100, cores=2)
     assert text.startswith("16 threads in slow motion on 2 cores") and "about 1/100" in text
     assert "0.16 cores" in text and "not measured" in text
+
+
+def test_right_after_U_no_thread_is_shown_held():
+    """After U the status line said "thread 0 held at start" until the thread woke to find its hold gone (it looks
+    every 200 µs, later on a busy machine, and the screen repaints in between): nothing holds it any more."""
+    runners = started("leashed")
+    c = ThreadControls(lambda: runners)
+    try:
+        c.hold("start", every=True)
+        until(lambda: c.marks(0) == {0: "start", 1: "start"}, "both threads held at start")
+        c.clear()
+        assert c.marks(0) == {} and c.status() is None and c.doing(0, 0) == "running"
+        until(lambda: all(runners[0].holds.held_at(t) is None for t in (0, 1)), "both threads awake")
+        c.hold("start")  # held again at the point U let it go from: shown again
+        until(lambda: c.marks(0) == {0: "start"}, "thread 0 held at start again")
+        assert c.doing(0, 0) == "held at start"
+    finally:
+        finish(runners)

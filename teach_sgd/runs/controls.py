@@ -117,6 +117,8 @@ class _Asked:
 
     breakpoints: dict[int, str] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)
+    leaving: dict[int, str] = field(default_factory=dict)  # let go from these points (U, f) with no breakpoint
+    #                                                          there, not yet awake to it: not held any more
     window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then,
     #                                paused then): a change of any but the clock and the updates starts a new one
 
@@ -209,6 +211,8 @@ class ThreadControls:
                         per_thread=per, line=line)
         self.log.append(action)
         self.last = line
+        if runner is not None and what != "clear":
+            self._asked_of(runner).leaving.clear()  # asked again: a thread still at its point may be held there
         for fn in self.observers:
             fn(action)
         return action
@@ -291,19 +295,32 @@ class ThreadControls:
         asked = self._asked_of(runner)
         tids = list(range(runner.config.threads)) if every else [tid]
         # one thread: let it go if it is stopped; every thread: let them go once all are stopped, else stop them all
-        stopped = all(t in asked.frozen or runner.holds.held_at(t) is not None for t in tids)
+        stopped = all(t in asked.frozen or self._held_at(runner, asked, t) is not None for t in tids)
         if self._refused("thaw" if stopped else "freeze", run, None if every else tid, None):
             return None
         who = self._name(run, None if every else tid)
         if stopped:
             runner.holds.thaw(None if every else tid)
             asked.frozen.difference_update(tids)
-            return self._record(runner, run, "thaw", None if every else tid, None,
-                                f"thawed: {who} goes on (breakpoints stay)")
+            action = self._record(runner, run, "thaw", None if every else tid, None, self._thawed(who, asked, tids))
+            # nothing holds a thread again at the point it was let go from unless its breakpoint is there
+            asked.leaving = {t: p for t in tids if (p := runner.holds.held_at(t)) is not None
+                             and asked.breakpoints.get(t) != p}
+            return action
         runner.holds.freeze(None if every else tid)
         asked.frozen.update(tids)
         return self._record(runner, run, "freeze", None if every else tid, None,
                             f"frozen: {who} stops at its next protocol point")
+
+    @staticmethod
+    def _thawed(who: str, asked: _Asked, tids: list[int]) -> str:
+        """What f does next, said before it happens: a thread with a breakpoint is held there again the next
+        time it gets there (often a moment later), which can read as if f did nothing."""
+        points = sorted({asked.breakpoints[t] for t in tids if t in asked.breakpoints})
+        if not points:
+            return f"thawed: {who} goes on"
+        at = " and ".join(f"“{p}”" for p in points)
+        return f"thawed: {who} runs on to its breakpoint {at} (U clears breakpoints)"
 
     def step(self) -> Action | None:
         """o: the selected thread goes on to its next protocol point and stops there (it stays frozen)."""
@@ -347,6 +364,7 @@ class ThreadControls:
             runner.holds.clear()
             asked.breakpoints.clear()
             asked.frozen.clear()
+            asked.leaving = {t: p for t in range(runner.config.threads) if (p := runner.holds.held_at(t)) is not None}
         return self._each_live("clear", "cleared: no breakpoints, nothing frozen", clear)
 
     # ---- what the threads do now --------------------------------------------------------------------------
@@ -355,7 +373,19 @@ class ThreadControls:
         runner = self._live(run)
         if runner is None:
             return {}
-        return {t: p for t in range(runner.config.threads) if (p := runner.holds.held_at(t)) is not None}
+        asked = self._asked_of(runner)
+        return {t: p for t in range(runner.config.threads) if (p := self._held_at(runner, asked, t)) is not None}
+
+    @staticmethod
+    def _held_at(runner, asked: _Asked, tid: int) -> str | None:
+        """Where the thread is held, if it is; not where U or f let it go and it has not yet woken to find out
+        (its mark stays until then, a moment at most, but nothing holds it there any more: no freeze, and no
+        breakpoint at that point)."""
+        at = runner.holds.held_at(tid)
+        if at is not None and asked.leaving.get(tid) == at:
+            return None
+        asked.leaving.pop(tid, None)
+        return at
 
     def doing(self, run: int, tid: int) -> str:
         """What thread `tid` of run `run` is doing, as far as breakpoints go."""
@@ -363,7 +393,7 @@ class ThreadControls:
         if runner is None:
             return "not running"
         asked = self._asked_of(runner)
-        at = runner.holds.held_at(tid)
+        at = self._held_at(runner, asked, tid)
         if at is not None:
             return f"{'frozen' if tid in asked.frozen else 'held'} at {at}"
         if tid in asked.frozen:
