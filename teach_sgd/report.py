@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from teach_sgd.columns import columns_of, lost_updates_story
 from teach_sgd.engine.config import SETTINGS, RunConfig
+from teach_sgd.engine.cores import busy_text
 from teach_sgd.engine.events import dropped_note
 from teach_sgd.engine.result import COLLAPSE_CAUSES, RunResult
 from teach_sgd.settings import bound_text
@@ -51,6 +52,8 @@ def run_summary(r: RunResult) -> str:
         f"{_loss_change(r)} · test accuracy {100 * r.accuracy_final:.1f}%",
         f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · {_vectors(r)}",
     ]
+    if busy := busy_text(r.core_wait, c.threads):
+        lines.append(f"{busy}: its rates measure the machine's load as much as the algorithm")
     if r.events_recorded or r.events_missed:
         lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"
                      + (" (the ring wrapped before they were drained)" if r.events_missed else "")

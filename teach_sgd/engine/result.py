@@ -217,6 +217,9 @@ class RunResult:
     # A stop ended the run without workers that had not seen it yet (Runner.end_stopped): the numbers are copies
     # taken while those were still inside their kernels, so the end-of-run invariants need not hold exactly.
     left_running: int = 0
+    # the share of the workers' ready time they spent waiting for a core (engine/cores.py); None where the
+    # system does not say
+    core_wait: float | None = None
 
     @property
     def updates_per_s(self) -> float:
@@ -303,6 +306,7 @@ class RunResult:
             "events": {"recorded": self.events_recorded, "missed": self.events_missed,
                        "dropped": self.events_dropped, "kept_from_s": self.events_kept_from_s},
             "threads_left_running": self.left_running,
+            "core_wait": self.core_wait,
             **({"delay": self.delay} if self.delay else {}),
             **({"freeze": self.freeze} if self.freeze else {}),
             "per_thread": [t.to_json() for t in self.threads],
@@ -335,7 +339,7 @@ class RunResult:
             collapsed=d.get("collapsed", False), architecture=architecture,
             events_recorded=events.get("recorded", 0), events_missed=events.get("missed", 0),
             events_dropped=events.get("dropped", 0), events_kept_from_s=events.get("kept_from_s"),
-            freeze=d.get("freeze"), left_running=d.get("threads_left_running", 0))
+            freeze=d.get("freeze"), left_running=d.get("threads_left_running", 0), core_wait=d.get("core_wait"))
 
     def json_text(self) -> str:
         """The run's JSON, as `teach-sgd run --json` writes it."""

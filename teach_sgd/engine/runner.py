@@ -48,6 +48,7 @@ import numpy as np
 from teach_sgd.engine import control as ctl
 from teach_sgd.engine import layout as L
 from teach_sgd.engine.config import SETTINGS, RunConfig
+from teach_sgd.engine.cores import CoreWatch
 from teach_sgd.engine import events as event_log
 from teach_sgd.engine.events import DRAIN_PERIOD_S, EventLog
 from teach_sgd.engine.holds import FreezeSchedule, Holds
@@ -148,6 +149,7 @@ class Runner:
         self.samples = SampleLog()          # snapshots' raw data at the dashboard's rate, for recordings
         self._drainer: threading.Thread | None = None
         self.holds = Holds(self.state)      # breakpoints, freeze, step (engine/holds.py)
+        self.cores = CoreWatch(self.config.threads)  # how much of their ready time the workers got a core
         self._freeze = FreezeSchedule(self.holds, self.config.freeze, self.state.published) \
             if self.config.freeze else None
 
@@ -198,8 +200,10 @@ class Runner:
             time.sleep(DRAIN_PERIOD_S)
 
     def _work(self, kernel, args) -> None:
+        tid = args[4].tid  # (the kernel's `me`, layout.Me)
         try:
             lower_priority(self.nice, idle=self.idle and SCREEN_WORKERS_IDLE)
+            self.cores.started(tid)
             self._start.wait()
             kernel(*args)
         except threading.BrokenBarrierError:
@@ -208,6 +212,7 @@ class Runner:
             self._errors.append(e)
             self.state.control[L.STOP] = 1
         finally:
+            self.cores.ended(tid)
             with self._lock:
                 self._active -= 1
                 if self._active == 0 and self._t_end is None:  # (a run ended by end_stopped keeps its end)
@@ -429,6 +434,7 @@ class Runner:
             events_kept_from_s=self.events.kept_from_s,
             freeze=self._freeze.result() if self._freeze else None,
             left_running=self._left,
+            core_wait=self.cores.waited(),
         )
         return self._result
 

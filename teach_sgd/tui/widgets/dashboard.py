@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import time
 from collections import deque
 
 from rich.text import Text
@@ -25,6 +26,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from teach_sgd.engine.cores import busy_parts
 from teach_sgd.engine.result import COLLAPSE_CAUSES
 from teach_sgd.settings import bound_text
 from teach_sgd.runs.session import stop_runner
@@ -70,6 +72,11 @@ def table_subtitle(held: dict[int, str], delay: tuple[int, int] | None = None) -
         parts.append("held " + " · ".join(f"@{p}: " + (" ".join(f"t{t}" for t in ts) if len(ts) <= 4
                                                          else f"{len(ts)} threads") for p, ts in points.items()))
     return " · ".join(parts) or TABLE_SUBTITLE
+
+
+def busy_status(waited: float | None, threads: int) -> list[Text]:
+    """The status line's parts saying the machine is busy (engine/cores.py), or none."""
+    return [Text(p, style="bold yellow") for p in busy_parts(waited, threads) or ()]
 
 
 class RunStatus(Static):
@@ -343,6 +350,8 @@ class Dashboard(Widget):
             if cfg.threads > CORES:  # the message line says what this does and does not mean (runs/controls.py)
                 slow.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
             parts.insert(5, slow)
+        if self.live:  # measured over the last second (engine/cores.py)
+            parts += busy_status(self.runner.cores.recent(time.monotonic()), cfg.threads)
         self._status.show_text(*parts)
         now = f"now {fmt_rate(rate)} · " if rate is not None else ""
         self._rate_box.border_title = f"updates/s  {now}mean {fmt_rate(snap.updates_per_s)}"
@@ -356,9 +365,10 @@ class Dashboard(Widget):
         self._show_hist(result.staleness_hist, result.threads)
         self._loss.show([(self._label(cfg), result.loss_curve)], force=True)
         self._versions.push(result.wall_s, result.versions, cfg.algo, cfg.threads, force=True)
-        self._status.show_text(*self._status_line(result.status, result.wall_s, result.updates, None,
-                                                  result.updates_per_s, result.loss_final, result.loss_initial,
-                                                  result.accuracy_final, cfg, acc_label="test acc"))
+        parts = self._status_line(result.status, result.wall_s, result.updates, None, result.updates_per_s,
+                                  result.loss_final, result.loss_initial, result.accuracy_final, cfg,
+                                  acc_label="test acc")
+        self._status.show_text(*parts, *busy_status(result.core_wait, cfg.threads))  # over the whole run
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
         self._table.border_subtitle = table_subtitle({}, cfg.delay)
         if result.diverged or result.collapsed:
