@@ -121,7 +121,10 @@ thread's CAS can fail again and again); HOGWILD! is **wait-free**, trivially, be
 synchronise at all (which is why it loses writes). Held threads never outlive their run: x, Ctrl+C and the
 budget still end it. In slow motion with more threads than cores the status line adds "N threads on K
 cores": each thread computes about 1/S of its time, so together they need about N/S cores; whether they
-then race as on N real cores is not measured here. Lessons 2, 3, 5, 6 and 16 have race steps (✋ in the
+then race as on N real cores is not measured here. On a busy machine (Linux) the run's status line adds "busy
+machine: threads had a core N% of their ready time": the workers waited for a core that much more than their
+number explains, and its rates and races are the load's as much as the algorithm's (the app's workers run below
+every other program, so that these keys stay quick). Lessons 2, 3, 5, 6 and 16 have race steps (✋ in the
 outline): r starts real threads held where the race begins, the text says which of these keys to press next
 and quotes the engine's counters after each, and a key that would spoil the race is refused, with the reason.
 
