@@ -53,7 +53,7 @@ def run_summary(r: RunResult) -> str:
         f"staleness τ: mean {r.staleness_mean:.2f}, max {r.staleness_max} · {_vectors(r)}",
     ]
     if busy := busy_text(r.core_wait, c.threads):
-        lines.append(f"{busy}: its rates measure the machine's load as much as the algorithm")
+        lines.append(f"{busy} — the run's rates measure the machine's load as much as the algorithm")
     if r.events_recorded or r.events_missed:
         lines.append(f"events: {r.events_recorded:,} recorded, {r.events_missed:,} missed"
                      + (" (the ring wrapped before they were drained)" if r.events_missed else "")

@@ -27,24 +27,24 @@ def test_busy_only_beyond_what_the_runs_own_threads_explain():
 
 
 def test_the_watch_sums_the_workers_and_keeps_an_ended_threads_last_reading():
-    now = {}  # native id → (ran, waited); the calling thread is id None
+    ms = 1_000_000
+    now = {}  # native id → (ns ran, ns waited); the calling thread is id None
     watch = CoreWatch(2, read=lambda native=None: now.get(native))
-    assert watch.totals() is None and watch.waited() is None
+    assert watch.totals() is None and watch.waited(1.0) is None
     me = threading.get_native_id()
-    now[None] = now[me] = (100, 10)
+    now[None] = now[me] = (100 * ms, 10 * ms)
     watch.started(0)
-    now[me] = (400, 110)                                   # ran 300, waited 100 since it started
-    assert watch.totals() == (300, 100) and watch.waited() == 0.25
-    now[None] = (500, 110)
-    watch.ended(0)                                         # its statistics go with it: the last reading stays
+    now[me] = (400 * ms, 110 * ms)                          # ran 300 ms, waited 100 since it started
+    assert watch.totals() == (300 * ms, 100 * ms) and watch.waited(1.0) == 0.25
+    assert watch.waited(3.0) is None                        # ready 0.4 s of 3 s: too little to judge
+    now[None] = (500 * ms, 110 * ms)
+    watch.ended(0)                                          # its statistics go with it: the last reading stays
     del now[me]
-    assert watch.totals() == (400, 100)
-    assert watch.recent(10.0) is None                      # the window starts
-    assert watch.recent(10.5) is None                      # under a second: nothing measured yet
-    assert watch.recent(11.0) is None                      # nothing ran or waited in that window: no share
+    assert watch.totals() == (400 * ms, 100 * ms)
 
 
-def test_the_live_share_is_over_the_last_window():
+def test_the_live_share_is_over_the_last_window_and_needs_ready_time():
+    ms = 1_000_000
     totals = {"t": (0, 0)}
 
     class Fake(CoreWatch):
@@ -52,11 +52,15 @@ def test_the_live_share_is_over_the_last_window():
             return totals["t"]
 
     watch = Fake(1)
-    watch.recent(0.0)
-    totals["t"] = (900, 100)
+    assert watch.recent(0.0) is None                        # the first window starts
+    totals["t"] = (900 * ms, 100 * ms)
+    assert watch.recent(0.5) is None                        # under a second: nothing measured yet
     assert watch.recent(1.0) == 0.1
-    totals["t"] = (1_000, 1_000)                            # the last second: ran 100, waited 900
+    totals["t"] = (1_000 * ms, 1_000 * ms)                  # the last second: ran 100 ms, waited 900
     assert watch.recent(2.0) == 0.9
+    assert watch.recent(2.5) == 0.9                         # kept until the next window is over
+    totals["t"] = (1_001 * ms, 1_010 * ms)                  # held or paused: ready 11 ms in a second
+    assert watch.recent(3.0) is None
 
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux") or reading() is None,

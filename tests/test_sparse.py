@@ -148,7 +148,7 @@ def test_a_gradient_with_its_support_is_bit_for_bit_the_gradient_without_it_and_
     assert left > 12 * 16, "rows left the support between batches: the zeroing of such rows was exercised"
 
 
-def test_the_cnn_has_no_support_rows_and_a_support_longer_than_the_gradient_is_refused():
+def test_the_cnn_has_no_support_rows_and_a_support_of_another_length_is_refused():
     from teach_sgd.data import load_dataset
     from teach_sgd.models import loss_and_grad, make_model
 
@@ -164,7 +164,8 @@ def test_the_cnn_has_no_support_rows_and_a_support_longer_than_the_gradient_is_r
                                                                data.y_train, rows, dense, work)
     assert np.array_equal(grad, dense)
     spec = make_model("mlp", hidden=(4,), input_shape=(3, 3), n_classes=2)
-    with pytest.raises(ValueError, match="support"):
-        loss_and_grad(spec.kind, spec.dims, spec.init(0), np.ones((2, 9), np.float32), np.zeros(2, np.int64),
-                      np.arange(2, dtype=np.int64), np.zeros(spec.n_params, np.float32),
-                      np.zeros(spec.workspace_size(2), np.float32), np.ones(100, np.int8))
+    for wrong in (100, 8, 0):  # too long, or too short: its flags would be written past its end
+        with pytest.raises(ValueError, match="support"):
+            loss_and_grad(spec.kind, spec.dims, spec.init(0), np.ones((2, 9), np.float32), np.zeros(2, np.int64),
+                          np.arange(2, dtype=np.int64), np.zeros(spec.n_params, np.float32),
+                          np.zeros(spec.workspace_size(2), np.float32), np.ones(wrong, np.int8))

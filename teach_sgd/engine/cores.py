@@ -5,7 +5,7 @@ then the machine's as much as the algorithm's. The tool says so when it measured
     watch = CoreWatch(3)                     # a run of 3 worker threads
     watch.started(tid)                       # in each worker thread, before its kernel
     watch.ended(tid)                         # in the same thread, as it ends
-    watch.waited()                           # share of the workers' ready time spent waiting for a core so far
+    watch.waited(seconds)                    # share of the workers' ready time spent waiting for a core so far
     watch.recent(now)                        # the same over the last WINDOW_S seconds (None until one has passed)
     busy_text(share, threads, cores)         # "busy machine: …" when that is more than the run itself explains
     busy_parts(share, threads, cores)        # the same in short parts, for a status line
@@ -22,6 +22,9 @@ import threading
 
 WINDOW_S = 1.0   # the live share is over at least this long: a scheduler tick is milliseconds, a share of one noise
 MARGIN = 0.2     # "busy" when the workers waited this much more than their own number explains (busy_text)
+# No share below this much ready time (s per s of window, all workers together): held, paused or slowed-down
+# workers are ready only for their brief looks at the flags, and a share of those says nothing about the run.
+MIN_READY = 0.2
 
 
 def reading(native_id: int | None = None) -> tuple[int, int] | None:
@@ -64,7 +67,8 @@ class CoreWatch:
         seen = False
         for tid, first in enumerate(self._first):
             native = self._ids[tid]
-            now = self._read(native) if native is not None else self._last[tid]
+            # a thread that ends between the two looks has its last reading kept by then
+            now = (self._read(native) if native is not None else None) or self._last[tid]
             if first is None or now is None:
                 continue
             seen = True
@@ -72,28 +76,38 @@ class CoreWatch:
             waited += now[1] - first[1]
         return (ran, waited) if seen else None
 
-    def waited(self) -> float | None:
-        """The share of the workers' ready time (on a core or waiting for one) spent waiting, so far."""
-        return share(self.totals())
+    def waited(self, seconds: float) -> float | None:
+        """The share of the workers' ready time (on a core or waiting for one) spent waiting over a run of
+        `seconds` so far."""
+        return share(self.totals(), seconds)
 
     def recent(self, now: float) -> float | None:
-        """waited() over the last WINDOW_S seconds or more (`now`: any clock in seconds, the same every call);
-        None until a window has passed or where nothing is read."""
+        """The same over the last WINDOW_S seconds or more (`now`: any clock in seconds, the same every call);
+        None until a window has passed or where nothing is read. The system is read once a window."""
+        if self._window is not None and now - self._window[0] < WINDOW_S:
+            return self._recent
         totals = self.totals()
         if totals is None:
             return None
-        if self._window is None:
-            self._window = (now, *totals)
-        elif now - self._window[0] >= WINDOW_S:
-            self._recent = share((totals[0] - self._window[1], totals[1] - self._window[2]))
-            self._window = (now, *totals)
+        if self._window is not None:
+            self._recent = share((totals[0] - self._window[1], totals[1] - self._window[2]), now - self._window[0])
+        self._window = (now, *totals)
         return self._recent
 
 
-def share(totals: tuple[int, int] | None) -> float | None:
-    if totals is None or totals[0] + totals[1] <= 0:
+def share(totals: tuple[int, int] | None, seconds: float) -> float | None:
+    """waited / (ran + waited), or None when the workers were ready for under MIN_READY of the `seconds`."""
+    if totals is None or totals[0] + totals[1] < MIN_READY * seconds * 1e9 or totals[0] + totals[1] <= 0:
         return None
     return totals[1] / (totals[0] + totals[1])
+
+
+def cores_here() -> int:
+    """The cores this process may run on (a container or `taskset` can allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (macOS has no affinity call)
+        return os.cpu_count() or 1
 
 
 def busy_parts(waited: float | None, threads: int, cores: int | None = None) -> tuple[str, ...] | None:
@@ -103,7 +117,7 @@ def busy_parts(waited: float | None, threads: int, cores: int | None = None) -> 
     ready time even on an idle machine, so only waiting MARGIN beyond that is the machine's doing."""
     if waited is None:
         return None
-    cores = cores or os.cpu_count() or 1
+    cores = cores or cores_here()
     if waited <= max(0.0, 1.0 - cores / threads) + MARGIN:
         return None
     return "busy machine:", f"threads had a core {1 - waited:.0%}", "of their ready time"

@@ -85,6 +85,16 @@ class Holds:
         """No breakpoints and no freeze on any thread: all run."""
         self._set(None, off=~0, let_go=True)
 
+    def breakpoints(self, tid: int) -> tuple[str, ...]:
+        """The points where thread `tid` has a breakpoint now (whoever set it: the learner, a lesson's race,
+        --freeze)."""
+        word = self._words[self._tids(tid)[0]]
+        return tuple(p for i, p in enumerate(L.POINT_NAMES) if word & (1 << i))
+
+    def stops_at(self, tid: int, point: str) -> bool:
+        """Whether thread `tid` would be held at `point` if it got there now: a breakpoint there, or a freeze."""
+        return bool(self._words[self._tids(tid)[0]] & (L.FREEZE | self._bit(point)))
+
     def held_at(self, tid: int) -> str | None:
         """The point where thread `tid` is held right now, or None."""
         v = int(self.state.counters[self._tids(tid)[0], L.C_HELD])

@@ -434,7 +434,7 @@ class Runner:
             events_kept_from_s=self.events.kept_from_s,
             freeze=self._freeze.result() if self._freeze else None,
             left_running=self._left,
-            core_wait=self.cores.waited(),
+            core_wait=self.cores.waited(wall),
         )
         return self._result
 

@@ -58,6 +58,7 @@ _forward = _per_model(mlp.forward, cnn.forward)
 _rows_that_fit = _per_model(mlp.rows_that_fit, cnn.rows_that_fit)
 _workspace_floats = _per_model(mlp.workspace_floats, cnn.workspace_floats)
 support_width = _per_model(mlp.support_width, cnn.support_width)
+_support_rows = _per_model(mlp.support_rows, cnn.support_rows)
 
 # Each model's init when a run names none (ModelSpec.default_init; make_model's docstring says why).
 DEFAULT_INIT = {"mlp": "paper", "cnn": "he"}
@@ -98,7 +99,7 @@ class ModelSpec:
     @property
     def support_rows(self) -> int:
         """How many row flags a gradient's support has (loss_and_grad): the MLP's inputs, none for the CNN."""
-        return int(self.dims[0]) if self.kind == MLP else 0
+        return int(mlp.support_rows(self.dims)) if self.kind == MLP else int(cnn.support_rows(self.dims))
 
     def inputs(self, X: np.ndarray):
         """The images as this model's kernels take them fastest: for the MLP, X with each image's nonzero
@@ -197,8 +198,8 @@ def loss_and_grad(kind, dims, theta, X, y, rows, grad, work, support=None):
         raise ValueError("workspace too small for this batch; size it with ModelSpec.workspace_size(batch)")
     if len(grad) != len(theta):
         raise ValueError("grad must have as many elements as theta")
-    if support is not None and len(support) * support_width(kind, dims) > len(grad):
-        raise ValueError("support has more rows than grad; size it with ModelSpec.support_rows")
+    if support is not None and len(support) != _support_rows(kind, dims):
+        raise ValueError("support must have one flag per row; size it with ModelSpec.support_rows")
     return _loss_and_grad(kind, dims, theta, X, y, rows, grad, work, support)
 
 

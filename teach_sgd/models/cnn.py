@@ -65,6 +65,12 @@ def workspace_floats(dims, n):
 
 
 @njit(nogil=True, cache=True)
+def support_rows(dims):
+    """The CNN's gradient has no rows that are flagged: every coordinate of it is written."""
+    return 0
+
+
+@njit(nogil=True, cache=True)
 def support_width(dims):
     """The CNN's gradient has no rows that are flagged (ModelSpec.support_rows is 0)."""
     return 0

@@ -88,6 +88,12 @@ def output_floats(dims):
 
 
 @njit(nogil=True, cache=True)
+def support_rows(dims):
+    """How many rows a gradient's support flags (models.loss_and_grad): W1's, one per input."""
+    return dims[0]
+
+
+@njit(nogil=True, cache=True)
 def support_width(dims):
     """Floats per row of the rows a gradient's support flags (models.loss_and_grad): W1's, one per input."""
     return dims[1]
@@ -198,6 +204,8 @@ def index_pixels(X: np.ndarray) -> Pixels:
     nonzero = X != 0  # NaN counts as nonzero, as in nonzeros_by_sample: a NaN image must reach the loss
     starts = np.zeros(len(X) + 1, np.int64)
     np.cumsum(nonzero.sum(axis=1), out=starts[1:])
+    if starts[-1] > np.iinfo(np.int32).max:  # a batch's index holds these offsets as int32 (split_workspace)
+        raise ValueError(f"{starts[-1]:,} nonzero pixels are more than the pixel lists can index; use fewer images")
     images, ks = np.nonzero(nonzero)  # row by row, inputs in order within a row
     return Pixels(X, starts, ks.astype(np.int32), X[images, ks])
 

@@ -117,8 +117,8 @@ class _Asked:
 
     breakpoints: dict[int, str] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)
-    leaving: dict[int, str] = field(default_factory=dict)  # let go from these points (U, f) with no breakpoint
-    #                                                          there, not yet awake to it: not held any more
+    leaving: dict[int, str] = field(default_factory=dict)  # let go from these points (U, f), not yet awake to it
+    #                                                          (while nothing would hold them there again)
     window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then,
     #                                paused then): a change of any but the clock and the updates starts a new one
 
@@ -302,10 +302,8 @@ class ThreadControls:
         if stopped:
             runner.holds.thaw(None if every else tid)
             asked.frozen.difference_update(tids)
-            action = self._record(runner, run, "thaw", None if every else tid, None, self._thawed(who, asked, tids))
-            # nothing holds a thread again at the point it was let go from unless its breakpoint is there
-            asked.leaving = {t: p for t in tids if (p := runner.holds.held_at(t)) is not None
-                             and asked.breakpoints.get(t) != p}
+            action = self._record(runner, run, "thaw", None if every else tid, None, self._thawed(who, runner, tids))
+            asked.leaving = {t: p for t in tids if (p := runner.holds.held_at(t)) is not None}
             return action
         runner.holds.freeze(None if every else tid)
         asked.frozen.update(tids)
@@ -313,13 +311,16 @@ class ThreadControls:
                             f"frozen: {who} stops at its next protocol point")
 
     @staticmethod
-    def _thawed(who: str, asked: _Asked, tids: list[int]) -> str:
-        """What f does next, said before it happens: a thread with a breakpoint is held there again the next
-        time it gets there (often a moment later), which can read as if f did nothing."""
-        points = sorted({asked.breakpoints[t] for t in tids if t in asked.breakpoints})
-        if not points:
+    def _thawed(who: str, runner, tids: list[int]) -> str:
+        """What f does next, said before it happens: a thread with a breakpoint (the learner's, or a lesson
+        race's) is held there again the next time it gets there (often a moment later), which can read as if f
+        did nothing."""
+        marked = [t for t in tids if runner.holds.breakpoints(t)]
+        if not marked:
             return f"thawed: {who} goes on"
-        at = " and ".join(f"“{p}”" for p in points)
+        if len(marked) < len(tids):
+            return f"thawed: {who} goes on; a thread with a breakpoint stops there again (U clears breakpoints)"
+        at = " and ".join(f"“{p}”" for p in sorted({p for t in tids for p in runner.holds.breakpoints(t)}))
         return f"thawed: {who} runs on to its breakpoint {at} (U clears breakpoints)"
 
     def step(self) -> Action | None:
@@ -379,10 +380,10 @@ class ThreadControls:
     @staticmethod
     def _held_at(runner, asked: _Asked, tid: int) -> str | None:
         """Where the thread is held, if it is; not where U or f let it go and it has not yet woken to find out
-        (its mark stays until then, a moment at most, but nothing holds it there any more: no freeze, and no
-        breakpoint at that point)."""
+        (its mark stays until then, a moment at most), as long as nothing would hold it there again: no freeze,
+        and no breakpoint at that point (the engine's own, whoever set it)."""
         at = runner.holds.held_at(tid)
-        if at is not None and asked.leaving.get(tid) == at:
+        if at is not None and asked.leaving.get(tid) == at and not runner.holds.stops_at(tid, at):
             return None
         asked.leaving.pop(tid, None)
         return at

@@ -74,9 +74,9 @@ def table_subtitle(held: dict[int, str], delay: tuple[int, int] | None = None) -
     return " · ".join(parts) or TABLE_SUBTITLE
 
 
-def busy_status(waited: float | None, threads: int) -> list[Text]:
+def busy_status(waited: float | None, threads: int, cores: int | None = None) -> list[Text]:
     """The status line's parts saying the machine is busy (engine/cores.py), or none."""
-    return [Text(p, style="bold yellow") for p in busy_parts(waited, threads) or ()]
+    return [Text(p, style="bold yellow") for p in busy_parts(waited, threads, cores) or ()]
 
 
 class RunStatus(Static):
@@ -368,7 +368,8 @@ class Dashboard(Widget):
         parts = self._status_line(result.status, result.wall_s, result.updates, None, result.updates_per_s,
                                   result.loss_final, result.loss_initial, result.accuracy_final, cfg,
                                   acc_label="test acc")
-        self._status.show_text(*parts, *busy_status(result.core_wait, cfg.threads))  # over the whole run
+        # over the whole run, against the cores of the machine it ran on
+        self._status.show_text(*parts, *busy_status(result.core_wait, cfg.threads, self.cores_of_run()))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
         self._table.border_subtitle = table_subtitle({}, cfg.delay)
         if result.diverged or result.collapsed:
@@ -385,6 +386,10 @@ class Dashboard(Widget):
         tid = min(self.selected_thread, len(threads) - 1) if threads else 0
         mine = threads[tid].staleness_hist if threads else ()
         self._hist.show(hist, mine, tid)
+
+    def cores_of_run(self) -> int | None:
+        """The cores the run had (None: this machine's, engine/cores.py)."""
+        return None
 
     @staticmethod
     def _label(cfg) -> str:
@@ -424,6 +429,9 @@ class ReplayDashboard(Dashboard):
     time, at any speed and after any jump, and every other panel is the snapshot at that time."""
 
     live = False
+
+    def cores_of_run(self) -> int | None:
+        return self.runner.recording.machine.get("cores") if self.runner is not None else None
 
     def reset(self) -> None:
         super().reset()
