@@ -154,6 +154,8 @@ async def test_compare_shows_both_runs_and_table(tmp_path):
         assert a.config.seed == b.config.seed
         for dash, r in zip(screen.query(Dashboard), screen.session.results):
             assert dash.result is r
+            # A and B ran at once: each counts the other's 2 threads before calling the machine busy
+            assert dash.sharing == 2
             shown = "\n".join(status_lines(dash))  # the final loss and accuracy are not cut off
             assert "FINISHED" in shown and f"test acc {100 * r.accuracy_final:.1f}%" in shown
             table = dash.query_one(ThreadTable)

@@ -135,6 +135,8 @@ class CompareScreen(RunScreen):
                 self.say("running A, then B (one after the other: each gets the whole machine)", "dim")
             else:
                 self.say("running A and B at the same time (they share the cores equally)", "dim")
+            for dash, cfg in zip(self.dashes, configs):  # A and B at once: each waits for the other's threads
+                dash.sharing = 0 if schedule == "sequential" else sum(c.threads for c in configs) - cfg.threads
             for dash, r in zip(self.dashes, self.session.begin(runners, sequential=schedule == "sequential")):
                 dash.start(r)
 

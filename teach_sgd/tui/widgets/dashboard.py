@@ -351,7 +351,7 @@ class Dashboard(Widget):
                 slow.append(f" · {cfg.threads} threads on {CORES} cores", style="magenta")
             parts.insert(5, slow)
         if self.live:  # measured over the last second (engine/cores.py)
-            parts += busy_status(self.runner.cores.recent(time.monotonic()), cfg.threads)
+            parts += busy_status(self.runner.cores.recent(time.monotonic()), cfg.threads + self.sharing)
         self._status.show_text(*parts)
         now = f"now {fmt_rate(rate)} · " if rate is not None else ""
         self._rate_box.border_title = f"updates/s  {now}mean {fmt_rate(snap.updates_per_s)}"
@@ -369,7 +369,8 @@ class Dashboard(Widget):
                                   result.loss_final, result.loss_initial, result.accuracy_final, cfg,
                                   acc_label="test acc")
         # over the whole run, against the cores of the machine it ran on
-        self._status.show_text(*parts, *busy_status(result.core_wait, cfg.threads, self.cores_of_run()))
+        self._status.show_text(*parts, *busy_status(result.core_wait, cfg.threads + self.sharing,
+                                                     self.cores_of_run()))
         self._rate_box.border_title = f"updates/s  mean {fmt_rate(result.updates_per_s)}"
         self._table.border_subtitle = table_subtitle({}, cfg.delay)
         if result.diverged or result.collapsed:
@@ -386,6 +387,10 @@ class Dashboard(Widget):
         tid = min(self.selected_thread, len(threads) - 1) if threads else 0
         mine = threads[tid].staleness_hist if threads else ()
         self._hist.show(hist, mine, tid)
+
+    # worker threads of other runs sharing the cores with this one (Compare's A and B at the same time): waiting
+    # for them is the screen's doing, not a busy machine's
+    sharing = 0
 
     def cores_of_run(self) -> int | None:
         """The cores the run had (None: this machine's, engine/cores.py)."""
