@@ -53,7 +53,7 @@ def _staged(dims, theta, X, y, batches, grad, work, support, spent):
         t6 = thread_cpu_ns()
         mlp.input_weight_grad(by_input, H, gW1, gb1, support)
         t7 = thread_cpu_ns()
-        apply(theta, grad, 0.05, support, d1)
+        apply(theta, grad, 0.05, support, mlp.support_width(dims))
         t8 = thread_cpu_ns()
         marks = (t0, t1, t2, t3, t4, t5, t6, t7, t8)
         for i in range(len(marks) - 1):
@@ -64,7 +64,7 @@ def _staged(dims, theta, X, y, batches, grad, work, support, spent):
 def _whole(dims, theta, X, y, batches, grad, work, support):
     for r in range(batches.shape[0]):
         mlp.loss_and_grad(dims, theta, X, y, batches[r], grad, work, support)
-        apply(theta, grad, 0.05, support, dims[1])
+        apply(theta, grad, 0.05, support, mlp.support_width(dims))
 
 
 def main() -> None:

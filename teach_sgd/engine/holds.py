@@ -96,9 +96,12 @@ class Holds:
         return bool(self._words[self._tids(tid)[0]] & (L.FREEZE | self._bit(point)))
 
     def held_at(self, tid: int) -> str | None:
-        """The point where thread `tid` is held right now, or None."""
+        """The point where thread `tid` is held right now, or None. A thread let go from its point (clear,
+        unhold, thaw) keeps its C_HELD mark until it next looks at its hold word (every 200 µs, later on a busy
+        machine); while nothing would hold it there any more (stops_at), it is not held, whatever the mark says."""
         v = int(self.state.counters[self._tids(tid)[0], L.C_HELD])
-        return L.POINT_NAMES[v - 1] if v > 0 else None
+        point = L.POINT_NAMES[v - 1] if v > 0 else None
+        return point if point is not None and self.stops_at(tid, point) else None
 
 
 class FreezeSchedule:

@@ -39,6 +39,7 @@ STOPPED = 2
 
 @njit(nogil=True, cache=True)
 def worker(sh, data, logs, model, me):
+    width = support_width(data.kind, data.dims)
     while True:
         rows = phase.begin(sh, data, me, -1, S_GRADIENT)
         if rows.shape[0] == 0:
@@ -47,7 +48,7 @@ def worker(sh, data, logs, model, me):
         if t0 == NONE:
             break
         if finite and phase.delayed(sh, me, t0):  # the delay adversary holds only its own thread here
-            outcome, t1, failures, scale = publish_with_retries(sh, data, logs, model, me, t0)  # steps 2–4
+            outcome, t1, failures, scale = publish_with_retries(sh, logs, model, me, t0, width)  # steps 2–4
         else:  # a non-finite loss (the run is stopping as diverged), or the run ended while delayed
             outcome, t1, failures, scale = STOPPED, t0, 0, 1.0
         if outcome == PUBLISHED:
@@ -80,13 +81,13 @@ def compute_gradient(sh, data, logs, model, me, rows):
 
 
 @njit(nogil=True, cache=True)
-def publish_with_retries(sh, data, logs, model, me, t0):
+def publish_with_retries(sh, logs, model, me, t0, width):
     """Steps 2–4: publish g, retrying on a failed CAS at most Tp times; every failed attempt is an event.
     Returns (outcome, t1, failures, scale): CAS_FAILED here means the gradient is dropped."""
     persistence = sh.ip[P_PERSISTENCE]  # -1 = ∞
     failures = 0
     while True:
-        outcome, t1, scale = try_publish(sh, data, logs, model, me, t0)
+        outcome, t1, scale = try_publish(sh, logs, model, me, t0, width)
         if outcome != CAS_FAILED:
             return outcome, t1, failures, scale
         failures += 1
@@ -98,7 +99,7 @@ def publish_with_retries(sh, data, logs, model, me, t0):
 
 
 @njit(nogil=True, cache=True)
-def try_publish(sh, data, logs, model, me, t0):
+def try_publish(sh, logs, model, me, t0, width):
     """Steps 2–3, one attempt. Returns (outcome, t1, scale): t1 is the version the update was applied to,
     scale the step-size factor it was applied with."""
     control, rc = sh.control, model.rc
@@ -116,7 +117,7 @@ def try_publish(sh, data, logs, model, me, t0):
         return STOPPED, t1, 1.0
     scale = stepsize.factor(sh, logs, t1 - t0)
     step = stepsize.applied_step(sh.fp[F_LR] * scale)
-    new_version(model.slab[q], model.slab[p], me.grad, step, me.support, support_width(data.kind, data.dims))
+    new_version(model.slab[q], model.slab[p], me.grad, step, me.support, width)
     release(control, rc, p)
     phase.at(sh, me, PT_CAS, S_PUBLISH)  # slow motion stretches the window from reading P to here
     # The CAS is sequentially consistent, so every write to q's parameters above is visible to any

@@ -55,7 +55,6 @@ def _per_model(mlp_impl, cnn_impl):
 
 _loss_and_grad = _per_model(mlp.loss_and_grad, cnn.loss_and_grad)
 _forward = _per_model(mlp.forward, cnn.forward)
-_rows_that_fit = _per_model(mlp.rows_that_fit, cnn.rows_that_fit)
 _workspace_floats = _per_model(mlp.workspace_floats, cnn.workspace_floats)
 support_width = _per_model(mlp.support_width, cnn.support_width)
 _support_rows = _per_model(mlp.support_rows, cnn.support_rows)
@@ -204,10 +203,18 @@ def loss_and_grad(kind, dims, theta, X, y, rows, grad, work, support=None):
 
 
 @njit(nogil=True, cache=True)
+def rows_that_fit(kind, dims, length):
+    """How many samples a workspace of `length` floats holds: each model's workspace is affine in the block's
+    length (mlp.workspace_floats, cnn.workspace_floats)."""
+    empty = _workspace_floats(kind, dims, 0)
+    return (length - empty) // (_workspace_floats(kind, dims, 1) - empty)
+
+
+@njit(nogil=True, cache=True)
 def loss_and_accuracy(kind, dims, theta, X, y, rows, work):
     """(mean cross-entropy, accuracy) over X[rows], any number of rows, in chunks of as many rows as work
     holds (at least max(batch, EVAL_CHUNK) when work has workspace_size(batch) elements)."""
-    chunk = _rows_that_fit(kind, dims, len(work))
+    chunk = rows_that_fit(kind, dims, len(work))
     if chunk < 1:
         raise ValueError("workspace too small; size it with ModelSpec.workspace_size(batch)")
     total = 0.0

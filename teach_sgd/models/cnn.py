@@ -31,7 +31,7 @@ gradient in place, as in mlp.py.
 import numpy as np
 from numba import njit
 
-from .mlp import FAST, dense_backward, dense_forward, narrow_scratch, softmax_xent
+from .mlp import FAST, dense_backward, dense_forward, dot, narrow_scratch, softmax_xent
 
 
 @njit(nogil=True, cache=True)
@@ -74,11 +74,6 @@ def support_rows(dims):
 def support_width(dims):
     """The CNN's gradient has no rows that are flagged (ModelSpec.support_rows is 0)."""
     return 0
-
-
-@njit(nogil=True, cache=True)
-def rows_that_fit(dims, length):
-    return (length - workspace_floats(dims, 0)) // (workspace_floats(dims, 1) - workspace_floats(dims, 0))
 
 
 @njit(nogil=True, cache=True)
@@ -209,11 +204,7 @@ def conv3x3_backward(inp, w_in, kernels, d_out, h_out, g_kernels, g_bias, d_inp)
         for c in range(inp.shape[0]):
             for dy in range(3):
                 for dx in range(3):
-                    src = inp[c, dy * w_in + dx:dy * w_in + dx + span]
-                    s = np.float32(0.0)
-                    for q in range(span):
-                        s += d[q] * src[q]
-                    g_kernels[o, c, dy, dx] += s
+                    g_kernels[o, c, dy, dx] += dot(d, inp[c, dy * w_in + dx:dy * w_in + dx + span])
     if d_inp.shape[0] == 0:
         return
     d_inp[:] = 0.0

@@ -58,7 +58,7 @@ def narrow_scratch(n_in, n_out):
     weights and its weight gradient transposed ([n_out, n_in] each), the block's output gradients transposed
     (n_out per sample) and one row of input gradients, in that order (narrow_backward). Workspaces reserve the
     largest of each part over their layers, which keeps a workspace's size affine in the block's length
-    (rows_that_fit relies on it)."""
+    (models.rows_that_fit relies on it)."""
     if n_out >= NARROW:
         return 0, 0
     return 2 * n_in * n_out + n_in, n_out
@@ -97,11 +97,6 @@ def support_rows(dims):
 def support_width(dims):
     """Floats per row of the rows a gradient's support flags (models.loss_and_grad): W1's, one per input."""
     return dims[1]
-
-
-@njit(nogil=True, cache=True)
-def rows_that_fit(dims, length):
-    return (length - workspace_floats(dims, 0)) // (workspace_floats(dims, 1) - workspace_floats(dims, 0))
 
 
 @njit(nogil=True, cache=True)
@@ -380,11 +375,8 @@ def narrow_backward(A, W, D, gW, scratch):
     WT = transposed(W, scratch)
     rest = scratch[n_in * n_out:]
     GT = rest[:n_out * n_in].reshape((n_out, n_in))
-    DT = rest[n_out * n_in:n_out * (n_in + n)].reshape((n_out, n))
+    DT = transposed(D, rest[n_out * n_in:])
     row_grad = rest[n_out * (n_in + n):n_out * (n_in + n) + n_in]
-    for b in range(n):
-        for j in range(n_out):
-            DT[j, b] = D[b, j]
     # gW's column j = Σ_b D[b, j] · A[b]
     for j in range(n_out):
         g = GT[j]

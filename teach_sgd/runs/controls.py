@@ -117,8 +117,6 @@ class _Asked:
 
     breakpoints: dict[int, str] = field(default_factory=dict)
     frozen: set[int] = field(default_factory=set)
-    leaving: dict[int, str] = field(default_factory=dict)  # let go from these points (U, f), not yet awake to it
-    #                                                          (while nothing would hold them there again)
     window: tuple | None = None   # (held (tid, point)s, since (clock s), each thread's updates then, actions then,
     #                                paused then): a change of any but the clock and the updates starts a new one
 
@@ -211,8 +209,6 @@ class ThreadControls:
                         per_thread=per, line=line)
         self.log.append(action)
         self.last = line
-        if runner is not None and what != "clear":
-            self._asked_of(runner).leaving.clear()  # asked again: a thread still at its point may be held there
         for fn in self.observers:
             fn(action)
         return action
@@ -295,16 +291,14 @@ class ThreadControls:
         asked = self._asked_of(runner)
         tids = list(range(runner.config.threads)) if every else [tid]
         # one thread: let it go if it is stopped; every thread: let them go once all are stopped, else stop them all
-        stopped = all(t in asked.frozen or self._held_at(runner, asked, t) is not None for t in tids)
+        stopped = all(t in asked.frozen or runner.holds.held_at(t) is not None for t in tids)
         if self._refused("thaw" if stopped else "freeze", run, None if every else tid, None):
             return None
         who = self._name(run, None if every else tid)
         if stopped:
             runner.holds.thaw(None if every else tid)
             asked.frozen.difference_update(tids)
-            action = self._record(runner, run, "thaw", None if every else tid, None, self._thawed(who, runner, tids))
-            asked.leaving = {t: p for t in tids if (p := runner.holds.held_at(t)) is not None}
-            return action
+            return self._record(runner, run, "thaw", None if every else tid, None, self._thawed(who, runner, tids))
         runner.holds.freeze(None if every else tid)
         asked.frozen.update(tids)
         return self._record(runner, run, "freeze", None if every else tid, None,
@@ -365,7 +359,6 @@ class ThreadControls:
             runner.holds.clear()
             asked.breakpoints.clear()
             asked.frozen.clear()
-            asked.leaving = {t: p for t in range(runner.config.threads) if (p := runner.holds.held_at(t)) is not None}
         return self._each_live("clear", "cleared: no breakpoints, nothing frozen", clear)
 
     # ---- what the threads do now --------------------------------------------------------------------------
@@ -374,19 +367,7 @@ class ThreadControls:
         runner = self._live(run)
         if runner is None:
             return {}
-        asked = self._asked_of(runner)
-        return {t: p for t in range(runner.config.threads) if (p := self._held_at(runner, asked, t)) is not None}
-
-    @staticmethod
-    def _held_at(runner, asked: _Asked, tid: int) -> str | None:
-        """Where the thread is held, if it is; not where U or f let it go and it has not yet woken to find out
-        (its mark stays until then, a moment at most), as long as nothing would hold it there again: no freeze,
-        and no breakpoint at that point (the engine's own, whoever set it)."""
-        at = runner.holds.held_at(tid)
-        if at is not None and asked.leaving.get(tid) == at and not runner.holds.stops_at(tid, at):
-            return None
-        asked.leaving.pop(tid, None)
-        return at
+        return {t: p for t in range(runner.config.threads) if (p := runner.holds.held_at(t)) is not None}
 
     def doing(self, run: int, tid: int) -> str:
         """What thread `tid` of run `run` is doing, as far as breakpoints go."""
@@ -394,7 +375,7 @@ class ThreadControls:
         if runner is None:
             return "not running"
         asked = self._asked_of(runner)
-        at = self._held_at(runner, asked, tid)
+        at = runner.holds.held_at(tid)
         if at is not None:
             return f"{'frozen' if tid in asked.frozen else 'held'} at {at}"
         if tid in asked.frozen:

@@ -45,7 +45,7 @@ PROBE = Step("claim slot", f"{V}.claim", ("control", "rc", "first"),
              "if atomics.load(rc, s) == 0 and atomics.cas(rc, s, 0, 1) == 0:")
 GRADIENT = Step("gradient on p", f"{L}.compute_gradient", ("sh", "data", "logs", "model", "me", "rows"),
                 "gradient.compute(")
-BUILD = Step("build q", f"{L}.try_publish", ("sh", "data", "logs", "model", "me", "t0"),
+BUILD = Step("build q", f"{L}.try_publish", ("sh", "logs", "model", "me", "t0", "width"),
              "new_version(model.slab[q], model.slab[p], me.grad, step")
 PUBLISH = Step("CAS on P", f"{V}.publish", ("control", "expected", "t_new", "slot"),
                "return atomics.cas(control, CLOCK, expected, pack(t_new, slot)) == expected")
