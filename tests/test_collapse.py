@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -59,6 +60,23 @@ def test_a_run_that_learns_is_not_collapsed():
     assert not r.collapsed and r.status == "finished"
     assert r.to_json()["collapsed"] is False
     assert "collapsed" not in run_summary(r)
+
+
+@pytest.mark.parametrize("config", [
+    mlp(algo="hogwild", lr=2.0),  # the runs above
+    RunConfig(algo="hogwild", threads=1, lr=2.0, seed=1, dataset="synthetic", updates=600),  # tests/test_tui.py's
+])
+def test_the_collapse_tests_do_not_depend_on_when_evaluations_land(config):
+    """An evaluation lands on whichever update is running when it is due, so on a busy machine it can land on any.
+    Evaluated after every update, these runs' loss stays under the divergence line (5 × the initial loss), so
+    no timing can call them diverged; at lr 5, seed 0, the synthetic run passes 11 × at update 5."""
+    r = run(replace(config, eval_every_s=1e-9))
+    losses = [loss for _, loss, _ in r.loss_curve]
+    assert len(losses) > config.updates  # one per update, and the final one
+    assert max(losses) < config.diverge_factor * r.loss_initial
+    assert r.collapsed and r.status == "collapsed"
+    spiky = run(replace(config, dataset="synthetic", lr=5.0, seed=0, updates=600, eval_every_s=1e-9))
+    assert spiky.diverged  # the same check catches a run that would depend on it
 
 
 def test_a_stopped_collapsed_run_stays_stopped():

@@ -326,7 +326,10 @@ async def test_s_in_a_number_field_starts_and_digits_still_type(tmp_path):
 async def test_a_collapsed_run_is_named_on_screen(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to_end(app, pilot, algo="hogwild", threads="1", lr="5", budget="600")
+        # lr 2, seed 1: evaluated after every update its loss stays under 2.7× the initial (tests/test_collapse.py),
+        # so no evaluation, whenever a busy machine lets it land, can call it diverged (seed 0 at lr 5 passes
+        # 11× at update 5 and was called diverged once under load)
+        screen = await run_to_end(app, pilot, algo="hogwild", threads="1", lr="2", seed="1", budget="600")
         result = screen.dash.result
         assert result.collapsed and result.status == "collapsed" and not result.diverged
         assert screen.dash.has_class("-collapsed") and not screen.dash.has_class("-diverged")
