@@ -37,6 +37,7 @@ from teach_sgd.data import load_dataset
 from teach_sgd.models import make_model
 
 BATCH, LR, UPDATES = 16, 0.05, 3000
+EVAL_S = 0.01  # as teach_sgd's runs below (eval_every_s)
 
 
 class Net(torch.nn.Module):
@@ -88,15 +89,17 @@ def eval_rows(n: int, seed: int = 0, samples: int = 256) -> torch.Tensor:
     return torch.from_numpy(np.sort(rng.choice(n, size=min(samples, n), replace=False)).astype(np.int64))
 
 
-def _train(model, X, y, updates, seed, counter, start, losses, target):
-    """One worker process, as in PyTorch's mnist_hogwild: its own optimizer over the shared parameters."""
+def _train(model, X, y, updates, seed, counter, start, losses, target, due):
+    """One worker process, as in PyTorch's mnist_hogwild: its own optimizer over the shared parameters. The loss
+    is evaluated every 10 ms of the run by whichever worker first finds an evaluation due (`due`, shared), as a
+    teach_sgd run evaluates: an evaluation every 10 ms per worker would time two workers' runs twice as finely."""
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     n = len(y)
     rows_eval = eval_rows(n)
     start.wait()
-    t0 = last = time.perf_counter()
+    t0 = time.perf_counter()
     for _ in range(updates):
         if losses[0] != 0.0 or (target.value > 0 and time.perf_counter() - t0 > 30.0):
             break  # another worker reached the target, or 30 s passed (as teach_sgd's --seconds 30)
@@ -107,12 +110,20 @@ def _train(model, X, y, updates, seed, counter, start, losses, target):
         opt.step()
         with counter.get_lock():
             counter.value += 1
-        if target.value > 0 and time.perf_counter() - last >= 0.01:  # evaluated every 10 ms, as teach_sgd's runs
-            last = time.perf_counter()
+        if target.value > 0 and time.perf_counter() - t0 >= due.value and claim(due, time.perf_counter() - t0):
             with torch.no_grad():
                 full = F.cross_entropy(model(X[rows_eval]), y[rows_eval]).item()
             if full <= target.value:
                 losses[0] = time.perf_counter() - t0
+
+
+def claim(due, now: float) -> bool:
+    """Take the evaluation that is due, if no other worker took it first; the next is due EVAL_S later."""
+    with due.get_lock():
+        if now < due.value:
+            return False
+        due.value = now + EVAL_S
+        return True
 
 
 def torch_run(procs: int, X, y, target_loss: float) -> tuple[float, float]:
@@ -123,8 +134,9 @@ def torch_run(procs: int, X, y, target_loss: float) -> tuple[float, float]:
     start = mp.Barrier(procs + 1)
     reached = mp.Array("d", [0.0])
     target = mp.Value("d", target_loss)
+    due = mp.Value("d", EVAL_S)  # run time of the next evaluation
     workers = [mp.Process(target=_train, args=(model, X, y, (UPDATES if target_loss == 0 else 10**9) // procs, s, counter,
-                                                  start, reached, target))
+                                                  start, reached, target, due))
                for s in range(procs)]
     for w in workers:
         w.start()
@@ -155,7 +167,7 @@ def main() -> None:
             for algo in ("leashed", "hogwild"):
                 rate, _ = teach_sgd_run(algo=algo, threads=m, lr=LR, batch=BATCH, updates=UPDATES)
                 _, t = teach_sgd_run(algo=algo, threads=m, lr=LR, batch=BATCH, updates=None, seconds=30.0,
-                                     target_loss=0.1, eval_every_s=0.01)
+                                     target_loss=0.1, eval_every_s=EVAL_S)
                 got.setdefault((algo, m), []).append((rate, t if t is not None else float("inf")))
     med = lambda key, i: statistics.median(v[i] for v in got[key])  # noqa: E731
     print(f"updates/s and seconds to 10% of the initial loss (medians of {args.rounds} interleaved rounds; "
