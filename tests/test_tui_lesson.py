@@ -227,6 +227,55 @@ async def test_esc_leaves_a_panel_first_and_leaving_loses_nothing(tmp_path, data
 
 
 @sync
+async def test_each_finished_run_shows_its_own_timeline(tmp_path, data_dir):
+    """A finished run looked at again (another row of the experiment's table) shows its own events on the
+    timeline, not the last run's and not "appears once a run starts"; so does the run shown on coming back to
+    the lesson. R records the run that ran last, and says so when another is shown. After a restart the runs'
+    numbers are back but their events were never saved: the timeline says so."""
+    from teach_sgd.tui.widgets.timeline import TimelinePanel
+
+    app = make_app(tmp_path, lesson_id="1")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen, s = app.screen, app.screen.session
+        for key in ("n", "2", "n", "1", "n", "r"):
+            await pilot.press(key)
+        await until(lambda: s.can_advance and not screen.keys.busy)
+        await pilot.pause()
+        runs = s.results["baseline"].runs
+        first, last = list(runs)
+        timeline, table = screen.query_one(TimelinePanel), screen.query_one(RunResultsTable)
+        kept = {name: s.events_of("baseline", name, r) for name, r in runs.items()}
+        assert all(len(k.events) == runs[n].events_recorded > 0 for n, k in kept.items())
+        assert len(timeline.events) == len(kept[last].events)
+        table.move_cursor(row=0)
+        await pilot.pause()
+        assert f"showing run {first}" in str(screen.w_right.w_header.content)
+        assert (timeline.events["t_end"] == kept[first].events["t_end"]).all()
+        assert not (len(kept[first].events) == len(kept[last].events)
+                    and (kept[first].events["t_end"] == kept[last].events["t_end"]).all()), "two runs, two streams"
+        assert "appears once a run starts" not in timeline.border_title and "not kept" not in timeline.border_title
+        table.focus()
+        await pilot.press("R")
+        assert "R records the run that ran last here" in str(screen.w_right.w_header.content)
+        await pilot.press("h")
+        await until(lambda: isinstance(app.screen, HomeScreen))
+        app.open_lesson("1")
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+        screen = app.screen
+        assert screen.session.step.kind == "run" and f"showing run {last}" in str(screen.w_right.w_header.content)
+        assert screen.query_one(RunResultsTable).cursor_row == 1
+        assert (screen.query_one(TimelinePanel).events["t_end"] == kept[last].events["t_end"]).all()
+    app = make_app(tmp_path, lesson_id="1")  # a restart: the results come back from the results file
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        await pilot.pause()
+        timeline = app.screen.query_one(TimelinePanel)
+        assert len(timeline.events) == 0 and "this run's events were not kept" in timeline.border_title
+
+
+@sync
 async def test_instructor_lesson_folder(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()

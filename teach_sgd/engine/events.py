@@ -17,6 +17,7 @@ their `ready` words), so it costs tens of microseconds whatever the ring's size 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -163,8 +164,29 @@ class EventLog:
         return view
 
 
-def dropped_note(kept_from_s: float | None) -> str:
-    """What a view of a log that dropped its oldest events says of them ('' when it kept every event)."""
+def dropped_note(kept_from_s: float | None, bound: str | None = None) -> str:
+    """What a view of a log that dropped its oldest events says of them ('' when it kept every event); `bound`
+    names the limit that dropped them (the log's own by default)."""
     if kept_from_s is None:
         return ""
-    return f"events before t={kept_from_s:.2f} s not kept (log bound {EVENT_LOG_BYTES / 2**20:g} MiB)"
+    return f"events before t={kept_from_s:.2f} s not kept ({bound or f'log bound {EVENT_LOG_BYTES / 2**20:g} MiB'})"
+
+
+@dataclass(frozen=True)
+class KeptEvents:
+    """A finished run's newest events, kept after its Runner is gone (a lesson's runs, for the timeline): the
+    events, the run's missed count, and where the kept ones begin (`kept_from_s`, None = from the start) and why
+    (`bound`, for dropped_note)."""
+
+    events: np.ndarray
+    missed: int
+    kept_from_s: float | None
+    bound: str | None = None
+
+    @staticmethod
+    def newest(events: np.ndarray, missed: int, kept_from_s: float | None, limit: int) -> "KeptEvents":
+        """The newest `limit` of a run's events (a copy: the run's log can then be freed)."""
+        if len(events) <= limit:
+            return KeptEvents(events.copy(), missed, kept_from_s)
+        tail = events[-limit:].copy()
+        return KeptEvents(tail, missed, float(tail[0]["t_end"]) * 1e-9, f"the newest {limit:,} kept")

@@ -23,11 +23,13 @@ What the screen draws comes from here too: `experiment_for(index)` (the experime
 Nothing the learner did is lost by leaving: every change is saved to the progress file at once (progress.save()),
 answers when they are given, and each experiment's results beside it (lessons/progress.py, ResultsStore), so a
 reopened lesson resumes at its step with its runs, predictions and verdicts, and the races the learner made
-(`made`: race name → the outcome its numbers gave); only a run in flight, or a race half made, is lost.
+(`made`: race name → the outcome its numbers gave); only a run in flight, or a race half made, is lost. A run's
+events (the timeline) are kept in memory while the app is open (`KeptRuns`), not saved.
 `can_advance` says whether `next()` is allowed (a run step needs its results).
 """
 from __future__ import annotations
 
+from teach_sgd.engine.events import KeptEvents
 from teach_sgd.engine.result import RunResult
 from teach_sgd.engine.sharing import SharingResult
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
@@ -42,20 +44,52 @@ from teach_sgd.lessons.schema import Experiment, Lesson, Step
 
 
 def open_session(lesson_id: str, lessons_dir=None, progress: Progress | None = None,
-                 budget: Budget | None = None) -> "LessonSession | None":
+                 budget: Budget | None = None, kept: "KeptRuns | None" = None) -> "LessonSession | None":
     """The session of lesson `lesson_id` (id, number or unique prefix) read from the shipped lessons and
-    `lessons_dir`, resumed from `progress` (the saved one if None); None if no such lesson loads."""
+    `lessons_dir`, resumed from `progress` (the saved one if None); None if no such lesson loads. `kept`: the
+    events of the runs made since the app started (the app's one KeptRuns)."""
     lessons, _errors = load_lessons(lessons_dir)
     lesson = find_lesson(lessons, lesson_id)
     if lesson is None:
         return None
-    return LessonSession(lesson, progress if progress is not None else Progress.load(), budget=budget)
+    return LessonSession(lesson, progress if progress is not None else Progress.load(), budget=budget, kept=kept)
+
+
+class KeptRuns:
+    """The events of the lesson runs made while the app is open, so that a finished run the learner looks at
+    again — another row of the experiment's table, or after leaving the lesson and coming back — shows its own
+    timeline. Memory only: results are saved with the progress, events are not (a run of an earlier session
+    shows its numbers, and its timeline says its events were not kept). Bounded: the newest EVENTS_PER_RUN
+    events of each of the last RUNS runs, 3 MB a run and 48 MB in all at most (60 bytes an event)."""
+
+    RUNS = 16
+    EVENTS_PER_RUN = 50_000
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple, tuple[tuple, KeptEvents]] = {}
+
+    @staticmethod
+    def _identity(result: RunResult) -> tuple:
+        # the same run, whether the RunResult is the one it returned or the one read back from the results file
+        return result.config.algo, result.config.threads, result.config.seed, result.updates, round(result.wall_s, 6)
+
+    def keep(self, key: tuple, result: RunResult, events: KeptEvents) -> None:
+        self._kept.pop(key, None)  # newest last: the oldest run is the first to go
+        self._kept[key] = (self._identity(result), events)
+        while len(self._kept) > self.RUNS:
+            del self._kept[next(iter(self._kept))]
+
+    def get(self, key: tuple, result: RunResult) -> KeptEvents | None:
+        """The events kept for this run under `key`, None if they were not kept (or belong to another run)."""
+        entry = self._kept.get(key)
+        return entry[1] if entry is not None and entry[0] == self._identity(result) else None
 
 
 class LessonSession:
     def __init__(self, lesson: Lesson, progress: Progress | None = None, resume: bool = True,
-                 budget: Budget | None = None, export_dir=None):
+                 budget: Budget | None = None, export_dir=None, kept: KeptRuns | None = None):
         self.lesson = lesson
+        self.kept = kept if kept is not None else KeptRuns()
         self.progress = progress
         self.budget = budget
         self.export_dir = export_dir
@@ -229,6 +263,10 @@ class LessonSession:
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
         return LiveExperiment(self, e)
 
+    def events_of(self, experiment_id: str, name: str, result: RunResult) -> KeptEvents | None:
+        """Run `name`'s events, if it was made since the app started (KeptRuns)."""
+        return self.kept.get((self.lesson.id, experiment_id, name), result)
+
     def set_results(self, runs: dict, experiment_id: str | None = None) -> ExperimentResults:
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
         res = ExperimentResults.from_runs(e, runs)
@@ -326,7 +364,7 @@ class LessonSession:
 
 class LiveExperiment:
     """One pass of an experiment's runs on the dashboard: `pending()` yields (name, config) while the pass goes
-    on; `add(name, result)` keeps a run that ended (False for a stopped run, which ends the pass); `finish()`
+    on; `add(name, result, events)` keeps a run that ended (False for a stopped run, which ends the pass); `finish()`
     stores the results once every run has ended (True) — a stopped pass stores nothing and the step stays
     to be run. `runs` holds the results so far (the screen's table shows them while the pass goes on)."""
 
@@ -343,11 +381,14 @@ class LiveExperiment:
                 return
             yield k, name, config
 
-    def add(self, name: str, result) -> bool:
+    def add(self, name: str, result, events: KeptEvents | None = None) -> bool:
+        """Keep a run that ended, and its events if given (the session's KeptRuns)."""
         if self.stopped or result.status == "stopped":
             self.stopped = True
             return False
         self.runs[name] = result
+        if events is not None:
+            self.session.kept.keep((self.session.lesson.id, self.experiment.id, name), result, events)
         return True
 
     def stop(self) -> None:

@@ -31,6 +31,7 @@ from teach_sgd.child import PACKAGE_HOME, module_argv
 from teach_sgd.engine import compile_times
 from teach_sgd.errors import EXIT_SIGNAL
 from teach_sgd.lessons.loader import load_lessons
+from teach_sgd.lessons.session import KeptRuns
 from teach_sgd.terminal import require_terminal
 from teach_sgd.output import default_export_dir
 from teach_sgd.tui import warm
@@ -110,6 +111,7 @@ class TeachSGDApp(App):
         self.reference_dir = reference_dir  # where lessons look for reference recordings (None: the shipped ones)
         self.lessons = discover_lessons(lessons_dir) if lessons is None else list(lessons)
         self.lesson_budget = lesson_budget  # a lessons Budget that shrinks every lesson run (quick previews, tests)
+        self.kept_runs = KeptRuns()  # the events of the lesson runs made since the app started (the timeline)
         self.export_dir = export_dir or default_export_dir()
         self.warm_kernels = warm_kernels
         self._runners: list = []

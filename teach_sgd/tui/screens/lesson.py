@@ -76,7 +76,8 @@ class LessonScreen(ThreadKeysScreen):
         yield TooSmall()
 
     async def on_mount(self) -> None:
-        self.session = open_session(self.lesson_id, self.lessons_dir, self._progress, self._budget)
+        self.session = open_session(self.lesson_id, self.lessons_dir, self._progress, self._budget,
+                                    kept=self.app.kept_runs)
         if self.session is None:
             self.app.notify(f"No lesson {self.lesson_id!r}.", severity="error")
             self.app.pop_screen()
@@ -232,6 +233,10 @@ class LessonScreen(ThreadKeysScreen):
     @work(exclusive=True, group="record")
     async def action_record(self) -> None:
         if self.dash.result is not None and not self.keys.busy:
+            if self.w_right.shown_result not in (None, self.dash.result):  # another row of the table is shown
+                self.w_right.say("R records the run that ran last here, not the one shown: select that run's row, "
+                                 "or press r to run the experiment again")
+                return
             c = self.dash.runner.config
             await save_recordings(self.app, [self.dash.runner], f"lesson-{self.lesson.id}-{c.algo}-m{c.threads}",
                                   self.w_right.say)

@@ -20,7 +20,9 @@ from textual.message import Message
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Static
 
+from teach_sgd.engine.events import KeptEvents
 from teach_sgd.lessons.pages import describe_config
+from teach_sgd.lessons.session import KeptRuns
 from teach_sgd.runs.session import stop_runner
 from teach_sgd.sim.report import format_table
 from teach_sgd.tui.runs import build_runners
@@ -97,6 +99,7 @@ class LessonPane(ContentSwitcher):
         self.w_header, self.w_sim_status = q("#ls-run-header", Static), q("#ls-sim-status", Static)
         self.shown: str | None = None  # the experiment whose runs the table lists
         self.runner = None             # the run in flight
+        self.shown_result = None       # a finished run shown from its result, not the dashboard's own run
         self.passing = False           # a LiveExperiment's pass is on (between its runs too)
         self._waiting: asyncio.Future | None = None
 
@@ -136,7 +139,9 @@ class LessonPane(ContentSwitcher):
             elif res is None:
                 self.header(Text(f"{len(plan)} run(s), not run yet", style="dim"))
             else:  # results from an earlier visit: the last run on the dashboard, every loss curve beside it
-                self.show_run(*list(res.runs.items())[-1])
+                last = list(res.runs)[-1]
+                self.results.move_cursor(row=self.results.get_row_index(last))  # its row highlighted, as it was
+                self.show_run(last, res.runs[last])
                 self.overlay(res.runs)
         if self.dash.runner is None and res is None:
             self.dash.query_one(RunStatus).show_text(Text(idle, style="dim"))
@@ -184,8 +189,10 @@ class LessonPane(ContentSwitcher):
         self.header(Text.assemble((f"run {k} of {n}: ", "bold"), (name, "bold cyan"), f" — {describe_config(config)}"))
 
     def show_run(self, name: str, result) -> None:
-        """A finished run on the dashboard (and every run's loss curve beside it)."""
+        """A finished run on the dashboard, its timeline from the events kept of it (lessons/session.KeptRuns)."""
         self.dash.show_result(result)
+        self.dash.show_events(self.session.events_of(self.shown, name, result), result.config)
+        self.shown_result = result
         self.header(Text.assemble(("showing run ", "dim"), (name, "bold cyan"),
                                   (f" — {describe_config(result.config)}", ""), ("   (↑↓: another run)", "dim")))
 
@@ -222,9 +229,13 @@ class LessonPane(ContentSwitcher):
                 [self.runner] = runners
                 self._waiting = asyncio.get_running_loop().create_future()
                 self.dash.start(self.runner)
+                self.shown_result = None  # the dashboard shows its own run
                 result = await self._waiting
                 self.results.set_result(name, result)
-                if not live.add(name, result):
+                # result() has taken the last events: every event of the run is in its log now
+                events = KeptEvents.newest(self.runner.events_now(), result.events_missed,
+                                           self.runner.events_kept_from_s(), KeptRuns.EVENTS_PER_RUN)
+                if not live.add(name, result, events):
                     break
         finally:
             self.runner, self._waiting, self.passing = None, None, False

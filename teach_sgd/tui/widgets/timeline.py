@@ -48,28 +48,44 @@ class TimelinePanel(Widget, can_focus=True):
         self.threads = 1
         self.missed = 0
         self.kept_from_s: float | None = None
+        self.bound: str | None = None  # the limit that dropped the events before kept_from_s (None: the log's)
+        self.unkept = False  # a finished run whose events were not kept: the title says so
         self.held: dict[int, str] = {}
 
     def show(self, events: np.ndarray, algo: str, threads: int, missed: int, kept_from_s: float | None = None,
-             held: dict | None = None) -> None:
+             held: dict | None = None, bound: str | None = None, unkept: bool = False) -> None:
         """The events so far (drained live, or recorded up to the replay's time); `kept_from_s`: the run time of
-        the oldest event kept, when the run's bounded log dropped older ones (engine/events.py); held: {thread:
-        point} of the threads held now (held_at(snapshot))."""
+        the oldest event kept, when the run's bounded log (or `bound`) dropped older ones (engine/events.py);
+        held: {thread: point} of the threads held now (held_at(snapshot)); unkept: a finished run whose events
+        were not kept (the title says so)."""
         if algo != self.view.algo:
             self.view = TimelineView(algo)
         if threads != self.threads:   # never squeezed below its lanes and story line by the panels around it
             self.styles.min_height = min(threads, MAX_LANES) + 4   # lanes, span/story, border
         self.events, self.threads, self.missed, self.kept_from_s = events, threads, missed, kept_from_s
-        self.held = held or {}
+        self.held, self.bound, self.unkept = held or {}, bound, unkept
         self._redraw()
+
+    def show_kept(self, kept, algo: str, threads: int) -> None:
+        """A finished run's kept events (engine/events.KeptEvents), or None: its events were not kept (a run
+        restored from an earlier session of the app keeps its numbers, not its events)."""
+        if kept is None:
+            self.show(empty(), algo, threads, 0, unkept=True)
+        else:
+            self.show(kept.events, algo, threads, kept.missed, kept.kept_from_s, bound=kept.bound)
 
     def _redraw(self) -> None:
         # Titles are set here, never in render(): setting a border title refreshes the widget, so setting it
         # while rendering would render again at the full frame rate (it cost ~15% of a core at 15 Hz).
         v = self.view
+        if self.unkept:
+            self.border_title = "timeline · this run's events were not kept (a run of an earlier session)"
+            self.refresh()
+            return
         self.border_title = (f"timeline · {axis_label(v.axis, v.algo)} · {'following' if v.follow else 'held'} · "
                              f"{len(self.events):,} events" + (f" · {self.missed:,} MISSED" if self.missed else "")
-                             + (f" · {dropped_note(self.kept_from_s)}" if self.kept_from_s is not None else ""))
+                             + (f" · {dropped_note(self.kept_from_s, self.bound)}" if self.kept_from_s is not None
+                                else ""))
         self.refresh()
 
     def get_content_height(self, container, viewport, width: int) -> int:
