@@ -62,6 +62,25 @@ def test_a_lesson_read_to_its_last_step_reopens_there_with_its_runs_and_verdicts
     assert Progress.load(path).status_text(lesson1.id) == f"… at step {n} / {n}"
 
 
+def test_runs_come_back_in_the_order_they_ran(tmp_path):
+    """The results file sorts its keys; a reopened lesson's runs are in the plan's order all the same (the screen
+    shows the last run that ran, and lists them as they ran)."""
+    path = tmp_path / "progress.json"
+    memory = find_lesson(SHIPPED, "7")
+    s = LessonSession(memory, Progress.load(path), budget=BUDGET)
+    while s.step.kind != "run":
+        if s.step.kind == "predict":
+            s.answer(s.step.checkpoint.choices[0][0])
+        s.next()
+    eid = s.step.experiment.id
+    order = [name for name, _ in s.plan(eid)]
+    assert order != sorted(order), "a plan whose order the sorted file would lose"
+    s.run_headless()
+    assert list(s.results[eid].runs) == order
+    again = LessonSession(memory, Progress.load(path), budget=BUDGET)
+    assert list(again.results[eid].runs) == order
+
+
 def test_a_prediction_survives_leaving_before_its_check_and_a_rerun(tmp_path, lesson1):
     path = tmp_path / "progress.json"
     s = LessonSession(lesson1, Progress.load(path), budget=BUDGET)

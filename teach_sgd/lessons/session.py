@@ -142,8 +142,9 @@ class LessonSession:
                 self.results[e.id] = ExperimentResults.from_sim(e, SharingResult.from_dict(entry["sharing"]))
             else:
                 plan = dict(self.plan(e.id))
-                runs = {name: RunResult.from_json(d, plan[name]) for name, d in entry["runs"].items()
-                        if name in plan}
+                # in the plan's order, as they ran (the results file's order is not theirs: it sorts its keys)
+                runs = {name: RunResult.from_json(entry["runs"][name], config) for name, config in plan.items()
+                        if name in entry["runs"]}
                 if len(runs) == len(plan):
                     self.results[e.id] = ExperimentResults.from_runs(e, runs)
         # never resume past a run step whose results are gone
