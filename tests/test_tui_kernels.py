@@ -66,3 +66,32 @@ async def test_compiling_counts_seconds_against_this_machines_last_compile(monke
     lock = set(re.findall(r"1/2 lock mlp: (\d+) s \(the first compile on this machine\)", seen))
     assert len(lock) >= 2  # the seconds count (3 s of compiling, however late the UI looked)
     assert re.search(r"2/2 seq mlp: \d+ s \(last compile here: 7 s\)", seen) and "1/2 seq" not in seen
+
+
+@sync
+async def test_a_kernel_to_compile_waits_while_a_run_is_live(monkeypatch, tmp_path):
+    """A compile takes a core from the run's workers, which yield to everything: the warm-up compiles its next
+    kernel only once no run is live. The run is real; the compile subprocess is a stand-in that reports its
+    kernels done at once."""
+    import sys
+
+    import teach_sgd.tui.app as app_module
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import WORKER_NICE, Runner
+
+    loaded, compiles = [], []
+    monkeypatch.setattr(warm, "kernels_loaded", lambda kernels=warm.AT_START: set(kernels) <= set(loaded))
+    monkeypatch.setattr(warm, "kernels_cached", lambda kernels=warm.AT_START: set(kernels) <= set(loaded))
+    monkeypatch.setattr(warm, "warm_in_process", lambda kernels: loaded.extend(kernels) or 0.0)
+
+    def compile_now(*argv):
+        compiles.append(runner.done)
+        return [sys.executable, "-c", f"print('\\n'.join(['k'] * {len(argv) - 1}), flush=True)"]
+
+    monkeypatch.setattr(app_module, "module_argv", compile_now)
+    runner = Runner(RunConfig(algo="seq", threads=1, dataset="synthetic", updates=None, seconds=1.5), WORKER_NICE)
+    app = TeachSGDApp(lessons=[], export_dir=tmp_path)
+    app.register_runner(runner.start())
+    async with app.run_test():
+        await until(lambda: app.kernel_state == "ready", timeout=20)
+    assert runner.done and compiles == [True] * len(warm.AT_START), "no compile may start while the run is live"
