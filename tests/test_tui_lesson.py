@@ -257,7 +257,7 @@ async def test_each_finished_run_shows_its_own_timeline(tmp_path, data_dir):
         assert "appears once a run starts" not in timeline.border_title and "not kept" not in timeline.border_title
         table.focus()
         await pilot.press("R")
-        assert "R records the run that ran last here" in str(screen.w_right.w_header.content)
+        assert "R records only the run that ran last: select its row" in str(screen.w_right.w_header.content)
         await pilot.press("h")
         await until(lambda: isinstance(app.screen, HomeScreen))
         app.open_lesson("1")
