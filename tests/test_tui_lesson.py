@@ -257,7 +257,9 @@ async def test_each_finished_run_shows_its_own_timeline(tmp_path, data_dir):
         assert "appears once a run starts" not in timeline.border_title and "not kept" not in timeline.border_title
         table.focus()
         await pilot.press("R")
-        assert "R records only the run that ran last: select its row" in str(screen.w_right.w_header.content)
+        assert any("R records only the run that ran last: select its row" in str(n.message)
+                   for n in app._notifications)
+        assert not list((tmp_path / "exports").glob("*.npz")), "nothing recorded"
         await pilot.press("h")
         await until(lambda: isinstance(app.screen, HomeScreen))
         app.open_lesson("1")

@@ -234,7 +234,8 @@ class LessonScreen(ThreadKeysScreen):
     async def action_record(self) -> None:
         if self.dash.result is not None and not self.keys.busy:
             if self.w_right.shown_result not in (None, self.dash.result):  # another row of the table is shown
-                self.w_right.say("R records only the run that ran last: select its row")  # whole at 80 columns
+                self.app.notify("R records only the run that ran last: select its row.", title="Record",
+                                severity="warning")  # a toast: whole at any width, where the run's header is not
                 return
             c = self.dash.runner.config
             await save_recordings(self.app, [self.dash.runner], f"lesson-{self.lesson.id}-{c.algo}-m{c.threads}",
