@@ -351,3 +351,26 @@ async def test_a_collapsed_run_is_named_on_screen(tmp_path):
         await pilot.press("s")  # a new run clears the banner
         await until(lambda: screen.dash.result is not None and not screen.dash.result.collapsed)
         assert not screen.dash.has_class("-collapsed")
+
+
+@sync
+async def test_a_message_beside_a_compiling_kernel_keeps_its_numbers_whole_at_80_columns(tmp_path):
+    """A first compile's status takes 74 columns; the run's message beside it kept 5 at 80 columns and broke
+    "79,059" over two lines. With a message said, the status ends in "…" and the message keeps its words."""
+    import time
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_playground(app, pilot)
+        app.kernel_clock = (time.monotonic() - 12, 9.0)
+        app.kernel_detail = "— 3/5 lock mlp"
+        app.kernel_state = "compiling"
+        screen.say("finished: 79,059 updates in 20.00 s")
+        await pilot.pause()
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "79,059" in text and "compiling 3/5 lock" in text and "…" in text
+        screen.say("")
+        await pilot.pause()
+        await pilot.pause()
+        assert "first run only" in "\n".join(screen_lines(app)), "alone, the status has the whole row again"

@@ -80,6 +80,7 @@ class RunScreen(ThreadKeysScreen):
     def say(self, text: str, style: str = "") -> None:
         self._message = text
         self.message.update(f"[{style}]{text}[/]" if style else text)
+        self.set_class(bool(text), "-said")  # a message beside the kernel status gets room of its own (app.tcss)
 
     _message = ""
 
