@@ -21,6 +21,7 @@ from teach_sgd.tui.screens.home import HomeScreen
 from teach_sgd.tui.screens.lesson import LessonScreen
 from teach_sgd.tui.widgets.lesson_pane import LessonPane
 from teach_sgd.tui.widgets.lesson_results import RunResultsTable
+from teach_sgd.tui.widgets.timeline import TimelinePanel
 
 from tui_helpers import SIZE, sync, until
 
@@ -48,6 +49,18 @@ def make_app(tmp_path, updates: int = 300, **kwargs) -> TeachSGDApp:
     app = TeachSGDApp(export_dir=tmp_path / "exports", **kwargs)
     app.lesson_budget = Budget(updates=updates)
     return app
+
+
+async def run_lesson_1_experiment(app, pilot):
+    """From the app opened on lesson 1: both predictions made, its experiment run to the end. Returns the lesson
+    screen and its session."""
+    await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+    screen, s = app.screen, app.screen.session
+    for key in ("n", "2", "n", "1", "n", "r"):
+        await pilot.press(key)
+    await until(lambda: s.can_advance and not screen.keys.busy)
+    await pilot.pause()
+    return screen, s
 
 
 @sync
@@ -189,16 +202,9 @@ async def test_lesson_id_opens_directly_and_leaving_stops_the_run(tmp_path):
 async def test_esc_leaves_a_panel_first_and_leaving_loses_nothing(tmp_path, data_dir):
     """Issue 16 point 4: Esc with the timeline focused goes back to the text, not home; the runs, the predictions
     and the position survive going home, reopening the lesson and restarting the app."""
-    from teach_sgd.tui.widgets.timeline import TimelinePanel
-
     app = make_app(tmp_path, lesson_id="1")
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
-        screen, s = app.screen, app.screen.session
-        for key in ("n", "2", "n", "1", "n", "r"):
-            await pilot.press(key)
-        await until(lambda: s.can_advance and not screen.keys.busy)
-        await pilot.pause()
+        screen, s = await run_lesson_1_experiment(app, pilot)
         await pilot.press("n", "n", "n")          # the two checks, then the narrative after them
         here = s.index
         assert s.step.kind == "narrative" and s.steps[here - 1].kind == "verdict"
@@ -232,16 +238,9 @@ async def test_each_finished_run_shows_its_own_timeline(tmp_path, data_dir):
     timeline, not the last run's and not "appears once a run starts"; so does the run shown on coming back to
     the lesson. R records the run that ran last, and says so when another is shown. After a restart the runs'
     numbers are back but their events were never saved: the timeline says so."""
-    from teach_sgd.tui.widgets.timeline import TimelinePanel
-
     app = make_app(tmp_path, lesson_id="1")
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
-        screen, s = app.screen, app.screen.session
-        for key in ("n", "2", "n", "1", "n", "r"):
-            await pilot.press(key)
-        await until(lambda: s.can_advance and not screen.keys.busy)
-        await pilot.pause()
+        screen, s = await run_lesson_1_experiment(app, pilot)
         runs = s.results["baseline"].runs
         first, last = list(runs)
         timeline, table = screen.query_one(TimelinePanel), screen.query_one(RunResultsTable)
