@@ -161,3 +161,26 @@ def test_open_session_reads_the_lessons_and_says_none_for_an_unknown_id(tmp_path
     assert open_session("no-such-lesson", progress=Progress.load(tmp_path / "p.json")) is None
     s = open_session("1", progress=Progress.load(tmp_path / "p.json"))
     assert s.lesson.id == "01-one-thread" and s.index == 0
+
+
+def test_a_check_on_runs_a_busy_machine_starved_says_so(tmp_path, lesson1):
+    """A verdict read from runs whose threads waited for a core more than their number explains (engine/cores.py)
+    says so under the check, with the share of their ready time they had a core; on a quiet machine it says
+    nothing. The waits are given (tests/test_cores.py measures real ones)."""
+    s = LessonSession(lesson1, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
+    while s.step.kind != "verdict":
+        if s.step.kind == "predict":
+            s.answer(s.step.checkpoint.choices[0][0])
+        elif s.step.kind == "run":
+            s.run_headless()
+        s.next()
+    eid = s.step.checkpoint.experiment
+    runs = s.results[eid].runs
+    quiet = {name: dataclasses.replace(r, core_wait=0.05) for name, r in runs.items()}
+    s.results[eid] = dataclasses.replace(s.results[eid], runs=quiet)
+    assert "Busy machine" not in pages.markdown(s)
+    first = next(iter(runs))
+    s.results[eid] = dataclasses.replace(s.results[eid], runs=quiet | {first: dataclasses.replace(runs[first],
+                                                                                                 core_wait=0.9)})
+    text = pages.markdown(s)
+    assert f"**Busy machine.** In 1 of its {len(runs)} runs the threads had a core only 10% of the time" in text

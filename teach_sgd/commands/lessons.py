@@ -19,6 +19,7 @@ from teach_sgd.errors import EXIT_USAGE, UsageError
 from teach_sgd.lessons.experiments import Budget, build_runs
 from teach_sgd.lessons.headless import run_lesson
 from teach_sgd.lessons.loader import load_lessons, resolve
+from teach_sgd.lessons.pages import busy_note
 from teach_sgd.lessons.progress import Progress
 from teach_sgd.lessons.session import LessonSession
 from teach_sgd.output import check_outputs, write_text
@@ -145,7 +146,8 @@ def walk(lesson, ask=input, out=print, budget=None, progress: Progress | None = 
                         f"✗ this run says: {v.correct_text}") if v.chosen else f"this run says: {v.correct_text}"
             else:
                 head = "this run cannot settle the question"
-            out(f"\n{head}\n{v.explanation}\n")
+            busy = busy_note(session, step.checkpoint, "walk the lesson again")
+            out(f"\n{head}\n{v.explanation}{busy}\n")
         if session.next() is None:
             break
     return verdicts

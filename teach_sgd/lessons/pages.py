@@ -10,6 +10,7 @@ Plain functions of a LessonSession, so that what a learner reads is tested witho
 """
 from __future__ import annotations
 
+from teach_sgd.engine.cores import busy_parts, cores_here
 from teach_sgd.lessons.checkpoints import Verdict
 from teach_sgd.lessons.races import NO_KEYS
 from teach_sgd.settings import bound_text
@@ -45,7 +46,7 @@ def markdown(session, keys: dict = NO_KEYS) -> str:
         return _change(session, step.experiment)
     if step.kind == "run":
         return _run(session, step.experiment)
-    return _verdict(session.verdict(step.checkpoint.id), step.checkpoint)
+    return _verdict(session.verdict(step.checkpoint.id), step.checkpoint) + busy_note(session, step.checkpoint)
 
 
 def _predict(session, cp) -> str:
@@ -119,6 +120,23 @@ def _verdict(v: Verdict, cp) -> str:
         lines.append(f"- not measured: {v.missing}")
     lines += ["", v.explanation.strip()]
     return "\n".join(lines)
+
+
+def busy_note(session, cp, again: str = "run the experiment again (**r** at its step)") -> str:
+    """Under a check, when the machine was busy during the experiment's runs: a run's threads waited for a core
+    more than their number explains (engine/cores.py, as the dashboard's status line says it). Their rates, times
+    and races then measured the load as much as the algorithms, and the verdict above stands on such runs."""
+    res = session.results.get(cp.experiment)
+    runs = list(res.runs.values()) if res is not None else []
+    busy = [r for r in runs if busy_parts(r.core_wait, r.config.threads) is not None]
+    if not busy:
+        return ""
+    shares = sorted(1 - r.core_wait for r in busy)
+    share = f"{shares[0]:.0%}" if f"{shares[0]:.0%}" == f"{shares[-1]:.0%}" else f"{shares[0]:.0%}–{shares[-1]:.0%}"
+    which = "its run" if len(runs) == 1 else f"{len(busy)} of its {len(runs)} runs"
+    return (f"\n\n**Busy machine.** In {which} the threads had a core only {share} of the time they were ready to "
+            f"run: other work held this machine's {cores_here()} cores. The numbers above measured that load as "
+            f"much as the algorithms; {again} when the machine is quieter.")
 
 
 def verdict_badge(v: Verdict) -> tuple[str, str]:
