@@ -132,7 +132,8 @@ def busy_note(session, cp, again: str = "run the experiment again (**r** at its 
     if not busy:
         return ""
     shares = sorted(1 - r.core_wait for r in busy)
-    share = f"{shares[0]:.0%}" if f"{shares[0]:.0%}" == f"{shares[-1]:.0%}" else f"{shares[0]:.0%}–{shares[-1]:.0%}"
+    lo, hi = f"{shares[0]:.0%}", f"{shares[-1]:.0%}"
+    share = hi if lo == hi else f"{lo.rstrip('%')}–{hi}"
     which = "its run" if len(runs) == 1 else f"{len(busy)} of its {len(runs)} runs"
     return (f"\n\n**Busy machine.** In {which} the threads had a core only {share} of the time they were ready to "
             f"run: other work held this machine's {cores_here()} cores. The numbers above measured that load as "
