@@ -64,6 +64,7 @@ def test_a_run_that_learns_is_not_collapsed():
 
 @pytest.mark.parametrize("config", [
     mlp(algo="hogwild", lr=2.0),  # the runs above
+    mlp(algo="leashed", lr=2.0),
     RunConfig(algo="hogwild", threads=1, lr=2.0, seed=1, dataset="synthetic", updates=600),  # tests/test_tui.py's
 ])
 def test_the_collapse_tests_do_not_depend_on_when_evaluations_land(config):

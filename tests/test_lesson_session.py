@@ -188,3 +188,27 @@ def test_a_check_on_runs_a_busy_machine_starved_says_so(tmp_path, lesson1):
     s.results[eid] = dataclasses.replace(s.results[eid], runs=quiet | {
         first: dataclasses.replace(runs[first], core_wait=0.9), second: dataclasses.replace(runs[second], core_wait=0.99)})
     assert f"In 2 of its {len(runs)} runs the threads had a core only 1–10% of the time" in pages.markdown(s)
+
+
+def test_a_busy_note_on_more_threads_than_cores_says_what_taking_turns_explains(tmp_path, monkeypatch):
+    """8 threads on 2 cores have a core 25% of the time on an idle machine: the note says so, so that the busy
+    machine is not blamed for the turns the run's own threads take."""
+    import teach_sgd.lessons.pages as pages_module
+
+    monkeypatch.setattr(pages_module, "cores_here", lambda: 2)
+    memory = find_lesson(SHIPPED, "7")
+    s = LessonSession(memory, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
+    while s.step.kind != "verdict":
+        if s.step.kind == "predict":
+            s.answer(s.step.checkpoint.choices[0][0])
+        elif s.step.kind == "run":
+            s.run_headless()
+        s.next()
+    eid = s.step.checkpoint.experiment
+    runs = s.results[eid].runs
+    assert {r.config.threads for r in runs.values()} == {8}
+    starved = {name: dataclasses.replace(r, core_wait=0.97) for name, r in runs.items()}
+    s.results[eid] = dataclasses.replace(s.results[eid], runs=starved)
+    text = pages.markdown(s)
+    assert "In 3 of its 3 runs the threads had a core only 3% of the time they were ready to run (8 threads on 2 " \
+           "cores take turns: on an idle machine each would have a core 25% of the time)" in text

@@ -95,3 +95,30 @@ async def test_a_kernel_to_compile_waits_while_a_run_is_live(monkeypatch, tmp_pa
     async with app.run_test():
         await until(lambda: app.kernel_state == "ready", timeout=20)
     assert runner.done and compiles == [True] * len(warm.AT_START), "no compile may start while the run is live"
+
+
+@sync
+async def test_a_run_never_started_does_not_hold_the_warm_up_forever(monkeypatch, tmp_path):
+    """A Runner built and then replaced before it started (Compare's B, one after the other) is not live: the
+    warm-up goes on. A screen building its runs (runs_wanted) holds it."""
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import WORKER_NICE, Runner
+
+    loaded: list = []
+    monkeypatch.setattr(warm, "kernels_loaded", lambda kernels=warm.AT_START: set(kernels) <= set(loaded))
+    monkeypatch.setattr(warm, "kernels_cached", lambda kernels=warm.AT_START: False)
+    monkeypatch.setattr(warm, "warm_in_process", lambda kernels: loaded.extend(kernels) or 0.0)
+    import sys
+
+    import teach_sgd.tui.app as app_module
+    monkeypatch.setattr(app_module, "module_argv", lambda *argv: [
+        sys.executable, "-c", f"print('\\n'.join(['k'] * {len(argv) - 1}), flush=True)"])
+    app = TeachSGDApp(lessons=[], export_dir=tmp_path, warm_kernels=False)
+    app.register_runner(Runner(RunConfig(algo="seq", threads=1, dataset="synthetic", updates=50), WORKER_NICE))
+    async with app.run_test():
+        with app.runs_wanted():
+            app.prepare_kernels()
+            await asyncio.sleep(1.0)
+            assert loaded == [], "a screen building its runs holds the warm-up"
+        await until(lambda: app.kernel_state == "ready", timeout=20)
+    assert loaded == list(warm.AT_START)

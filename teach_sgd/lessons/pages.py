@@ -135,9 +135,15 @@ def busy_note(session, cp, again: str = "run the experiment again (**r** at its 
     lo, hi = f"{shares[0]:.0%}", f"{shares[-1]:.0%}"
     share = hi if lo == hi else f"{lo.rstrip('%')}–{hi}"
     which = "its run" if len(runs) == 1 else f"{len(busy)} of its {len(runs)} runs"
+    cores = cores_here()
+    most = max(r.config.threads for r in busy)
+    # with more threads than cores, taking turns is the run's own doing: say how much, so "other work" is not
+    # blamed for all of it (busy_parts only speaks 20 points beyond it)
+    turns = (f" ({most} threads on {cores} cores take turns: on an idle machine each would have a core "
+             f"{cores / most:.0%} of the time)") if most > cores else ""
     return (f"\n\n**Busy machine.** In {which} the threads had a core only {share} of the time they were ready to "
-            f"run: other work held this machine's {cores_here()} cores. The numbers above measured that load as "
-            f"much as the algorithms; {again} when the machine is quieter.")
+            f"run{turns}: other work held this machine's {cores} core{'s' if cores != 1 else ''}. The numbers above "
+            f"measured that load as much as the algorithms; {again} when the machine is quieter.")
 
 
 def verdict_badge(v: Verdict) -> tuple[str, str]:

@@ -374,6 +374,7 @@ class LiveExperiment:
         self.experiment = experiment
         self.plan = session.plan(experiment.id)
         self.runs: dict = {}
+        self.events: dict = {}  # name → KeptEvents, kept with the results by finish()
         self.stopped = False
 
     def pending(self):
@@ -383,13 +384,13 @@ class LiveExperiment:
             yield k, name, config
 
     def add(self, name: str, result, events: KeptEvents | None = None) -> bool:
-        """Keep a run that ended, and its events if given (the session's KeptRuns)."""
+        """Keep a run that ended, and its events if given (into the session's KeptRuns at finish())."""
         if self.stopped or result.status == "stopped":
             self.stopped = True
             return False
         self.runs[name] = result
         if events is not None:
-            self.session.kept.keep((self.session.lesson.id, self.experiment.id, name), result, events)
+            self.events[name] = events
         return True
 
     def stop(self) -> None:
@@ -400,7 +401,11 @@ class LiveExperiment:
         return len(self.runs) == len(self.plan)
 
     def finish(self) -> bool:
+        """Store the pass's results and keep its runs' events, once every run ended (a stopped pass stores
+        nothing: the experiment's earlier results, and their events, stay)."""
         if self.complete and not self.stopped:
             self.session.set_results(dict(self.runs), self.experiment.id)
+            for name, events in self.events.items():
+                self.session.kept.keep((self.session.lesson.id, self.experiment.id, name), self.runs[name], events)
             return True
         return False

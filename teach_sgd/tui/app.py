@@ -15,6 +15,7 @@ subprocess (the compile holds the GIL, which would freeze this UI) behind a "com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -116,6 +117,7 @@ class TeachSGDApp(App):
         self.export_dir = export_dir or default_export_dir()
         self.warm_kernels = warm_kernels
         self._runners: list = []
+        self._runs_wanted = 0  # runs_wanted() blocks entered and not yet left
         self._join_deadline: float | None = None  # join_all_runs(): when the quit stops waiting for the runs
         self._warm_proc = None
         self._kernel_lock = asyncio.Lock()
@@ -163,8 +165,18 @@ class TeachSGDApp(App):
         self._kernels_ready()
 
     def runs_live(self) -> bool:
-        """Whether a run a screen started is still going (or paused, or held)."""
-        return any(not r.done for r in self._runners)
+        """Whether a run a screen started is still going (or paused, or held), or one is wanted (runs_wanted)."""
+        return self._runs_wanted > 0 or any(r.started and not r.done for r in self._runners)
+
+    @contextlib.contextmanager
+    def runs_wanted(self):
+        """While a screen builds its runs, or goes through a lesson experiment's runs one after another: counted
+        as live by runs_live, so that no compile starts in the gaps between them."""
+        self._runs_wanted += 1
+        try:
+            yield
+        finally:
+            self._runs_wanted -= 1
 
     async def ensure_kernels(self, kernels, step: str = "") -> bool:
         """Make these (algo, model) kernels runnable without freezing the UI: compile any that the cache lacks in

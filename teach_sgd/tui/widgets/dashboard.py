@@ -376,11 +376,11 @@ class Dashboard(Widget):
         if result.diverged or result.collapsed:
             self._show_failed("diverged" if result.diverged else "collapsed", result.collapse_cause)
 
-    def show_events(self, kept, cfg) -> None:
+    def show_events(self, kept, cfg, unkept: str) -> None:
         """The timeline of a finished run shown from its result: its kept events (engine/events.KeptEvents), or
-        None when they were not kept."""
+        None when they are not in memory (`unkept` says why)."""
         if self._timeline is not None:
-            self._timeline.show_kept(kept, cfg.algo, cfg.threads)
+            self._timeline.show_kept(kept, cfg.algo, cfg.threads, unkept)
 
     def _show_failed(self, how: str, cause: str | None = None) -> None:
         """The banner under the status line: the run diverged or collapsed (and why), and what to try instead."""

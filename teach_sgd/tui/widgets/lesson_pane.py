@@ -191,10 +191,16 @@ class LessonPane(ContentSwitcher):
     def show_run(self, name: str, result) -> None:
         """A finished run on the dashboard, its timeline from the events kept of it (lessons/session.KeptRuns)."""
         self.dash.show_result(result)
-        self.dash.show_events(self.session.events_of(self.shown, name, result), result.config)
+        self.dash.show_events(self.session.events_of(self.shown, name, result), result.config,
+                              f"events not kept (the app keeps its last {KeptRuns.RUNS} lesson runs)")
         self.shown_result = result
         self.header(Text.assemble(("showing run ", "dim"), (name, "bold cyan"),
                                   (f" — {describe_config(result.config)}", ""), ("   (↑↓: another run)", "dim")))
+
+    def start_on_dashboard(self) -> None:
+        """The run in flight (an experiment's, or a race's) on the dashboard, which then shows its own run."""
+        self.dash.start(self.runner)
+        self.shown_result = None
 
     @on(RunResultsTable.RowHighlighted, "#ls-results")
     def _row_highlighted(self, event: RunResultsTable.RowHighlighted) -> None:
@@ -220,23 +226,9 @@ class LessonPane(ContentSwitcher):
         self.results.show_plan(live.plan)
         self.passing = True
         try:
-            for k, name, config in live.pending():
-                self.run_header(k, len(live.plan), name, config)
-                self.results.set_running(name)
-                runners = await build_runners(self.app, config, say=self.say)
-                if runners is None:
+            with self.app.runs_wanted():  # the pass, gaps between its runs included: no background compile
+                if not await self._pass(live):
                     return
-                [self.runner] = runners
-                self._waiting = asyncio.get_running_loop().create_future()
-                self.dash.start(self.runner)
-                self.shown_result = None  # the dashboard shows its own run
-                result = await self._waiting
-                self.results.set_result(name, result)
-                # result() has taken the last events: every event of the run is in its log now
-                events = KeptEvents.newest(self.runner.events_now(), result.events_missed,
-                                           self.runner.events_kept_from_s(), KeptRuns.EVENTS_PER_RUN)
-                if not live.add(name, result, events):
-                    break
         finally:
             self.runner, self._waiting, self.passing = None, None, False
         if live.finish():
@@ -247,6 +239,27 @@ class LessonPane(ContentSwitcher):
         else:
             self.results.clear_state([n for n, _ in live.plan if n not in live.runs])
             self.header(Text("stopped — r runs the experiment again from the start", style="yellow"))
+
+    async def _pass(self, live) -> bool:
+        """The runs of one pass, each built (waiting for its kernel), shown live, and its result kept. False if a
+        run could not be built (build_runners said why)."""
+        for k, name, config in live.pending():
+            self.run_header(k, len(live.plan), name, config)
+            self.results.set_running(name)
+            runners = await build_runners(self.app, config, say=self.say)
+            if runners is None:
+                return False
+            [self.runner] = runners
+            self._waiting = asyncio.get_running_loop().create_future()
+            self.start_on_dashboard()
+            result = await self._waiting
+            self.results.set_result(name, result)
+            # result() has taken the last events: every event of the run is in its log now
+            events = KeptEvents.newest(self.runner.events_now(), result.events_missed,
+                                       self.runner.events_kept_from_s(), KeptRuns.EVENTS_PER_RUN)
+            if not live.add(name, result, events):
+                break
+        return True
 
     def race_title(self, spec, busy: bool) -> None:
         self.current = "ls-experiment"
@@ -268,7 +281,7 @@ class LessonPane(ContentSwitcher):
             return
         [self.runner] = runners
         race = session.begin_race(self.runner)
-        self.dash.start(self.runner)
+        self.start_on_dashboard()
         self.header(Text.assemble(("race: ", "bold"), (spec.title, "bold cyan"), f" — {describe_config(spec.config())}"))
         if controls is not None:  # the learner's thread keys: the race refuses those that would spoil it
             controls.guards.append(race.guard)

@@ -49,15 +49,15 @@ class TimelinePanel(Widget, can_focus=True):
         self.missed = 0
         self.kept_from_s: float | None = None
         self.bound: str | None = None  # the limit that dropped the events before kept_from_s (None: the log's)
-        self.unkept = False  # a finished run whose events were not kept: the title says so
+        self.unkept = ""  # why a finished run's events are not shown (the title says it), "" when they are
         self.held: dict[int, str] = {}
 
     def show(self, events: np.ndarray, algo: str, threads: int, missed: int, kept_from_s: float | None = None,
-             held: dict | None = None, bound: str | None = None, unkept: bool = False) -> None:
+             held: dict | None = None, bound: str | None = None, unkept: str = "") -> None:
         """The events so far (drained live, or recorded up to the replay's time); `kept_from_s`: the run time of
         the oldest event kept, when the run's bounded log (or `bound`) dropped older ones (engine/events.py);
-        held: {thread: point} of the threads held now (held_at(snapshot)); unkept: a finished run whose events
-        were not kept (the title says so)."""
+        held: {thread: point} of the threads held now (held_at(snapshot)); unkept: why a finished run's events
+        are not shown (the title says it)."""
         if algo != self.view.algo:
             self.view = TimelineView(algo)
         if threads != self.threads:   # never squeezed below its lanes and story line by the panels around it
@@ -66,11 +66,12 @@ class TimelinePanel(Widget, can_focus=True):
         self.held, self.bound, self.unkept = held or {}, bound, unkept
         self._redraw()
 
-    def show_kept(self, kept, algo: str, threads: int) -> None:
-        """A finished run's kept events (engine/events.KeptEvents), or None: its events were not kept (a run
-        restored from an earlier session of the app keeps its numbers, not its events)."""
+    def show_kept(self, kept, algo: str, threads: int, unkept: str) -> None:
+        """A finished run's kept events (engine/events.KeptEvents), or None: its events are not in memory, and
+        `unkept` says why."""
+        self.view = TimelineView(algo)  # another run: nothing held, scrolled or selected in the last one applies
         if kept is None:
-            self.show(empty(), algo, threads, 0, unkept=True)
+            self.show(empty(), algo, threads, 0, unkept=unkept)
         else:
             self.show(kept.events, algo, threads, kept.missed, kept.kept_from_s, bound=kept.bound)
 
@@ -79,7 +80,7 @@ class TimelinePanel(Widget, can_focus=True):
         # while rendering would render again at the full frame rate (it cost ~15% of a core at 15 Hz).
         v = self.view
         if self.unkept:
-            self.border_title = "timeline · this run's events were not kept (a run of an earlier session)"
+            self.border_title = f"timeline · {self.unkept}"
             self.refresh()
             return
         self.border_title = (f"timeline · {axis_label(v.axis, v.algo)} · {'following' if v.follow else 'held'} · "
