@@ -163,17 +163,23 @@ def test_open_session_reads_the_lessons_and_says_none_for_an_unknown_id(tmp_path
     assert s.lesson.id == "01-one-thread" and s.index == 0
 
 
-def test_a_check_on_runs_a_busy_machine_starved_says_so(tmp_path, lesson1):
-    """A verdict read from runs whose threads waited for a core more than their number explains (engine/cores.py)
-    says so under the check, with the share of their ready time they had a core; on a quiet machine it says
-    nothing. The waits are given (tests/test_cores.py measures real ones)."""
-    s = LessonSession(lesson1, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
+def at_its_first_check(lesson, tmp_path) -> LessonSession:
+    """A session of `lesson` walked to its first check: the first choice of each prediction, each run made."""
+    s = LessonSession(lesson, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
     while s.step.kind != "verdict":
         if s.step.kind == "predict":
             s.answer(s.step.checkpoint.choices[0][0])
         elif s.step.kind == "run":
             s.run_headless()
         s.next()
+    return s
+
+
+def test_a_check_on_runs_a_busy_machine_starved_says_so(tmp_path, lesson1):
+    """A verdict read from runs whose threads waited for a core more than their number explains (engine/cores.py)
+    says so under the check, with the share of their ready time they had a core; on a quiet machine it says
+    nothing. The waits are given (tests/test_cores.py measures real ones)."""
+    s = at_its_first_check(lesson1, tmp_path)
     eid = s.step.checkpoint.experiment
     runs = s.results[eid].runs
     quiet = {name: dataclasses.replace(r, core_wait=0.05) for name, r in runs.items()}
@@ -197,13 +203,7 @@ def test_a_busy_note_on_more_threads_than_cores_says_what_taking_turns_explains(
 
     monkeypatch.setattr(pages_module, "cores_here", lambda: 2)
     memory = find_lesson(SHIPPED, "7")
-    s = LessonSession(memory, Progress.load(tmp_path / "progress.json"), budget=BUDGET)
-    while s.step.kind != "verdict":
-        if s.step.kind == "predict":
-            s.answer(s.step.checkpoint.choices[0][0])
-        elif s.step.kind == "run":
-            s.run_headless()
-        s.next()
+    s = at_its_first_check(memory, tmp_path)
     eid = s.step.checkpoint.experiment
     runs = s.results[eid].runs
     assert {r.config.threads for r in runs.values()} == {8}
