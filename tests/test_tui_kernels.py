@@ -93,6 +93,13 @@ async def test_a_kernel_to_compile_waits_while_a_run_is_live(monkeypatch, tmp_pa
     app = TeachSGDApp(lessons=[], export_dir=tmp_path)
     app.register_runner(runner.start())
     async with app.run_test():
+        await until(lambda: app.kernel_state == "waiting" or runner.done)
+        if not runner.done:  # (a machine so slow that the run ended first would skip this look)
+            from teach_sgd.tui.widgets.kernel_status import KernelStatus
+            await asyncio.sleep(0.1)
+            shown = str(app.screen.query_one(KernelStatus).render())
+            assert f"⏸ {len(warm.AT_START)} more kernels compile when no run is going (a compile would slow the run)" \
+                in shown
         await until(lambda: app.kernel_state == "ready", timeout=20)
     assert runner.done and compiles == [True] * len(warm.AT_START), "no compile may start while the run is live"
 

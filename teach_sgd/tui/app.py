@@ -159,7 +159,12 @@ class TeachSGDApp(App):
         updates in 4 s beside a compile against 58,464–65,500 without, its threads waiting half their ready time."""
         for i, kernel in enumerate(warm.AT_START, 1):
             while self.runs_live() and not await asyncio.to_thread(warm.kernels_cached, [kernel]):
+                left = len(warm.AT_START) - i + 1
+                self.kernel_detail = f"{left} more kernel{'s' if left > 1 else ''} compile when no run is going"
+                self.kernel_state = "waiting"
                 await asyncio.sleep(RUNS_LIVE_POLL_S)
+            if self.kernel_state == "waiting":
+                self.kernel_state, self.kernel_detail = "checking", ""
             if not await self.ensure_kernels([kernel], f"{i}/{len(warm.AT_START)}"):
                 return
         self._kernels_ready()

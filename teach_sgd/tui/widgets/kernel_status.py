@@ -13,8 +13,8 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class KernelStatus(Static):
-    """Follows `app.kernel_state` ("checking", "compiling", "loading", "ready", "failed"), `kernel_detail` and,
-    while compiling, `kernel_clock` (since when, and the last compile's seconds or None)."""
+    """Follows `app.kernel_state` ("checking", "compiling", "loading", "waiting", "ready", "failed"),
+    `kernel_detail` and, while compiling, `kernel_clock` (since when, and the last compile's seconds or None)."""
 
     DEFAULT_CSS = """
     KernelStatus { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -50,6 +50,8 @@ class KernelStatus(Static):
             content = Text("✓ kernels ready", style="green")
         elif state == "failed":
             content = Text(f"✗ kernels failed to compile: {detail}")
+        elif state == "waiting":  # the warm-up waits for the runs to end (TeachSGDApp.prepare_kernels)
+            content = Text(f"⏸ {detail} (a compile would slow the run)")
         elif state == "compiling":  # kernel_detail: "— 1/2 lock mlp"
             since, last = self.app.kernel_clock
             content = Text(f"{SPINNER[self._frame]} compiling {detail.removeprefix('— ')}: "
