@@ -406,3 +406,33 @@ explain = "Packed {packed.ns_per_increment:.2f} ns, padded {padded.ns_per_increm
         assert "ns/increment" in table and "packed" in table
         await pilot.press("n")
         assert "per increment." in screen_text(screen)
+
+
+@sync
+async def test_c_opens_the_reference_of_the_run_shown(tmp_path, data_dir):
+    """With another row of the experiment's table shown, c ("16 real cores") opens that run's reference
+    recording, not the one of the run that ran last."""
+    from teach_sgd.engine.config import RunConfig
+    from teach_sgd.engine.runner import Runner
+    from teach_sgd.tui.screens.replay import ReplayScreen
+
+    runner = Runner(RunConfig(algo="seq", threads=1, dataset="synthetic", updates=50)).start()
+    runner.wait()
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for algo in ("hogwild", "leashed"):  # only the file's name picks it (replay.find_reference)
+        runner.save_recording(refs / f"{algo}-8.npz")
+    app = make_app(tmp_path, lesson_id="7", reference_dir=refs)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, LessonScreen) and app.screen.session is not None)
+        screen, s = app.screen, app.screen.session
+        for key in ("n", "1", "n", "r"):
+            await pilot.press(key)
+        await until(lambda: s.can_advance and not screen.keys.busy, timeout=60)
+        await pilot.pause()
+        screen.query_one(RunResultsTable).move_cursor(row=1)  # hog8; leashed8 ran last
+        await pilot.pause()
+        assert "showing run hog8" in str(screen.w_right.w_header.content)
+        await pilot.press("c")
+        await until(lambda: isinstance(app.screen, ReplayScreen))
+        assert app.screen.recording.path.name == "hogwild-8.npz"

@@ -29,10 +29,12 @@ PAUSED = ("paused — the threads are parked; space resumes", "pause")
 
 @dataclass(frozen=True)
 class ScreenFacts:
-    """What the screen knows that the session does not: a runner on the dashboard that is in flight, and the
-    finished RunResult shown there (what R records, and what c looks for a "16 real cores" recording of)."""
+    """What the screen knows that the session does not: a runner on the dashboard that is in flight, the finished
+    RunResult of the dashboard's own run (what R records), and the one shown there (what c looks for a "16 real
+    cores" recording of: another row of the experiment's table, picked by the learner, or the same)."""
     running: bool = False
     result: object = None
+    shown: object = None
 
 
 class LessonKeys:
@@ -68,7 +70,7 @@ class LessonKeys:
         if action == "record":
             return facts.result is not None and not self.busy
         if action == "reference":  # shown only when a recording to open is there (none ships yet)
-            return self.reference(facts.result) is not None
+            return self.reference(facts.shown) is not None
         if action == "your_class":
             return s.lesson.class_file is not None
         if action == "choose":

@@ -96,6 +96,11 @@ class LessonScreen(ThreadKeysScreen):
     def runner(self):
         return self.w_right.runner
 
+    @property
+    def shown_run(self):
+        """The RunResult on the dashboard: a row of the experiment's table the learner picked, else its own run's."""
+        return self.w_right.shown_result or self.dash.result
+
     async def show_step(self) -> None:
         choosing = self.keys.choosing()
         self.set_class(choosing is not None, "-predict")
@@ -129,7 +134,8 @@ class LessonScreen(ThreadKeysScreen):
     def check_screen_action(self, action: str, parameters) -> bool | None:
         if self.keys is None:
             return action in ("home", "leave")
-        return self.keys.allowed(action, parameters, ScreenFacts(self.runner is not None, self.dash.result))
+        return self.keys.allowed(action, parameters, ScreenFacts(self.runner is not None, self.dash.result,
+                                                                     self.shown_run))
 
     # ---- navigation -----------------------------------------------------------------------------------
     async def action_next(self) -> None:
@@ -244,7 +250,7 @@ class LessonScreen(ThreadKeysScreen):
     def action_reference(self) -> None:
         """The same kind of run on a machine with ≥ 16 cores, beside the learner's own, when one ships."""
         try:
-            recording = self.keys.reference_recording(self.dash.result)
+            recording = self.keys.reference_recording(self.shown_run)
         except UsageError as e:
             self.app.notify(str(e), title="16 real cores", severity="error")
             return
