@@ -359,18 +359,18 @@ def test_a_long_runs_event_log_stays_under_its_bound_and_says_what_it_dropped(tm
 
 
 def test_a_lesson_keeps_each_runs_newest_events_and_never_gives_another_runs():
-    """KeptEvents.newest and KeptRuns (lessons/session.py): a finished run's events outlive its Runner, cut to the
+    """EventLog.newest and KeptRuns (lessons/session.py): a finished run's events outlive its Runner, cut to the
     newest N with the cut said; KeptRuns holds at most RUNS runs, the oldest going first, and gives a run's events
     only for that run (a re-run under the same name, or its result read back from disk, must not get them)."""
-    from teach_sgd.engine.events import KeptEvents, dropped_note
+    from teach_sgd.engine.events import dropped_note
     from teach_sgd.lessons.session import KeptRuns
 
     runner = Runner(cfg(algo="leashed", threads=2)).start()
     result = runner.wait()
     events = runner.events_now()
-    whole = KeptEvents.newest(events, result.events_missed, runner.events_kept_from_s(), len(events))
+    whole = runner.events.newest(len(events))
     assert len(whole.events) == result.events_recorded and whole.kept_from_s is None
-    tail = KeptEvents.newest(events, 0, None, 100)
+    tail = runner.events.newest(100)
     assert (tail.events == events[-100:]).all() and tail.kept_from_s == events[-100]["t_end"] * 1e-9
     assert dropped_note(tail.kept_from_s, tail.bound) == f"events before t={tail.kept_from_s:.2f} s not kept " \
                                                          f"(the newest 100 kept)"

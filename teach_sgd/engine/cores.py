@@ -97,9 +97,10 @@ class CoreWatch:
 
 def share(totals: tuple[int, int] | None, seconds: float) -> float | None:
     """waited / (ran + waited), or None when the workers were ready for under MIN_READY of the `seconds`."""
-    if totals is None or totals[0] + totals[1] < MIN_READY * seconds * 1e9 or totals[0] + totals[1] <= 0:
+    ready = totals[0] + totals[1] if totals is not None else 0
+    if ready <= 0 or ready < MIN_READY * seconds * 1e9:
         return None
-    return totals[1] / (totals[0] + totals[1])
+    return totals[1] / ready
 
 
 def cores_here() -> int:

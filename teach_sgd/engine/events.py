@@ -155,6 +155,14 @@ class EventLog:
         """The bytes the log's buffer holds now (at most EVENT_LOG_BYTES)."""
         return self._buf.nbytes
 
+    def newest(self, limit: int) -> "KeptEvents":
+        """The newest `limit` events kept so far, as a copy that outlives this log (a lesson's finished runs)."""
+        events = self.events()
+        if len(events) <= limit:
+            return KeptEvents(events.copy(), self.missed, self.kept_from_s)
+        tail = events[-limit:].copy()
+        return KeptEvents(tail, self.missed, float(tail[0]["t_end"]) * 1e-9, f"the newest {limit:,} kept")
+
     def events(self) -> np.ndarray:
         """The events kept so far (all taken, unless the log dropped its oldest), in index order: a read-only view
         that never changes (later drains append beyond it or into a new buffer)."""
@@ -183,10 +191,3 @@ class KeptEvents:
     kept_from_s: float | None
     bound: str | None = None
 
-    @staticmethod
-    def newest(events: np.ndarray, missed: int, kept_from_s: float | None, limit: int) -> "KeptEvents":
-        """The newest `limit` of a run's events (a copy: the run's log can then be freed)."""
-        if len(events) <= limit:
-            return KeptEvents(events.copy(), missed, kept_from_s)
-        tail = events[-limit:].copy()
-        return KeptEvents(tail, missed, float(tail[0]["t_end"]) * 1e-9, f"the newest {limit:,} kept")

@@ -128,14 +128,14 @@ def busy_note(session, cp, again: str = "run the experiment again (**r** at its 
     and races then measured the load as much as the algorithms, and the verdict above stands on such runs."""
     res = session.results.get(cp.experiment)
     runs = list(res.runs.values()) if res is not None else []
-    busy = [r for r in runs if busy_parts(r.core_wait, r.config.threads) is not None]
+    cores = cores_here()
+    busy = [r for r in runs if busy_parts(r.core_wait, r.config.threads, cores) is not None]
     if not busy:
         return ""
     shares = sorted(1 - r.core_wait for r in busy)
     lo, hi = f"{shares[0]:.0%}", f"{shares[-1]:.0%}"
     share = hi if lo == hi else f"{lo.rstrip('%')}–{hi}"
     which = "its run" if len(runs) == 1 else f"{len(busy)} of its {len(runs)} runs"
-    cores = cores_here()
     most = max(r.config.threads for r in busy)
     # with more threads than cores, taking turns is the run's own doing: say how much, so "other work" is not
     # blamed for all of it (busy_parts only speaks 20 points beyond it)

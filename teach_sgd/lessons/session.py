@@ -29,7 +29,7 @@ events (the timeline) are kept in memory while the app is open (`KeptRuns`), not
 """
 from __future__ import annotations
 
-from teach_sgd.engine.events import KeptEvents
+from teach_sgd.engine.events import EventLog, KeptEvents
 from teach_sgd.engine.result import RunResult
 from teach_sgd.engine.sharing import SharingResult
 from teach_sgd.lessons.checkpoints import Verdict, evaluate
@@ -64,6 +64,7 @@ class KeptRuns:
 
     RUNS = 16
     EVENTS_PER_RUN = 50_000
+    NOT_KEPT = f"events not kept (the app keeps its last {RUNS} lesson runs)"  # the timeline's title then
 
     def __init__(self) -> None:
         self._kept: dict[tuple, tuple[tuple, KeptEvents]] = {}
@@ -266,7 +267,11 @@ class LessonSession:
 
     def events_of(self, experiment_id: str, name: str, result: RunResult) -> KeptEvents | None:
         """Run `name`'s events, if it was made since the app started (KeptRuns)."""
-        return self.kept.get((self.lesson.id, experiment_id, name), result)
+        return self.kept.get(self.kept_key(experiment_id, name), result)
+
+    def kept_key(self, experiment_id: str, name: str) -> tuple:
+        """Where KeptRuns keeps the events of this lesson's run `name` of experiment `experiment_id`."""
+        return self.lesson.id, experiment_id, name
 
     def set_results(self, runs: dict, experiment_id: str | None = None) -> ExperimentResults:
         e = self.lesson.experiment(experiment_id) if experiment_id else self.step.experiment
@@ -365,7 +370,7 @@ class LessonSession:
 
 class LiveExperiment:
     """One pass of an experiment's runs on the dashboard: `pending()` yields (name, config) while the pass goes
-    on; `add(name, result, events)` keeps a run that ended (False for a stopped run, which ends the pass); `finish()`
+    on; `add(name, result, log)` keeps a run that ended (False for a stopped run, which ends the pass); `finish()`
     stores the results once every run has ended (True) — a stopped pass stores nothing and the step stays
     to be run. `runs` holds the results so far (the screen's table shows them while the pass goes on)."""
 
@@ -383,14 +388,15 @@ class LiveExperiment:
                 return
             yield k, name, config
 
-    def add(self, name: str, result, events: KeptEvents | None = None) -> bool:
-        """Keep a run that ended, and its events if given (into the session's KeptRuns at finish())."""
+    def add(self, name: str, result, log: EventLog | None = None) -> bool:
+        """Keep a run that ended, and the newest of its events if its log is given (into the session's KeptRuns
+        at finish())."""
         if self.stopped or result.status == "stopped":
             self.stopped = True
             return False
         self.runs[name] = result
-        if events is not None:
-            self.events[name] = events
+        if log is not None:
+            self.events[name] = log.newest(KeptRuns.EVENTS_PER_RUN)
         return True
 
     def stop(self) -> None:
@@ -406,6 +412,6 @@ class LiveExperiment:
         if self.complete and not self.stopped:
             self.session.set_results(dict(self.runs), self.experiment.id)
             for name, events in self.events.items():
-                self.session.kept.keep((self.session.lesson.id, self.experiment.id, name), self.runs[name], events)
+                self.session.kept.keep(self.session.kept_key(self.experiment.id, name), self.runs[name], events)
             return True
         return False

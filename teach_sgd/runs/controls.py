@@ -309,12 +309,12 @@ class ThreadControls:
         """What f does next, said before it happens: a thread with a breakpoint (the learner's, or a lesson
         race's) is held there again the next time it gets there (often a moment later), which can read as if f
         did nothing."""
-        marked = [t for t in tids if runner.holds.breakpoints(t)]
-        if not marked:
+        points = [runner.holds.breakpoints(t) for t in tids]
+        if not any(points):
             return f"thawed: {who} goes on"
-        if len(marked) < len(tids):
+        if not all(points):
             return f"thawed: {who} goes on; a thread with a breakpoint stops there again (U clears breakpoints)"
-        at = " and ".join(f"“{p}”" for p in sorted({p for t in tids for p in runner.holds.breakpoints(t)}))
+        at = " and ".join(f"“{p}”" for p in sorted({p for these in points for p in these}))
         return f"thawed: {who} runs on to its breakpoint {at} (U clears breakpoints)"
 
     def step(self) -> Action | None:

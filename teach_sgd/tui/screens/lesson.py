@@ -239,7 +239,7 @@ class LessonScreen(ThreadKeysScreen):
     @work(exclusive=True, group="record")
     async def action_record(self) -> None:
         if self.dash.result is not None and not self.keys.busy:
-            if self.w_right.shown_result not in (None, self.dash.result):  # another row of the table is shown
+            if self.shown_run is not self.dash.result:  # another row of the table is shown
                 self.app.notify("R records only the run that ran last: select its row.", title="Record",
                                 severity="warning")  # a toast: whole at any width, where the run's header is not
                 return

@@ -20,7 +20,6 @@ from textual.message import Message
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Static
 
-from teach_sgd.engine.events import KeptEvents
 from teach_sgd.lessons.pages import describe_config
 from teach_sgd.lessons.session import KeptRuns
 from teach_sgd.runs.session import stop_runner
@@ -191,8 +190,7 @@ class LessonPane(ContentSwitcher):
     def show_run(self, name: str, result) -> None:
         """A finished run on the dashboard, its timeline from the events kept of it (lessons/session.KeptRuns)."""
         self.dash.show_result(result)
-        self.dash.show_events(self.session.events_of(self.shown, name, result), result.config,
-                              f"events not kept (the app keeps its last {KeptRuns.RUNS} lesson runs)")
+        self.dash.show_events(self.session.events_of(self.shown, name, result), result.config, KeptRuns.NOT_KEPT)
         self.shown_result = result
         self.header(Text.assemble(("showing run ", "dim"), (name, "bold cyan"),
                                   (f" — {describe_config(result.config)}", ""), ("   (↑↓: another run)", "dim")))
@@ -255,9 +253,7 @@ class LessonPane(ContentSwitcher):
             result = await self._waiting
             self.results.set_result(name, result)
             # result() has taken the last events: every event of the run is in its log now
-            events = KeptEvents.newest(self.runner.events_now(), result.events_missed,
-                                       self.runner.events_kept_from_s(), KeptRuns.EVENTS_PER_RUN)
-            if not live.add(name, result, events):
+            if not live.add(name, result, self.runner.events):
                 break
         return True
 
