@@ -238,11 +238,13 @@ def test_f_on_a_thread_a_lesson_race_holds_says_so_and_shows_it_held_again():
     try:
         runners[0].holds.hold(0, "cas")
         until(lambda: c.marks(0) == {0: "cas"}, "thread 0 held at cas")
+        # counted before the thaw: read after it, a thread that published at once and stopped at cas again on its
+        # next update would never be seen to go on (failed once in a fresh-clone CI run)
+        t = runners[0].state.thread_stats()[0]
         c.toggle_freeze()
         assert c.last == "thawed: thread 0 runs on to its breakpoint “cas” (U clears breakpoints)"
         # it went on: published, or (thread 1 having published meanwhile, as it always has after a hold) its CAS
         # failed, and with Tp = ∞ it retries — and stops at cas again before that CAS
-        t = runners[0].state.thread_stats()[0]
         until(lambda: (lambda u: u.updates + u.cas_fail > t.updates + t.cas_fail)(runners[0].state.thread_stats()[0]),
               "thread 0 to go on from cas")
         until(lambda: c.doing(0, 0) == "held at cas", "thread 0 shown held at cas again")
